@@ -1,0 +1,75 @@
+/**
+ * Base64url without padding (RFC 4648 §5), the encoding of PKCE values, state and JWTs.
+ *
+ * @module
+ */
+
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+const LOOKUP = new Int16Array(128).fill(-1)
+for (let i = 0; i < ALPHABET.length; i++) LOOKUP[ALPHABET.charCodeAt(i)] = i
+
+/**
+ * Encodes bytes as base64url without padding.
+ *
+ * @example
+ * ```ts
+ * encodeBase64url(new Uint8Array([251, 255])) // '-_8'
+ * ```
+ */
+export function encodeBase64url(bytes: Uint8Array): string {
+  let out = ''
+  let i = 0
+  for (; i + 2 < bytes.length; i += 3) {
+    const n =
+      ((bytes[i] as number) << 16) | ((bytes[i + 1] as number) << 8) | (bytes[i + 2] as number)
+    out +=
+      ALPHABET.charAt(n >> 18) +
+      ALPHABET.charAt((n >> 12) & 63) +
+      ALPHABET.charAt((n >> 6) & 63) +
+      ALPHABET.charAt(n & 63)
+  }
+  const rest = bytes.length - i
+  if (rest === 1) {
+    const n = (bytes[i] as number) << 16
+    out += ALPHABET.charAt(n >> 18) + ALPHABET.charAt((n >> 12) & 63)
+  } else if (rest === 2) {
+    const n = ((bytes[i] as number) << 16) | ((bytes[i + 1] as number) << 8)
+    out +=
+      ALPHABET.charAt(n >> 18) + ALPHABET.charAt((n >> 12) & 63) + ALPHABET.charAt((n >> 6) & 63)
+  }
+  return out
+}
+
+/**
+ * Decodes unpadded base64url; returns `undefined` for any character outside the alphabet or an
+ * impossible length, so callers decide which error to raise.
+ *
+ * @example
+ * ```ts
+ * decodeBase64url('-_8') // Uint8Array [251, 255]
+ * ```
+ */
+export function decodeBase64url(text: string): Uint8Array | undefined {
+  if (text.length % 4 === 1) return undefined
+  const out = new Uint8Array(Math.floor((text.length * 3) / 4))
+  let buffer = 0
+  let bits = 0
+  let o = 0
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i)
+    const value = code < 128 ? (LOOKUP[code] as number) : -1
+    if (value < 0) return undefined
+    buffer = (buffer << 6) | value
+    bits += 6
+    if (bits >= 8) {
+      bits -= 8
+      out[o++] = (buffer >> bits) & 0xff
+    }
+  }
+  return out
+}
+
+/** True when `text` is non-empty unpadded base64url. */
+export function isBase64url(text: string): boolean {
+  return /^[A-Za-z0-9_-]+$/.test(text) && text.length % 4 !== 1
+}

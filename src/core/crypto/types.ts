@@ -1,0 +1,35 @@
+/**
+ * The crypto seam: the few primitives Authkestra needs, behind one interface, so the same code
+ * runs on Web Crypto (every runtime) or on a faster `node:crypto` path where one exists.
+ *
+ * @module
+ */
+
+/** Bytes or a string (UTF-8 encoded before use). */
+export type BinaryInput = Uint8Array | string
+
+/** The primitives every backend provides. All results are fresh `Uint8Array`s. */
+export interface CryptoBackend {
+  /** `'web'` (Web Crypto) or `'node'` (`node:crypto`). */
+  readonly name: 'web' | 'node'
+  /** Cryptographically secure random bytes. */
+  randomBytes(length: number): Uint8Array
+  /** SHA-256 digest. */
+  sha256(data: BinaryInput): Promise<Uint8Array>
+  /** HMAC-SHA-256 of `data` under `key`. */
+  hmacSha256(key: Uint8Array, data: BinaryInput): Promise<Uint8Array>
+  /**
+   * Equality in time independent of where the inputs differ. Inputs of different lengths are
+   * unequal (the length itself is not secret in any of our uses).
+   */
+  timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean
+  /** HKDF-SHA-256 (RFC 5869): `length` bytes from `ikm`, `salt` and `info`. */
+  hkdf(ikm: Uint8Array, salt: BinaryInput, info: BinaryInput, length: number): Promise<Uint8Array>
+}
+
+const encoder = new TextEncoder()
+
+/** UTF-8 bytes of a string; bytes pass through unchanged. */
+export function toBytes(data: BinaryInput): Uint8Array {
+  return typeof data === 'string' ? encoder.encode(data) : data
+}
