@@ -1,0 +1,175 @@
+/**
+ * The flow state: what the callback needs from the login that started it (state, nonce, PKCE
+ * verifier, provider, returnTo, expiry). {@link sealFlowState} turns it into an opaque string for
+ * a per-flow cookie (JWE `dir` + `A256GCM`, key derived from the app secret by HKDF);
+ * {@link openFlowState} checks it and tells apart the ways it can fail.
+ *
+ * @module
+ */
+import { decodeProtectedHeader, EncryptJWT, errors as joseErrors, jwtDecrypt } from 'jose'
+import { type Clock, systemClock } from '../core/clock.ts'
+import { AuthkestraError } from '../core/errors.ts'
+import type { Keyring } from '../core/keyring.ts'
+
+/** What a login leaves for its callback. Secret: keep it server-side or sealed. */
+export interface FlowState {
+  /** The provider this login went to; the callback must be for the same one. */
+  readonly providerId: string
+  /** The `state` sent in the authorization request. */
+  readonly state: string
+  /** The `nonce` sent in the authorization request (OIDC). */
+  readonly nonce: string
+  /** The PKCE `code_verifier`; absent only when PKCE was disabled for the provider. */
+  readonly codeVerifier?: string
+  /** The `redirect_uri` sent, to be sent again at the token exchange. */
+  readonly redirectUri: string
+  /** The scopes asked for. */
+  readonly scopes: readonly string[]
+  /** Where the app means to send the user after the login (not validated here). */
+  readonly returnTo?: string
+  /** When this flow stops being acceptable, ms since the epoch. */
+  readonly expiresAt: number
+}
+
+/** Longest life of a flow state: 10 minutes. */
+export const FLOW_STATE_MAX_TTL_MS = 600_000
+/** Longest sealed flow state accepted, in characters (a cookie holds about 4 KiB). */
+export const MAX_SEALED_LENGTH = 4096
+const PURPOSE = 'flow-state'
+const TYP = 'authkestra-flow+jwt'
+
+/** Capabilities for sealing and opening. */
+export interface FlowStateSealDeps {
+  readonly keys: Keyring
+  readonly clock?: Clock
+}
+
+/**
+ * Seals a flow state for a cookie. The JWE expires with the flow state (10 minutes at most).
+ *
+ * @example
+ * ```ts
+ * const { url, flowState } = await flow.initiateLogin()
+ * const cookie = await sealFlowState(flowState, { keys: createKeyring(process.env.AUTH_SECRET!) })
+ * ```
+ */
+export async function sealFlowState(
+  flowState: FlowState,
+  deps: FlowStateSealDeps,
+): Promise<string> {
+  const [current] = await deps.keys.keys(PURPOSE)
+  if (!current) throw new AuthkestraError('config_invalid', '"secret" must not be empty')
+  const now = (deps.clock ?? systemClock).now()
+  const exp = Math.min(flowState.expiresAt, now + FLOW_STATE_MAX_TTL_MS)
+  return new EncryptJWT({ fs: { ...flowState, expiresAt: exp } })
+    .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: current.kid, typ: TYP })
+    .setIssuedAt(Math.floor(now / 1000))
+    .setExpirationTime(Math.floor(exp / 1000))
+    .encrypt(current.key)
+}
+
+/**
+ * Opens a sealed flow state and checks it belongs to `providerId` and has not expired.
+ *
+ * Fails with `flow_state_malformed` (not a sealed flow state at all), `flow_state_key_unknown`
+ * (sealed under a secret this app does not have), `flow_state_tampered` (decryption failed),
+ * `flow_state_expired`, or `flow_state_provider_mismatch`.
+ *
+ * @example
+ * ```ts
+ * const flowState = await openFlowState(cookieValue, { keys, providerId: 'github' })
+ * const { identity } = await flow.finalizeLogin(request.url, flowState)
+ * ```
+ */
+export async function openFlowState(
+  sealed: string,
+  deps: FlowStateSealDeps & { readonly providerId: string },
+): Promise<FlowState> {
+  if (
+    typeof sealed !== 'string' ||
+    sealed.length > MAX_SEALED_LENGTH ||
+    sealed.split('.').length !== 5
+  ) {
+    throw malformed()
+  }
+  let header: { kid?: unknown; alg?: unknown; enc?: unknown; typ?: unknown }
+  try {
+    header = decodeProtectedHeader(sealed)
+  } catch {
+    throw malformed()
+  }
+  if (header.alg !== 'dir' || header.enc !== 'A256GCM' || header.typ !== TYP) throw malformed()
+  const key = (await deps.keys.keys(PURPOSE)).find((k) => k.kid === header.kid)
+  if (!key) {
+    throw new AuthkestraError(
+      'flow_state_key_unknown',
+      'flow state was sealed with a secret this app does not have',
+    )
+  }
+  const now = (deps.clock ?? systemClock).now()
+  let payload: Record<string, unknown>
+  try {
+    ;({ payload } = await jwtDecrypt(sealed, key.key, {
+      keyManagementAlgorithms: ['dir'],
+      contentEncryptionAlgorithms: ['A256GCM'],
+      typ: TYP,
+      currentDate: new Date(now),
+      clockTolerance: 0,
+      requiredClaims: ['exp', 'iat'],
+    }))
+  } catch (err) {
+    if (err instanceof joseErrors.JWTExpired) {
+      throw new AuthkestraError(
+        'flow_state_expired',
+        'flow state has expired; start the login again',
+        {
+          cause: err,
+        },
+      )
+    }
+    if (err instanceof joseErrors.JWEDecryptionFailed) {
+      throw new AuthkestraError('flow_state_tampered', 'flow state failed its integrity check', {
+        cause: err,
+      })
+    }
+    throw malformed(err)
+  }
+  const flowState = parse(payload.fs)
+  if (now >= flowState.expiresAt) {
+    throw new AuthkestraError('flow_state_expired', 'flow state has expired; start the login again')
+  }
+  if (flowState.providerId !== deps.providerId) {
+    throw new AuthkestraError(
+      'flow_state_provider_mismatch',
+      `flow state belongs to provider "${flowState.providerId}", not "${deps.providerId}"`,
+    )
+  }
+  return flowState
+}
+
+function malformed(cause?: unknown): AuthkestraError {
+  return new AuthkestraError(
+    'flow_state_malformed',
+    'flow state is not a sealed Authkestra flow state',
+    {
+      cause,
+    },
+  )
+}
+
+function parse(value: unknown): FlowState {
+  if (typeof value !== 'object' || value === null) throw malformed()
+  const v = value as Record<string, unknown>
+  const ok =
+    typeof v.providerId === 'string' &&
+    typeof v.state === 'string' &&
+    typeof v.nonce === 'string' &&
+    typeof v.redirectUri === 'string' &&
+    typeof v.expiresAt === 'number' &&
+    Array.isArray(v.scopes) &&
+    v.scopes.every((s) => typeof s === 'string') &&
+    (v.codeVerifier === undefined || typeof v.codeVerifier === 'string') &&
+    (v.returnTo === undefined || typeof v.returnTo === 'string')
+  if (!ok) throw malformed()
+  return v as unknown as FlowState
+}

@@ -1,0 +1,155 @@
+/**
+ * ID token validation (OpenID Connect Core §3.1.3.7) with jose: signature by a key from the
+ * provider's JWKS, `alg` from an allow-list (never `none`), `iss`, `aud`, `azp`, `exp`, `iat`
+ * (small leeway), `nonce`, and `at_hash` when present.
+ *
+ * @see https://openid.net/specs/openid-connect-core-1_0.html#IDTokenValidation
+ * @module
+ */
+import { type JWTPayload, type JWTVerifyGetKey, errors as joseErrors, jwtVerify } from 'jose'
+import { encodeBase64url } from '../core/base64url.ts'
+import type { Clock } from '../core/clock.ts'
+import { AuthkestraError, type AuthkestraErrorCode } from '../core/errors.ts'
+
+/** Asymmetric JWS algorithms an ID token may use. */
+export const SUPPORTED_ID_TOKEN_ALGS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+] as const
+
+/** What the ID token must match. */
+export interface IdTokenExpectations {
+  readonly issuer: string
+  readonly issuerAliases?: readonly string[]
+  readonly clientId: string
+  readonly algorithms: readonly string[]
+  /** The nonce sent at login; omitted at refresh. */
+  readonly nonce?: string
+  /** Checks `at_hash` against it when the token carries one. */
+  readonly accessToken?: string
+  readonly clock: Clock
+  readonly leewaySeconds: number
+}
+
+function fail(code: AuthkestraErrorCode, message: string, cause?: unknown): AuthkestraError {
+  return new AuthkestraError(code, message, cause === undefined ? {} : { cause })
+}
+
+function mapJoseError(err: unknown): unknown {
+  if (err instanceof AuthkestraError) return err
+  if (err instanceof joseErrors.JWTExpired)
+    return fail('id_token_expired', 'ID token has expired', err)
+  if (err instanceof joseErrors.JWTClaimValidationFailed) {
+    return fail('id_token_claim_invalid', `ID token "${err.claim}" claim is not acceptable`, err)
+  }
+  if (err instanceof joseErrors.JOSEAlgNotAllowed) {
+    return fail('id_token_alg_unsupported', 'ID token "alg" is not in the allow-list', err)
+  }
+  if (err instanceof joseErrors.JWKSNoMatchingKey) {
+    return fail('id_token_key_not_found', 'no key in the provider JWKS matches the ID token', err)
+  }
+  if (err instanceof joseErrors.JWKSMultipleMatchingKeys) {
+    return fail(
+      'id_token_key_not_found',
+      'several keys in the provider JWKS match the ID token',
+      err,
+    )
+  }
+  if (err instanceof joseErrors.JWSSignatureVerificationFailed) {
+    return fail('id_token_signature_invalid', 'ID token signature is invalid', err)
+  }
+  if (err instanceof joseErrors.JWKSTimeout) {
+    return fail('provider_timeout', 'JWKS endpoint did not answer in time', err)
+  }
+  if (
+    err instanceof joseErrors.JWKSInvalid ||
+    (err instanceof joseErrors.JOSEError && err.code === 'ERR_JOSE_GENERIC')
+  ) {
+    return fail('provider_bad_response', 'JWKS endpoint returned an unusable key set', err)
+  }
+  return fail('id_token_invalid', 'ID token is not a valid JWT', err)
+}
+
+const HASH_OF: Record<string, string> = {
+  RS256: 'SHA-256',
+  PS256: 'SHA-256',
+  ES256: 'SHA-256',
+  RS384: 'SHA-384',
+  PS384: 'SHA-384',
+  ES384: 'SHA-384',
+  RS512: 'SHA-512',
+  PS512: 'SHA-512',
+  ES512: 'SHA-512',
+  EdDSA: 'SHA-512',
+  Ed25519: 'SHA-512',
+}
+
+/** `at_hash`: base64url of the left half of the hash of the access token (Core §3.1.3.8). */
+export async function accessTokenHash(
+  accessToken: string,
+  alg: string,
+): Promise<string | undefined> {
+  const hash = HASH_OF[alg]
+  if (!hash) return undefined
+  const digest = new Uint8Array(
+    await crypto.subtle.digest(hash, new TextEncoder().encode(accessToken)),
+  )
+  return encodeBase64url(digest.subarray(0, digest.length / 2))
+}
+
+/** Verifies an ID token and returns its claims. */
+export async function verifyIdToken(
+  idToken: string,
+  keys: JWTVerifyGetKey,
+  expected: IdTokenExpectations,
+): Promise<JWTPayload> {
+  const now = expected.clock.now()
+  let payload: JWTPayload
+  let alg: string
+  try {
+    const result = await jwtVerify(idToken, keys, {
+      issuer: [expected.issuer, ...(expected.issuerAliases ?? [])],
+      audience: expected.clientId,
+      algorithms: [...expected.algorithms],
+      clockTolerance: expected.leewaySeconds,
+      currentDate: new Date(now),
+      requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat'],
+    })
+    payload = result.payload
+    alg = result.protectedHeader.alg
+  } catch (err) {
+    throw mapJoseError(err)
+  }
+  if ((payload.iat as number) > now / 1000 + expected.leewaySeconds) {
+    throw fail('id_token_claim_invalid', 'ID token "iat" claim is in the future')
+  }
+  if (typeof payload.sub !== 'string' || payload.sub === '') {
+    throw fail('id_token_claim_invalid', 'ID token "sub" claim must be a non-empty string')
+  }
+  const multipleAudiences = Array.isArray(payload.aud) && payload.aud.length > 1
+  if ((multipleAudiences || payload.azp !== undefined) && payload.azp !== expected.clientId) {
+    throw fail('id_token_claim_invalid', 'ID token "azp" claim must be this client')
+  }
+  if (expected.nonce !== undefined && payload.nonce !== expected.nonce) {
+    throw fail(
+      'id_token_nonce_mismatch',
+      'ID token "nonce" does not match the login that was started',
+    )
+  }
+  if (payload.at_hash !== undefined && expected.accessToken !== undefined) {
+    const computed = await accessTokenHash(expected.accessToken, alg)
+    if (computed === undefined || payload.at_hash !== computed) {
+      throw fail('id_token_claim_invalid', 'ID token "at_hash" does not match the access token')
+    }
+  }
+  return payload
+}

@@ -1,0 +1,22 @@
+/**
+ * Authorization server metadata (RFC 8414 / OpenID Connect Discovery 1.0): the subset the client
+ * reads, with wire names unchanged.
+ *
+ * @module
+ */
+
+/** What a discovery document says about an authorization server. */
+export interface AuthorizationServerMetadata {
+  readonly issuer: string
+  readonly authorization_endpoint: string
+  readonly token_endpoint: string
+  readonly userinfo_endpoint?: string
+  readonly revocation_endpoint?: string
+  readonly jwks_uri?: string
+  readonly scopes_supported?: readonly string[]
+  readonly code_challenge_methods_supported?: readonly string[]
+  readonly token_endpoint_auth_methods_supported?: readonly string[]
+  readonly id_token_signing_alg_values_supported?: readonly string[]
+  readonly authorization_response_iss_parameter_supported?: boolean
+  readonly [key: string]: unknown
+}

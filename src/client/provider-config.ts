@@ -1,0 +1,72 @@
+/**
+ * What a flow needs to know about one provider and this app's registration with it. Built-in
+ * providers (`authkestra/providers`) are functions that return one of these; any OAuth 2.0
+ * server can be described by hand, any OpenID Provider by its issuer alone.
+ *
+ * @module
+ */
+import type { Claims, ProfileMapper } from './identity.ts'
+
+/** How the client authenticates at the token endpoint (RFC 6749 §2.3, OIDC Core §9). */
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none'
+
+/** A GET helper handed to {@link ProviderConfig.enrichClaims}: the flow's capped, timed HTTP, JSON out. */
+export type AuthorizedGet = (url: string) => Promise<unknown>
+
+/** Provider behaviour that departs from the RFCs, declared instead of coded per provider. */
+export interface ProviderQuirks {
+  /** Separator of `scope` in requests (default `' '`). */
+  readonly scopeSeparator?: string
+  /** Separator of `scope` in token responses (default: `scopeSeparator`). */
+  readonly grantedScopeSeparator?: string
+  /** Extra headers for every call to the provider's APIs (userinfo, profile). */
+  readonly apiHeaders?: Readonly<Record<string, string>>
+  /** Other `iss` values the provider's ID tokens use for the same issuer (Google's bare host). */
+  readonly idTokenIssuerAliases?: readonly string[]
+}
+
+/** One provider and the app's client registration there. */
+export interface ProviderConfig {
+  /** Short id used in URLs, cookies and {@link Identity.provider} (`[a-z0-9_-]`, 1–64 chars). */
+  readonly id: string
+  /** Display name (default: the id). */
+  readonly name?: string
+  /**
+   * Issuer identifier. With it and without explicit endpoints, metadata comes from discovery;
+   * it is also what `iss` (RFC 9207) and ID-token `iss` are checked against.
+   */
+  readonly issuer?: string
+  /** Which discovery document to read (default `'openid-configuration'`). */
+  readonly discovery?: 'openid-configuration' | 'oauth-authorization-server'
+  readonly authorizationEndpoint?: string
+  readonly tokenEndpoint?: string
+  readonly userinfoEndpoint?: string
+  readonly revocationEndpoint?: string
+  readonly jwksUri?: string
+  readonly clientId: string
+  readonly clientSecret?: string
+  /** Default: `client_secret_basic` with a secret, `none` without. */
+  readonly clientAuthMethod?: ClientAuthMethod
+  /** The callback URL registered at the provider, sent as `redirect_uri`. */
+  readonly redirectUri: string
+  /** Scopes asked for when a login names none. With `openid`, the flow is OpenID Connect. */
+  readonly scopes?: readonly string[]
+  /** Fixed extra authorization parameters for every login (e.g. Google's `access_type`). */
+  readonly authorizationParams?: Readonly<Record<string, string>>
+  /** ID token `alg` allow-list (default: what discovery lists, else `RS256`; never `none`). */
+  readonly idTokenAlgorithms?: readonly string[]
+  /**
+   * `'S256'` (the default, always on). `'disabled-unsafe'` turns PKCE off, only for a provider
+   * that rejects the parameters: its logins then lose protection against code injection.
+   */
+  readonly pkce?: 'S256' | 'disabled-unsafe'
+  /** Fetch userinfo after an OIDC login (default true when there is a userinfo endpoint). */
+  readonly fetchUserinfo?: boolean
+  /** Maps claims to the normalized profile (default: OIDC standard claims). */
+  readonly profile?: ProfileMapper
+  /** Adds claims after userinfo, using authenticated GETs (GitHub's verified emails). */
+  readonly enrichClaims?: (claims: Claims, get: AuthorizedGet) => Promise<Claims>
+  readonly quirks?: ProviderQuirks
+  /** Accept plain `http:` endpoints off loopback. Never in production. */
+  readonly allowInsecureHttp?: boolean
+}

@@ -1,0 +1,36 @@
+/**
+ * Options shared by every built-in provider: the app's registration and a few overrides.
+ *
+ * @module
+ */
+import type { ClientAuthMethod, ProviderConfig } from '../client/provider-config.ts'
+
+/** Your app's registration at a provider. */
+export interface ProviderOptions {
+  /** Provider id in URLs, cookies and `identity.provider` (default: the provider's name). */
+  readonly id?: string
+  readonly clientId: string
+  readonly clientSecret?: string
+  /** The callback URL registered at the provider. */
+  readonly redirectUri: string
+  /** Scopes to ask for (default: enough for a profile and a verified email). */
+  readonly scopes?: readonly string[]
+  /** Override the provider's default client authentication. */
+  readonly clientAuthMethod?: ClientAuthMethod
+}
+
+type Registration = Pick<ProviderConfig, 'clientId' | 'redirectUri'> &
+  Partial<Pick<ProviderConfig, 'clientSecret' | 'scopes' | 'clientAuthMethod'>>
+
+/** The registration part of a {@link ProviderConfig}, with only the options that are set. */
+export function registration(options: ProviderOptions): Registration {
+  return {
+    clientId: options.clientId,
+    redirectUri: options.redirectUri,
+    ...(options.clientSecret === undefined ? {} : { clientSecret: options.clientSecret }),
+    ...(options.scopes === undefined ? {} : { scopes: options.scopes }),
+    ...(options.clientAuthMethod === undefined
+      ? {}
+      : { clientAuthMethod: options.clientAuthMethod }),
+  }
+}
