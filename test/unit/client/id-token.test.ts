@@ -1,0 +1,224 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { decodeJwt, generateKeyPair, SignJWT } from 'jose'
+import { OAuth2Flow, type OAuth2FlowOptions } from '../../../src/client/oauth2-flow.ts'
+import { encodeBase64url } from '../../../src/core/base64url.ts'
+import { code } from '../../helpers/assert-code.ts'
+import {
+  CLIENT_ID,
+  CLIENT_SECRET,
+  createFakeOp,
+  type FakeOp,
+  type FakeOpOptions,
+  ISSUER,
+  REDIRECT_URI,
+} from '../../helpers/fake-op.ts'
+
+async function setup(opOptions: FakeOpOptions = {}, flowOptions: OAuth2FlowOptions = {}) {
+  const op: FakeOp = await createFakeOp(opOptions)
+  const flow = new OAuth2Flow(
+    {
+      id: 'fake',
+      issuer: ISSUER,
+      clientId: CLIENT_ID,
+      clientSecret: CLIENT_SECRET,
+      redirectUri: REDIRECT_URI,
+    },
+    { fetch: op.fetch, ...flowOptions },
+  )
+  return { op, flow }
+}
+
+async function login(op: FakeOp, flow: OAuth2Flow) {
+  const { url, flowState } = await flow.initiateLogin()
+  return flow.finalizeLogin(await op.authorize(url), flowState)
+}
+
+const text = (value: unknown): string =>
+  encodeBase64url(new TextEncoder().encode(JSON.stringify(value)))
+const now = (): number => Math.floor(Date.now() / 1000)
+
+describe('ID token validation', () => {
+  const claimCases: [string, (c: Record<string, unknown>) => Record<string, unknown>, string][] = [
+    ['wrong aud', (c) => ({ ...c, aud: 'another-client' }), 'id_token_claim_invalid'],
+    [
+      'several audiences without azp',
+      (c) => ({ ...c, aud: [CLIENT_ID, 'other'] }),
+      'id_token_claim_invalid',
+    ],
+    ['azp of another client', (c) => ({ ...c, azp: 'other' }), 'id_token_claim_invalid'],
+    ['wrong iss', (c) => ({ ...c, iss: 'https://evil.example' }), 'id_token_claim_invalid'],
+    ['wrong nonce', (c) => ({ ...c, nonce: 'A'.repeat(43) }), 'id_token_nonce_mismatch'],
+    ['missing nonce', ({ nonce: _, ...c }) => c, 'id_token_nonce_mismatch'],
+    ['expired', (c) => ({ ...c, iat: now() - 3600, exp: now() - 60 }), 'id_token_expired'],
+    [
+      'iat in the future',
+      (c) => ({ ...c, iat: now() + 600, exp: now() + 900 }),
+      'id_token_claim_invalid',
+    ],
+    ['nbf in the future', (c) => ({ ...c, nbf: now() + 600 }), 'id_token_claim_invalid'],
+    ['missing sub', ({ sub: _, ...c }) => c, 'id_token_claim_invalid'],
+    ['missing exp', ({ exp: _, ...c }) => c, 'id_token_claim_invalid'],
+    [
+      'at_hash of another token',
+      (c) => ({ ...c, at_hash: 'AAAAAAAAAAAAAAAAAAAAAA' }),
+      'id_token_claim_invalid',
+    ],
+  ]
+  for (const [label, idTokenClaims, expected] of claimCases) {
+    it(`${label} → ${expected}`, async () => {
+      const { op, flow } = await setup({ idTokenClaims })
+      await assert.rejects(login(op, flow), code(expected as never))
+      assert.equal(op.count('/userinfo'), 0)
+    })
+  }
+
+  it('accepts several audiences when azp is this client, and expiry within the leeway', async () => {
+    const { op, flow } = await setup({
+      idTokenClaims: (c) => ({ ...c, aud: [CLIENT_ID, 'api'], azp: CLIENT_ID, exp: now() - 10 }),
+    })
+    const { tokens } = await login(op, flow)
+    assert.equal(tokens.idTokenClaims?.azp, CLIENT_ID)
+  })
+
+  it('refuses alg "none" → id_token_alg_unsupported', async () => {
+    const { op, flow } = await setup({
+      tokenResponse: (b) => {
+        const claims = decodeJwt(b.id_token as string)
+        return { ...b, id_token: `${text({ alg: 'none' })}.${text(claims)}.` }
+      },
+    })
+    await assert.rejects(login(op, flow), code('id_token_alg_unsupported'))
+  })
+
+  it('refuses HS256 signed with a guessable key → id_token_alg_unsupported', async () => {
+    const { op, flow } = await setup({
+      tokenResponse: async (b) => {
+        const claims = decodeJwt(b.id_token as string)
+        const forged = await new SignJWT(claims)
+          .setProtectedHeader({ alg: 'HS256' })
+          .sign(new TextEncoder().encode(CLIENT_SECRET))
+        return { ...b, id_token: forged }
+      },
+    })
+    await assert.rejects(login(op, flow), code('id_token_alg_unsupported'))
+  })
+
+  it('refuses a token signed by another key under the same kid → id_token_signature_invalid', async () => {
+    const attacker = await generateKeyPair('ES256')
+    let op: FakeOp | undefined
+    const setupResult = await setup({
+      tokenResponse: async (b) => {
+        const claims = decodeJwt(b.id_token as string)
+        const forged = await new SignJWT(claims)
+          .setProtectedHeader({ alg: 'ES256', kid: op?.kid() ?? '' })
+          .sign(attacker.privateKey)
+        return { ...b, id_token: forged }
+      },
+    })
+    op = setupResult.op
+    await assert.rejects(
+      login(setupResult.op, setupResult.flow),
+      code('id_token_signature_invalid'),
+    )
+  })
+
+  it('refuses a token that is not a JWT → id_token_invalid', async () => {
+    const { op, flow } = await setup({ tokenResponse: (b) => ({ ...b, id_token: 'not.a.jwt' }) })
+    await assert.rejects(login(op, flow), code('id_token_invalid'))
+  })
+
+  it('unknown kid: one JWKS refetch, then none during the cooldown → id_token_key_not_found', async () => {
+    const { op, flow } = await setup({ idTokenHeader: () => ({ kid: 'unknown-kid' }) })
+    await assert.rejects(login(op, flow), code('id_token_key_not_found'))
+    assert.equal(op.count('/jwks'), 1)
+    await assert.rejects(login(op, flow), code('id_token_key_not_found'))
+    assert.equal(op.count('/jwks'), 1, 'no refetch inside the cooldown')
+  })
+
+  it('picks up a rotated key by refetching the JWKS once the cooldown has passed', async () => {
+    const { op, flow } = await setup({}, { jwks: { cooldownMs: 0 } })
+    await login(op, flow)
+    assert.equal(op.count('/jwks'), 1)
+    await login(op, flow)
+    assert.equal(op.count('/jwks'), 1, 'cached keys reused')
+    await op.rotateKey()
+    await login(op, flow)
+    assert.equal(op.count('/jwks'), 2)
+  })
+
+  it('maps an unreachable JWKS endpoint to provider_unreachable', async () => {
+    const op = await createFakeOp()
+    const failing = (async (input: RequestInfo | URL, init?: RequestInit) => {
+      if (String(input).endsWith('/jwks')) throw new TypeError('fetch failed')
+      return op.fetch(input, init)
+    }) as typeof fetch
+    const flow = new OAuth2Flow(
+      {
+        id: 'fake',
+        issuer: ISSUER,
+        clientId: CLIENT_ID,
+        clientSecret: CLIENT_SECRET,
+        redirectUri: REDIRECT_URI,
+      },
+      { fetch: failing },
+    )
+    await assert.rejects(login(op, flow), code('provider_unreachable'))
+  })
+
+  it('maps a JWKS that is not a key set to provider_bad_response', async () => {
+    const op = await createFakeOp()
+    const broken = (async (input: RequestInfo | URL, init?: RequestInit) => {
+      if (String(input).endsWith('/jwks')) return new Response('{"keys":"nope"}')
+      return op.fetch(input, init)
+    }) as typeof fetch
+    const flow = new OAuth2Flow(
+      {
+        id: 'fake',
+        issuer: ISSUER,
+        clientId: CLIENT_ID,
+        clientSecret: CLIENT_SECRET,
+        redirectUri: REDIRECT_URI,
+      },
+      { fetch: broken },
+    )
+    await assert.rejects(login(op, flow), code('provider_bad_response'))
+  })
+
+  it('accepts an issuer alias only when the provider declares it', async () => {
+    const op = await createFakeOp({ idTokenClaims: (c) => ({ ...c, iss: 'op.example' }) })
+    const config = {
+      id: 'fake',
+      issuer: ISSUER,
+      clientId: CLIENT_ID,
+      clientSecret: CLIENT_SECRET,
+      redirectUri: REDIRECT_URI,
+    }
+    await assert.rejects(
+      login(op, new OAuth2Flow(config, { fetch: op.fetch })),
+      code('id_token_claim_invalid'),
+    )
+    const aliased = new OAuth2Flow(
+      { ...config, quirks: { idTokenIssuerAliases: ['op.example'] } },
+      { fetch: op.fetch },
+    )
+    const { identity } = await login(op, aliased)
+    assert.equal(identity.subject, 'user-42')
+  })
+
+  it('restricts algorithms to the configured allow-list', async () => {
+    const op = await createFakeOp()
+    const flow = new OAuth2Flow(
+      {
+        id: 'fake',
+        issuer: ISSUER,
+        clientId: CLIENT_ID,
+        clientSecret: CLIENT_SECRET,
+        redirectUri: REDIRECT_URI,
+        idTokenAlgorithms: ['RS256'],
+      },
+      { fetch: op.fetch },
+    )
+    await assert.rejects(login(op, flow), code('id_token_alg_unsupported'))
+  })
+})
