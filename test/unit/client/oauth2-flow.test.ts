@@ -309,7 +309,7 @@ describe('OAuth2Flow.finalizeLogin (hostile callbacks: nothing is sent to the to
 })
 
 describe('OAuth2Flow.finalizeLogin (token responses)', () => {
-  const cases: [string, FakeOpOptions['tokenResponse'], string, string?][] = [
+  const cases: [string, NonNullable<FakeOpOptions['tokenResponse']>, string, string?][] = [
     ['no access_token', ({ access_token: _, ...rest }) => rest, 'token_response_invalid'],
     ['empty access_token', (b) => ({ ...b, access_token: '' }), 'token_response_invalid'],
     ['numeric access_token', (b) => ({ ...b, access_token: 42 }), 'token_response_invalid'],
@@ -449,7 +449,7 @@ describe('OAuth2Flow configuration', () => {
     authorizationEndpoint: 'https://a.example/authorize',
     tokenEndpoint: 'https://a.example/token',
   }
-  const bad: [string, Partial<ProviderConfig>, string][] = [
+  const bad: [string, Record<string, unknown>, string][] = [
     ['bad id', { id: 'has space' }, 'config_invalid'],
     ['empty clientId', { clientId: '' }, 'config_invalid'],
     ['secret method without secret', { clientAuthMethod: 'client_secret_basic' }, 'config_invalid'],
