@@ -34,6 +34,8 @@ export interface IdTokenExpectations {
   readonly algorithms: readonly string[]
   /** The nonce sent at login; omitted at refresh. */
   readonly nonce?: string
+  /** At refresh: the `sub` of the original login (OIDC Core §12.2). */
+  readonly subject?: string
   /** Checks `at_hash` against it when the token carries one. */
   readonly accessToken?: string
   readonly clock: Clock
@@ -134,6 +136,9 @@ export async function verifyIdToken(
   }
   if (typeof payload.sub !== 'string' || payload.sub === '') {
     throw fail('id_token_claim_invalid', 'ID token "sub" claim must be a non-empty string')
+  }
+  if (expected.subject !== undefined && payload.sub !== expected.subject) {
+    throw fail('id_token_claim_invalid', 'ID token "sub" claim is not the user who logged in')
   }
   const multipleAudiences = Array.isArray(payload.aud) && payload.aud.length > 1
   if ((multipleAudiences || payload.azp !== undefined) && payload.azp !== expected.clientId) {

@@ -25,7 +25,10 @@ export interface Profile {
 export interface Identity extends Profile {
   /** The provider id (`'github'`, `'google'`, or the one configured). */
   readonly provider: string
-  /** Every claim the provider sent, unmodified. */
+  /**
+   * The provider's claims: ID token and userinfo/profile merged, plus what the provider
+   * descriptor added (`enrichClaims`, e.g. GitHub's verified email). Use for anything not normalized.
+   */
   readonly claims: Claims
 }
 

@@ -261,16 +261,19 @@ export class OAuth2Flow {
     }
     if (flowState.codeVerifier !== undefined) grant.code_verifier = flowState.codeVerifier
     const isOidc = flowState.scopes.includes('openid')
-    const tokens = await this.#grant(grant, provider, isOidc ? flowState.nonce : undefined)
+    const tokens = await this.#grant(grant, provider, isOidc ? { nonce: flowState.nonce } : {})
     const claims = await this.#claims(provider, tokens, isOidc)
     const identity = toIdentity(this.id, claims, this.#config.profile ?? oidcProfile)
     return { identity, tokens }
   }
 
-  /** Uses a refresh token (RFC 6749 §6). An ID token in the response is verified. */
+  /**
+   * Uses a refresh token (RFC 6749 §6). An ID token in the response is verified; pass the
+   * login's subject as `expectedSubject` to also check it is about the same user (OIDC Core §12.2).
+   */
   async refresh(
     refreshToken: string,
-    options: { scopes?: readonly string[] } = {},
+    options: { scopes?: readonly string[]; expectedSubject?: string } = {},
   ): Promise<TokenSet> {
     if (typeof refreshToken !== 'string' || refreshToken === '') {
       throw new AuthkestraError('config_invalid', '"refreshToken" must be a non-empty string')
@@ -281,7 +284,11 @@ export class OAuth2Flow {
       refresh_token: refreshToken,
     }
     if (options.scopes) grant.scope = options.scopes.join(this.#separator())
-    return this.#grant(grant, provider, undefined)
+    return this.#grant(
+      grant,
+      provider,
+      options.expectedSubject === undefined ? {} : { subject: options.expectedSubject },
+    )
   }
 
   /** Revokes a token (RFC 7009). `unsupported_operation` when the provider has no endpoint. */
@@ -302,7 +309,7 @@ export class OAuth2Flow {
   async #grant(
     grant: Record<string, string>,
     provider: ResolvedProvider,
-    loginNonce: string | undefined,
+    expect: { readonly nonce?: string; readonly subject?: string },
   ): Promise<TokenSet> {
     const tokens = await requestTokens(grant, {
       tokenEndpoint: provider.tokenEndpoint,
@@ -312,7 +319,8 @@ export class OAuth2Flow {
       scopeSeparator: this.#config.quirks?.grantedScopeSeparator ?? this.#separator(),
     })
     if (tokens.idToken === undefined) {
-      if (loginNonce !== undefined)
+      // An openid login (the only grant that passes a nonce) must return an ID token.
+      if (expect.nonce !== undefined)
         throw new AuthkestraError(
           'id_token_missing',
           'token response has no "id_token" for an openid login',
@@ -330,7 +338,7 @@ export class OAuth2Flow {
       issuerAliases: this.#config.quirks?.idTokenIssuerAliases ?? [],
       clientId: this.#config.clientId,
       algorithms: provider.idTokenAlgorithms,
-      ...(loginNonce === undefined ? {} : { nonce: loginNonce }),
+      ...expect,
       accessToken: tokens.accessToken,
       clock: this.#clock,
       leewaySeconds: this.#leeway,

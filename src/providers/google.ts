@@ -15,14 +15,22 @@ import type { ProviderOptions } from './options.ts'
 export interface GoogleOptions extends ProviderOptions {
   /** `'offline'` asks for a refresh token (Google's `access_type`). */
   readonly accessType?: 'online' | 'offline'
-  /** Restrict to a Google Workspace domain (Google's `hd`); check `identity.claims.hd` too. */
+  /**
+   * Only accept accounts of this Google Workspace domain (checked on the `hd` claim, not just
+   * hinted); `'*'` accepts any Workspace account but no consumer account.
+   */
   readonly hostedDomain?: string
 }
 
-/** The `hd` parameter is only a hint to Google's UI; the `hd` claim is what proves the domain. */
+/**
+ * The `hd` parameter is only a hint to Google's UI; the `hd` claim is what proves the domain.
+ * `'*'` accepts any Workspace account (one that has an `hd` claim).
+ */
 function requireDomain(domain: string): (claims: Claims) => Promise<Claims> {
+  const wanted = domain.toLowerCase()
   return async (claims) => {
-    if (claims.hd !== domain) {
+    const hd = typeof claims.hd === 'string' ? claims.hd.toLowerCase() : ''
+    if (hd === '' || (wanted !== '*' && hd !== wanted)) {
       throw new AuthkestraError(
         'identity_invalid',
         `Google account is not in the "${domain}" domain`,

@@ -496,3 +496,18 @@ describe('OAuth2Flow configuration', () => {
     assert.equal(flow.name, 'Provider P')
   })
 })
+
+describe('OAuth2Flow.refresh subject check', () => {
+  it('refuses a refreshed ID token about another user when expectedSubject is given', async () => {
+    const { op, flow } = await setup()
+    const { url, flowState } = await flow.initiateLogin()
+    const { tokens, identity } = await flow.finalizeLogin(await op.authorize(url), flowState)
+    const refreshed = await flow.refresh(tokens.refreshToken as string, {
+      expectedSubject: identity.subject,
+    })
+    await assert.rejects(
+      flow.refresh(refreshed.refreshToken as string, { expectedSubject: 'someone-else' }),
+      code('id_token_claim_invalid'),
+    )
+  })
+})

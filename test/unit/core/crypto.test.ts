@@ -45,6 +45,14 @@ for (const backend of [webCrypto, nodeCrypto] as CryptoBackend[]) {
       assert.ok(big.subarray(65_536).some((b) => b !== 0))
     })
 
+    it('randomBytes never repeats across many small draws (pool refills included)', () => {
+      const seen = new Set<string>()
+      for (let i = 0; i < 1000; i++) seen.add(hex(backend.randomBytes(33)))
+      assert.equal(seen.size, 1000)
+      for (const length of [0, 1, 511, 512, 513])
+        assert.equal(backend.randomBytes(length).length, length)
+    })
+
     it('timingSafeEqual compares content and treats different lengths as unequal', () => {
       assert.equal(backend.timingSafeEqual(unhex('0102'), unhex('0102')), true)
       assert.equal(backend.timingSafeEqual(unhex('0102'), unhex('0103')), false)
