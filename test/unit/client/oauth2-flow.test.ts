@@ -176,7 +176,11 @@ describe('OAuth2Flow.finalizeLogin (hostile callbacks: nothing is sent to the to
     ['wrong state', (cb) => cb.searchParams.set('state', 'A'.repeat(43)), 'state_mismatch'],
     [
       'state of another login',
-      (cb) => cb.searchParams.set('state', cb.searchParams.get('state')?.slice(0, 42) + 'Q'),
+      (cb) => {
+        // the same state but for its last character: still refused
+        const state = cb.searchParams.get('state') ?? ''
+        cb.searchParams.set('state', `${state.slice(0, 42)}${state.endsWith('Q') ? 'R' : 'Q'}`)
+      },
       'state_mismatch',
     ],
     ['wrong iss', (cb) => cb.searchParams.set('iss', 'https://evil.example'), 'issuer_mismatch'],
