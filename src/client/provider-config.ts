@@ -44,7 +44,7 @@ export interface ProviderConfig {
   readonly revocationEndpoint?: string
   readonly jwksUri?: string
   readonly clientId: string
-  readonly clientSecret?: string
+  readonly clientSecret?: string | undefined
   /** Default: `client_secret_basic` with a secret, `none` without. */
   readonly clientAuthMethod?: ClientAuthMethod
   /** The callback URL registered at the provider, sent as `redirect_uri`. */

@@ -16,7 +16,7 @@ import { type ProviderOptions, registration } from './options.ts'
 /** GitHub options. */
 export interface GitHubOptions extends ProviderOptions {
   /** GitHub Enterprise Server base URL, e.g. `https://github.example.com`. */
-  readonly enterpriseUrl?: string
+  readonly enterpriseUrl?: string | undefined
 }
 
 interface GitHubEmail {

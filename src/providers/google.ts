@@ -14,12 +14,12 @@ import type { ProviderOptions } from './options.ts'
 /** Google options. */
 export interface GoogleOptions extends ProviderOptions {
   /** `'offline'` asks for a refresh token (Google's `access_type`). */
-  readonly accessType?: 'online' | 'offline'
+  readonly accessType?: 'online' | 'offline' | undefined
   /**
    * Only accept accounts of this Google Workspace domain (checked on the `hd` claim, not just
    * hinted); `'*'` accepts any Workspace account but no consumer account.
    */
-  readonly hostedDomain?: string
+  readonly hostedDomain?: string | undefined
 }
 
 /**

@@ -12,11 +12,11 @@ export interface OidcOptions extends ProviderOptions {
   /** The issuer identifier; `<issuer>/.well-known/openid-configuration` must exist. */
   readonly issuer: string
   /** Display name (default: the id). */
-  readonly name?: string
+  readonly name?: string | undefined
   /** Extra authorization parameters on every login. */
-  readonly authorizationParams?: Readonly<Record<string, string>>
+  readonly authorizationParams?: Readonly<Record<string, string>> | undefined
   /** Allow plain-http endpoints off loopback. Never in production. */
-  readonly allowInsecureHttp?: boolean
+  readonly allowInsecureHttp?: boolean | undefined
 }
 
 /**

@@ -8,15 +8,15 @@ import type { ClientAuthMethod, ProviderConfig } from '../client/provider-config
 /** Your app's registration at a provider. */
 export interface ProviderOptions {
   /** Provider id in URLs, cookies and `identity.provider` (default: the provider's name). */
-  readonly id?: string
+  readonly id?: string | undefined
   readonly clientId: string
-  readonly clientSecret?: string
+  readonly clientSecret?: string | undefined
   /** The callback URL registered at the provider. */
   readonly redirectUri: string
   /** Scopes to ask for (default: enough for a profile and a verified email). */
-  readonly scopes?: readonly string[]
+  readonly scopes?: readonly string[] | undefined
   /** Override the provider's default client authentication. */
-  readonly clientAuthMethod?: ClientAuthMethod
+  readonly clientAuthMethod?: ClientAuthMethod | undefined
 }
 
 type Registration = Pick<ProviderConfig, 'clientId' | 'redirectUri'> &
