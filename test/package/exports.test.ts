@@ -23,7 +23,8 @@ describe('package exports', {
   }
 
   it('authkestra/core runs PKCE from the built files', async () => {
-    const { Pkce } = (await import('authkestra/core')) as typeof import('../../src/core/index.ts')
+    const specifier: string = 'authkestra/core' // not a literal: dist/ may not exist at type-check time
+    const { Pkce } = (await import(specifier)) as typeof import('../../src/core/index.ts')
     const pair = await Pkce.generate()
     assert.equal(await Pkce.verify(pair.codeVerifier, pair.codeChallenge), true)
   })
