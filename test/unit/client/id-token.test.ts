@@ -1,38 +1,11 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { decodeJwt, generateKeyPair, SignJWT } from 'jose'
-import { OAuth2Flow, type OAuth2FlowOptions } from '../../../src/client/oauth2-flow.ts'
+import { OAuth2Flow } from '../../../src/client/oauth2-flow.ts'
 import { encodeBase64url } from '../../../src/core/base64url.ts'
 import { code } from '../../helpers/assert-code.ts'
-import {
-  CLIENT_ID,
-  CLIENT_SECRET,
-  createFakeOp,
-  type FakeOp,
-  type FakeOpOptions,
-  ISSUER,
-  REDIRECT_URI,
-} from '../../helpers/fake-op.ts'
-
-async function setup(opOptions: FakeOpOptions = {}, flowOptions: OAuth2FlowOptions = {}) {
-  const op: FakeOp = await createFakeOp(opOptions)
-  const flow = new OAuth2Flow(
-    {
-      id: 'fake',
-      issuer: ISSUER,
-      clientId: CLIENT_ID,
-      clientSecret: CLIENT_SECRET,
-      redirectUri: REDIRECT_URI,
-    },
-    { fetch: op.fetch, ...flowOptions },
-  )
-  return { op, flow }
-}
-
-async function login(op: FakeOp, flow: OAuth2Flow) {
-  const { url, flowState } = await flow.initiateLogin()
-  return flow.finalizeLogin(await op.authorize(url), flowState)
-}
+import { CLIENT_ID, CLIENT_SECRET, createFakeOp, type FakeOp } from '../../helpers/fake-op.ts'
+import { FAKE_PROVIDER, login, setup } from '../../helpers/flow-setup.ts'
 
 const text = (value: unknown): string =>
   encodeBase64url(new TextEncoder().encode(JSON.stringify(value)))
@@ -137,7 +110,7 @@ describe('ID token validation', () => {
   })
 
   it('picks up a rotated key by refetching the JWKS once the cooldown has passed', async () => {
-    const { op, flow } = await setup({}, { jwks: { cooldownMs: 0 } })
+    const { op, flow } = await setup({}, {}, { jwks: { cooldownMs: 0 } })
     await login(op, flow)
     assert.equal(op.count('/jwks'), 1)
     await login(op, flow)
@@ -148,58 +121,41 @@ describe('ID token validation', () => {
   })
 
   it('maps an unreachable JWKS endpoint to provider_unreachable', async () => {
-    const op = await createFakeOp()
-    const failing = (async (input: RequestInfo | URL, init?: RequestInit) => {
-      if (String(input).endsWith('/jwks')) throw new TypeError('fetch failed')
-      return op.fetch(input, init)
-    }) as typeof fetch
-    const flow = new OAuth2Flow(
-      {
-        id: 'fake',
-        issuer: ISSUER,
-        clientId: CLIENT_ID,
-        clientSecret: CLIENT_SECRET,
-        redirectUri: REDIRECT_URI,
-      },
-      { fetch: failing },
+    const { op, flow } = await setup(
+      {},
+      {},
+      {},
+      (opFetch) =>
+        (async (input, init) => {
+          if (String(input).endsWith('/jwks')) throw new TypeError('fetch failed')
+          return opFetch(input, init)
+        }) as typeof fetch,
     )
     await assert.rejects(login(op, flow), code('provider_unreachable'))
   })
 
   it('maps a JWKS that is not a key set to provider_bad_response', async () => {
-    const op = await createFakeOp()
-    const broken = (async (input: RequestInfo | URL, init?: RequestInit) => {
-      if (String(input).endsWith('/jwks')) return new Response('{"keys":"nope"}')
-      return op.fetch(input, init)
-    }) as typeof fetch
-    const flow = new OAuth2Flow(
-      {
-        id: 'fake',
-        issuer: ISSUER,
-        clientId: CLIENT_ID,
-        clientSecret: CLIENT_SECRET,
-        redirectUri: REDIRECT_URI,
-      },
-      { fetch: broken },
+    const { op, flow } = await setup(
+      {},
+      {},
+      {},
+      (opFetch) =>
+        (async (input, init) => {
+          if (String(input).endsWith('/jwks')) return new Response('{"keys":"nope"}')
+          return opFetch(input, init)
+        }) as typeof fetch,
     )
     await assert.rejects(login(op, flow), code('provider_bad_response'))
   })
 
   it('accepts an issuer alias only when the provider declares it', async () => {
     const op = await createFakeOp({ idTokenClaims: (c) => ({ ...c, iss: 'op.example' }) })
-    const config = {
-      id: 'fake',
-      issuer: ISSUER,
-      clientId: CLIENT_ID,
-      clientSecret: CLIENT_SECRET,
-      redirectUri: REDIRECT_URI,
-    }
     await assert.rejects(
-      login(op, new OAuth2Flow(config, { fetch: op.fetch })),
+      login(op, new OAuth2Flow(FAKE_PROVIDER, { fetch: op.fetch })),
       code('id_token_claim_invalid'),
     )
     const aliased = new OAuth2Flow(
-      { ...config, quirks: { idTokenIssuerAliases: ['op.example'] } },
+      { ...FAKE_PROVIDER, quirks: { idTokenIssuerAliases: ['op.example'] } },
       { fetch: op.fetch },
     )
     const { identity } = await login(op, aliased)
@@ -207,18 +163,7 @@ describe('ID token validation', () => {
   })
 
   it('restricts algorithms to the configured allow-list', async () => {
-    const op = await createFakeOp()
-    const flow = new OAuth2Flow(
-      {
-        id: 'fake',
-        issuer: ISSUER,
-        clientId: CLIENT_ID,
-        clientSecret: CLIENT_SECRET,
-        redirectUri: REDIRECT_URI,
-        idTokenAlgorithms: ['RS256'],
-      },
-      { fetch: op.fetch },
-    )
+    const { op, flow } = await setup({}, { idTokenAlgorithms: ['RS256'] })
     await assert.rejects(login(op, flow), code('id_token_alg_unsupported'))
   })
 })

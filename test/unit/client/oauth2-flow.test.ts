@@ -1,38 +1,11 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { OAuth2Flow, type OAuth2FlowOptions } from '../../../src/client/oauth2-flow.ts'
+import { OAuth2Flow } from '../../../src/client/oauth2-flow.ts'
 import type { ProviderConfig } from '../../../src/client/provider-config.ts'
 import { Pkce } from '../../../src/core/pkce.ts'
 import { code } from '../../helpers/assert-code.ts'
-import {
-  CLIENT_ID,
-  CLIENT_SECRET,
-  createFakeOp,
-  type FakeOp,
-  type FakeOpOptions,
-  ISSUER,
-  REDIRECT_URI,
-} from '../../helpers/fake-op.ts'
-
-async function setup(
-  opOptions: FakeOpOptions = {},
-  config: Partial<ProviderConfig> = {},
-  flowOptions: OAuth2FlowOptions = {},
-): Promise<{ op: FakeOp; flow: OAuth2Flow }> {
-  const op = await createFakeOp(opOptions)
-  const flow = new OAuth2Flow(
-    {
-      id: 'fake',
-      issuer: ISSUER,
-      clientId: CLIENT_ID,
-      clientSecret: CLIENT_SECRET,
-      redirectUri: REDIRECT_URI,
-      ...config,
-    },
-    { fetch: op.fetch, ...flowOptions },
-  )
-  return { op, flow }
-}
+import { CLIENT_ID, type FakeOpOptions, ISSUER, REDIRECT_URI } from '../../helpers/fake-op.ts'
+import { setup } from '../../helpers/flow-setup.ts'
 
 describe('OAuth2Flow.initiateLogin', () => {
   it('builds an authorization URL with PKCE S256, state, nonce and the client parameters', async () => {
