@@ -19,7 +19,17 @@ const MIN_TTL_MS = 60_000
 const MAX_TTL_MS = 86_400_000
 const DEFAULT_TTL_MS = 3_600_000
 
-/** The well-known URL for an issuer (path-aware for RFC 8414, suffix for OIDC). */
+/**
+ * The well-known URL for an issuer (suffix for OIDC, path-inserted for RFC 8414).
+ *
+ * @example
+ * ```ts
+ * wellKnownUrl('https://id.example/tenant', 'openid-configuration').href
+ * // 'https://id.example/tenant/.well-known/openid-configuration'
+ * wellKnownUrl('https://id.example/tenant', 'oauth-authorization-server').href
+ * // 'https://id.example/.well-known/oauth-authorization-server/tenant'
+ * ```
+ */
 export function wellKnownUrl(issuer: string, kind: DiscoveryKind): URL {
   const url = new URL(issuer)
   const path = url.pathname.replace(/\/$/, '')
@@ -103,7 +113,20 @@ function validate(
   return doc as AuthorizationServerMetadata
 }
 
-/** Caches one issuer's metadata, refreshing it when its time is up; concurrent callers share one fetch. */
+/**
+ * Caches one issuer's metadata, refreshing it when its time is up; concurrent callers share one
+ * fetch. `OAuth2Flow` keeps one per provider configured by issuer.
+ *
+ * @example
+ * ```ts
+ * const discovery = new DiscoveryCache('https://id.example', 'openid-configuration', {
+ *   http: resolveHttpOptions(),
+ *   clock: systemClock,
+ *   allowInsecureHttp: false,
+ * })
+ * const { token_endpoint } = await discovery.get()
+ * ```
+ */
 export class DiscoveryCache {
   #value: AuthorizationServerMetadata | undefined
   #expiresAt = 0

@@ -31,7 +31,14 @@ export interface FlowState {
   readonly expiresAt: number
 }
 
-/** Longest life of a flow state: 10 minutes. */
+/**
+ * Longest life of a flow state: 10 minutes. Use it as the flow cookie's `Max-Age` (in seconds).
+ *
+ * @example
+ * ```ts
+ * const maxAge = FLOW_STATE_MAX_TTL_MS / 1000 // 600
+ * ```
+ */
 export const FLOW_STATE_MAX_TTL_MS = 600_000
 /** Longest sealed flow state accepted, in characters (a cookie holds about 4 KiB). */
 export const MAX_SEALED_LENGTH = 4096

@@ -31,7 +31,14 @@ export interface HttpResponse {
   readonly body: Uint8Array
 }
 
-/** Fills in defaults and checks the numbers. */
+/**
+ * Fills in defaults (global `fetch`, 10 s, 1 MiB) and checks the numbers.
+ *
+ * @example
+ * ```ts
+ * const http = resolveHttpOptions({ timeoutMs: 5000 })
+ * ```
+ */
 export function resolveHttpOptions(options: HttpOptions = {}): ResolvedHttpOptions {
   const timeoutMs = options.timeoutMs ?? 10_000
   const maxResponseBytes = options.maxResponseBytes ?? 1_048_576

@@ -11,7 +11,15 @@ import { encodeBase64url } from '../core/base64url.ts'
 import type { Clock } from '../core/clock.ts'
 import { AuthkestraError, type AuthkestraErrorCode } from '../core/errors.ts'
 
-/** Asymmetric JWS algorithms an ID token may use. */
+/**
+ * Asymmetric JWS algorithms an ID token may use; `idTokenAlgorithms` picks among them. `none` and
+ * HMAC algorithms are never accepted.
+ *
+ * @example
+ * ```ts
+ * new OAuth2Flow({ ...config, idTokenAlgorithms: ['ES256'] }) // must be a subset of SUPPORTED_ID_TOKEN_ALGS
+ * ```
+ */
 export const SUPPORTED_ID_TOKEN_ALGS = [
   'RS256',
   'RS384',

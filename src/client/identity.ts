@@ -35,7 +35,14 @@ export interface Identity extends Profile {
 /** Maps a provider's claims to a {@link Profile}. */
 export type ProfileMapper = (claims: Claims) => Profile
 
-/** A string claim, or null when absent or not a non-empty string. */
+/**
+ * A string claim, or null when absent or not a non-empty string; for profile mappings.
+ *
+ * @example
+ * ```ts
+ * const profile: ProfileMapper = (claims) => ({ ...oidcProfile(claims), username: stringClaim(claims, 'nickname') })
+ * ```
+ */
 export function stringClaim(claims: Claims, name: string): string | null {
   const value = claims[name]
   return typeof value === 'string' && value !== '' ? value : null

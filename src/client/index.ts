@@ -11,7 +11,7 @@
  */
 export type { CallbackInput } from './callback.ts'
 export type { ClientCredentials } from './client-auth.ts'
-export { cacheTtlMs, DiscoveryCache, type DiscoveryKind, wellKnownUrl } from './discovery.ts'
+export { DiscoveryCache, type DiscoveryKind, wellKnownUrl } from './discovery.ts'
 export {
   FLOW_STATE_MAX_TTL_MS,
   type FlowState,
@@ -19,7 +19,7 @@ export {
   openFlowState,
   sealFlowState,
 } from './flow-state.ts'
-export type { HttpOptions } from './http.ts'
+export { type HttpOptions, resolveHttpOptions } from './http.ts'
 export { SUPPORTED_ID_TOKEN_ALGS } from './id-token.ts'
 export {
   type Claims,

@@ -69,7 +69,15 @@ export function decodeBase64url(text: string): Uint8Array | undefined {
   return out
 }
 
-/** True when `text` is non-empty unpadded base64url. */
+/**
+ * True when `text` is non-empty unpadded base64url.
+ *
+ * @example
+ * ```ts
+ * isBase64url('E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM') // true
+ * isBase64url('a+b=') // false
+ * ```
+ */
 export function isBase64url(text: string): boolean {
   return /^[A-Za-z0-9_-]+$/.test(text) && text.length % 4 !== 1
 }

@@ -25,7 +25,14 @@ export interface Keyring {
   keys(purpose: string): Promise<readonly DerivedKey[]>
 }
 
-/** Minimum secret length in bytes. */
+/**
+ * Minimum secret length in bytes (256 bits).
+ *
+ * @example
+ * ```ts
+ * if (new TextEncoder().encode(secret).length < MIN_SECRET_BYTES) throw new Error('secret too short')
+ * ```
+ */
 export const MIN_SECRET_BYTES = 32
 const SALT = 'authkestra/v1'
 
