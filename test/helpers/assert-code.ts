@@ -1,7 +1,14 @@
 import { AuthkestraError, type AuthkestraErrorCode } from '../../src/core/errors.ts'
 
-/** An `assert.rejects`/`assert.throws` matcher for an AuthkestraError with this exact code. */
-export function code(expected: AuthkestraErrorCode, oauthError?: string) {
+/**
+ * An `assert.rejects`/`assert.throws` matcher for an AuthkestraError with this exact code (and
+ * OAuth `error`, when given); `extra` may assert more about the error (status, description, …).
+ */
+export function code(
+  expected: AuthkestraErrorCode,
+  oauthError?: string,
+  extra?: (err: AuthkestraError) => void,
+) {
   return (err: unknown): boolean => {
     if (!(err instanceof AuthkestraError))
       throw new Error(`expected AuthkestraError, got ${String(err)}`)
@@ -10,6 +17,7 @@ export function code(expected: AuthkestraErrorCode, oauthError?: string) {
     if (oauthError !== undefined && err.oauthError !== oauthError) {
       throw new Error(`expected oauthError ${oauthError}, got ${String(err.oauthError)}`)
     }
+    extra?.(err)
     return true
   }
 }

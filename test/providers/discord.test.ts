@@ -5,27 +5,29 @@
  * goes over loopback, with `https://discord.com` rewritten to the server.
  */
 import assert from 'node:assert/strict'
-import { after, before, beforeEach, describe, it } from 'node:test'
-import { OAuth2Flow } from '../../src/client/oauth2-flow.ts'
-import { AuthkestraError } from '../../src/core/errors.ts'
+import { describe, it } from 'node:test'
 import { Pkce } from '../../src/core/pkce.ts'
 import { discord } from '../../src/providers/discord.ts'
+import { code } from '../helpers/assert-code.ts'
 import {
-  AuthorizationCodes,
   bearerToken,
-  followAuthorization,
-  type LocalProviderServer,
   opaqueToken,
   parseBasicAuth,
   type RecordedRequest,
   type Reply,
-  startLocalProviderServer,
 } from './helpers/local-provider-server.ts'
+import {
+  assertAuthorizationUrl,
+  assertCodeRedemption,
+  ProviderSimulator,
+  useLocalProvider,
+} from './helpers/simulator-harness.ts'
 
 const CLIENT_ID = '1234567890123456789'
 // Characters that RFC 6749 §2.3.1 says must be form-encoded before Basic's base64.
 const CLIENT_SECRET = 'dc-secret:with%special+chars/0123456789abcdef'
 const REDIRECT_URI = 'https://app.example/auth/callback/discord'
+const REGISTRATION = { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUri: REDIRECT_URI }
 const TOKEN_PATH = '/api/oauth2/token'
 const REVOKE_PATH = '/api/oauth2/token/revoke'
 const EXPIRES_IN = 604_800
@@ -62,17 +64,14 @@ interface Grant {
  * codes, rotating refresh tokens, RFC 7009 revocation that ends the whole grant, and errors as
  * HTTP 400/401 with an OAuth `error` body.
  */
-class DiscordSimulator {
-  codes = new AuthorizationCodes()
+class DiscordSimulator extends ProviderSimulator {
   grants: Grant[] = []
   user: DiscordUser = NELLY
-  denyAuthorization = false
 
-  reset(): void {
-    this.codes = new AuthorizationCodes()
+  override reset(): void {
+    super.reset()
     this.grants = []
     this.user = NELLY
-    this.denyAuthorization = false
   }
 
   /** The live grant holding this access token, if any. */
@@ -94,28 +93,10 @@ class DiscordSimulator {
     if (q.get('client_id') !== CLIENT_ID || q.get('redirect_uri') !== REDIRECT_URI) {
       return { status: 400, json: { message: 'Invalid OAuth2 redirect_uri' } }
     }
-    const back = new URL(REDIRECT_URI)
-    const state = q.get('state')
-    if (state !== null) back.searchParams.set('state', state)
     if (q.get('response_type') !== 'code' || q.get('code_challenge_method') !== 'S256') {
-      back.searchParams.set('error', 'invalid_request')
-    } else if (this.denyAuthorization) {
-      back.searchParams.set('error', 'access_denied')
-      back.searchParams.set(
-        'error_description',
-        'The resource owner or authorization server denied the request',
-      )
-    } else {
-      const code = this.codes.issue({
-        clientId: CLIENT_ID,
-        redirectUri: REDIRECT_URI,
-        scopes: (q.get('scope') ?? '').split(' ').filter(Boolean),
-        codeChallenge: q.get('code_challenge') ?? undefined,
-        codeChallengeMethod: 'S256',
-      })
-      back.searchParams.set('code', code)
+      return this.redirectBack(req, { error: 'invalid_request' })
     }
-    return { status: 302, headers: { location: back.href } }
+    return this.approve(req, 'The resource owner or authorization server denied the request', ' ')
   }
 
   /** Basic (the default) or client_id/client_secret in the body, as Discord accepts both. */
@@ -154,11 +135,7 @@ class DiscordSimulator {
     })
     switch (form.get('grant_type')) {
       case 'authorization_code': {
-        const result = await this.codes.redeem(form.get('code'), {
-          clientId: CLIENT_ID,
-          redirectUri: form.get('redirect_uri'),
-          codeVerifier: form.get('code_verifier'),
-        })
+        const result = await this.redeem(form)
         if (!result.ok)
           return invalidGrant(result.reason === 'pkce_failed' ? 'code_verifier' : 'code')
         return this.#issue(result.grant.scopes)
@@ -200,60 +177,29 @@ class DiscordSimulator {
 
 const isTokenRequest = (r: RecordedRequest) => r.method === 'POST' && r.path === TOKEN_PATH
 
-function rejectsWith(code: string, extra: (err: AuthkestraError) => void = () => {}) {
-  return (err: unknown) => {
-    assert.ok(err instanceof AuthkestraError, `expected AuthkestraError, got ${String(err)}`)
-    assert.equal(err.code, code, err.message)
-    extra(err)
-    return true
-  }
-}
+const isMe = (r: RecordedRequest) => r.path === '/api/users/@me'
 
 describe('discord() against a local Discord', () => {
-  const sim = new DiscordSimulator()
-  let server: LocalProviderServer
-  let fetchDiscord: typeof fetch
-  let flow: OAuth2Flow
-
-  before(async () => {
-    server = await startLocalProviderServer(sim.handle)
-    fetchDiscord = server.fetch(['https://discord.com'])
-    flow = new OAuth2Flow(
-      discord({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUri: REDIRECT_URI }),
-      { fetch: fetchDiscord },
-    )
+  const sim = new DiscordSimulator(REGISTRATION)
+  const local = useLocalProvider(sim, {
+    origins: ['https://discord.com'],
+    config: () => discord(REGISTRATION),
   })
-  after(() => server.close())
-  beforeEach(() => {
-    sim.reset()
-    server.requests.length = 0
-  })
-
-  async function login(f: OAuth2Flow = flow, scopes?: readonly string[]) {
-    const start = await f.initiateLogin(scopes === undefined ? {} : { scopes })
-    const callback = await followAuthorization(start.url, fetchDiscord)
-    return { ...start, callback }
-  }
 
   it('builds the authorization URL with PKCE S256, state and identify+email', async () => {
-    const { url, flowState } = await flow.initiateLogin()
-    assert.equal(`${url.origin}${url.pathname}`, 'https://discord.com/oauth2/authorize')
-    const q = url.searchParams
-    assert.equal(q.get('client_id'), CLIENT_ID)
-    assert.equal(q.get('redirect_uri'), REDIRECT_URI)
-    assert.equal(q.get('response_type'), 'code')
-    assert.equal(q.get('scope'), 'identify email')
-    assert.equal(q.get('state'), flowState.state)
-    assert.equal(q.get('code_challenge_method'), 'S256')
-    assert.ok(flowState.codeVerifier)
-    assert.equal(q.get('code_challenge'), await Pkce.challenge(flowState.codeVerifier))
-    assert.equal(server.requests.length, 0)
+    const start = await local.flow.initiateLogin()
+    await assertAuthorizationUrl(start, {
+      endpoint: 'https://discord.com/oauth2/authorize',
+      ...REGISTRATION,
+      scope: 'identify email',
+    })
+    assert.equal(local.server.requests.length, 0)
   })
 
   it('logs in: identity from /users/@me, client authenticated with HTTP Basic', async () => {
     const before = Date.now()
-    const { callback, flowState } = await login()
-    const { identity, tokens } = await flow.finalizeLogin(callback, flowState)
+    const login = await local.completeLogin()
+    const { identity, tokens } = login
 
     assert.equal(identity.provider, 'discord')
     assert.equal(identity.subject, '80351110224678912')
@@ -273,7 +219,7 @@ describe('discord() against a local Discord', () => {
     assert.ok(tokens.expiresAt >= before + EXPIRES_IN * 1000)
     assert.ok(tokens.expiresAt <= Date.now() + EXPIRES_IN * 1000)
 
-    const tokenRequests = server.requests.filter(isTokenRequest)
+    const tokenRequests = local.server.requests.filter(isTokenRequest)
     assert.equal(tokenRequests.length, 1)
     const tokenRequest = tokenRequests[0]!
     assert.deepEqual(parseBasicAuth(tokenRequest.headers.authorization), {
@@ -282,19 +228,16 @@ describe('discord() against a local Discord', () => {
     })
     assert.equal(tokenRequest.form.get('client_secret'), null, 'the secret is not in the body')
     assert.equal(tokenRequest.form.get('grant_type'), 'authorization_code')
-    assert.equal(tokenRequest.form.get('code'), callback.searchParams.get('code'))
-    assert.equal(tokenRequest.form.get('redirect_uri'), REDIRECT_URI)
-    assert.equal(tokenRequest.form.get('code_verifier'), flowState.codeVerifier)
+    assertCodeRedemption(tokenRequest, login, REDIRECT_URI)
 
-    const me = server.requests.filter((r) => r.path === '/api/users/@me')
+    const me = local.server.requests.filter(isMe)
     assert.equal(me.length, 1)
     assert.equal(me[0]!.headers.authorization, `Bearer ${tokens.accessToken}`)
   })
 
   it('falls back to username for the name, no picture without an avatar, unverified email', async () => {
     sim.user = { ...NELLY, global_name: null, avatar: null, verified: false }
-    const { callback, flowState } = await login()
-    const { identity } = await flow.finalizeLogin(callback, flowState)
+    const { identity } = await local.completeLogin()
     assert.equal(identity.name, 'nelly')
     assert.equal(identity.picture, null)
     assert.equal(identity.email, 'nelly@discord.com')
@@ -302,8 +245,7 @@ describe('discord() against a local Discord', () => {
   })
 
   it('has no email with the identify scope alone', async () => {
-    const { callback, flowState } = await login(flow, ['identify'])
-    const { identity, tokens } = await flow.finalizeLogin(callback, flowState)
+    const { identity, tokens } = await local.completeLogin(local.flow, ['identify'])
     assert.deepEqual(tokens.scope, ['identify'])
     assert.equal(identity.subject, NELLY.id)
     assert.equal(identity.email, null)
@@ -311,36 +253,31 @@ describe('discord() against a local Discord', () => {
   })
 
   it('refreshes with the refresh_token grant; the old refresh token is then spent', async () => {
-    const { callback, flowState } = await login()
-    const { tokens } = await flow.finalizeLogin(callback, flowState)
+    const { tokens } = await local.completeLogin()
     const refreshToken = tokens.refreshToken!
-    const renewed = await flow.refresh(refreshToken)
+    const renewed = await local.flow.refresh(refreshToken)
     assert.notEqual(renewed.accessToken, tokens.accessToken)
     assert.ok(renewed.refreshToken)
     assert.notEqual(renewed.refreshToken, refreshToken)
     assert.deepEqual(renewed.scope, ['identify', 'email'])
     assert.ok(sim.liveAccessToken(renewed.accessToken))
 
-    const refreshRequest = server.requests.filter(isTokenRequest)[1]!
+    const refreshRequest = local.server.requests.filter(isTokenRequest)[1]!
     assert.equal(refreshRequest.form.get('grant_type'), 'refresh_token')
     assert.equal(refreshRequest.form.get('refresh_token'), refreshToken)
     assert.equal(parseBasicAuth(refreshRequest.headers.authorization)?.clientId, CLIENT_ID)
 
     await assert.rejects(
-      flow.refresh(refreshToken),
-      rejectsWith('token_error', (err) => {
-        assert.equal(err.oauthError, 'invalid_grant')
-        assert.equal(err.status, 400)
-      }),
+      local.flow.refresh(refreshToken),
+      code('token_error', 'invalid_grant', (err) => assert.equal(err.status, 400)),
     )
   })
 
   it('revokes a token at /api/oauth2/token/revoke with client auth', async () => {
-    const { callback, flowState } = await login()
-    const { tokens } = await flow.finalizeLogin(callback, flowState)
-    await flow.revoke(tokens.accessToken, { tokenTypeHint: 'access_token' })
+    const { tokens } = await local.completeLogin()
+    await local.flow.revoke(tokens.accessToken, { tokenTypeHint: 'access_token' })
 
-    const revokes = server.requests.filter((r) => r.path === REVOKE_PATH)
+    const revokes = local.server.requests.filter((r) => r.path === REVOKE_PATH)
     assert.equal(revokes.length, 1)
     const revoke = revokes[0]!
     assert.equal(revoke.method, 'POST')
@@ -353,94 +290,66 @@ describe('discord() against a local Discord', () => {
     })
     assert.equal(sim.liveAccessToken(tokens.accessToken), undefined, 'the server revoked it')
     await assert.rejects(
-      flow.refresh(tokens.refreshToken!),
-      rejectsWith('token_error', (err) => assert.equal(err.oauthError, 'invalid_grant')),
+      local.flow.refresh(tokens.refreshToken!),
+      code('token_error', 'invalid_grant'),
     )
   })
 
   it('rejects a wrong PKCE verifier with token_error invalid_grant', async () => {
-    const { callback, flowState } = await login()
+    const { callback, flowState } = await local.login()
     const other = await Pkce.generate()
     await assert.rejects(
-      flow.finalizeLogin(callback, { ...flowState, codeVerifier: other.codeVerifier }),
-      rejectsWith('token_error', (err) => {
-        assert.equal(err.oauthError, 'invalid_grant')
-        assert.equal(err.status, 400)
-      }),
+      local.flow.finalizeLogin(callback, { ...flowState, codeVerifier: other.codeVerifier }),
+      code('token_error', 'invalid_grant', (err) => assert.equal(err.status, 400)),
     )
-    assert.equal(server.count(isTokenRequest), 1)
-    assert.equal(
-      server.count((r) => r.path === '/api/users/@me'),
-      0,
-    )
+    assert.equal(local.server.count(isTokenRequest), 1)
+    assert.equal(local.server.count(isMe), 0)
   })
 
   it('rejects a replayed code with token_error invalid_grant', async () => {
-    const { callback, flowState } = await login()
-    await flow.finalizeLogin(callback, flowState)
-    await assert.rejects(
-      flow.finalizeLogin(callback, flowState),
-      rejectsWith('token_error', (err) => assert.equal(err.oauthError, 'invalid_grant')),
-    )
+    const login = await local.completeLogin()
+    await assert.rejects(login.finalize(), code('token_error', 'invalid_grant'))
   })
 
   it('rejects a wrong client secret with token_error invalid_client (401)', async () => {
-    const wrong = new OAuth2Flow(
-      discord({ clientId: CLIENT_ID, clientSecret: 'wrong-secret', redirectUri: REDIRECT_URI }),
-      { fetch: fetchDiscord },
-    )
-    const { callback, flowState } = await login(wrong)
+    const wrong = local.flowFor(discord({ ...REGISTRATION, clientSecret: 'wrong-secret' }))
+    const login = await local.login(wrong)
     await assert.rejects(
-      wrong.finalizeLogin(callback, flowState),
-      rejectsWith('token_error', (err) => {
-        assert.equal(err.oauthError, 'invalid_client')
-        assert.equal(err.status, 401)
-      }),
+      login.finalize(),
+      code('token_error', 'invalid_client', (err) => assert.equal(err.status, 401)),
     )
   })
 
   it('sends the credentials in the body with clientAuthMethod client_secret_post', async () => {
-    const post = new OAuth2Flow(
-      discord({
-        clientId: CLIENT_ID,
-        clientSecret: CLIENT_SECRET,
-        redirectUri: REDIRECT_URI,
-        clientAuthMethod: 'client_secret_post',
-      }),
-      { fetch: fetchDiscord },
-    )
-    const { callback, flowState } = await login(post)
-    const { identity } = await post.finalizeLogin(callback, flowState)
+    const post = local.flowFor(discord({ ...REGISTRATION, clientAuthMethod: 'client_secret_post' }))
+    const { identity } = await local.completeLogin(post)
     assert.equal(identity.subject, NELLY.id)
-    const tokenRequest = server.requests.filter(isTokenRequest)[0]!
+    const tokenRequest = local.server.requests.filter(isTokenRequest)[0]!
     assert.equal(tokenRequest.headers.authorization, undefined)
     assert.equal(tokenRequest.form.get('client_id'), CLIENT_ID)
     assert.equal(tokenRequest.form.get('client_secret'), CLIENT_SECRET)
   })
 
   it('rejects a callback with another login’s state before any token request', async () => {
-    const first = await login()
-    const second = await login()
+    const first = await local.login()
+    const second = await local.login()
     await assert.rejects(
-      flow.finalizeLogin(second.callback, first.flowState),
-      rejectsWith('state_mismatch'),
+      local.flow.finalizeLogin(second.callback, first.flowState),
+      code('state_mismatch'),
     )
     const forged = new URL(first.callback)
     forged.searchParams.delete('state')
     await assert.rejects(
-      flow.finalizeLogin(forged, first.flowState),
-      rejectsWith('callback_invalid'),
+      local.flow.finalizeLogin(forged, first.flowState),
+      code('callback_invalid'),
     )
-    assert.equal(server.count(isTokenRequest), 0)
+    assert.equal(local.server.count(isTokenRequest), 0)
   })
 
   it('reports a denied authorization as authorization_error, no token request', async () => {
     sim.denyAuthorization = true
-    const { callback, flowState } = await login()
-    await assert.rejects(
-      flow.finalizeLogin(callback, flowState),
-      rejectsWith('authorization_error', (err) => assert.equal(err.oauthError, 'access_denied')),
-    )
-    assert.equal(server.count(isTokenRequest), 0)
+    const login = await local.login()
+    await assert.rejects(login.finalize(), code('authorization_error', 'access_denied'))
+    assert.equal(local.server.count(isTokenRequest), 0)
   })
 })
