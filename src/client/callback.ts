@@ -3,8 +3,8 @@
  * to the provider. Checks run in order: shape (each parameter at most once, bounded sizes), then
  * `state` (constant time), then `iss`, then an `error` response, then the `code`.
  *
- * An error response is reported as the provider's error, but only after any `state` or `iss` it
- * carries has matched, so a forged error cannot pose as the provider's.
+ * An error response is reported as the provider's error only after its `state` (required) and
+ * `iss` have matched, so a forged error cannot pose as the provider's.
  *
  * @module
  */
@@ -12,8 +12,8 @@ import { defaultCrypto } from '../core/crypto/index.ts'
 import { AuthkestraError } from '../core/errors.ts'
 import { isOAuthErrorCode } from './oauth-error.ts'
 
-/** The callback as a URL (string or object) or its query parameters. */
-export type CallbackInput = string | URL | URLSearchParams
+/** The callback as a `Request`, an absolute URL (string or object), or its query parameters. */
+export type CallbackInput = Request | string | URL | URLSearchParams
 
 /** Longest query string accepted on a callback. */
 export const MAX_CALLBACK_QUERY_LENGTH = 16_384
@@ -28,19 +28,28 @@ export interface CallbackExpectations {
   readonly issuer: string | undefined
   /** RFC 9207: the provider promised to send `iss`. */
   readonly issRequired: boolean
+  /** The `redirect_uri` of the login: a callback URL must arrive at its path (RFC 9700 §4.4.2). */
+  readonly redirectUri: string
 }
 
 function invalid(message: string): AuthkestraError {
   return new AuthkestraError('callback_invalid', message)
 }
 
-function toParams(input: CallbackInput): URLSearchParams {
+function toParams(input: CallbackInput, redirectUri: string): URLSearchParams {
   if (input instanceof URLSearchParams) return input
+  if (typeof Request !== 'undefined' && input instanceof Request && input.method !== 'GET') {
+    throw invalid('callback must be a GET request (response_mode=query)')
+  }
   let url: URL
   try {
-    url = input instanceof URL ? input : new URL(input)
+    url = input instanceof URL ? input : new URL(typeof input === 'string' ? input : input.url)
   } catch {
-    throw invalid('callback must be an absolute URL or URLSearchParams')
+    throw invalid('callback must be an absolute URL, a Request or URLSearchParams')
+  }
+  // Only the path is compared: behind a proxy the scheme and host an app sees may differ.
+  if (url.pathname !== new URL(redirectUri).pathname) {
+    throw invalid('callback did not arrive at the redirect URI of this login')
   }
   if (url.search.length > MAX_CALLBACK_QUERY_LENGTH) {
     throw invalid(`callback query is longer than ${MAX_CALLBACK_QUERY_LENGTH} characters`)
@@ -60,7 +69,7 @@ function sameSecret(a: string, b: string): boolean {
  * provider's `error` in `oauthError`).
  */
 export function validateCallback(input: CallbackInput, expected: CallbackExpectations): string {
-  const params = toParams(input)
+  const params = toParams(input, expected.redirectUri)
   let total = 0
   for (const [, value] of params) total += value.length
   if (total > MAX_CALLBACK_QUERY_LENGTH) {
@@ -78,15 +87,11 @@ export function validateCallback(input: CallbackInput, expected: CallbackExpecta
     values[name] = value
   }
 
-  if (values.state !== undefined) {
-    if (!sameSecret(values.state, expected.state)) {
-      throw new AuthkestraError(
-        'state_mismatch',
-        '"state" does not match the login that was started',
-      )
-    }
-  } else if (values.error === undefined) {
-    throw invalid('"state" is missing from the callback')
+  // RFC 6749 §4.1.2.1: state is required in error responses too, so a forged error cannot
+  // abort someone's login with a message of the attacker's choosing.
+  if (values.state === undefined) throw invalid('"state" is missing from the callback')
+  if (!sameSecret(values.state, expected.state)) {
+    throw new AuthkestraError('state_mismatch', '"state" does not match the login that was started')
   }
 
   if (values.iss !== undefined) {

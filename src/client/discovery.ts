@@ -10,7 +10,7 @@ import type { Clock } from '../core/clock.ts'
 import { AuthkestraError } from '../core/errors.ts'
 import { httpRequest, parseJsonObject, type ResolvedHttpOptions } from './http.ts'
 import type { AuthorizationServerMetadata } from './metadata.ts'
-import { checkEndpointUrl } from './urls.ts'
+import { checkEndpointUrl, discoveredUrlPolicy } from './urls.ts'
 
 /** Which well-known document to read. */
 export type DiscoveryKind = 'openid-configuration' | 'oauth-authorization-server'
@@ -79,7 +79,7 @@ function validate(
       (field === 'jwks_uri' && kind === 'openid-configuration')
     if (doc[field] === undefined && !required) continue
     try {
-      checkEndpointUrl(doc[field], field, allowInsecureHttp)
+      checkEndpointUrl(doc[field], field, discoveredUrlPolicy(issuer, allowInsecureHttp))
     } catch (err) {
       throw new AuthkestraError('discovery_invalid', `discovery ${(err as Error).message}`, {
         cause: err,

@@ -10,6 +10,7 @@ import { decodeProtectedHeader, EncryptJWT, errors as joseErrors, jwtDecrypt } f
 import { type Clock, systemClock } from '../core/clock.ts'
 import { AuthkestraError } from '../core/errors.ts'
 import type { Keyring } from '../core/keyring.ts'
+import { joseCause } from './jose-cause.ts'
 
 /** What a login leaves for its callback. Secret: keep it server-side or sealed. */
 export interface FlowState {
@@ -25,8 +26,10 @@ export interface FlowState {
   readonly redirectUri: string
   /** The scopes asked for. */
   readonly scopes: readonly string[]
-  /** Where the app means to send the user after the login (not validated here). */
+  /** Where to send the user after the login: a same-origin path (see `isSafeReturnTo`). */
   readonly returnTo?: string
+  /** The `max_age` sent, in seconds; the ID token's `auth_time` must honour it. */
+  readonly maxAge?: number
   /** When this flow stops being acceptable, ms since the epoch. */
   readonly expiresAt: number
 }
@@ -68,11 +71,19 @@ export async function sealFlowState(
   if (!current) throw new AuthkestraError('config_invalid', '"secret" must not be empty')
   const now = (deps.clock ?? systemClock).now()
   const exp = Math.min(flowState.expiresAt, now + FLOW_STATE_MAX_TTL_MS)
-  return new EncryptJWT({ fs: { ...flowState, expiresAt: exp } })
+  const sealed = await new EncryptJWT({ fs: { ...flowState, expiresAt: exp } })
     .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: current.kid, typ: TYP })
     .setIssuedAt(Math.floor(now / 1000))
     .setExpirationTime(Math.floor(exp / 1000))
     .encrypt(current.key)
+  if (sealed.length > MAX_SEALED_LENGTH) {
+    // It could not be opened again, and browsers drop cookies over 4 KiB.
+    throw new AuthkestraError(
+      'config_invalid',
+      `sealed flow state is longer than ${MAX_SEALED_LENGTH} characters`,
+    )
+  }
+  return sealed
 }
 
 /**
@@ -130,16 +141,16 @@ export async function openFlowState(
         'flow_state_expired',
         'flow state has expired; start the login again',
         {
-          cause: err,
+          cause: joseCause(err),
         },
       )
     }
     if (err instanceof joseErrors.JWEDecryptionFailed) {
       throw new AuthkestraError('flow_state_tampered', 'flow state failed its integrity check', {
-        cause: err,
+        cause: joseCause(err),
       })
     }
-    throw malformed(err)
+    throw malformed(joseCause(err))
   }
   const flowState = parse(payload.fs)
   if (now >= flowState.expiresAt) {
@@ -176,7 +187,8 @@ function parse(value: unknown): FlowState {
     Array.isArray(v.scopes) &&
     v.scopes.every((s) => typeof s === 'string') &&
     (v.codeVerifier === undefined || typeof v.codeVerifier === 'string') &&
-    (v.returnTo === undefined || typeof v.returnTo === 'string')
+    (v.returnTo === undefined || typeof v.returnTo === 'string') &&
+    (v.maxAge === undefined || (typeof v.maxAge === 'number' && Number.isInteger(v.maxAge)))
   if (!ok) throw malformed()
   return v as unknown as FlowState
 }

@@ -42,8 +42,8 @@ export interface HttpResponse {
 export function resolveHttpOptions(options: HttpOptions = {}): ResolvedHttpOptions {
   const timeoutMs = options.timeoutMs ?? 10_000
   const maxResponseBytes = options.maxResponseBytes ?? 1_048_576
-  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
-    throw new AuthkestraError('config_invalid', '"timeoutMs" must be a positive number')
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
+    throw new AuthkestraError('config_invalid', '"timeoutMs" must be a positive integer')
   }
   if (!Number.isInteger(maxResponseBytes) || maxResponseBytes <= 0) {
     throw new AuthkestraError('config_invalid', '"maxResponseBytes" must be a positive integer')

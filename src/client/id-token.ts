@@ -10,6 +10,7 @@ import { type JWTPayload, type JWTVerifyGetKey, errors as joseErrors, jwtVerify 
 import { encodeBase64url } from '../core/base64url.ts'
 import type { Clock } from '../core/clock.ts'
 import { AuthkestraError, type AuthkestraErrorCode } from '../core/errors.ts'
+import { joseCause } from './jose-cause.ts'
 
 /**
  * Asymmetric JWS algorithms an ID token may use; `idTokenAlgorithms` picks among them. `none` and
@@ -44,6 +45,10 @@ export interface IdTokenExpectations {
   readonly nonce?: string
   /** At refresh: the `sub` of the original login (OIDC Core §12.2). */
   readonly subject?: string
+  /** At refresh: the `auth_time` of the original login, when it had one (OIDC Core §12.2). */
+  readonly authTime?: number
+  /** The `max_age` the login asked for: `auth_time` is then required and checked. */
+  readonly maxAge?: number
   /** Checks `at_hash` against it when the token carries one. */
   readonly accessToken?: string
   readonly clock: Clock
@@ -51,7 +56,7 @@ export interface IdTokenExpectations {
 }
 
 function fail(code: AuthkestraErrorCode, message: string, cause?: unknown): AuthkestraError {
-  return new AuthkestraError(code, message, cause === undefined ? {} : { cause })
+  return new AuthkestraError(code, message, cause === undefined ? {} : { cause: joseCause(cause) })
 }
 
 function mapJoseError(err: unknown): unknown {
@@ -136,6 +141,11 @@ export async function verifyIdToken(
     })
     payload = result.payload
     alg = result.protectedHeader.alg
+    const typ = result.protectedHeader.typ
+    // Token confusion (RFC 8725 §3.11): an access or logout token is not an ID token.
+    if (typ !== undefined && !/^(application\/)?jwt$/i.test(typ)) {
+      throw fail('id_token_invalid', `ID token "typ" header "${typ.slice(0, 32)}" is not JWT`)
+    }
   } catch (err) {
     throw mapJoseError(err)
   }
@@ -147,6 +157,28 @@ export async function verifyIdToken(
   }
   if (expected.subject !== undefined && payload.sub !== expected.subject) {
     throw fail('id_token_claim_invalid', 'ID token "sub" claim is not the user who logged in')
+  }
+  if (
+    expected.authTime !== undefined &&
+    payload.auth_time !== undefined &&
+    payload.auth_time !== expected.authTime
+  ) {
+    throw fail(
+      'id_token_claim_invalid',
+      'ID token "auth_time" claim differs from the original login',
+    )
+  }
+  if (expected.maxAge !== undefined) {
+    const authTime = payload.auth_time
+    if (
+      typeof authTime !== 'number' ||
+      authTime + expected.maxAge + expected.leewaySeconds < now / 1000
+    ) {
+      throw fail(
+        'id_token_claim_invalid',
+        'ID token "auth_time" claim is missing or older than max_age',
+      )
+    }
   }
   const multipleAudiences = Array.isArray(payload.aud) && payload.aud.length > 1
   if ((multipleAudiences || payload.azp !== undefined) && payload.azp !== expected.clientId) {

@@ -26,6 +26,11 @@ export interface Identity extends Profile {
   /** The provider id (`'github'`, `'google'`, or the one configured). */
   readonly provider: string
   /**
+   * The provider's issuer identifier, when it has one. Key accounts by (issuer or provider,
+   * subject): a subject is unique only within its issuer (OIDC Core §5.7).
+   */
+  readonly issuer: string | null
+  /**
    * The provider's claims: ID token and userinfo/profile merged, plus what the provider
    * descriptor added (`enrichClaims`, e.g. GitHub's verified email). Use for anything not normalized.
    */
@@ -67,10 +72,15 @@ export const oidcProfile: ProfileMapper = (claims) => ({
 })
 
 /** Builds the {@link Identity}; `identity_invalid` when the mapping yields no subject. */
-export function toIdentity(provider: string, claims: Claims, mapper: ProfileMapper): Identity {
+export function toIdentity(
+  provider: string,
+  issuer: string | undefined,
+  claims: Claims,
+  mapper: ProfileMapper,
+): Identity {
   const profile = mapper(claims)
   if (typeof profile.subject !== 'string' || profile.subject === '') {
     throw new AuthkestraError('identity_invalid', `provider "${provider}" returned no user id`)
   }
-  return { provider, ...profile, claims }
+  return { provider, issuer: issuer ?? null, ...profile, claims }
 }

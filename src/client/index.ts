@@ -37,6 +37,7 @@ export {
   type LoginStart,
   OAuth2Flow,
   type OAuth2FlowOptions,
+  type RefreshOptions,
 } from './oauth2-flow.ts'
 export type {
   AuthorizedGet,
@@ -45,5 +46,6 @@ export type {
   ProviderQuirks,
 } from './provider-config.ts'
 export type { ResolvedProvider } from './resolve-provider.ts'
+export { isSafeReturnTo, MAX_RETURN_TO_BYTES } from './return-to.ts'
 export type { TokenTypeHint } from './revocation.ts'
 export type { TokenSet } from './tokens.ts'

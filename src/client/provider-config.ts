@@ -32,12 +32,18 @@ export interface ProviderConfig {
   /** Display name (default: the id). */
   readonly name?: string
   /**
-   * Issuer identifier. With it and without explicit endpoints, metadata comes from discovery;
-   * it is also what `iss` (RFC 9207) and ID-token `iss` are checked against.
+   * Issuer identifier. With it, metadata comes from discovery (explicit endpoints below override
+   * single values); it is also what `iss` (RFC 9207) and ID-token `iss` are checked against.
    */
   readonly issuer?: string
-  /** Which discovery document to read (default `'openid-configuration'`). */
-  readonly discovery?: 'openid-configuration' | 'oauth-authorization-server'
+  /**
+   * Which discovery document to read: `'openid-configuration'` (the default with an issuer),
+   * `'oauth-authorization-server'` (RFC 8414), or `'none'` (endpoints all given here; the
+   * default without an issuer).
+   */
+  readonly discovery?: 'openid-configuration' | 'oauth-authorization-server' | 'none'
+  /** Without discovery: the provider always sends `iss` in authorization responses (RFC 9207). */
+  readonly requireIssParameter?: boolean
   readonly authorizationEndpoint?: string
   readonly tokenEndpoint?: string
   readonly userinfoEndpoint?: string

@@ -8,7 +8,7 @@ import { AuthkestraError } from '../core/errors.ts'
 import { SUPPORTED_ID_TOKEN_ALGS } from './id-token.ts'
 import type { AuthorizationServerMetadata } from './metadata.ts'
 import type { ClientAuthMethod, ProviderConfig } from './provider-config.ts'
-import { checkEndpointUrl } from './urls.ts'
+import { checkEndpointUrl, discoveredUrlPolicy, type HttpPolicy } from './urls.ts'
 
 /** The endpoints and policies of a provider, ready for use. */
 export interface ResolvedProvider {
@@ -18,16 +18,55 @@ export interface ResolvedProvider {
   readonly userinfoEndpoint: URL | undefined
   readonly revocationEndpoint: URL | undefined
   readonly jwksUri: URL | undefined
+  /** RFC 9207: every authorization response must carry `iss`. */
   readonly issRequired: boolean
   readonly idTokenAlgorithms: readonly string[]
   readonly clientAuthMethod: ClientAuthMethod
 }
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/
+const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/
 const METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'none']
+/** Authorization parameters the flow sets itself, or whose effect the flow cannot check. */
+export const RESERVED_AUTHORIZATION_PARAMS: ReadonlySet<string> = new Set([
+  'response_type',
+  'response_mode',
+  'client_id',
+  'redirect_uri',
+  'scope',
+  'state',
+  'nonce',
+  'code_challenge',
+  'code_challenge_method',
+  'client_secret',
+  'code_verifier',
+  'request',
+  'request_uri',
+])
 
 function configError(message: string): AuthkestraError {
   return new AuthkestraError('config_invalid', message)
+}
+
+/** True for RFC 6749 §3.3 scope tokens. */
+export function isScopeToken(value: unknown): value is string {
+  return typeof value === 'string' && SCOPE_TOKEN.test(value)
+}
+
+/** Checks extra authorization parameters: strings, no reserved names, `max_age` numeric. */
+export function checkAuthorizationParams(
+  params: Readonly<Record<string, unknown>>,
+  name: string,
+): void {
+  for (const [key, value] of Object.entries(params)) {
+    if (RESERVED_AUTHORIZATION_PARAMS.has(key)) {
+      throw configError(`"${name}.${key}" is set by the flow and cannot be overridden`)
+    }
+    if (typeof value !== 'string') throw configError(`"${name}.${key}" must be a string`)
+    if (key === 'max_age' && !/^\d{1,9}$/.test(value)) {
+      throw configError(`"${name}.max_age" must be a whole number of seconds`)
+    }
+  }
 }
 
 /** Synchronous checks of a provider config; throws `config_invalid` or `insecure_url`. */
@@ -40,9 +79,8 @@ export function checkProviderConfig(config: ProviderConfig): void {
   if (typeof config.clientId !== 'string' || config.clientId === '') {
     throw configError(`"clientId" of provider "${config.id}" must be a non-empty string`)
   }
-  const insecure = config.allowInsecureHttp === true
-  // The redirect URI is ours: plain http only on loopback, like endpoints.
-  checkEndpointUrl(config.redirectUri, 'redirectUri', insecure)
+  const policy: HttpPolicy = config.allowInsecureHttp === true ? 'any' : 'loopback'
+  checkEndpointUrl(config.redirectUri, 'redirectUri', policy)
   if (config.clientAuthMethod !== undefined && !METHODS.includes(config.clientAuthMethod)) {
     throw configError(`"clientAuthMethod" must be one of ${METHODS.join(', ')}`)
   }
@@ -56,20 +94,43 @@ export function checkProviderConfig(config: ProviderConfig): void {
   if (config.pkce !== undefined && config.pkce !== 'S256' && config.pkce !== 'disabled-unsafe') {
     throw configError('"pkce" must be "S256" or "disabled-unsafe"')
   }
-  if (config.issuer !== undefined) checkEndpointUrl(config.issuer, 'issuer', insecure)
-  const explicit = config.authorizationEndpoint !== undefined || config.tokenEndpoint !== undefined
-  if (config.issuer === undefined || explicit) {
-    checkEndpointUrl(config.authorizationEndpoint, 'authorizationEndpoint', insecure)
-    checkEndpointUrl(config.tokenEndpoint, 'tokenEndpoint', insecure)
+  const discovery =
+    config.discovery ?? (config.issuer === undefined ? 'none' : 'openid-configuration')
+  if (!['none', 'openid-configuration', 'oauth-authorization-server'].includes(discovery)) {
+    throw configError(
+      '"discovery" must be "openid-configuration", "oauth-authorization-server" or "none"',
+    )
   }
-  for (const name of ['userinfoEndpoint', 'revocationEndpoint', 'jwksUri'] as const) {
-    if (config[name] !== undefined) checkEndpointUrl(config[name], name, insecure)
+  if (config.issuer !== undefined) {
+    const issuer = checkEndpointUrl(config.issuer, 'issuer', policy)
+    if (issuer.search !== '') throw configError('"issuer" must not contain a query (RFC 8414 §2)')
+  } else if (discovery !== 'none') {
+    throw configError(`"discovery" needs an "issuer"`)
   }
-  if (
-    config.scopes !== undefined &&
-    !config.scopes.every((s) => typeof s === 'string' && /^[\x21\x23-\x5b\x5d-\x7e]+$/.test(s))
-  ) {
+  if (discovery === 'none') {
+    checkEndpointUrl(config.authorizationEndpoint, 'authorizationEndpoint', policy)
+    checkEndpointUrl(config.tokenEndpoint, 'tokenEndpoint', policy)
+    if (
+      config.scopes?.includes('openid') &&
+      (config.issuer === undefined || config.jwksUri === undefined)
+    ) {
+      throw configError('an "openid" provider without discovery needs "issuer" and "jwksUri"')
+    }
+  }
+  for (const name of [
+    'authorizationEndpoint',
+    'tokenEndpoint',
+    'userinfoEndpoint',
+    'revocationEndpoint',
+    'jwksUri',
+  ] as const) {
+    if (config[name] !== undefined) checkEndpointUrl(config[name], name, policy)
+  }
+  if (config.scopes !== undefined && !config.scopes.every(isScopeToken)) {
     throw configError('"scopes" must be scope tokens (RFC 6749 §3.3)')
+  }
+  if (config.authorizationParams !== undefined) {
+    checkAuthorizationParams(config.authorizationParams, 'authorizationParams')
   }
   if (
     config.idTokenAlgorithms?.some(
@@ -80,30 +141,37 @@ export function checkProviderConfig(config: ProviderConfig): void {
   }
 }
 
-function optionalUrl(value: string | undefined, name: string, insecure: boolean): URL | undefined {
-  return value === undefined ? undefined : checkEndpointUrl(value, name, insecure)
-}
-
 /** Merges explicit endpoints over discovered metadata (explicit wins). */
 export function resolveProvider(
   config: ProviderConfig,
   metadata: AuthorizationServerMetadata | undefined,
 ): ResolvedProvider {
   const insecure = config.allowInsecureHttp === true
-  const pick = (explicit: string | undefined, discovered: string | undefined): string | undefined =>
-    explicit ?? discovered
-  const authorization = pick(config.authorizationEndpoint, metadata?.authorization_endpoint)
-  const token = pick(config.tokenEndpoint, metadata?.token_endpoint)
+  const configured: HttpPolicy = insecure ? 'any' : 'loopback'
+  const published: HttpPolicy = metadata
+    ? discoveredUrlPolicy(metadata.issuer, insecure)
+    : configured
+  const url = (
+    explicit: string | undefined,
+    discovered: string | undefined,
+    name: string,
+  ): URL | undefined => {
+    if (explicit !== undefined) return checkEndpointUrl(explicit, name, configured)
+    return discovered === undefined ? undefined : checkEndpointUrl(discovered, name, published)
+  }
+  const required = (value: URL | undefined, name: string): URL => {
+    if (!value) throw configError(`provider "${config.id}" has no "${name}"`)
+    return value
+  }
   const listed = metadata?.id_token_signing_alg_values_supported?.filter((alg) =>
     (SUPPORTED_ID_TOKEN_ALGS as readonly string[]).includes(alg),
   )
-  const algorithms = config.idTokenAlgorithms ?? (listed && listed.length > 0 ? listed : ['RS256'])
   const methods = metadata?.token_endpoint_auth_methods_supported
   let clientAuthMethod: ClientAuthMethod =
     config.clientAuthMethod ?? (config.clientSecret ? 'client_secret_basic' : 'none')
   if (
     config.clientAuthMethod === undefined &&
-    config.clientSecret &&
+    clientAuthMethod === 'client_secret_basic' &&
     methods &&
     !methods.includes('client_secret_basic') &&
     methods.includes('client_secret_post')
@@ -122,21 +190,26 @@ export function resolveProvider(
   }
   return {
     issuer: config.issuer ?? metadata?.issuer,
-    authorizationEndpoint: checkEndpointUrl(authorization, 'authorizationEndpoint', insecure),
-    tokenEndpoint: checkEndpointUrl(token, 'tokenEndpoint', insecure),
-    userinfoEndpoint: optionalUrl(
-      pick(config.userinfoEndpoint, metadata?.userinfo_endpoint),
-      'userinfoEndpoint',
-      insecure,
+    authorizationEndpoint: required(
+      url(config.authorizationEndpoint, metadata?.authorization_endpoint, 'authorizationEndpoint'),
+      'authorizationEndpoint',
     ),
-    revocationEndpoint: optionalUrl(
-      pick(config.revocationEndpoint, metadata?.revocation_endpoint),
+    tokenEndpoint: required(
+      url(config.tokenEndpoint, metadata?.token_endpoint, 'tokenEndpoint'),
+      'tokenEndpoint',
+    ),
+    userinfoEndpoint: url(config.userinfoEndpoint, metadata?.userinfo_endpoint, 'userinfoEndpoint'),
+    revocationEndpoint: url(
+      config.revocationEndpoint,
+      metadata?.revocation_endpoint,
       'revocationEndpoint',
-      insecure,
     ),
-    jwksUri: optionalUrl(pick(config.jwksUri, metadata?.jwks_uri), 'jwksUri', insecure),
-    issRequired: metadata?.authorization_response_iss_parameter_supported === true,
-    idTokenAlgorithms: algorithms,
+    jwksUri: url(config.jwksUri, metadata?.jwks_uri, 'jwksUri'),
+    issRequired:
+      config.requireIssParameter === true ||
+      metadata?.authorization_response_iss_parameter_supported === true,
+    idTokenAlgorithms:
+      config.idTokenAlgorithms ?? (listed && listed.length > 0 ? listed : ['RS256']),
     clientAuthMethod,
   }
 }

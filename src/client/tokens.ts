@@ -87,6 +87,11 @@ export function throwIfOAuthError(
   })
 }
 
+/** RFC 6749 Appendix A.12/A.17: tokens are VSCHAR (printable ASCII). */
+const VSCHARS = /^[\x20-\x7e]+$/
+/** Lifetimes beyond ten years are read as ten years. */
+const MAX_EXPIRES_IN = 315_360_000
+
 function invalid(message: string): AuthkestraError {
   return new AuthkestraError('token_response_invalid', message)
 }
@@ -119,21 +124,29 @@ export function processTokenResponse(
     )
   }
   const { access_token, token_type, expires_in, refresh_token, id_token, scope } = json
-  if (typeof access_token !== 'string' || access_token === '') {
-    throw invalid('token response "access_token" must be a non-empty string')
+  if (typeof access_token !== 'string' || !VSCHARS.test(access_token)) {
+    throw invalid('token response "access_token" must be a non-empty string of printable ASCII')
   }
   if (typeof token_type !== 'string' || token_type.toLowerCase() !== 'bearer') {
     throw invalid('token response "token_type" must be "Bearer"')
   }
   let expiresIn: number | undefined
   if (expires_in !== undefined && expires_in !== null) {
-    expiresIn =
+    const value =
       typeof expires_in === 'string' && /^\d{1,10}$/.test(expires_in)
         ? Number(expires_in)
-        : (expires_in as number)
-    if (typeof expiresIn !== 'number' || !Number.isFinite(expiresIn) || expiresIn < 0) {
+        : expires_in
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
       throw invalid('token response "expires_in" must be a non-negative number')
     }
+    expiresIn = Math.min(value, MAX_EXPIRES_IN)
+  }
+  if (
+    refresh_token !== undefined &&
+    refresh_token !== null &&
+    (typeof refresh_token !== 'string' || !VSCHARS.test(refresh_token))
+  ) {
+    throw invalid('token response "refresh_token" must be a string of printable ASCII')
   }
   for (const [name, value] of Object.entries({ refresh_token, id_token, scope })) {
     if (value !== undefined && value !== null && typeof value !== 'string') {

@@ -1,6 +1,8 @@
 /**
- * URL policy for endpoints the client talks to: `https:` always, `http:` only on loopback hosts
- * (a dev identity provider on this machine) unless `allowInsecureHttp` is set.
+ * URL policy for endpoints the client talks to: `https:` always; `http:` on loopback hosts (a dev
+ * identity provider on this machine) only for URLs the app configured, or that a loopback issuer
+ * published, so a remote discovery document cannot point calls at the app's own host; `http:`
+ * anywhere only with `allowInsecureHttp`.
  *
  * @module
  */
@@ -17,10 +19,20 @@ export function isLoopbackHost(hostname: string): boolean {
 }
 
 /**
- * Parses `value` as an absolute URL the client may call. Throws `config_invalid` for a value that
- * is not an absolute URL or carries a fragment, `insecure_url` for plain HTTP off loopback.
+ * Which `http:` URLs are acceptable: none (`'https-only'`), loopback ones (`'loopback'`), or any
+ * (`'any'`, from `allowInsecureHttp`).
  */
-export function checkEndpointUrl(value: unknown, name: string, allowInsecureHttp = false): URL {
+export type HttpPolicy = 'https-only' | 'loopback' | 'any'
+
+/**
+ * Parses `value` as an absolute URL the client may call. Throws `config_invalid` for a value that
+ * is not an absolute URL or carries a fragment, `insecure_url` for plain HTTP the policy refuses.
+ */
+export function checkEndpointUrl(
+  value: unknown,
+  name: string,
+  policy: HttpPolicy = 'loopback',
+): URL {
   if (typeof value !== 'string' || value === '') {
     throw new AuthkestraError('config_invalid', `"${name}" must be an absolute URL`)
   }
@@ -34,9 +46,20 @@ export function checkEndpointUrl(value: unknown, name: string, allowInsecureHttp
     throw new AuthkestraError('config_invalid', `"${name}" must not contain a fragment`)
   }
   if (url.protocol === 'https:') return url
-  if (url.protocol === 'http:' && (allowInsecureHttp || isLoopbackHost(url.hostname))) return url
+  if (url.protocol === 'http:') {
+    if (policy === 'any') return url
+    if (policy === 'loopback' && isLoopbackHost(url.hostname)) return url
+  }
   throw new AuthkestraError(
     'insecure_url',
-    `"${name}" must use https: (plain http is allowed only on loopback, or with allowInsecureHttp)`,
+    policy === 'https-only'
+      ? `"${name}" must use https: (a remote issuer cannot publish plain-http endpoints)`
+      : `"${name}" must use https: (plain http is allowed only on loopback, or with allowInsecureHttp)`,
   )
+}
+
+/** The policy for URLs published by `issuer`'s discovery document. */
+export function discoveredUrlPolicy(issuer: string, allowInsecureHttp: boolean): HttpPolicy {
+  if (allowInsecureHttp) return 'any'
+  return isLoopbackHost(new URL(issuer).hostname) ? 'loopback' : 'https-only'
 }

@@ -28,6 +28,7 @@ export type AuthkestraErrorCode =
   | 'issuer_missing'
   | 'issuer_mismatch'
   | 'authorization_error'
+  | 'return_to_invalid'
   // calls to the provider
   | 'provider_unreachable'
   | 'provider_timeout'

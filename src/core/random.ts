@@ -5,6 +5,7 @@
  */
 import { encodeBase64url } from './base64url.ts'
 import { type CryptoBackend, defaultCrypto } from './crypto/index.ts'
+import { AuthkestraError } from './errors.ts'
 
 /**
  * A base64url string carrying `bytes` random bytes (default 32, i.e. 256 bits; 43 characters).
@@ -16,7 +17,7 @@ import { type CryptoBackend, defaultCrypto } from './crypto/index.ts'
  */
 export function randomToken(bytes = 32, backend: CryptoBackend = defaultCrypto): string {
   if (!Number.isInteger(bytes) || bytes < 16) {
-    throw new RangeError(`"bytes" must be an integer of at least 16, got ${String(bytes)}`)
+    throw new AuthkestraError('config_invalid', `"bytes" must be an integer of at least 16`)
   }
   return encodeBase64url(backend.randomBytes(bytes))
 }

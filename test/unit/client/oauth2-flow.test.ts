@@ -99,6 +99,7 @@ describe('OAuth2Flow.finalizeLogin (happy paths)', () => {
         { ...identity, claims: undefined },
         {
           provider: 'fake',
+          issuer: ISSUER,
           subject: 'user-42',
           email: 'alice@example.com',
           emailVerified: true,
@@ -177,14 +178,13 @@ describe('OAuth2Flow.finalizeLogin (hostile callbacks: nothing is sent to the to
       'access_denied',
     ],
     [
-      'error without state',
+      'error without state (RFC 6749 §4.1.2.1 requires it)',
       (cb) => {
         cb.searchParams.delete('code')
         cb.searchParams.delete('state')
         cb.searchParams.set('error', 'login_required')
       },
-      'authorization_error',
-      'login_required',
+      'callback_invalid',
     ],
     [
       'error with a wrong state',

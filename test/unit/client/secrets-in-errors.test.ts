@@ -2,19 +2,17 @@
 // Drive failures at every stage and search every message (and its causes) for the secrets.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { inspect } from 'node:util'
 import type { FlowState } from '../../../src/client/flow-state.ts'
+import { openFlowState, sealFlowState } from '../../../src/client/flow-state.ts'
+import { createKeyring } from '../../../src/core/keyring.ts'
 import { Pkce } from '../../../src/core/pkce.ts'
 import { CLIENT_SECRET, type FakeOpOptions } from '../../helpers/fake-op.ts'
 import { setup } from '../../helpers/flow-setup.ts'
 
+/** Everything a logger could print of an error: message, stack, causes, own properties. */
 function messages(err: unknown): string {
-  const parts: string[] = []
-  let current: unknown = err
-  for (let depth = 0; current instanceof Error && depth < 5; depth++) {
-    parts.push(current.message, String(current), current.stack?.split('\n')[0] ?? '')
-    current = current.cause
-  }
-  return parts.join('\n')
+  return inspect(err, { depth: 10, showHidden: true })
 }
 
 describe('secrets never appear in error messages', () => {
@@ -92,4 +90,37 @@ describe('secrets never appear in error messages', () => {
         assert.ok(!text.includes(secret), `${label}: a secret leaked into "${text}"`)
     })
   }
+})
+
+describe('secrets never appear in flow-state errors', () => {
+  it('expired, tampered and wrong-provider flow states say nothing of their content', async () => {
+    const keys = createKeyring('secrets-test-secret-that-is-long-enough!!')
+    const { flow } = await setup()
+    const { flowState } = await flow.initiateLogin({ returnTo: '/private-place' })
+    let now = Date.now()
+    const clock = { now: () => now }
+    const sealed = await sealFlowState(flowState, { keys, clock })
+    const tampered = `${sealed.slice(0, -4)}AAAA`
+    const failures = [
+      openFlowState(tampered, { keys, providerId: 'fake', clock }),
+      openFlowState(sealed, { keys, providerId: 'other', clock }),
+    ]
+    now += 700_000
+    failures.push(openFlowState(sealed, { keys, providerId: 'fake', clock }))
+    for (const failure of failures) {
+      const err = await failure.then(
+        () => assert.fail('expected a failure'),
+        (e: unknown) => e,
+      )
+      const text = messages(err)
+      for (const secret of [
+        flowState.state,
+        flowState.nonce,
+        flowState.codeVerifier ?? '',
+        '/private-place',
+      ]) {
+        assert.ok(!text.includes(secret), `a flow-state secret leaked into ${text}`)
+      }
+    }
+  })
 })

@@ -1,0 +1,90 @@
+/**
+ * The authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3, OIDC Core §3.1.2.1): fresh `state`
+ * and `nonce`, the PKCE pair, and the URL that carries them, with the flow state to keep.
+ *
+ * @module
+ */
+import type { Clock } from '../core/clock.ts'
+import { AuthkestraError } from '../core/errors.ts'
+import { Pkce } from '../core/pkce.ts'
+import { randomToken } from '../core/random.ts'
+import type { FlowState } from './flow-state.ts'
+import type { ProviderConfig } from './provider-config.ts'
+import {
+  checkAuthorizationParams,
+  isScopeToken,
+  type ResolvedProvider,
+} from './resolve-provider.ts'
+import { isSafeReturnTo } from './return-to.ts'
+
+/** Options of one login. */
+export interface InitiateLoginOptions {
+  /** Scopes for this login (default: the provider's). */
+  readonly scopes?: readonly string[]
+  /** Where to go afterwards: a same-origin path (`/dashboard`); anything else is refused. */
+  readonly returnTo?: string
+  /**
+   * More authorization parameters (`prompt`, `login_hint`, `max_age`, …); the ones the flow sets
+   * or cannot check (`state`, `response_mode`, …) are refused. A `max_age` is enforced on the ID
+   * token's `auth_time`.
+   */
+  readonly extraParams?: Readonly<Record<string, string>>
+}
+
+/** The start of a login: where to send the user, and what to keep for the callback. */
+export interface LoginStart {
+  readonly url: URL
+  readonly flowState: FlowState
+}
+
+const OIDC_DEFAULT_SCOPES = ['openid', 'profile', 'email']
+
+/** Builds the authorization URL and the flow state of a new login. */
+export async function startLogin(
+  config: ProviderConfig,
+  provider: ResolvedProvider,
+  options: InitiateLoginOptions,
+  deps: { clock: Clock; ttlMs: number },
+): Promise<LoginStart> {
+  const scopes =
+    options.scopes ?? config.scopes ?? (config.issuer !== undefined ? OIDC_DEFAULT_SCOPES : [])
+  if (!scopes.every(isScopeToken)) {
+    throw new AuthkestraError('config_invalid', '"scopes" must be scope tokens (RFC 6749 §3.3)')
+  }
+  if (options.returnTo !== undefined && !isSafeReturnTo(options.returnTo)) {
+    throw new AuthkestraError(
+      'return_to_invalid',
+      '"returnTo" must be a same-origin path such as "/account"',
+    )
+  }
+  const extra = { ...config.authorizationParams, ...options.extraParams }
+  checkAuthorizationParams(extra, 'extraParams')
+  const state = randomToken()
+  const nonce = randomToken()
+  const pkce = config.pkce === 'disabled-unsafe' ? undefined : await Pkce.generate()
+  const url = new URL(provider.authorizationEndpoint)
+  const params = url.searchParams
+  for (const [name, value] of Object.entries(extra)) params.set(name, value)
+  params.set('response_type', 'code')
+  params.set('client_id', config.clientId)
+  params.set('redirect_uri', config.redirectUri)
+  if (scopes.length > 0) params.set('scope', scopes.join(config.quirks?.scopeSeparator ?? ' '))
+  params.set('state', state)
+  if (scopes.includes('openid')) params.set('nonce', nonce)
+  if (pkce) {
+    params.set('code_challenge', pkce.codeChallenge)
+    params.set('code_challenge_method', pkce.codeChallengeMethod)
+  }
+  const flowState: FlowState = {
+    providerId: config.id,
+    state,
+    nonce,
+    ...(pkce ? { codeVerifier: pkce.codeVerifier } : {}),
+    redirectUri: config.redirectUri,
+    scopes: [...scopes],
+    ...(options.returnTo === undefined ? {} : { returnTo: options.returnTo }),
+    ...(extra.max_age === undefined ? {} : { maxAge: Number(extra.max_age) }),
+    expiresAt: deps.clock.now() + deps.ttlMs,
+  }
+  return { url, flowState }
+}
