@@ -66,6 +66,8 @@ export function decodeBase64url(text: string): Uint8Array | undefined {
       out[o++] = (buffer >> bits) & 0xff
     }
   }
+  // Canonical form only (RFC 4648 §3.5): the unused trailing bits must be zero.
+  if ((buffer & ((1 << bits) - 1)) !== 0) return undefined
   return out
 }
 

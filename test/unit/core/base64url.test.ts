@@ -21,6 +21,8 @@ describe('base64url', () => {
     for (const bad of ['a+b', 'ab/c', 'abc=', 'a', 'abcde', 'é', 'a b']) {
       assert.equal(decodeBase64url(bad), undefined, bad)
     }
+    // non-canonical: 'AB' would decode to [0] like 'AA'
+    assert.equal(decodeBase64url('AB'), undefined)
     assert.equal(isBase64url(''), false)
     assert.equal(isBase64url('abc'), true)
     assert.equal(isBase64url('ab=c'), false)
