@@ -51,6 +51,8 @@ export type AuthkestraErrorCode =
   // userinfo / identity
   | 'userinfo_subject_mismatch'
   | 'identity_invalid'
+  // stores
+  | 'store_unavailable'
 
 /** Options accepted by the {@link AuthkestraError} constructor. */
 export interface AuthkestraErrorOptions {

@@ -15,6 +15,7 @@ export {
   type BinaryInput,
   type CryptoBackend,
   defaultCrypto,
+  type ScryptParams,
   webCrypto,
 } from './crypto/index.ts'
 export {
@@ -30,6 +31,7 @@ export {
   MIN_SECRET_BYTES,
   type Secret,
 } from './keyring.ts'
+export { hashPassword, verifyPassword } from './password.ts'
 export {
   Pkce,
   type PkceGenerateOptions,

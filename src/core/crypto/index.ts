@@ -27,6 +27,6 @@ async function loadNodeBackend(): Promise<CryptoBackend | undefined> {
  */
 export const defaultCrypto: CryptoBackend = (await loadNodeBackend()) ?? webCrypto
 
-export type { BinaryInput, CryptoBackend } from './types.ts'
+export type { BinaryInput, CryptoBackend, ScryptParams } from './types.ts'
 export { toBytes } from './types.ts'
 export { webCrypto } from './web.ts'

@@ -7,9 +7,9 @@
  * @module
  */
 import * as nodeCryptoModule from 'node:crypto'
-import { type BinaryInput, type CryptoBackend, toBytes } from './types.ts'
+import { type BinaryInput, type CryptoBackend, type ScryptParams, toBytes } from './types.ts'
 
-const { createHash, createHmac, hkdfSync, randomFillSync } = nodeCryptoModule
+const { createHash, createHmac, hkdfSync, pbkdf2, randomFillSync, scrypt } = nodeCryptoModule
 // One-shot `crypto.hash` (Node ≥ 20.12) skips the Hash object; fall back where it is missing.
 const oneShot = (
   nodeCryptoModule as { hash?: (alg: string, data: Uint8Array, enc: 'buffer') => Uint8Array }
@@ -60,5 +60,30 @@ export const nodeCrypto: CryptoBackend = {
     length: number,
   ): Promise<Uint8Array> {
     return new Uint8Array(hkdfSync('sha256', ikm, toBytes(salt), toBytes(info), length))
+  },
+  pbkdf2Sha256(
+    password: BinaryInput,
+    salt: Uint8Array,
+    iterations: number,
+    length: number,
+  ): Promise<Uint8Array> {
+    return new Promise((resolve, reject) => {
+      pbkdf2(toBytes(password), salt, iterations, length, 'sha256', (err, key) =>
+        err ? reject(err) : resolve(new Uint8Array(key)),
+      )
+    })
+  },
+  scrypt(password: BinaryInput, salt: Uint8Array, params: ScryptParams): Promise<Uint8Array> {
+    const { N, r, p, length } = params
+    // Runs on libuv's thread pool, so a login does not block the event loop.
+    return new Promise((resolve, reject) => {
+      scrypt(
+        toBytes(password),
+        salt,
+        length,
+        { N, r, p, maxmem: 256 * N * r + 1024 * 1024 },
+        (err, key) => (err ? reject(err) : resolve(new Uint8Array(key))),
+      )
+    })
   },
 }

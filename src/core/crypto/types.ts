@@ -25,6 +25,27 @@ export interface CryptoBackend {
   timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean
   /** HKDF-SHA-256 (RFC 5869): `length` bytes from `ikm`, `salt` and `info`. */
   hkdf(ikm: Uint8Array, salt: BinaryInput, info: BinaryInput, length: number): Promise<Uint8Array>
+  /** PBKDF2-HMAC-SHA-256 (RFC 8018). */
+  pbkdf2Sha256(
+    password: BinaryInput,
+    salt: Uint8Array,
+    iterations: number,
+    length: number,
+  ): Promise<Uint8Array>
+  /** scrypt (RFC 7914), where the runtime has it (Node, Bun, Deno); Web Crypto does not. */
+  readonly scrypt?: (
+    password: BinaryInput,
+    salt: Uint8Array,
+    params: ScryptParams,
+  ) => Promise<Uint8Array>
+}
+
+/** scrypt cost parameters. */
+export interface ScryptParams {
+  readonly N: number
+  readonly r: number
+  readonly p: number
+  readonly length: number
 }
 
 const encoder = new TextEncoder()

@@ -79,4 +79,24 @@ export const webCrypto: CryptoBackend = {
     )
     return new Uint8Array(bits)
   },
+  async pbkdf2Sha256(
+    password: BinaryInput,
+    salt: Uint8Array,
+    iterations: number,
+    length: number,
+  ): Promise<Uint8Array> {
+    const key = await crypto.subtle.importKey(
+      'raw',
+      toBytes(password) as BufferSource,
+      'PBKDF2',
+      false,
+      ['deriveBits'],
+    )
+    const bits = await crypto.subtle.deriveBits(
+      { name: 'PBKDF2', hash: 'SHA-256', salt: salt as BufferSource, iterations },
+      key,
+      length * 8,
+    )
+    return new Uint8Array(bits)
+  },
 }

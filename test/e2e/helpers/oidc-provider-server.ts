@@ -16,6 +16,9 @@ import type { AddressInfo } from 'node:net'
 import { exportJWK, generateKeyPair, type JWK } from 'jose'
 // @ts-expect-error oidc-provider ships no type declarations; the shapes used are typed below.
 import ProviderClass from 'oidc-provider'
+import { CookieJar } from '../../helpers/cookie-jar.ts'
+
+export { CookieJar }
 
 /** A user of the test provider, as OIDC standard claims. */
 export interface TestAccount {
@@ -302,36 +305,6 @@ export async function startOidcProvider(
         server.closeAllConnections()
         server.close((err) => (err ? reject(err) : resolve()))
       }),
-  }
-}
-
-/** Cookies by name, for one host; enough for oidc-provider's session and interaction cookies. */
-export class CookieJar {
-  readonly #cookies = new Map<string, string>()
-
-  /** Takes the `Set-Cookie` headers of a response (an expired cookie is removed). */
-  store(response: Response): void {
-    for (const line of response.headers.getSetCookie()) {
-      const [pair = '', ...attributes] = line.split(';')
-      const eq = pair.indexOf('=')
-      if (eq < 1) continue
-      const name = pair.slice(0, eq).trim()
-      const value = pair.slice(eq + 1).trim()
-      const expired = attributes.some((attribute) => {
-        const [key = '', val = ''] = attribute.split('=').map((s) => s.trim())
-        if (key.toLowerCase() === 'max-age') return Number(val) <= 0
-        if (key.toLowerCase() === 'expires') return Date.parse(val) <= Date.now()
-        return false
-      })
-      if (expired || value === '') this.#cookies.delete(name)
-      else this.#cookies.set(name, value)
-    }
-  }
-
-  /** The `Cookie` header value, or undefined when the jar is empty. */
-  header(): string | undefined {
-    if (this.#cookies.size === 0) return undefined
-    return [...this.#cookies].map(([name, value]) => `${name}=${value}`).join('; ')
   }
 }
 

@@ -1,0 +1,161 @@
+/**
+ * `authkestra dev-idp`: the embedded OP as a local identity provider, for development and for
+ * automated tests of apps. Offline, in memory, one command.
+ *
+ * @module
+ */
+import { readFileSync } from 'node:fs'
+import type { Server } from 'node:http'
+import { parseArgs } from 'node:util'
+import { AuthkestraError } from '../core/errors.ts'
+import { createOp } from '../op/create-op.ts'
+import { DEMO, DevIdpConfigError, type DevIdpFile, parseDevIdpFile } from './config-file.ts'
+import { serve } from './serve.ts'
+
+/** Usage text. */
+export const USAGE = `Usage: authkestra dev-idp [options]
+
+  --port <n>              port to listen on (default 9000; 0 picks a free one)
+  --host <host>           interface to listen on (default 127.0.0.1)
+  --issuer <url>          issuer identifier (default http://<host>:<port>)
+  --config <file.json>    clients and users (default: client "demo-app", user alice/wonderland)
+  --auto-login <username> grant every authorization to this user, no form (for automated tests)
+  --help                  show this text`
+
+/** Where the CLI writes. */
+export interface CliIo {
+  out(line: string): void
+  err(line: string): void
+}
+
+/** A running dev IdP. */
+export interface RunningDevIdp {
+  readonly issuer: string
+  readonly server: Server
+  close(): Promise<void>
+}
+
+/** A usage or config problem: the CLI prints it and exits with code 2. */
+export class CliError extends Error {
+  override name = 'CliError'
+}
+
+function portOf(value: string | undefined): number {
+  const port = Number(value ?? '9000')
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new CliError('"--port" must be an integer from 0 to 65535')
+  return port
+}
+
+function loadFile(path: string | undefined): DevIdpFile {
+  if (path === undefined) return DEMO
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch {
+    throw new CliError(`cannot read config file "${path}"`)
+  }
+  try {
+    return parseDevIdpFile(text)
+  } catch (err) {
+    if (err instanceof DevIdpConfigError) throw new CliError(`${path}: ${err.message}`)
+    throw err
+  }
+}
+
+/** Starts the dev IdP; throws {@link CliError} for bad arguments or config. */
+export async function startDevIdp(
+  argv: readonly string[],
+  io: CliIo,
+): Promise<RunningDevIdp | undefined> {
+  let values: Record<string, string | boolean | undefined>
+  try {
+    ;({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        issuer: { type: 'string' },
+        config: { type: 'string' },
+        'auto-login': { type: 'string' },
+        help: { type: 'boolean' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }))
+  } catch (err) {
+    throw new CliError(`${(err as Error).message}\n\n${USAGE}`)
+  }
+  if (values.help) {
+    io.out(USAGE)
+    return undefined
+  }
+  const host = (values.host as string | undefined) ?? '127.0.0.1'
+  const port = portOf(values.port as string | undefined)
+  const file = loadFile(values.config as string | undefined)
+  const autoLogin = values['auto-login'] as string | undefined
+  if (autoLogin !== undefined && !file.users.some((u) => u.username === autoLogin)) {
+    throw new CliError(`"--auto-login" names "${autoLogin}", who is not among the users`)
+  }
+  let handler: ((request: Request) => Promise<Response>) | undefined
+  const hostForUrl = host.includes(':') ? `[${host}]` : host
+  const server = await serve(
+    (request) =>
+      handler ? handler(request) : Promise.resolve(new Response(null, { status: 503 })),
+    {
+      host,
+      port,
+    },
+  ).catch((err: NodeJS.ErrnoException) => {
+    throw new CliError(`cannot listen on ${host}:${port} (${err.code ?? err.message})`)
+  })
+  const actualPort = (server.address() as { port: number }).port
+  const issuer = (values.issuer as string | undefined) ?? `http://${hostForUrl}:${actualPort}`
+  try {
+    const op = await createOp({
+      issuer,
+      clients: file.clients,
+      accounts: file.users,
+      ...(autoLogin === undefined ? {} : { dangerouslyAutoLogin: autoLogin }),
+      logger: { warn: (m) => io.err(`warning: ${m}`), error: (m) => io.err(`error: ${m}`) },
+    })
+    handler = op.handler
+  } catch (err) {
+    server.close()
+    if (err instanceof AuthkestraError && err.code === 'config_invalid')
+      throw new CliError(err.message)
+    throw err
+  }
+  io.out(`authkestra dev-idp ready: issuer ${issuer}`)
+  return {
+    issuer,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  }
+}
+
+/** The `dev-idp` command: runs until SIGINT/SIGTERM; exit code 2 on bad arguments or config. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const io: CliIo = {
+    out: (l) => process.stdout.write(`${l}\n`),
+    err: (l) => process.stderr.write(`${l}\n`),
+  }
+  try {
+    const running = await startDevIdp(argv, io)
+    if (!running) return 0
+    const stop = () => void running.close().then(() => process.exit(0))
+    process.once('SIGINT', stop)
+    process.once('SIGTERM', stop)
+    return await new Promise<number>(() => {})
+  } catch (err) {
+    if (err instanceof CliError) {
+      io.err(`authkestra dev-idp: ${err.message}`)
+      return 2
+    }
+    throw err
+  }
+}

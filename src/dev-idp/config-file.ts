@@ -1,0 +1,113 @@
+/**
+ * The dev IdP's config file (JSON): `clients` and `users`. Errors name the field, e.g.
+ * `"users[1].password" must be a non-empty string`.
+ *
+ * @module
+ */
+import type { OpAccountConfig, OpClientConfig } from '../op/config.ts'
+
+/** The file's shape. */
+export interface DevIdpFile {
+  readonly clients: readonly OpClientConfig[]
+  readonly users: readonly OpAccountConfig[]
+}
+
+/** A config file problem, with the field it is about. */
+export class DevIdpConfigError extends Error {
+  override name = 'DevIdpConfigError'
+}
+
+/** The demo client and user when no config is given. */
+export const DEMO: DevIdpFile = {
+  clients: [
+    {
+      client_id: 'demo-app',
+      redirect_uris: ['http://localhost:3000/auth/callback/authkestra'],
+      token_endpoint_auth_method: 'none',
+      grant_types: ['authorization_code', 'refresh_token'],
+      client_name: 'Authkestra demo app',
+    },
+  ],
+  users: [
+    {
+      username: 'alice',
+      password: 'wonderland',
+      claims: { name: 'Alice Liddell', email: 'alice@example.com', email_verified: true },
+    },
+  ],
+}
+
+const CLIENT_KEYS = [
+  'client_id',
+  'client_secret',
+  'redirect_uris',
+  'token_endpoint_auth_method',
+  'grant_types',
+  'skip_consent',
+  'client_name',
+  'scope',
+  'application_type',
+]
+const USER_KEYS = ['username', 'password', 'claims', 'sub']
+
+function fail(message: string): never {
+  throw new DevIdpConfigError(message)
+}
+
+function object(value: unknown, field: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    fail(`"${field}" must be an object`)
+  return value as Record<string, unknown>
+}
+
+function onlyKeys(value: Record<string, unknown>, allowed: readonly string[], field: string): void {
+  for (const key of Object.keys(value)) {
+    if (!allowed.includes(key))
+      fail(`"${field}.${key}" is not a known field (allowed: ${allowed.join(', ')})`)
+  }
+}
+
+/** Parses and checks the text of a config file. */
+export function parseDevIdpFile(text: string): DevIdpFile {
+  let raw: unknown
+  try {
+    raw = JSON.parse(text)
+  } catch (err) {
+    fail(`config file is not valid JSON (${(err as Error).message})`)
+  }
+  const root = object(raw, 'config')
+  onlyKeys(root, ['clients', 'users'], 'config')
+  if (!Array.isArray(root.clients) || root.clients.length === 0)
+    fail('"clients" must be a non-empty array')
+  if (root.users !== undefined && !Array.isArray(root.users)) fail('"users" must be an array')
+  const clients = root.clients.map((c, i) => {
+    const client = object(c, `clients[${i}]`)
+    onlyKeys(client, CLIENT_KEYS, `clients[${i}]`)
+    if (typeof client.client_id !== 'string' || client.client_id === '')
+      fail(`"clients[${i}].client_id" must be a non-empty string`)
+    if (
+      !Array.isArray(client.redirect_uris) ||
+      !client.redirect_uris.every((u) => typeof u === 'string')
+    ) {
+      fail(`"clients[${i}].redirect_uris" must be an array of URL strings`)
+    }
+    if (client.client_secret !== undefined && typeof client.client_secret !== 'string')
+      fail(`"clients[${i}].client_secret" must be a string`)
+    if (client.skip_consent !== undefined && typeof client.skip_consent !== 'boolean')
+      fail(`"clients[${i}].skip_consent" must be true or false`)
+    if (client.grant_types !== undefined && !Array.isArray(client.grant_types))
+      fail(`"clients[${i}].grant_types" must be an array`)
+    return client as unknown as OpClientConfig
+  })
+  const users = ((root.users as unknown[] | undefined) ?? []).map((u, i) => {
+    const user = object(u, `users[${i}]`)
+    onlyKeys(user, USER_KEYS, `users[${i}]`)
+    if (typeof user.username !== 'string' || user.username === '')
+      fail(`"users[${i}].username" must be a non-empty string`)
+    if (typeof user.password !== 'string' || user.password === '')
+      fail(`"users[${i}].password" must be a non-empty string`)
+    if (user.claims !== undefined) object(user.claims, `users[${i}].claims`)
+    return user as unknown as OpAccountConfig
+  })
+  return { clients, users }
+}

@@ -1,0 +1,133 @@
+/**
+ * The OP's configuration: what `createOp` takes, checked once at start with messages that name the
+ * field, and the resolved form the endpoints read.
+ *
+ * @module
+ */
+import type { Clock } from '../core/clock.ts'
+import { AuthkestraError } from '../core/errors.ts'
+import type { OpStore } from './store/types.ts'
+
+/** A client as configured (RFC 7591 metadata names). */
+export interface OpClientConfig {
+  readonly client_id: string
+  /** Absent for public clients. Stored hashed; use ≥ 32 random characters. */
+  readonly client_secret?: string | undefined
+  readonly redirect_uris: readonly string[]
+  /** Default: `client_secret_basic` with a secret, `none` without. */
+  readonly token_endpoint_auth_method?:
+    | 'client_secret_basic'
+    | 'client_secret_post'
+    | 'none'
+    | undefined
+  /** Default: `authorization_code` and `refresh_token`. */
+  readonly grant_types?:
+    | readonly ('authorization_code' | 'refresh_token' | 'client_credentials')[]
+    | undefined
+  /** Extra scopes (space-separated) the client may ask for, e.g. `"api:read api:write"`. */
+  readonly scope?: string | undefined
+  /** `native` enables the RFC 8252 §7.3 loopback port rule on its redirect URIs. */
+  readonly application_type?: 'web' | 'native' | undefined
+  /** A first-party client: no consent page. */
+  readonly skip_consent?: boolean | undefined
+  readonly client_name?: string | undefined
+  /** Accept `code_challenge_method=plain` for this legacy client. RFC 9700 §2.1.1 says S256. */
+  readonly pkce_plain?: 'allow-unsafe' | undefined
+}
+
+/** A built-in account. */
+export interface OpAccountConfig {
+  readonly username: string
+  readonly password: string
+  /** Subject identifier (default: a stable value derived from the username). */
+  readonly sub?: string | undefined
+  /** OpenID Connect claims (`name`, `email`, `email_verified`, …). */
+  readonly claims?: Readonly<Record<string, unknown>> | undefined
+}
+
+/** An account as the app's own hooks return it. */
+export interface OpAccount {
+  readonly sub: string
+  readonly claims: Readonly<Record<string, unknown>>
+}
+
+/** Lifetimes in seconds. */
+export interface OpTtl {
+  /** Authorization code, at most 60 (default 60). */
+  readonly code?: number
+  /** Access token (default 600). */
+  readonly accessToken?: number
+  /** ID token (default 600). */
+  readonly idToken?: number
+  /** Refresh-token family, absolute (default 30 days); rotation never extends it. */
+  readonly refreshToken?: number
+  /** A login/consent in progress (default 600). */
+  readonly interaction?: number
+  /** The OP's login session (default 8 hours). */
+  readonly session?: number
+}
+
+/** Where the OP reports what operators should know. Never receives secrets. */
+export interface OpLogger {
+  warn(message: string): void
+  error(message: string, error?: unknown): void
+}
+
+/** Options of `createOp`. */
+export interface OpConfig {
+  /** The issuer identifier; its path is where the OP is mounted (`https://app.example/oidc`). */
+  readonly issuer: string
+  readonly clients?: readonly OpClientConfig[]
+  /** Built-in accounts (passwords hashed with scrypt at start). */
+  readonly accounts?: readonly OpAccountConfig[]
+  /** Default: an in-memory store (with a warning: nothing survives a restart). */
+  readonly store?: OpStore
+  /** ID and access token signing algorithm (default ES256). */
+  readonly signingAlg?: 'ES256' | 'RS256' | 'EdDSA'
+  /** Scopes beyond `openid profile email offline_access` that clients may be allowed. */
+  readonly scopes?: readonly string[]
+  readonly ttl?: OpTtl
+  /** Replaces the built-in password check; return the subject, or null to refuse. */
+  readonly authenticate?: (username: string, password: string) => Promise<string | null>
+  /** Replaces the built-in account lookup (claims for ID tokens and userinfo). */
+  readonly findAccount?: (sub: string) => Promise<OpAccount | undefined>
+  /** The app's own login/consent page; the OP redirects there with `?uid=` (see `op.interactions`). */
+  readonly interactionUrl?: string
+  /**
+   * Every authorization is granted to this user without a form or consent. Only for automated
+   * tests of apps (the dev IdP's `--auto-login`); never in production.
+   */
+  readonly dangerouslyAutoLogin?: string
+  /** `aud` of access tokens (default: the issuer). */
+  readonly accessTokenAudience?: string
+  readonly clock?: Clock
+  readonly logger?: OpLogger
+}
+
+/** TTLs with defaults applied. */
+export type ResolvedTtl = Required<OpTtl>
+
+/** Standard scopes the OP always knows. */
+export const STANDARD_SCOPES = ['openid', 'profile', 'email', 'offline_access'] as const
+
+export function configError(message: string): AuthkestraError {
+  return new AuthkestraError('config_invalid', message)
+}
+
+/** Fills TTL defaults and checks bounds. */
+export function resolveTtl(ttl: OpTtl = {}): ResolvedTtl {
+  const out: ResolvedTtl = {
+    code: ttl.code ?? 60,
+    accessToken: ttl.accessToken ?? 600,
+    idToken: ttl.idToken ?? 600,
+    refreshToken: ttl.refreshToken ?? 30 * 86_400,
+    interaction: ttl.interaction ?? 600,
+    session: ttl.session ?? 8 * 3600,
+  }
+  for (const [name, value] of Object.entries(out)) {
+    if (!Number.isInteger(value) || value <= 0)
+      throw configError(`"ttl.${name}" must be a positive integer`)
+  }
+  if (out.code > 60) throw configError('"ttl.code" must be at most 60 seconds')
+  return out
+}

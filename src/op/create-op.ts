@@ -1,0 +1,179 @@
+/**
+ * `createOp`: the embedded OpenID Provider as one Web-standard handler. It serves its endpoints
+ * under the issuer's path, so it mounts under any prefix of any framework (or none).
+ *
+ * @module
+ */
+import { AuthkestraError } from '../core/errors.ts'
+import type { OpConfig } from './config.ts'
+import { authorizeEndpoint } from './endpoints/authorize/index.ts'
+import { authorizationResponse } from './endpoints/authorize/respond.ts'
+import { discoveryEndpoint, jwksEndpoint, metadata } from './endpoints/discovery.ts'
+import {
+  boundInteraction,
+  completeInteraction,
+  interactionEndpoint,
+} from './endpoints/interaction/index.ts'
+import { startSession } from './endpoints/interaction/session.ts'
+import { introspectionEndpoint } from './endpoints/introspection.ts'
+import { revocationEndpoint } from './endpoints/revocation.ts'
+import { tokenEndpoint } from './endpoints/token/index.ts'
+import { userinfoEndpoint } from './endpoints/userinfo.ts'
+import { OAuthProblem } from './errors.ts'
+import { json, oauthError } from './http/responses.ts'
+import { type OpRuntime, setupOp } from './setup.ts'
+
+/** What an app-hosted login page learns about the interaction it is serving. */
+export interface InteractionDetails {
+  readonly uid: string
+  readonly clientId: string
+  readonly clientName: string
+  readonly scopes: readonly string[]
+  readonly prompt: readonly string[]
+  readonly loginHint: string | undefined
+}
+
+/** How an app-hosted login page ends the interaction. */
+export type InteractionResult =
+  | { readonly sub: string }
+  | { readonly error: 'access_denied' | 'login_required' }
+
+/** A running OP. */
+export interface Op {
+  /** The issuer identifier. */
+  readonly issuer: string
+  /** Serves every OP endpoint. Never throws: failures are OAuth errors or a bare 500. */
+  handler(request: Request): Promise<Response>
+  /** The discovery document. */
+  metadata(): Record<string, unknown>
+  /** For `interactionUrl`: the app's own login page reads and ends interactions here. */
+  readonly interactions: {
+    /** The interaction of this request (`?uid=` and its cookie), if alive and bound to this browser. */
+    details(request: Request): Promise<InteractionDetails | undefined>
+    /** Ends it: a code for the client (and an OP session), or an error; returns the redirect. */
+    finish(request: Request, result: InteractionResult): Promise<Response>
+  }
+  /** Adds a new signing key; older keys stay published for tokens signed before. */
+  rotateKeys(): Promise<void>
+}
+
+type Route = (request: Request, rest: string, runtime: OpRuntime) => Promise<Response> | Response
+
+const ROUTES: Record<string, Route> = {
+  '/.well-known/openid-configuration': (_r, _p, rt) => discoveryEndpoint(rt.settings),
+  '/.well-known/oauth-authorization-server': (_r, _p, rt) => discoveryEndpoint(rt.settings),
+  '/jwks': (_r, _p, rt) => jwksEndpoint(rt.keys),
+  '/authorize': (r, _p, rt) => authorizeEndpoint(r, rt),
+  '/token': (r, _p, rt) => tokenEndpoint(r, rt),
+  '/userinfo': (r, _p, rt) => userinfoEndpoint(r, rt),
+  '/revoke': (r, _p, rt) => revocationEndpoint(r, rt),
+  '/introspect': (r, _p, rt) => introspectionEndpoint(r, rt),
+}
+
+function route(pathname: string, basePath: string): { handler: Route; rest: string } | undefined {
+  // RFC 8414 §3.1: for an issuer with a path, metadata lives at /.well-known/…/<path>.
+  if (basePath !== '' && pathname === `/.well-known/oauth-authorization-server${basePath}`) {
+    return { handler: ROUTES['/.well-known/oauth-authorization-server'] as Route, rest: '' }
+  }
+  if (!pathname.startsWith(`${basePath}/`)) return undefined
+  const path = pathname.slice(basePath.length)
+  const exact = ROUTES[path]
+  if (exact) return { handler: exact, rest: '' }
+  if (path.startsWith('/interaction/')) {
+    return {
+      handler: (r, rest, rt) => interactionEndpoint(r, rest, rt),
+      rest: path.slice('/interaction/'.length),
+    }
+  }
+  return undefined
+}
+
+/**
+ * Creates an OpenID Provider. Checks the configuration (clients, accounts, TTLs) and throws
+ * `config_invalid` naming the field; generates signing keys on first start.
+ *
+ * @example
+ * ```ts
+ * import { createOp } from 'authkestra/op'
+ *
+ * const op = await createOp({
+ *   issuer: 'https://app.example/oidc',
+ *   clients: [{ client_id: 'web', client_secret: process.env.WEB_SECRET, redirect_uris: ['https://app.example/cb'] }],
+ *   accounts: [{ username: 'alice', password: 'wonderland', claims: { email: 'alice@example.com' } }],
+ * })
+ * // any framework: hand it the requests under /oidc
+ * const response = await op.handler(request)
+ * ```
+ */
+export async function createOp(config: OpConfig): Promise<Op> {
+  const runtime = await setupOp(config)
+  const { settings, logger } = runtime
+
+  async function handler(request: Request): Promise<Response> {
+    try {
+      const url = new URL(request.url)
+      const match = route(url.pathname, settings.basePath)
+      if (!match) return json({ error: 'not_found' }, 404)
+      return await match.handler(request, match.rest, runtime)
+    } catch (err) {
+      if (err instanceof OAuthProblem) return oauthError(err)
+      if (err instanceof AuthkestraError && err.code === 'store_unavailable') {
+        logger.error('store unavailable', err)
+        return json(
+          {
+            error: 'temporarily_unavailable',
+            error_description: 'the service is temporarily unavailable',
+          },
+          503,
+        )
+      }
+      logger.error(`unexpected failure: ${err instanceof Error ? err.name : 'unknown'}`, err)
+      return json({ error: 'server_error', error_description: 'unexpected failure' }, 500)
+    }
+  }
+
+  return {
+    issuer: settings.issuer,
+    handler,
+    metadata: () => metadata(settings),
+    interactions: {
+      async details(request) {
+        const uid = new URL(request.url).searchParams.get('uid') ?? ''
+        const record = await boundInteraction(uid, request, runtime)
+        if (!record) return undefined
+        const client = await runtime.store.get('client', record.request.clientId)
+        return {
+          uid,
+          clientId: record.request.clientId,
+          clientName: client?.name ?? record.request.clientId,
+          scopes: record.request.scopes,
+          prompt: record.request.prompt,
+          loginHint: record.request.loginHint,
+        }
+      },
+      async finish(request, result) {
+        const uid = new URL(request.url).searchParams.get('uid') ?? ''
+        const record = await boundInteraction(uid, request, runtime)
+        if (!record)
+          throw new AuthkestraError('config_invalid', 'no live interaction for this request')
+        if ('error' in result) {
+          await runtime.store.delete('interaction', uid)
+          return authorizationResponse(
+            record.request.redirectUri,
+            { error: result.error },
+            record.request.state,
+            settings.issuer,
+          )
+        }
+        const authTime = Math.floor(runtime.clock.now() / 1000)
+        const session = await startSession(request, { accountId: result.sub, authTime }, runtime)
+        return completeInteraction(uid, { ...record, accountId: result.sub, authTime }, runtime, [
+          session,
+        ])
+      },
+    },
+    async rotateKeys() {
+      await runtime.keys.rotate()
+    },
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * Discovery (OIDC Discovery 1.0 §3, RFC 8414 §2) and the JWKS (RFC 7517 §5). The metadata lists
+ * only what the OP enforces: S256 only, `iss` on every authorization response, query mode only.
+ *
+ * @module
+ */
+import { json } from '../http/responses.ts'
+import type { KeyManager } from '../keys.ts'
+import type { OpSettings } from '../setup.ts'
+import { SUPPORTED_CLAIMS } from '../tokens/claims.ts'
+
+/** The metadata document. */
+export function metadata(settings: OpSettings): Record<string, unknown> {
+  const methods = ['client_secret_basic', 'client_secret_post', 'none']
+  return {
+    issuer: settings.issuer,
+    authorization_endpoint: settings.urls.authorization,
+    token_endpoint: settings.urls.token,
+    userinfo_endpoint: settings.urls.userinfo,
+    jwks_uri: settings.urls.jwks,
+    revocation_endpoint: settings.urls.revocation,
+    introspection_endpoint: settings.urls.introspection,
+    scopes_supported: [...settings.scopes],
+    claims_supported: SUPPORTED_CLAIMS,
+    response_types_supported: ['code'],
+    response_modes_supported: ['query'],
+    grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials'],
+    subject_types_supported: ['public'],
+    id_token_signing_alg_values_supported: [settings.signingAlg],
+    token_endpoint_auth_methods_supported: methods,
+    revocation_endpoint_auth_methods_supported: methods,
+    introspection_endpoint_auth_methods_supported: methods.filter((m) => m !== 'none'),
+    code_challenge_methods_supported: ['S256'],
+    authorization_response_iss_parameter_supported: true,
+    prompt_values_supported: ['none', 'login', 'consent'],
+    claims_parameter_supported: false,
+    request_parameter_supported: false,
+    request_uri_parameter_supported: false,
+  }
+}
+
+/** `GET` the discovery document (cacheable for 5 minutes). */
+export function discoveryEndpoint(settings: OpSettings): Response {
+  return json(metadata(settings), 200, { 'cache-control': 'public, max-age=300' }, true)
+}
+
+/** `GET` the public keys (cacheable for 5 minutes; rotation keeps old keys published). */
+export async function jwksEndpoint(keys: KeyManager): Promise<Response> {
+  return json(
+    await keys.publicJwks(),
+    200,
+    {
+      'content-type': 'application/jwk-set+json',
+      'cache-control': 'public, max-age=300',
+    },
+    true,
+  )
+}

@@ -1,0 +1,48 @@
+/**
+ * The end of a successful authorization: a single-use code (stored under its hash for at most
+ * 60 s, bound to the client, redirect URI, PKCE challenge, nonce, scopes, subject and a new grant
+ * id) and the redirect back to the client with `code`, `state` and `iss`.
+ *
+ * @module
+ */
+import { randomToken } from '../../../core/random.ts'
+import type { OpRuntime } from '../../setup.ts'
+import type { AuthorizationRequest, CodeRecord } from '../../store/types.ts'
+import { newSecret, secretId } from '../../tokens/secrets.ts'
+import { authorizationResponse } from '../authorize/respond.ts'
+
+/** Issues the code and redirects to the client. */
+export async function issueCode(
+  request: AuthorizationRequest,
+  sub: string,
+  authTime: number,
+  deps: Pick<OpRuntime, 'settings' | 'store'>,
+  headers: Readonly<Record<string, string>> = {},
+): Promise<Response> {
+  const code = newSecret()
+  const grantId = randomToken(16)
+  const record: CodeRecord = {
+    grantId,
+    clientId: request.clientId,
+    sub,
+    scopes: request.scopes,
+    authTime,
+    redirectUri: request.redirectUri,
+    ...(request.nonce === undefined ? {} : { nonce: request.nonce }),
+    ...(request.codeChallenge === undefined ? {} : { codeChallenge: request.codeChallenge }),
+    ...(request.codeChallengeMethod === undefined
+      ? {}
+      : { codeChallengeMethod: request.codeChallengeMethod }),
+  }
+  await deps.store.set('code', await secretId(code), record, {
+    ttlSeconds: deps.settings.ttl.code,
+    family: grantId,
+  })
+  return authorizationResponse(
+    request.redirectUri,
+    { code },
+    request.state,
+    deps.settings.issuer,
+    headers,
+  )
+}

@@ -1,0 +1,113 @@
+/**
+ * The authorization code grant (RFC 6749 §4.1.3, OIDC Core §3.1.3): the code is consumed first,
+ * atomically, so it is single use even under concurrency; a replayed code revokes everything its
+ * first exchange issued (RFC 6749 §4.1.2, RFC 9700 §4.5). Then the code's bindings are checked:
+ * client, redirect URI and PKCE proof.
+ *
+ * @module
+ */
+import { Pkce } from '../../../../core/pkce.ts'
+import type { Params } from '../../../http/params.ts'
+import type { ClientRecord, CodeRecord } from '../../../store/types.ts'
+import { secretId } from '../../../tokens/secrets.ts'
+import {
+  findAccount,
+  type IssueDeps,
+  invalidGrant,
+  issueTokens,
+  nowSeconds,
+  revokeGrant,
+  type TokenResponseBody,
+} from '../issue.ts'
+
+/**
+ * Rule: a code is used once. An unknown or expired code is `invalid_grant`; a code seen before is
+ * a replay, so the grant it started is revoked (its refresh tokens and access tokens) before
+ * answering `invalid_grant`.
+ */
+async function consumeCode(code: string, deps: IssueDeps): Promise<CodeRecord> {
+  const consumed = await deps.store.consume('code', await secretId(code))
+  if (!consumed) throw invalidGrant('the authorization code is invalid or expired')
+  if (consumed.alreadyConsumed) {
+    await revokeGrant(consumed.value.grantId, 'code replay', deps)
+    throw invalidGrant('the authorization code is invalid or expired')
+  }
+  return consumed.value
+}
+
+/** Rule: the code was issued to the authenticated client (RFC 6749 §4.1.3). */
+function checkClient(record: CodeRecord, client: ClientRecord): void {
+  if (record.clientId !== client.clientId)
+    throw invalidGrant('the authorization code was issued to another client')
+}
+
+/** Rule: `redirect_uri` is the exact string of the authorization request (RFC 6749 §4.1.3). */
+function checkRedirectUri(record: CodeRecord, redirectUri: string): void {
+  if (record.redirectUri !== redirectUri)
+    throw invalidGrant('"redirect_uri" does not match the authorization request')
+}
+
+/**
+ * Rule (RFC 7636 §4.6, RFC 9700 §2.1.1): a code with a challenge needs a `code_verifier` that
+ * proves it (compared in constant time); a code without one must not get a verifier, which
+ * would hint at a PKCE downgrade. `plain` was only stored for clients allowing it.
+ */
+async function checkPkce(record: CodeRecord, verifier: string | undefined): Promise<void> {
+  if (record.codeChallenge === undefined) {
+    if (verifier !== undefined)
+      throw invalidGrant('"code_verifier" was sent but the authorization request had no challenge')
+    return
+  }
+  if (verifier === undefined) throw invalidGrant('"code_verifier" is required')
+  const method = record.codeChallengeMethod ?? 'S256'
+  let ok = false
+  try {
+    ok = await Pkce.verify(
+      verifier,
+      record.codeChallenge,
+      method,
+      method === 'plain' ? { dangerouslyAllowPlain: true } : {},
+    )
+  } catch {
+    ok = false
+  }
+  if (!ok) throw invalidGrant('"code_verifier" does not match the code challenge')
+}
+
+/**
+ * Exchanges an authorization code for tokens: an access token, an ID token when `openid` was
+ * granted (with the request's `nonce`), and a refresh token when `offline_access` was granted
+ * and the client may use the refresh_token grant.
+ *
+ * @example
+ * ```ts
+ * const body = await authorizationCodeGrant(params, client, deps)
+ * return json(body)
+ * ```
+ */
+export async function authorizationCodeGrant(
+  params: Params,
+  client: ClientRecord,
+  deps: IssueDeps,
+): Promise<TokenResponseBody> {
+  const code = params.require('code')
+  const redirectUri = params.require('redirect_uri')
+  const verifier = params.get('code_verifier')
+  const record = await consumeCode(code, deps)
+  checkClient(record, client)
+  checkRedirectUri(record, redirectUri)
+  await checkPkce(record, verifier)
+  const account = await findAccount(record.sub, deps)
+  const refresh =
+    record.scopes.includes('offline_access') && client.grantTypes.includes('refresh_token')
+  return issueTokens(
+    record,
+    {
+      scopes: record.scopes,
+      account,
+      nonce: record.nonce,
+      refreshUntil: refresh ? nowSeconds(deps) + deps.settings.ttl.refreshToken : undefined,
+    },
+    deps,
+  )
+}

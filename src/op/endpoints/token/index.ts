@@ -1,0 +1,70 @@
+/**
+ * The token endpoint (RFC 6749 §3.2): a POST of form parameters, client authentication, then one
+ * file per grant. Every answer, token or error, carries `Cache-Control: no-store` (§5.1); errors
+ * are the RFC 6749 §5.2 JSON with the exact `error` value (400, or 401 for `invalid_client`).
+ *
+ * @module
+ */
+import { invalidRequest, OAuthProblem } from '../../errors.ts'
+import { type Params, readParams } from '../../http/params.ts'
+import { json, oauthError } from '../../http/responses.ts'
+import type { OpRuntime } from '../../setup.ts'
+import type { ClientRecord } from '../../store/types.ts'
+import { authenticateClient } from '../client-auth.ts'
+import { authorizationCodeGrant } from './grants/authorization-code.ts'
+import { clientCredentialsGrant } from './grants/client-credentials.ts'
+import { refreshTokenGrant } from './grants/refresh-token.ts'
+import type { TokenResponseBody } from './issue.ts'
+
+/** What the token endpoint uses. */
+export type TokenDeps = Pick<OpRuntime, 'settings' | 'store' | 'keys' | 'accounts' | 'clock'>
+
+type GrantType = ClientRecord['grantTypes'][number]
+type Grant = (params: Params, client: ClientRecord, deps: TokenDeps) => Promise<TokenResponseBody>
+
+/** One file per grant; a grant type missing here is `unsupported_grant_type`. */
+const GRANTS: Readonly<Record<GrantType, Grant>> = {
+  authorization_code: authorizationCodeGrant,
+  refresh_token: refreshTokenGrant,
+  client_credentials: clientCredentialsGrant,
+}
+
+/**
+ * Rule (RFC 6749 §5.2): `grant_type` is required (`invalid_request`) and must be one this OP
+ * implements (`unsupported_grant_type`).
+ */
+function checkGrantType(params: Params): GrantType {
+  const grantType = params.get('grant_type')
+  if (grantType === undefined) throw invalidRequest('"grant_type" is required')
+  if (!Object.hasOwn(GRANTS, grantType))
+    throw new OAuthProblem('unsupported_grant_type', '"grant_type" is not supported')
+  return grantType as GrantType
+}
+
+/** Rule (RFC 6749 §5.2): the client is registered for the grant (`unauthorized_client`). */
+function checkGrantAllowed(client: ClientRecord, grantType: GrantType): void {
+  if (!client.grantTypes.includes(grantType))
+    throw new OAuthProblem('unauthorized_client', 'the client may not use this grant type')
+}
+
+/**
+ * Handles a token request: read the form, authenticate the client, check the grant type, run
+ * the grant. Unexpected errors (e.g. a failing store) propagate to the router.
+ *
+ * @example
+ * ```ts
+ * const response = await tokenEndpoint(request, { settings, store, keys, accounts, clock })
+ * ```
+ */
+export async function tokenEndpoint(request: Request, deps: TokenDeps): Promise<Response> {
+  try {
+    const params = await readParams(request, ['POST'])
+    const client = await authenticateClient(request, params, deps)
+    const grantType = checkGrantType(params)
+    checkGrantAllowed(client, grantType)
+    return json(await GRANTS[grantType](params, client, deps))
+  } catch (err) {
+    if (err instanceof OAuthProblem) return oauthError(err)
+    throw err
+  }
+}

@@ -1,0 +1,188 @@
+/**
+ * What the token grants share: the token response, issuing the access/ID/refresh tokens of a
+ * grant, looking up the grant's account, and revoking a whole grant when a code or refresh token
+ * is replayed.
+ *
+ * @module
+ */
+import { isScopeToken } from '../../clients.ts'
+import type { OpAccount } from '../../config.ts'
+import { OAuthProblem } from '../../errors.ts'
+import type { OpRuntime } from '../../setup.ts'
+import type { GrantBinding } from '../../store/types.ts'
+import { claimsForScopes } from '../../tokens/claims.ts'
+import { issueAccessToken, issueIdToken, type SignDeps } from '../../tokens/jwt.ts'
+import { newSecret, secretId } from '../../tokens/secrets.ts'
+
+/** What issuing tokens needs. */
+export type IssueDeps = Pick<OpRuntime, 'settings' | 'store' | 'keys' | 'accounts' | 'clock'>
+
+/** A successful token response (RFC 6749 §5.1, OIDC Core §3.1.3.3). */
+export interface TokenResponseBody {
+  readonly access_token: string
+  readonly token_type: 'Bearer'
+  readonly expires_in: number
+  readonly scope: string
+  readonly id_token?: string
+  readonly refresh_token?: string
+}
+
+/** The current time in seconds since the epoch. */
+export const nowSeconds = (deps: Pick<OpRuntime, 'clock'>): number =>
+  Math.floor(deps.clock.now() / 1000)
+
+/** The revocation-record id marking a refresh token (by its hash) as rotated. */
+export const rotatedMarker = (id: string): string => `refresh:${id}`
+
+/** `invalid_grant` with a description that never carries the presented value. */
+export const invalidGrant = (description: string): OAuthProblem =>
+  new OAuthProblem('invalid_grant', description)
+
+/**
+ * The scopes of a `scope` parameter (RFC 6749 §3.3): space-separated scope tokens, duplicates
+ * dropped; `invalid_scope` when one is not a scope token. Undefined when the parameter is absent.
+ */
+export function parseScope(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined
+  const scopes = value.split(' ').filter((s) => s !== '')
+  if (scopes.length === 0 || !scopes.every(isScopeToken))
+    throw new OAuthProblem('invalid_scope', '"scope" is malformed')
+  return [...new Set(scopes)]
+}
+
+/** The signing capabilities of the runtime. */
+export function signDeps(deps: Pick<OpRuntime, 'settings' | 'keys' | 'clock'>): SignDeps {
+  return { keys: deps.keys, issuer: deps.settings.issuer, clock: deps.clock }
+}
+
+/**
+ * Revokes everything a grant issued: its code and refresh tokens (the store family) and, through
+ * a `grant:<id>` revocation record kept as long as an access token can live, its access tokens.
+ * The record is written first: a concurrent exchange that stores a refresh token after the family
+ * was deleted then sees it (see `checkNotRevoked`) and deletes the family again.
+ *
+ * @example
+ * ```ts
+ * await revokeGrant(record.grantId, 'code replay', deps)
+ * ```
+ */
+export async function revokeGrant(
+  grantId: string,
+  reason: string,
+  deps: Pick<OpRuntime, 'settings' | 'store'>,
+): Promise<void> {
+  await deps.store.set(
+    'revocation',
+    `grant:${grantId}`,
+    { reason },
+    { ttlSeconds: deps.settings.ttl.accessToken },
+  )
+  await deps.store.revokeFamily(grantId)
+}
+
+/**
+ * The account a user grant was issued for; `invalid_grant` when it no longer exists, so a deleted
+ * user's codes and refresh tokens stop yielding tokens.
+ */
+export async function findAccount(
+  sub: string,
+  deps: Pick<OpRuntime, 'accounts'>,
+): Promise<OpAccount> {
+  const account = await deps.accounts.find(sub)
+  if (!account) throw invalidGrant('the account of this grant no longer exists')
+  return account
+}
+
+/** What {@link issueTokens} issues beyond the access token. */
+export interface IssueOptions {
+  /** Scopes of the access (and ID) token; may be narrower than the grant's. */
+  readonly scopes: readonly string[]
+  /** Present for user grants: an ID token is issued when `scopes` has `openid`. */
+  readonly account?: OpAccount
+  readonly nonce?: string | undefined
+  /** Issue a refresh token in the grant's family, valid until this time (seconds). */
+  readonly refreshUntil?: number | undefined
+}
+
+/**
+ * Issues an access token for `grant`, an ID token (`openid` with an account) and a refresh token
+ * (`refreshUntil`), and returns the token response. The refresh token keeps the grant's own
+ * scopes (RFC 6749 §6) and is stored only as its hash.
+ *
+ * @example
+ * ```ts
+ * return issueTokens(code, { scopes: code.scopes, account, nonce: code.nonce }, deps)
+ * ```
+ */
+export async function issueTokens(
+  grant: GrantBinding,
+  options: IssueOptions,
+  deps: IssueDeps,
+): Promise<TokenResponseBody> {
+  const sign = signDeps(deps)
+  const { ttl, audience } = deps.settings
+  const access = await issueAccessToken(
+    { ...grant, scopes: options.scopes },
+    audience,
+    ttl.accessToken,
+    sign,
+  )
+  const body: TokenResponseBody = {
+    access_token: access.token,
+    token_type: 'Bearer',
+    expires_in: access.expiresIn,
+    scope: options.scopes.join(' '),
+  }
+  const account = options.account
+  const idToken =
+    account && options.scopes.includes('openid')
+      ? await issueIdToken(
+          grant,
+          {
+            nonce: options.nonce,
+            accessToken: access.token,
+            claims: claimsForScopes(account.claims, options.scopes),
+          },
+          ttl.idToken,
+          sign,
+        )
+      : undefined
+  const refreshToken =
+    options.refreshUntil === undefined
+      ? undefined
+      : await storeRefreshToken(grant, options.refreshUntil, deps)
+  await checkNotRevoked(grant.grantId, deps)
+  return {
+    ...body,
+    ...(idToken === undefined ? {} : { id_token: idToken }),
+    ...(refreshToken === undefined ? {} : { refresh_token: refreshToken }),
+  }
+}
+
+/**
+ * Rule: if the grant was revoked while this request ran (a concurrent replay of the code or
+ * refresh token), nothing is handed out: the family is deleted again, since a refresh token
+ * stored after the first deletion would otherwise survive, and the answer is `invalid_grant`.
+ */
+async function checkNotRevoked(grantId: string, deps: IssueDeps): Promise<void> {
+  if (!(await deps.store.get('revocation', `grant:${grantId}`))) return
+  await deps.store.revokeFamily(grantId)
+  throw invalidGrant('the grant was revoked')
+}
+
+/** A new refresh token of the grant's family, living until the family's absolute expiry. */
+async function storeRefreshToken(
+  grant: GrantBinding,
+  familyExpiresAt: number,
+  deps: IssueDeps,
+): Promise<string> {
+  const token = newSecret()
+  const { grantId, clientId, sub, scopes, authTime } = grant
+  await deps.store.set(
+    'refresh',
+    await secretId(token),
+    { grantId, clientId, sub, scopes, authTime, familyExpiresAt },
+    { ttlSeconds: Math.max(1, familyExpiresAt - nowSeconds(deps)), family: grantId },
+  )
+  return token
+}

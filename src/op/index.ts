@@ -1,0 +1,43 @@
+/**
+ * `authkestra/op`: the embedded OpenID Provider: discovery, JWKS, authorization with PKCE
+ * required, login and consent pages, token (authorization code, refresh with rotation, client
+ * credentials), userinfo, revocation and introspection, over an {@link OpStore}.
+ *
+ * @example
+ * ```ts
+ * import { createOp } from 'authkestra/op'
+ * const op = await createOp({ issuer: 'http://127.0.0.1:9000', clients: [...], accounts: [...] })
+ * ```
+ * @module
+ */
+export type {
+  OpAccount,
+  OpAccountConfig,
+  OpClientConfig,
+  OpConfig,
+  OpLogger,
+  OpTtl,
+} from './config.ts'
+export {
+  createOp,
+  type InteractionDetails,
+  type InteractionResult,
+  type Op,
+} from './create-op.ts'
+export { createMemoryOpStore } from './store/memory.ts'
+export type {
+  AccountRecord,
+  AuthorizationRequest,
+  ClientRecord,
+  CodeRecord,
+  Consumed,
+  GrantBinding,
+  InteractionRecord,
+  OpRecordKind,
+  OpRecords,
+  OpSetOptions,
+  OpStore,
+  RefreshRecord,
+  SessionRecord,
+  SigningKeyRecord,
+} from './store/types.ts'

@@ -1,0 +1,103 @@
+/**
+ * Signing keys: generated on first start and kept in the store, so every instance sharing a store
+ * signs and verifies with the same keys. The newest key of the configured algorithm signs; every
+ * stored key stays in the JWKS so tokens signed before a rotation still verify.
+ *
+ * @module
+ */
+import { exportJWK, generateKeyPair, importJWK, type JWK } from 'jose'
+import type { Clock } from '../core/clock.ts'
+import { randomToken } from '../core/random.ts'
+import type { OpStore, SigningKeyRecord } from './store/types.ts'
+
+/** A key ready to sign. */
+export interface SigningKey {
+  readonly kid: string
+  readonly alg: SigningKeyRecord['alg']
+  readonly key: CryptoKey
+}
+
+/** The OP's keys. */
+export interface KeyManager {
+  /** The key that signs now (created on first use). */
+  signingKey(): Promise<SigningKey>
+  /** The public keys to publish. */
+  publicJwks(): Promise<{ keys: JWK[] }>
+  /** The public key for a `kid`, for verifying the OP's own tokens. */
+  verificationKey(kid: string): Promise<{ key: CryptoKey; alg: string } | undefined>
+  /** Makes a new signing key; older ones stay published. */
+  rotate(): Promise<SigningKey>
+}
+
+const GENERATE: Record<SigningKeyRecord['alg'], Parameters<typeof generateKeyPair>> = {
+  ES256: ['ES256', { extractable: true }],
+  RS256: ['RS256', { extractable: true, modulusLength: 2048 }],
+  EdDSA: ['EdDSA', { extractable: true, crv: 'Ed25519' }],
+}
+
+/** Keys over a store. */
+export function createKeyManager(deps: {
+  store: OpStore
+  alg: SigningKeyRecord['alg']
+  clock: Clock
+}): KeyManager {
+  const imported = new Map<string, Promise<CryptoKey>>()
+  const publicImported = new Map<string, Promise<CryptoKey>>()
+  let creating: Promise<SigningKeyRecord> | undefined
+
+  async function create(): Promise<SigningKeyRecord> {
+    const pair = await generateKeyPair(...GENERATE[deps.alg])
+    const kid = randomToken(16)
+    const record: SigningKeyRecord = {
+      kid,
+      alg: deps.alg,
+      privateJwk: { ...(await exportJWK(pair.privateKey)), kid, alg: deps.alg },
+      publicJwk: { ...(await exportJWK(pair.publicKey)), kid, alg: deps.alg, use: 'sig' },
+      createdAt: deps.clock.now(),
+    }
+    await deps.store.set('key', kid, record)
+    return record
+  }
+
+  async function current(): Promise<SigningKeyRecord> {
+    const keys = (await deps.store.list('key')).filter((k) => k.alg === deps.alg)
+    const newest = keys.sort((a, b) => b.createdAt - a.createdAt || a.kid.localeCompare(b.kid))[0]
+    if (newest) return newest
+    creating ??= create().finally(() => {
+      creating = undefined
+    })
+    return creating
+  }
+
+  function toSigningKey(record: SigningKeyRecord): Promise<SigningKey> {
+    let key = imported.get(record.kid)
+    if (!key) {
+      key = importJWK(record.privateJwk as JWK, record.alg) as Promise<CryptoKey>
+      imported.set(record.kid, key)
+    }
+    return key.then((k) => ({ kid: record.kid, alg: record.alg, key: k }))
+  }
+
+  return {
+    async signingKey() {
+      return toSigningKey(await current())
+    },
+    async publicJwks() {
+      const keys = await deps.store.list('key')
+      return { keys: keys.map((k) => k.publicJwk as JWK) }
+    },
+    async verificationKey(kid: string) {
+      const record = await deps.store.get('key', kid)
+      if (!record) return undefined
+      let key = publicImported.get(kid)
+      if (!key) {
+        key = importJWK(record.publicJwk as JWK, record.alg) as Promise<CryptoKey>
+        publicImported.set(kid, key)
+      }
+      return { key: await key, alg: record.alg }
+    },
+    async rotate() {
+      return toSigningKey(await create())
+    },
+  }
+}

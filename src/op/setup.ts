@@ -1,0 +1,214 @@
+/**
+ * From `OpConfig` to what the endpoints use: the issuer's URLs, TTLs, the store with clients and
+ * accounts registered, the keys, and the account source (built-in or the app's hooks).
+ *
+ * @module
+ */
+
+import { encodeBase64url } from '../core/base64url.ts'
+import { type Clock, systemClock } from '../core/clock.ts'
+import { defaultCrypto } from '../core/crypto/index.ts'
+import { hashPassword, verifyPassword } from '../core/password.ts'
+import { isScopeToken, registerClient } from './clients.ts'
+import {
+  configError,
+  type OpAccount,
+  type OpConfig,
+  type OpLogger,
+  type ResolvedTtl,
+  resolveTtl,
+  STANDARD_SCOPES,
+} from './config.ts'
+import { createKeyManager, type KeyManager } from './keys.ts'
+import { createMemoryOpStore } from './store/memory.ts'
+import type { OpStore } from './store/types.ts'
+
+/** The OP's own URLs. */
+export interface OpUrls {
+  readonly authorization: string
+  readonly token: string
+  readonly userinfo: string
+  readonly jwks: string
+  readonly revocation: string
+  readonly introspection: string
+  readonly interaction: string
+}
+
+/** Finds and authenticates accounts. */
+export interface AccountSource {
+  /** The subject, or null: unknown user and wrong password are indistinguishable. */
+  authenticate(username: string, password: string): Promise<string | null>
+  find(sub: string): Promise<OpAccount | undefined>
+}
+
+/** What endpoints read (data, not capabilities: each endpoint also gets its narrow deps). */
+export interface OpSettings {
+  readonly issuer: string
+  /** Path prefix the OP is mounted at (issuer path, no trailing slash). */
+  readonly basePath: string
+  readonly urls: OpUrls
+  readonly ttl: ResolvedTtl
+  readonly scopes: ReadonlySet<string>
+  readonly audience: string
+  readonly signingAlg: 'ES256' | 'RS256' | 'EdDSA'
+  /** Cookies get `Secure` unless the issuer is http on loopback. */
+  readonly secureCookies: boolean
+  readonly interactionUrl: string | undefined
+  readonly autoLogin: string | undefined
+}
+
+/** The running pieces of an OP. */
+export interface OpRuntime {
+  readonly settings: OpSettings
+  readonly store: OpStore
+  readonly keys: KeyManager
+  readonly accounts: AccountSource
+  readonly clock: Clock
+  readonly logger: OpLogger
+}
+
+const defaultLogger: OpLogger = {
+  // biome-ignore lint/suspicious/noConsole: the default logger is the console; pass `logger` to change it
+  warn: (message) => console.warn(`[authkestra op] ${message}`),
+  // biome-ignore lint/suspicious/noConsole: as above; only the message, never request data
+  error: (message) => console.error(`[authkestra op] ${message}`),
+}
+
+function resolveIssuer(value: unknown): URL {
+  if (typeof value !== 'string') throw configError('"issuer" must be a URL string')
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    throw configError('"issuer" must be an absolute URL')
+  }
+  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname)
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+    throw configError('"issuer" must use https (http only on loopback)')
+  }
+  if (url.search !== '' || url.hash !== '' || value.endsWith('/')) {
+    throw configError('"issuer" must have no query, fragment or trailing slash')
+  }
+  return url
+}
+
+/** A sub derived from the username, stable across restarts. */
+async function defaultSub(username: string): Promise<string> {
+  return encodeBase64url(
+    (await defaultCrypto.sha256(`authkestra-account:${username}`)).subarray(0, 12),
+  )
+}
+
+/** A dummy hash, so that an unknown username costs the same time as a wrong password. */
+let dummyHash: Promise<string> | undefined
+
+function builtinAccounts(store: OpStore): AccountSource {
+  return {
+    async authenticate(username, password) {
+      const index = await store.get('username', username)
+      const account = index ? await store.get('account', index.sub) : undefined
+      dummyHash ??= hashPassword('authkestra-dummy-password')
+      const hash = account?.passwordHash ?? (await dummyHash)
+      const ok = await verifyPassword(password, hash)
+      return ok && account ? account.sub : null
+    },
+    async find(sub) {
+      const account = await store.get('account', sub)
+      return account ? { sub: account.sub, claims: account.claims } : undefined
+    },
+  }
+}
+
+/** Checks the config, registers clients and accounts, and builds the runtime. */
+export async function setupOp(config: OpConfig): Promise<OpRuntime> {
+  if (typeof config !== 'object' || config === null)
+    throw configError('OP config must be an object')
+  const issuerUrl = resolveIssuer(config.issuer)
+  const issuer = issuerUrl.href.replace(/\/$/, '')
+  const basePath = issuerUrl.pathname.replace(/\/$/, '')
+  const clock = config.clock ?? systemClock
+  const logger = config.logger ?? defaultLogger
+  const extraScopes = config.scopes ?? []
+  for (const scope of extraScopes) {
+    if (!isScopeToken(scope))
+      throw configError(`"scopes" lists "${scope}", which is not a scope token`)
+  }
+  const scopes = new Set<string>([...STANDARD_SCOPES, ...extraScopes])
+  const signingAlg = config.signingAlg ?? 'ES256'
+  if (!['ES256', 'RS256', 'EdDSA'].includes(signingAlg))
+    throw configError('"signingAlg" must be ES256, RS256 or EdDSA')
+  if (config.interactionUrl !== undefined) {
+    try {
+      new URL(config.interactionUrl)
+    } catch {
+      throw configError('"interactionUrl" must be an absolute URL')
+    }
+  }
+  const store = config.store ?? createMemoryOpStore({ clock })
+  if (!config.store)
+    logger.warn('using the in-memory store: clients, sessions and keys are lost on restart')
+  if (config.dangerouslyAutoLogin !== undefined) {
+    logger.warn(
+      `auto-login is on: every authorization is granted to "${config.dangerouslyAutoLogin}" (tests only)`,
+    )
+  }
+  const seen = new Set<string>()
+  for (const [i, client] of (config.clients ?? []).entries()) {
+    const record = await registerClient(client, i, scopes)
+    if (seen.has(record.clientId)) throw configError(`"clients[${i}].client_id" is a duplicate`)
+    seen.add(record.clientId)
+    await store.set('client', record.clientId, record)
+  }
+  for (const [i, account] of (config.accounts ?? []).entries()) {
+    if (typeof account?.username !== 'string' || account.username === '') {
+      throw configError(`"accounts[${i}].username" must be a non-empty string`)
+    }
+    if (typeof account.password !== 'string' || account.password === '') {
+      throw configError(`"accounts[${i}].password" must be a non-empty string`)
+    }
+    const sub = account.sub ?? (await defaultSub(account.username))
+    await store.set('account', sub, {
+      sub,
+      username: account.username,
+      passwordHash: await hashPassword(account.password),
+      claims: { preferred_username: account.username, ...account.claims },
+    })
+    await store.set('username', account.username, { sub })
+  }
+  const builtin = builtinAccounts(store)
+  const accounts: AccountSource = {
+    authenticate: config.authenticate ?? builtin.authenticate,
+    find: config.findAccount ?? builtin.find,
+  }
+  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(issuerUrl.hostname)
+  const ttl = resolveTtl(config.ttl)
+  const keys = createKeyManager({ store, alg: signingAlg, clock })
+  await keys.signingKey()
+  return {
+    settings: {
+      issuer,
+      basePath,
+      urls: {
+        authorization: `${issuer}/authorize`,
+        token: `${issuer}/token`,
+        userinfo: `${issuer}/userinfo`,
+        jwks: `${issuer}/jwks`,
+        revocation: `${issuer}/revoke`,
+        introspection: `${issuer}/introspect`,
+        interaction: `${issuer}/interaction`,
+      },
+      ttl,
+      scopes,
+      audience: config.accessTokenAudience ?? issuer,
+      signingAlg,
+      secureCookies: !(issuerUrl.protocol === 'http:' && loopback),
+      interactionUrl: config.interactionUrl,
+      autoLogin: config.dangerouslyAutoLogin,
+    },
+    store,
+    keys,
+    accounts,
+    clock,
+    logger,
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * The in-memory {@link OpStore}: for tests, the dev IdP and single-process apps. Records expire on
+ * read and are swept every minute; nothing survives a restart (use a database store for that).
+ *
+ * @module
+ */
+import { type Clock, systemClock } from '../../core/clock.ts'
+import type { Consumed, OpRecordKind, OpRecords, OpSetOptions, OpStore } from './types.ts'
+
+interface Entry {
+  value: unknown
+  expiresAt: number
+  consumed: boolean
+  family: string | undefined
+}
+
+/**
+ * An in-memory OP store.
+ *
+ * @example
+ * ```ts
+ * const op = await createOp({ issuer, clients, store: createMemoryOpStore() })
+ * ```
+ */
+export function createMemoryOpStore(
+  options: { clock?: Clock; sweepIntervalMs?: number } = {},
+): OpStore & {
+  /** Stops the background sweep (for tests and shutdown). */
+  close(): void
+  /** How many records are held (all kinds). */
+  size(): number
+} {
+  const clock = options.clock ?? systemClock
+  const entries = new Map<string, Entry>()
+  const families = new Map<string, Set<string>>()
+  const key = (kind: OpRecordKind, id: string) => `${kind}\u0000${id}`
+
+  function live(k: string): Entry | undefined {
+    const entry = entries.get(k)
+    if (!entry) return undefined
+    if (entry.expiresAt <= clock.now()) {
+      remove(k)
+      return undefined
+    }
+    return entry
+  }
+
+  function remove(k: string): void {
+    const entry = entries.get(k)
+    if (!entry) return
+    entries.delete(k)
+    if (entry.family) families.get(entry.family)?.delete(k)
+  }
+
+  const timer = setInterval(() => {
+    const now = clock.now()
+    for (const [k, entry] of entries) if (entry.expiresAt <= now) remove(k)
+  }, options.sweepIntervalMs ?? 60_000)
+  ;(timer as { unref?: () => void }).unref?.()
+
+  return {
+    async get<K extends OpRecordKind>(kind: K, id: string) {
+      return live(key(kind, id))?.value as OpRecords[K] | undefined
+    },
+    async set<K extends OpRecordKind>(
+      kind: K,
+      id: string,
+      value: OpRecords[K],
+      opts: OpSetOptions = {},
+    ) {
+      const k = key(kind, id)
+      remove(k)
+      const expiresAt =
+        opts.ttlSeconds === undefined
+          ? Number.POSITIVE_INFINITY
+          : clock.now() + opts.ttlSeconds * 1000
+      entries.set(k, {
+        value: structuredClone(value),
+        expiresAt,
+        consumed: false,
+        family: opts.family,
+      })
+      if (opts.family) {
+        const members = families.get(opts.family) ?? new Set<string>()
+        families.set(opts.family, members)
+        members.add(k)
+      }
+    },
+    async delete(kind: OpRecordKind, id: string) {
+      remove(key(kind, id))
+    },
+    async consume<K extends 'code' | 'refresh'>(
+      kind: K,
+      id: string,
+    ): Promise<Consumed<OpRecords[K]> | undefined> {
+      const entry = live(key(kind, id))
+      if (!entry) return undefined
+      // Single-threaded: the read and the mark happen with no await in between.
+      const alreadyConsumed = entry.consumed
+      entry.consumed = true
+      return { value: entry.value as OpRecords[K], alreadyConsumed }
+    },
+    async revokeFamily(family: string) {
+      for (const k of families.get(family) ?? []) entries.delete(k)
+      families.delete(family)
+    },
+    async list<K extends 'key' | 'client'>(kind: K) {
+      const prefix = `${kind}\u0000`
+      const out: OpRecords[K][] = []
+      for (const k of [...entries.keys()]) {
+        if (!k.startsWith(prefix)) continue
+        const entry = live(k)
+        if (entry) out.push(entry.value as OpRecords[K])
+      }
+      return out
+    },
+    close() {
+      clearInterval(timer)
+    },
+    size() {
+      return entries.size
+    },
+  }
+}

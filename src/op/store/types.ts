@@ -1,0 +1,165 @@
+/**
+ * `OpStore`: everything the embedded OpenID Provider keeps, as records of a few kinds behind six
+ * async methods. Secrets never reach the store in clear: codes, refresh tokens and sessions are
+ * stored under the SHA-256 of their value; client secrets and passwords as hashes.
+ *
+ * A database store implements the same six methods (see `authkestra/stores/*`); `consume` and
+ * `revokeFamily` must be atomic.
+ *
+ * @module
+ */
+import type { PkceMethod } from '../../core/pkce.ts'
+
+/** A registered client. */
+export interface ClientRecord {
+  readonly clientId: string
+  /** SHA-256 (base64url) of the client secret; absent for public clients. */
+  readonly secretHash?: string
+  readonly tokenEndpointAuthMethod: 'client_secret_basic' | 'client_secret_post' | 'none'
+  readonly redirectUris: readonly string[]
+  readonly grantTypes: readonly ('authorization_code' | 'refresh_token' | 'client_credentials')[]
+  /** Extra scopes this client may ask for (beyond `openid profile email offline_access`). */
+  readonly scopes: readonly string[]
+  /** `'native'` clients get the RFC 8252 loopback port rule on redirect URIs. */
+  readonly applicationType: 'web' | 'native'
+  /** First-party client: no consent page. */
+  readonly skipConsent: boolean
+  /** Accept `code_challenge_method=plain` (legacy clients only; RFC 9700 says S256). */
+  readonly allowPlainPkce: boolean
+  readonly name: string
+}
+
+/** A user of the built-in account system. */
+export interface AccountRecord {
+  readonly sub: string
+  readonly username: string
+  /** PHC string from `hashPassword`. */
+  readonly passwordHash?: string
+  /** OpenID Connect claims (`name`, `email`, `email_verified`, …). */
+  readonly claims: Readonly<Record<string, unknown>>
+}
+
+/** The validated authorization request an interaction is working on. */
+export interface AuthorizationRequest {
+  readonly clientId: string
+  readonly redirectUri: string
+  readonly scopes: readonly string[]
+  readonly state?: string
+  readonly nonce?: string
+  readonly codeChallenge?: string
+  readonly codeChallengeMethod?: PkceMethod
+  readonly prompt: readonly ('none' | 'login' | 'consent')[]
+  readonly maxAge?: number
+  readonly loginHint?: string
+}
+
+/** A login or consent in progress (a browser between the authorization request and the code). */
+export interface InteractionRecord {
+  readonly request: AuthorizationRequest
+  /** Seconds since the epoch; the interaction dies `ttl.interaction` after this. */
+  readonly createdAt: number
+  /** Hash of the CSRF token the interaction's forms carry. */
+  readonly csrfHash: string
+  /** Set once the user has logged in during this interaction. */
+  readonly accountId?: string
+  readonly authTime?: number
+}
+
+/** An OP login session (the `ak_op_session` cookie). */
+export interface SessionRecord {
+  readonly accountId: string
+  /** Seconds since the epoch. */
+  readonly authTime: number
+}
+
+/** What a code, a refresh token and the tokens they yield are bound to. */
+export interface GrantBinding {
+  readonly grantId: string
+  readonly clientId: string
+  readonly sub: string
+  readonly scopes: readonly string[]
+  readonly authTime: number
+}
+
+/** An authorization code (stored under its hash, for at most 60 s). */
+export interface CodeRecord extends GrantBinding {
+  readonly redirectUri: string
+  readonly nonce?: string
+  readonly codeChallenge?: string
+  readonly codeChallengeMethod?: PkceMethod
+}
+
+/** A refresh token (stored under its hash; one family per grant). */
+export interface RefreshRecord extends GrantBinding {
+  /** Seconds since the epoch; rotation never extends it. */
+  readonly familyExpiresAt: number
+}
+
+/** A signing key (private JWK: protect the store accordingly). */
+export interface SigningKeyRecord {
+  readonly kid: string
+  readonly alg: 'ES256' | 'RS256' | 'EdDSA'
+  readonly privateJwk: Readonly<Record<string, unknown>>
+  readonly publicJwk: Readonly<Record<string, unknown>>
+  /** Milliseconds since the epoch; the newest key of the configured algorithm signs. */
+  readonly createdAt: number
+}
+
+/** Every record kind and its shape. */
+export interface OpRecords {
+  client: ClientRecord
+  account: AccountRecord
+  /** username → sub index. */
+  username: { readonly sub: string }
+  interaction: InteractionRecord
+  session: SessionRecord
+  code: CodeRecord
+  refresh: RefreshRecord
+  /** A revoked grant id or access-token `jti`, kept as long as its tokens could live. */
+  revocation: { readonly reason: string }
+  /** `${sub} ${clientId}` → scopes the user agreed to. */
+  consent: { readonly scopes: readonly string[] }
+  key: SigningKeyRecord
+}
+
+/** The kinds of record. */
+export type OpRecordKind = keyof OpRecords
+
+/** Options of {@link OpStore.set}. */
+export interface OpSetOptions {
+  /** Lifetime in seconds; omitted means no expiry. */
+  readonly ttlSeconds?: number
+  /** Groups records for {@link OpStore.revokeFamily} (a grant id). */
+  readonly family?: string
+}
+
+/** The result of {@link OpStore.consume}. */
+export interface Consumed<T> {
+  readonly value: T
+  /** True when someone consumed it before: a replay. */
+  readonly alreadyConsumed: boolean
+}
+
+/** Storage for the OP. Every method is async; implementations must be safe under concurrency. */
+export interface OpStore {
+  get<K extends OpRecordKind>(kind: K, id: string): Promise<OpRecords[K] | undefined>
+  set<K extends OpRecordKind>(
+    kind: K,
+    id: string,
+    value: OpRecords[K],
+    options?: OpSetOptions,
+  ): Promise<void>
+  delete(kind: OpRecordKind, id: string): Promise<void>
+  /**
+   * Atomically marks a one-time record used and returns it, with whether it was used before;
+   * `undefined` when absent or expired. Exactly one concurrent caller sees `alreadyConsumed: false`.
+   */
+  consume<K extends 'code' | 'refresh'>(
+    kind: K,
+    id: string,
+  ): Promise<Consumed<OpRecords[K]> | undefined>
+  /** Deletes every record set with this `family`, atomically. */
+  revokeFamily(family: string): Promise<void>
+  /** Every live record of a kind (used for small kinds: keys). */
+  list<K extends 'key' | 'client'>(kind: K): Promise<OpRecords[K][]>
+}

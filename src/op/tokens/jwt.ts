@@ -1,0 +1,153 @@
+/**
+ * The OP's JWTs: access tokens (RFC 9068, `typ: at+jwt`) and ID tokens (OIDC Core §2, with
+ * `at_hash`), signed with the current key through jose, and the verification of the OP's own
+ * access tokens at userinfo and introspection (`alg`, `typ`, `iss`, `exp`, revocation).
+ *
+ * @module
+ */
+import {
+  decodeProtectedHeader,
+  type JWTPayload,
+  errors as joseErrors,
+  jwtVerify,
+  SignJWT,
+} from 'jose'
+import { encodeBase64url } from '../../core/base64url.ts'
+import type { Clock } from '../../core/clock.ts'
+import { randomToken } from '../../core/random.ts'
+import type { KeyManager } from '../keys.ts'
+import type { GrantBinding, OpStore } from '../store/types.ts'
+
+/** What signing needs. */
+export interface SignDeps {
+  readonly keys: KeyManager
+  readonly issuer: string
+  readonly clock: Clock
+}
+
+/** An issued access token. */
+export interface IssuedAccessToken {
+  readonly token: string
+  readonly jti: string
+  readonly expiresIn: number
+}
+
+const nowSeconds = (clock: Clock): number => Math.floor(clock.now() / 1000)
+
+/** Signs an RFC 9068 access token. `gid` (private claim) names the grant for revocation. */
+export async function issueAccessToken(
+  grant: Pick<GrantBinding, 'grantId' | 'clientId' | 'sub' | 'scopes'> & { authTime?: number },
+  audience: string,
+  ttlSeconds: number,
+  deps: SignDeps,
+): Promise<IssuedAccessToken> {
+  const key = await deps.keys.signingKey()
+  const jti = randomToken(16)
+  const iat = nowSeconds(deps.clock)
+  const token = await new SignJWT({
+    client_id: grant.clientId,
+    scope: grant.scopes.join(' '),
+    gid: grant.grantId,
+    ...(grant.authTime === undefined ? {} : { auth_time: grant.authTime }),
+  })
+    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt' })
+    .setIssuer(deps.issuer)
+    .setSubject(grant.sub)
+    .setAudience(audience)
+    .setJti(jti)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + ttlSeconds)
+    .sign(key.key)
+  return { token, jti, expiresIn: ttlSeconds }
+}
+
+async function atHash(accessToken: string, alg: string): Promise<string> {
+  const hash = alg === 'EdDSA' ? 'SHA-512' : 'SHA-256'
+  const digest = new Uint8Array(
+    await crypto.subtle.digest(hash, new TextEncoder().encode(accessToken)),
+  )
+  return encodeBase64url(digest.subarray(0, digest.length / 2))
+}
+
+/** Signs an ID token for `grant`, with `nonce`, `at_hash`, `auth_time`, `azp` and scope claims. */
+export async function issueIdToken(
+  grant: Pick<GrantBinding, 'clientId' | 'sub' | 'authTime'>,
+  extra: { nonce?: string | undefined; accessToken: string; claims: Record<string, unknown> },
+  ttlSeconds: number,
+  deps: SignDeps,
+): Promise<string> {
+  const key = await deps.keys.signingKey()
+  const iat = nowSeconds(deps.clock)
+  return new SignJWT({
+    ...extra.claims,
+    auth_time: grant.authTime,
+    azp: grant.clientId,
+    at_hash: await atHash(extra.accessToken, key.alg),
+    ...(extra.nonce === undefined ? {} : { nonce: extra.nonce }),
+  })
+    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
+    .setIssuer(deps.issuer)
+    .setSubject(grant.sub)
+    .setAudience(grant.clientId)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + ttlSeconds)
+    .sign(key.key)
+}
+
+/** The claims of a valid access token of this OP. */
+export interface AccessTokenClaims extends JWTPayload {
+  readonly sub: string
+  readonly client_id: string
+  readonly scope: string
+  readonly jti: string
+  readonly gid: string
+  readonly exp: number
+}
+
+/**
+ * Verifies one of the OP's own access tokens: a known `kid`, its algorithm, `typ: at+jwt`,
+ * `iss`, `exp`, and neither the token nor its grant revoked. Returns undefined when invalid.
+ */
+export async function verifyAccessToken(
+  token: string,
+  deps: SignDeps & { store: OpStore },
+): Promise<AccessTokenClaims | undefined> {
+  let kid: unknown
+  try {
+    kid = decodeProtectedHeader(token).kid
+  } catch {
+    return undefined
+  }
+  if (typeof kid !== 'string') return undefined
+  const key = await deps.keys.verificationKey(kid)
+  if (!key) return undefined
+  let payload: JWTPayload
+  try {
+    ;({ payload } = await jwtVerify(token, key.key, {
+      algorithms: [key.alg],
+      typ: 'at+jwt',
+      issuer: deps.issuer,
+      currentDate: new Date(deps.clock.now()),
+      requiredClaims: ['sub', 'exp', 'iat', 'jti'],
+    }))
+  } catch (err) {
+    if (err instanceof joseErrors.JOSEError) return undefined
+    throw err
+  }
+  const { client_id, scope, gid, jti } = payload as Record<string, unknown>
+  if (
+    typeof client_id !== 'string' ||
+    typeof scope !== 'string' ||
+    typeof gid !== 'string' ||
+    typeof jti !== 'string'
+  ) {
+    return undefined
+  }
+  if (
+    (await deps.store.get('revocation', `jti:${jti}`)) ||
+    (await deps.store.get('revocation', `grant:${gid}`))
+  ) {
+    return undefined
+  }
+  return payload as AccessTokenClaims
+}

@@ -1,0 +1,167 @@
+// `authkestra dev-idp` as a user runs it: a real process on loopback, driven over HTTP by our own
+// OAuth2Flow (the client side of this library) through the login form and through --auto-login.
+import assert from 'node:assert/strict'
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, describe, it } from 'node:test'
+import { OAuth2Flow } from '../../src/client/oauth2-flow.ts'
+import { oidc } from '../../src/providers/oidc.ts'
+import { loginThroughForm } from '../helpers/login-form.ts'
+
+const root = new URL('../../', import.meta.url).pathname
+const children: ChildProcess[] = []
+after(() => {
+  for (const child of children) child.kill()
+})
+
+function run(args: string[]): {
+  child: ChildProcess
+  ready: Promise<string>
+  exit: Promise<{ code: number | null; stderr: string }>
+} {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/dev-idp/main.ts', ...args], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  children.push(child)
+  let stdout = ''
+  let stderr = ''
+  const ready = new Promise<string>((resolve, reject) => {
+    child.stdout?.on('data', (d) => {
+      stdout += d
+      const m = /authkestra dev-idp ready: issuer (\S+)/.exec(stdout)
+      if (m?.[1]) resolve(m[1])
+    })
+    child.on('exit', () => reject(new Error(`exited before ready: ${stderr}`)))
+  })
+  ready.catch(() => {})
+  child.stderr?.on('data', (d) => {
+    stderr += d
+  })
+  const exit = new Promise<{ code: number | null; stderr: string }>((resolve) =>
+    child.on('exit', (code) => resolve({ code, stderr })),
+  )
+  return { child, ready, exit }
+}
+
+function configFile(content: unknown): string {
+  const dir = mkdtempSync(join(tmpdir(), 'authkestra-dev-idp-'))
+  const path = join(dir, 'config.json')
+  writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content))
+  return path
+}
+
+const demoFlow = (issuer: string) =>
+  new OAuth2Flow(
+    oidc({
+      id: 'authkestra',
+      issuer,
+      clientId: 'demo-app',
+      redirectUri: 'http://localhost:3000/auth/callback/authkestra',
+    }),
+  )
+
+describe('authkestra dev-idp', () => {
+  it('serves the demo client and alice through the login form, for our own client', async () => {
+    const { ready } = run(['--port', '0'])
+    const issuer = await ready
+    assert.match(issuer, /^http:\/\/127\.0\.0\.1:\d+$/)
+    const flow = demoFlow(issuer)
+    const { url, flowState } = await flow.initiateLogin({
+      scopes: ['openid', 'profile', 'email', 'offline_access'],
+    })
+    const login = await loginThroughForm(url, { username: 'alice', password: 'wonderland' })
+    const callback = login.callback.href
+    assert.match(callback, /^http:\/\/localhost:3000\/auth\/callback\/authkestra\?code=/)
+    const { identity, tokens } = await flow.finalizeLogin(callback, flowState)
+    assert.equal(identity.username, 'alice')
+    assert.equal(identity.email, 'alice@example.com')
+    assert.equal(identity.emailVerified, true)
+    assert.equal(identity.issuer, issuer)
+    assert.ok(tokens.refreshToken)
+    const refreshed = await flow.refresh(tokens)
+    assert.ok(refreshed.accessToken)
+    await flow.revoke(refreshed.refreshToken ?? '', { tokenTypeHint: 'refresh_token' })
+  })
+
+  it('--auto-login grants every authorization without a form', async () => {
+    const { ready } = run(['--port', '0', '--auto-login', 'alice'])
+    const issuer = await ready
+    const flow = demoFlow(issuer)
+    const { url, flowState } = await flow.initiateLogin()
+    const response = await fetch(url, { redirect: 'manual' })
+    const { identity } = await flow.finalizeLogin(response.headers.get('location') ?? '', flowState)
+    assert.equal(identity.name, 'Alice Liddell')
+  })
+
+  it('reads clients and users from --config', async () => {
+    const path = configFile({
+      clients: [
+        {
+          client_id: 'svc',
+          client_secret: 'svc-secret-0123456789',
+          redirect_uris: ['https://app.example/cb'],
+          grant_types: ['authorization_code', 'client_credentials'],
+          skip_consent: true,
+        },
+      ],
+      users: [{ username: 'bob', password: 'builder', claims: { email: 'bob@example.com' } }],
+    })
+    const { ready } = run(['--port', '0', '--config', path, '--auto-login', 'bob'])
+    const issuer = await ready
+    const token = await fetch(`${issuer}/token`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${btoa('svc:svc-secret-0123456789')}`,
+      },
+      body: 'grant_type=client_credentials',
+    })
+    assert.equal(token.status, 200)
+  })
+
+  const bad: [string, unknown, RegExp][] = [
+    ['not JSON', '{nope', /not valid JSON/],
+    ['no clients', { users: [] }, /"clients"/],
+    [
+      'a client without client_id',
+      { clients: [{ redirect_uris: ['https://a/cb'] }] },
+      /"clients\[0\]\.client_id"/,
+    ],
+    [
+      'an unknown field',
+      { clients: [{ client_id: 'a', redirect_uris: ['https://a/cb'], colour: 'red' }] },
+      /"clients\[0\]\.colour"/,
+    ],
+    [
+      'an insecure redirect',
+      { clients: [{ client_id: 'a', redirect_uris: ['http://a.example/cb'] }] },
+      /"clients\[0\]\.redirect_uris\[0\]"/,
+    ],
+    [
+      'a user without password',
+      {
+        clients: [{ client_id: 'a', redirect_uris: ['https://a/cb'] }],
+        users: [{ username: 'x' }],
+      },
+      /"users\[0\]\.password"/,
+    ],
+  ]
+  for (const [label, content, message] of bad) {
+    it(`exits 2 naming the field for a config with ${label}`, async () => {
+      const { exit } = run(['--port', '0', '--config', configFile(content)])
+      const { code, stderr } = await exit
+      assert.equal(code, 2)
+      assert.match(stderr, message)
+    })
+  }
+
+  it('exits 2 for bad arguments and an unknown --auto-login user; 0 for --help', async () => {
+    assert.equal((await run(['--port', 'x']).exit).code, 2)
+    assert.equal((await run(['--bogus']).exit).code, 2)
+    assert.equal((await run(['--port', '0', '--auto-login', 'nobody']).exit).code, 2)
+    assert.equal((await run(['--help']).exit).code, 0)
+  })
+})
