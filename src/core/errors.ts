@@ -53,6 +53,9 @@ export type AuthkestraErrorCode =
   | 'identity_invalid'
   // stores
   | 'store_unavailable'
+  // engine
+  | 'login_rejected'
+  | 'forbidden_origin'
 
 /** Options accepted by the {@link AuthkestraError} constructor. */
 export interface AuthkestraErrorOptions {

@@ -11,6 +11,7 @@
  */
 export { decodeBase64url, encodeBase64url, isBase64url } from './base64url.ts'
 export { type Clock, systemClock } from './clock.ts'
+export { type CookieScope, readCookie, serializeCookie } from './cookies.ts'
 export {
   type BinaryInput,
   type CryptoBackend,

@@ -12,6 +12,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   providers: ['client', 'core'],
   op: ['core'],
   'dev-idp': ['op', 'core'],
+  engine: ['client', 'core'],
 }
 const THIRD_PARTY: Record<string, readonly string[]> = {
   core: [],
@@ -19,6 +20,7 @@ const THIRD_PARTY: Record<string, readonly string[]> = {
   providers: [],
   op: ['jose'],
   'dev-idp': [],
+  engine: ['jose'],
 }
 
 function files(dir: string): string[] {

@@ -5,8 +5,9 @@
  *
  * @module
  */
+
+import { serializeCookie } from '../../../core/cookies.ts'
 import { randomToken } from '../../../core/random.ts'
-import { serializeCookie } from '../../http/cookies.ts'
 import { redirect } from '../../http/responses.ts'
 import type { OpRuntime } from '../../setup.ts'
 import type { AuthorizationRequest, ClientRecord, OpStore } from '../../store/types.ts'

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { readCookie, serializeCookie } from '../../http/cookies.ts'
+import { readCookie, serializeCookie } from '../../../core/cookies.ts'
 import { type Params, readParams } from '../../http/params.ts'
 import { html } from '../../http/responses.ts'
 import type { OpRuntime } from '../../setup.ts'

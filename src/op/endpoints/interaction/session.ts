@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { readCookie, serializeCookie } from '../../http/cookies.ts'
+import { readCookie, serializeCookie } from '../../../core/cookies.ts'
 import type { OpRuntime } from '../../setup.ts'
 import type { SessionRecord } from '../../store/types.ts'
 import { newSecret, secretId } from '../../tokens/secrets.ts'

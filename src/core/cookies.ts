@@ -1,11 +1,20 @@
 /**
- * Cookies of the OP (login session, interaction binding): parse and serialize, `HttpOnly`,
- * `SameSite=Lax`, `Secure` unless the issuer is plain http on loopback.
+ * Cookies Authkestra sets (sessions, flow state, the OP's interaction binding): read one from a
+ * request, and serialize with `HttpOnly`, `SameSite=Lax` and, unless on plain-http loopback,
+ * `Secure`.
  *
  * @module
  */
 
-/** The value of cookie `name` in a request, if present exactly once. */
+/**
+ * The value of cookie `name` in a request, if present exactly once (a duplicated name is
+ * treated as absent: someone may be injecting a cookie).
+ *
+ * @example
+ * ```ts
+ * const sid = readCookie(request, 'ak_session')
+ * ```
+ */
 export function readCookie(request: Request, name: string): string | undefined {
   const header = request.headers.get('cookie')
   if (!header) return undefined
@@ -18,13 +27,20 @@ export function readCookie(request: Request, name: string): string | undefined {
   return values.length === 1 ? values[0] : undefined
 }
 
-/** Attributes shared by every OP cookie. */
+/** Path and `Secure` flag of a cookie. */
 export interface CookieScope {
   readonly path: string
   readonly secure: boolean
 }
 
-/** A `Set-Cookie` value; `maxAge` 0 deletes. */
+/**
+ * A `Set-Cookie` value (`HttpOnly; SameSite=Lax`); `maxAgeSeconds` 0 deletes it.
+ *
+ * @example
+ * ```ts
+ * headers.append('set-cookie', serializeCookie('ak_session', id, { path: '/', secure: true }, 3600))
+ * ```
+ */
 export function serializeCookie(
   name: string,
   value: string,

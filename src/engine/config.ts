@@ -1,0 +1,101 @@
+/**
+ * The engine's configuration: providers and secret, plus exactly one of `session` (server-side
+ * sessions) or `jwt` (stateless). The types make the two modes exclusive; the rest is checked at
+ * start with messages that name the field.
+ *
+ * @module
+ */
+import type { Identity } from '../client/identity.ts'
+import type { OAuth2FlowOptions } from '../client/oauth2-flow.ts'
+import type { ProviderConfig } from '../client/provider-config.ts'
+import type { TokenSet } from '../client/tokens.ts'
+import type { Clock } from '../core/clock.ts'
+import type { Secret } from '../core/keyring.ts'
+import type { SessionStore } from './sessions/types.ts'
+
+/** What `onLogin` learns besides the identity. */
+export interface LoginContext {
+  readonly provider: string
+  /** The provider's tokens; keep them only if the app calls the provider's API later. */
+  readonly tokens: TokenSet
+  readonly request: Request
+}
+
+/**
+ * Maps a provider identity to the app's user (find or create it). Return `null` to refuse the
+ * login. Never link accounts by an email the provider did not verify (`identity.emailVerified`).
+ */
+export type OnLogin<User> = (
+  identity: Identity,
+  context: LoginContext,
+) => Promise<User | null> | User | null
+
+/** Server-side sessions. */
+export interface SessionModeOptions {
+  /** Default: an in-memory store (sessions die with the process). */
+  readonly store?: SessionStore
+  /** Idle timeout in seconds (default 1 800). */
+  readonly idleTimeoutSeconds?: number
+  /** Absolute timeout in seconds (default 7 days). */
+  readonly absoluteTimeoutSeconds?: number
+  /** Cookie name (default `ak_session`, `__Host-ak_session` when Secure). */
+  readonly cookieName?: string
+}
+
+/** Stateless JWTs. */
+export interface JwtModeOptions {
+  /** Token lifetime in seconds (default 3 600). */
+  readonly ttlSeconds?: number
+  /** `'cookie'` (default: an HttpOnly cookie, then redirect) or `'json'` (the callback answers the token as JSON). */
+  readonly delivery?: 'cookie' | 'json'
+  /** `iss` of the tokens (default `authkestra`). */
+  readonly issuer?: string
+  /** `aud` of the tokens (default `authkestra`). */
+  readonly audience?: string
+  /** Cookie name (default `ak_token`, `__Host-ak_token` when Secure). */
+  readonly cookieName?: string
+}
+
+/** Settings shared by both modes. */
+export interface BaseConfig<User> {
+  /** The providers users can log in with (ids must be unique). */
+  readonly providers: readonly ProviderConfig[]
+  /** At least 32 bytes; a list rotates (first signs/seals, all verify/open). */
+  readonly secret: Secret | readonly Secret[]
+  /** Where the routes live (default `/auth`). */
+  readonly basePath?: string
+  /** Identity → app user (default: the identity itself). */
+  readonly onLogin?: OnLogin<User>
+  /** `Secure` on cookies: `'auto'` (default: except on plain-http localhost), or forced. */
+  readonly secureCookies?: 'auto' | boolean
+  /** Origins allowed to POST logout besides the request's own. */
+  readonly trustedOrigins?: readonly string[]
+  /** Outbound HTTP, clock and leeway for every provider flow. */
+  readonly flowOptions?: OAuth2FlowOptions
+  readonly clock?: Clock
+}
+
+/** Session-mode configuration. */
+export type SessionConfig<User> = BaseConfig<User> & {
+  readonly session: SessionModeOptions
+  readonly jwt?: never
+}
+/** Stateless-mode configuration. */
+export type JwtConfig<User> = BaseConfig<User> & {
+  readonly jwt: JwtModeOptions
+  readonly session?: never
+}
+/** Either mode. */
+export type AuthkestraConfig<User> = SessionConfig<User> | JwtConfig<User>
+
+/** Checks a positive integer option. */
+export function positiveInteger(
+  value: number | undefined,
+  fallback: number,
+  name: string,
+  fail: (m: string) => Error,
+): number {
+  const v = value ?? fallback
+  if (!Number.isInteger(v) || v <= 0) throw fail(`"${name}" must be a positive integer`)
+  return v
+}

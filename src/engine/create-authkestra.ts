@@ -1,0 +1,208 @@
+/**
+ * `createAuthkestra`: providers and a secret in, one Web handler out. It serves, under a base path
+ * (default `/auth`): `GET /login/:provider`, `GET /callback/:provider`, `POST /logout`,
+ * `GET /session` and `GET /providers`, and gives the app `getSession` (session mode) or
+ * `verifyRequest` (stateless mode).
+ *
+ * @module
+ */
+import type { Identity } from '../client/identity.ts'
+import { OAuth2Flow } from '../client/oauth2-flow.ts'
+import { systemClock } from '../core/clock.ts'
+import { AuthkestraError } from '../core/errors.ts'
+import { createKeyring } from '../core/keyring.ts'
+import type { JwtConfig, SessionConfig } from './config.ts'
+import { positiveInteger } from './config.ts'
+import { failure } from './respond.ts'
+import {
+  callbackRoute,
+  type EngineDeps,
+  loginRoute,
+  logoutRoute,
+  providersRoute,
+  readSession,
+  readToken,
+  sessionRoute,
+} from './routes.ts'
+import { type Session, SessionManager } from './sessions/manager.ts'
+import { createMemorySessionStore } from './sessions/memory.ts'
+import { type SessionJwt, StatelessTokens } from './stateless.ts'
+
+/** What both modes offer. */
+export interface AuthkestraBase {
+  readonly mode: 'session' | 'jwt'
+  /** Where the routes live, e.g. `/auth`. */
+  readonly basePath: string
+  /** Serves the auth routes; answers 404 for anything else under or outside the base path. */
+  handler(request: Request): Promise<Response>
+  /** The configured providers. */
+  providers(): readonly { id: string; name: string }[]
+  /** The flow of one provider, for custom use (refresh, revoke). */
+  flow(providerId: string): OAuth2Flow | undefined
+}
+
+/** Session mode: sessions live in a store; `getSession` reads them. */
+export interface SessionAuthkestra<User> extends AuthkestraBase {
+  readonly mode: 'session'
+  /** The session of a request, or null. Resets its idle timer. */
+  getSession(request: Request): Promise<Session<User> | null>
+}
+
+/** Stateless mode: the user holds a signed JWT; `verifyRequest` checks it. */
+export interface StatelessAuthkestra<User> extends AuthkestraBase {
+  readonly mode: 'jwt'
+  /** The verified token of a request (cookie, or `Authorization: Bearer`), or null. */
+  verifyRequest(request: Request): Promise<SessionJwt<User> | null>
+}
+
+function configError(message: string): AuthkestraError {
+  return new AuthkestraError('config_invalid', message)
+}
+
+function checkBasePath(value: string | undefined): string {
+  const base = value ?? '/auth'
+  if (!/^(\/[A-Za-z0-9._~-]+)+$/.test(base))
+    throw configError('"basePath" must look like "/auth" (no trailing slash)')
+  return base
+}
+
+/**
+ * Creates the engine. The mode is chosen by the key present: `session: {…}` or `jwt: {…}`.
+ * Misconfiguration TypeScript can express does not compile; the rest throws `config_invalid`.
+ *
+ * @example
+ * ```ts
+ * import { createAuthkestra } from 'authkestra'
+ * import { github } from 'authkestra/providers'
+ *
+ * const auth = createAuthkestra({
+ *   providers: [github({ clientId, clientSecret, redirectUri: 'https://app.example/auth/callback/github' })],
+ *   secret: process.env.AUTH_SECRET!,
+ *   session: {},
+ *   onLogin: async (identity) => users.findOrCreate(identity),
+ * })
+ * const session = await auth.getSession(request)
+ * ```
+ */
+export function createAuthkestra<User = Identity>(
+  config: SessionConfig<User>,
+): SessionAuthkestra<User>
+export function createAuthkestra<User = Identity>(
+  config: JwtConfig<User>,
+): StatelessAuthkestra<User>
+export function createAuthkestra<User = Identity>(
+  config: SessionConfig<User> | JwtConfig<User>,
+): SessionAuthkestra<User> | StatelessAuthkestra<User> {
+  if (typeof config !== 'object' || config === null) throw configError('config must be an object')
+  const hasSession = config.session !== undefined
+  const hasJwt = config.jwt !== undefined
+  if (hasSession === hasJwt)
+    throw configError('give exactly one of "session" (server-side sessions) or "jwt" (stateless)')
+  const basePath = checkBasePath(config.basePath)
+  const clock = config.clock ?? systemClock
+  const keys = createKeyring(config.secret as string | string[])
+  if (!Array.isArray(config.providers) || config.providers.length === 0)
+    throw configError('"providers" must list at least one provider')
+  const flows = new Map<string, OAuth2Flow>()
+  for (const [i, provider] of config.providers.entries()) {
+    const flow = new OAuth2Flow(provider, { ...config.flowOptions, clock })
+    if (flows.has(flow.id)) throw configError(`"providers[${i}].id" "${flow.id}" is used twice`)
+    flows.set(flow.id, flow)
+  }
+  const secureCookies = config.secureCookies ?? 'auto'
+  if (secureCookies !== 'auto' && typeof secureCookies !== 'boolean')
+    throw configError('"secureCookies" must be "auto", true or false')
+  const fail = configError
+  const sessions = config.session
+    ? new SessionManager(
+        config.session.store ?? createMemorySessionStore({ clock }),
+        {
+          idleSeconds: positiveInteger(
+            config.session.idleTimeoutSeconds,
+            1800,
+            'session.idleTimeoutSeconds',
+            fail,
+          ),
+          absoluteSeconds: positiveInteger(
+            config.session.absoluteTimeoutSeconds,
+            7 * 86_400,
+            'session.absoluteTimeoutSeconds',
+            fail,
+          ),
+        },
+        clock,
+      )
+    : undefined
+  const jwt = config.jwt
+  const tokens = jwt
+    ? new StatelessTokens(
+        keys,
+        {
+          ttlSeconds: positiveInteger(jwt.ttlSeconds, 3600, 'jwt.ttlSeconds', fail),
+          issuer: jwt.issuer ?? 'authkestra',
+          audience: jwt.audience ?? 'authkestra',
+        },
+        clock,
+      )
+    : undefined
+  if (jwt?.delivery !== undefined && jwt.delivery !== 'cookie' && jwt.delivery !== 'json') {
+    throw configError('"jwt.delivery" must be "cookie" or "json"')
+  }
+  const deps: EngineDeps = {
+    basePath,
+    flows,
+    keys,
+    clock,
+    secureCookies,
+    trustedOrigins: new Set(config.trustedOrigins ?? []),
+    onLogin: (config.onLogin as EngineDeps['onLogin']) ?? ((identity) => identity),
+    sessions: sessions ? { manager: sessions, cookieName: config.session?.cookieName } : undefined,
+    stateless: tokens
+      ? { tokens, delivery: jwt?.delivery ?? 'cookie', cookieName: jwt?.cookieName }
+      : undefined,
+  }
+
+  async function handler(request: Request): Promise<Response> {
+    const url = new URL(request.url)
+    if (!url.pathname.startsWith(`${basePath}/`)) return failure(request, 'not_found')
+    const [route, provider, extra] = url.pathname.slice(basePath.length + 1).split('/')
+    try {
+      if (extra === undefined) {
+        if (route === 'login' && provider !== undefined && request.method === 'GET')
+          return await loginRoute(request, provider, deps)
+        if (route === 'callback' && provider !== undefined && request.method === 'GET')
+          return await callbackRoute(request, provider, deps)
+        if (provider === undefined && route === 'logout' && request.method === 'POST')
+          return await logoutRoute(request, deps)
+        if (provider === undefined && route === 'session' && request.method === 'GET')
+          return await sessionRoute(request, deps)
+        if (provider === undefined && route === 'providers' && request.method === 'GET')
+          return providersRoute(deps)
+      }
+      return failure(request, 'not_found')
+    } catch (err) {
+      if (err instanceof AuthkestraError) return failure(request, err.code)
+      return failure(request, 'internal_error')
+    }
+  }
+
+  const base: AuthkestraBase = {
+    mode: sessions ? 'session' : 'jwt',
+    basePath,
+    handler,
+    providers: () => [...flows.values()].map((f) => ({ id: f.id, name: f.name })),
+    flow: (id) => flows.get(id),
+  }
+  if (sessions) {
+    return {
+      ...base,
+      mode: 'session',
+      getSession: (request) => readSession<User>(request, deps),
+    }
+  }
+  return {
+    ...base,
+    mode: 'jwt',
+    verifyRequest: (request) => readToken<User>(request, deps),
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * What the engine answers when a login fails: a short HTML page for browsers, JSON for API
+ * clients (by `Accept`), always with the stable error code and never with request values.
+ *
+ * @module
+ */
+import type { AuthkestraErrorCode } from '../core/errors.ts'
+
+const STATUS: Partial<Record<AuthkestraErrorCode | string, number>> = {
+  provider_unreachable: 502,
+  provider_timeout: 504,
+  provider_response_too_large: 502,
+  provider_bad_response: 502,
+  discovery_invalid: 502,
+  discovery_issuer_mismatch: 502,
+  store_unavailable: 503,
+  login_rejected: 403,
+  authorization_error: 403,
+  unauthorized: 401,
+  forbidden_origin: 403,
+  not_found: 404,
+  internal_error: 500,
+}
+
+const MESSAGE: Partial<Record<string, string>> = {
+  authorization_error: 'The sign-in was cancelled or refused at the provider.',
+  login_rejected: 'This account is not allowed to sign in here.',
+  flow_state_expired: 'The sign-in took too long. Please start again.',
+  store_unavailable: 'The service is temporarily unavailable. Please try again shortly.',
+  forbidden_origin: 'This request did not come from this site.',
+  not_found: 'Not found.',
+}
+
+const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
+
+/** True when the client prefers JSON. */
+export function wantsJson(request: Request): boolean {
+  const accept = request.headers.get('accept') ?? ''
+  return accept.includes('application/json') && !accept.includes('text/html')
+}
+
+/** The failure response for `code`. */
+export function failure(
+  request: Request,
+  code: string,
+  headers: Headers = new Headers(),
+): Response {
+  const status = STATUS[code] ?? 400
+  const message = MESSAGE[code] ?? 'The sign-in could not be completed. Please start again.'
+  headers.set('cache-control', 'no-store')
+  if (wantsJson(request)) {
+    headers.set('content-type', 'application/json; charset=utf-8')
+    return new Response(JSON.stringify({ error: code, message }), { status, headers })
+  }
+  headers.set('content-type', 'text/html; charset=utf-8')
+  headers.set('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'")
+  const body = `<!doctype html><meta charset="utf-8"><title>Sign-in error</title><body style="font:16px system-ui;margin:3rem"><h1>Sign-in error</h1><p>${escape(message)}</p><p><small>Error code: <code>${escape(code)}</code></small></p><p><a href="/">Back to the start</a></p></body>`
+  return new Response(body, { status, headers })
+}

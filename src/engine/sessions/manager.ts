@@ -1,0 +1,116 @@
+/**
+ * Session mode: a 256-bit random id in an `HttpOnly` cookie, stored under its SHA-256, with an
+ * idle timeout (refreshed at most once a minute) and an absolute one. A login always makes a new
+ * id and drops the old session, so a session id planted before login is worthless (no fixation).
+ *
+ * @module
+ */
+import { encodeBase64url } from '../../core/base64url.ts'
+import type { Clock } from '../../core/clock.ts'
+import { readCookie } from '../../core/cookies.ts'
+import { defaultCrypto } from '../../core/crypto/index.ts'
+import { randomToken } from '../../core/random.ts'
+import type { SessionStore, StoredSession } from './types.ts'
+
+/** Timeouts in seconds. */
+export interface SessionTimeouts {
+  readonly idleSeconds: number
+  readonly absoluteSeconds: number
+}
+
+/** A session as the app sees it. */
+export interface Session<User> {
+  readonly user: User
+  readonly provider: string
+  readonly subject: string
+  readonly createdAt: Date
+  /** When the session ends if the user stays active (absolute timeout). */
+  readonly expiresAt: Date
+  /** When it ends if the user goes idle now. */
+  readonly idleExpiresAt: Date
+}
+
+const ID = /^[A-Za-z0-9_-]{43}$/
+const TOUCH_EVERY_MS = 60_000
+
+async function storageId(sessionId: string): Promise<string> {
+  return encodeBase64url(await defaultCrypto.sha256(sessionId))
+}
+
+/** Session operations over a store. */
+export class SessionManager {
+  constructor(
+    private readonly store: SessionStore,
+    private readonly timeouts: SessionTimeouts,
+    private readonly clock: Clock,
+  ) {}
+
+  #ttl(session: StoredSession, now: number): number {
+    return Math.max(
+      1,
+      Math.min(this.timeouts.idleSeconds, Math.ceil((session.expiresAt - now) / 1000)),
+    )
+  }
+
+  #view<User>(session: StoredSession, lastSeenAt: number): Session<User> {
+    const idleEnd = Math.min(session.expiresAt, lastSeenAt + this.timeouts.idleSeconds * 1000)
+    return {
+      user: session.user as User,
+      provider: session.provider,
+      subject: session.subject,
+      createdAt: new Date(session.createdAt),
+      expiresAt: new Date(session.expiresAt),
+      idleExpiresAt: new Date(idleEnd),
+    }
+  }
+
+  /** Creates a session; returns its id (for the cookie) and max age. Drops `previousId`'s session. */
+  async create(
+    user: unknown,
+    who: { provider: string; subject: string },
+    previousId: string | undefined,
+  ) {
+    if (previousId !== undefined && ID.test(previousId))
+      await this.store.delete(await storageId(previousId))
+    const now = this.clock.now()
+    const session: StoredSession = {
+      user,
+      provider: who.provider,
+      subject: who.subject,
+      createdAt: now,
+      expiresAt: now + this.timeouts.absoluteSeconds * 1000,
+      lastSeenAt: now,
+    }
+    const id = randomToken(32)
+    await this.store.set(await storageId(id), session, this.#ttl(session, now))
+    return { id, maxAgeSeconds: this.timeouts.absoluteSeconds }
+  }
+
+  /** The live session in cookie `cookieName` (resetting its idle timer), or null. */
+  async read<User>(request: Request, cookieName: string): Promise<Session<User> | null> {
+    const id = readCookie(request, cookieName)
+    if (id === undefined || !ID.test(id)) return null
+    const key = await storageId(id)
+    const session = await this.store.get(key)
+    const now = this.clock.now()
+    if (
+      !session ||
+      session.expiresAt <= now ||
+      session.lastSeenAt + this.timeouts.idleSeconds * 1000 <= now
+    ) {
+      if (session) await this.store.delete(key)
+      return null
+    }
+    if (now - session.lastSeenAt >= TOUCH_EVERY_MS) {
+      await this.store.touch(key, now, this.#ttl(session, now))
+      return this.#view(session, now)
+    }
+    return this.#view(session, session.lastSeenAt)
+  }
+
+  /** Destroys the session in cookie `cookieName`, if any. */
+  async destroy(request: Request, cookieName: string): Promise<void> {
+    const id = readCookie(request, cookieName)
+    if (id !== undefined && ID.test(id)) await this.store.delete(await storageId(id))
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * The in-memory {@link SessionStore}: bounded (oldest sessions evicted first past `maxSessions`),
+ * expired sessions swept every minute. For one process; sessions die with it.
+ *
+ * @module
+ */
+import { type Clock, systemClock } from '../../core/clock.ts'
+import type { SessionStore, StoredSession } from './types.ts'
+
+interface Entry {
+  session: StoredSession
+  expiresAt: number
+}
+
+/**
+ * An in-memory session store.
+ *
+ * @example
+ * ```ts
+ * const auth = createAuthkestra({ providers, secret, session: { store: createMemorySessionStore() } })
+ * ```
+ */
+export function createMemorySessionStore(
+  options: { maxSessions?: number; clock?: Clock; sweepIntervalMs?: number } = {},
+): SessionStore & { size(): number; close(): void } {
+  const clock = options.clock ?? systemClock
+  const max = options.maxSessions ?? 1_000_000
+  // A Map iterates in insertion order: the first key is the oldest session.
+  const entries = new Map<string, Entry>()
+
+  const timer = setInterval(() => {
+    const now = clock.now()
+    for (const [id, entry] of entries) if (entry.expiresAt <= now) entries.delete(id)
+  }, options.sweepIntervalMs ?? 60_000)
+  ;(timer as { unref?: () => void }).unref?.()
+
+  return {
+    async get(id) {
+      const entry = entries.get(id)
+      if (!entry) return undefined
+      if (entry.expiresAt <= clock.now()) {
+        entries.delete(id)
+        return undefined
+      }
+      return entry.session
+    },
+    async set(id, session, ttlSeconds) {
+      entries.delete(id)
+      while (entries.size >= max) {
+        const oldest = entries.keys().next().value
+        if (oldest === undefined) break
+        entries.delete(oldest)
+      }
+      entries.set(id, { session, expiresAt: clock.now() + ttlSeconds * 1000 })
+    },
+    async delete(id) {
+      entries.delete(id)
+    },
+    async touch(id, lastSeenAt, ttlSeconds) {
+      const entry = entries.get(id)
+      if (!entry) return
+      entry.session = { ...entry.session, lastSeenAt }
+      entry.expiresAt = clock.now() + ttlSeconds * 1000
+    },
+    size: () => entries.size,
+    close: () => clearInterval(timer),
+  }
+}

@@ -1,0 +1,30 @@
+/**
+ * `SessionStore`: where session mode keeps sessions. Four async methods with TTLs passed by the
+ * caller; sessions are stored under the SHA-256 of their id, never the id itself.
+ *
+ * @module
+ */
+
+/** What a session holds. */
+export interface StoredSession<User = unknown> {
+  /** What `onLogin` returned for the identity. */
+  readonly user: User
+  /** Which provider account logged in. */
+  readonly provider: string
+  readonly subject: string
+  /** Milliseconds since the epoch. */
+  readonly createdAt: number
+  /** Absolute end, ms since the epoch: idle refreshes never pass it. */
+  readonly expiresAt: number
+  /** Last time the idle timer was reset, ms since the epoch. */
+  readonly lastSeenAt: number
+}
+
+/** Session storage. Implementations expire records after their TTL. */
+export interface SessionStore {
+  get(id: string): Promise<StoredSession | undefined>
+  set(id: string, session: StoredSession, ttlSeconds: number): Promise<void>
+  delete(id: string): Promise<void>
+  /** Extends the TTL and records `lastSeenAt`. */
+  touch(id: string, lastSeenAt: number, ttlSeconds: number): Promise<void>
+}

@@ -1,0 +1,31 @@
+/**
+ * `authkestra`: the engine. Configure providers once, mount one handler in any framework, read
+ * sessions (or stateless JWTs), protect routes with guards.
+ *
+ * @example
+ * ```ts
+ * import { createAuthkestra } from 'authkestra'
+ * const auth = createAuthkestra({ providers, secret: process.env.AUTH_SECRET!, session: {} })
+ * ```
+ * @module
+ */
+export type {
+  AuthkestraConfig,
+  BaseConfig,
+  JwtConfig,
+  JwtModeOptions,
+  LoginContext,
+  OnLogin,
+  SessionConfig,
+  SessionModeOptions,
+} from './engine/config.ts'
+export {
+  type AuthkestraBase,
+  createAuthkestra,
+  type SessionAuthkestra,
+  type StatelessAuthkestra,
+} from './engine/create-authkestra.ts'
+export type { Session } from './engine/sessions/manager.ts'
+export { createMemorySessionStore } from './engine/sessions/memory.ts'
+export type { SessionStore, StoredSession } from './engine/sessions/types.ts'
+export type { SessionJwt } from './engine/stateless.ts'
