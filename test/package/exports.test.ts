@@ -17,7 +17,9 @@ describe('package exports', {
     it(`${subpath} resolves to existing JS and type files and loads`, async () => {
       assert.ok(existsSync(new URL(`../../${target.default}`, import.meta.url)), target.default)
       assert.ok(existsSync(new URL(`../../${target.types}`, import.meta.url)), target.types)
-      const mod = (await import(`authkestra/${subpath.slice(2)}`)) as Record<string, unknown>
+      const mod = (await import(
+        subpath === '.' ? 'authkestra' : `authkestra/${subpath.slice(2)}`
+      )) as Record<string, unknown>
       assert.ok(Object.keys(mod).length > 0)
     })
   }
