@@ -25,6 +25,8 @@ export {
   type SessionAuthkestra,
   type StatelessAuthkestra,
 } from './engine/create-authkestra.ts'
+export { session } from './engine/guards/session.ts'
+export { type Guard, type GuardResult, type PrincipalOf, refuse } from './engine/guards/types.ts'
 export type { Session } from './engine/sessions/manager.ts'
 export { createMemorySessionStore } from './engine/sessions/memory.ts'
 export type { SessionStore, StoredSession } from './engine/sessions/types.ts'
