@@ -20,6 +20,7 @@ export const USAGE = `Usage: authkestra dev-idp [options]
   --issuer <url>          issuer identifier (default http://<host>:<port>)
   --config <file.json>    clients and users (default: client "demo-app", user alice/wonderland)
   --auto-login <username> grant every authorization to this user, no form (for automated tests)
+  --dangerously-expose    allow a --host other than loopback (demo users become reachable)
   --help                  show this text`
 
 /** Where the CLI writes. */
@@ -78,6 +79,7 @@ export async function startDevIdp(
         issuer: { type: 'string' },
         config: { type: 'string' },
         'auto-login': { type: 'string' },
+        'dangerously-expose': { type: 'boolean' },
         help: { type: 'boolean' },
       },
       strict: true,
@@ -91,6 +93,12 @@ export async function startDevIdp(
     return undefined
   }
   const host = (values.host as string | undefined) ?? '127.0.0.1'
+  if (!['127.0.0.1', 'localhost', '::1'].includes(host) && values['dangerously-expose'] !== true) {
+    // Demo accounts and --auto-login must not reach the network by accident.
+    throw new CliError(
+      `"--host ${host}" exposes the dev IdP beyond this machine; add --dangerously-expose if you mean it`,
+    )
+  }
   const port = portOf(values.port as string | undefined)
   const file = loadFile(values.config as string | undefined)
   const autoLogin = values['auto-login'] as string | undefined

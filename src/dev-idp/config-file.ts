@@ -45,6 +45,7 @@ const CLIENT_KEYS = [
   'grant_types',
   'skip_consent',
   'client_name',
+  'resource_server',
   'scope',
   'application_type',
 ]

@@ -31,7 +31,7 @@ const MESSAGE: Partial<Record<string, string>> = {
   not_found: 'Not found.',
 }
 
-const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 
 /** True when the client prefers JSON. */
 export function wantsJson(request: Request): boolean {
@@ -54,6 +54,6 @@ export function failure(
   }
   headers.set('content-type', 'text/html; charset=utf-8')
   headers.set('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'")
-  const body = `<!doctype html><meta charset="utf-8"><title>Sign-in error</title><body style="font:16px system-ui;margin:3rem"><h1>Sign-in error</h1><p>${escape(message)}</p><p><small>Error code: <code>${escape(code)}</code></small></p><p><a href="/">Back to the start</a></p></body>`
+  const body = `<!doctype html><meta charset="utf-8"><title>Sign-in error</title><body style="font:16px system-ui;margin:3rem"><h1>Sign-in error</h1><p>${escapeHtml(message)}</p><p><small>Error code: <code>${escapeHtml(code)}</code></small></p><p><a href="/">Back to the start</a></p></body>`
   return new Response(body, { status, headers })
 }

@@ -105,6 +105,7 @@ export async function registerClient(
     applicationType,
     skipConsent: config.skip_consent === true,
     allowPlainPkce: config.pkce_plain === 'allow-unsafe',
+    resourceServer: config.resource_server === true,
     name:
       typeof config.client_name === 'string' && config.client_name !== ''
         ? config.client_name
@@ -125,6 +126,8 @@ export function redirectUriAllowed(client: ClientRecord, requested: string): boo
   } catch {
     return false
   }
+  // Only the port may vary (RFC 8252 §7.3): the URI must already be in canonical form.
+  if (url.href !== requested) return false
   if (url.protocol !== 'http:' || !['127.0.0.1', '[::1]', 'localhost'].includes(url.hostname))
     return false
   return client.redirectUris.some((registered) => {

@@ -33,6 +33,8 @@ export interface OpClientConfig {
   readonly client_name?: string | undefined
   /** Accept `code_challenge_method=plain` for this legacy client. RFC 9700 §2.1.1 says S256. */
   readonly pkce_plain?: 'allow-unsafe' | undefined
+  /** An API (resource server): may introspect access tokens issued to other clients. */
+  readonly resource_server?: boolean | undefined
 }
 
 /** A built-in account. */

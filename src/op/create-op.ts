@@ -9,10 +9,13 @@ import type { OpConfig } from './config.ts'
 import { authorizeEndpoint } from './endpoints/authorize/index.ts'
 import { authorizationResponse } from './endpoints/authorize/respond.ts'
 import { discoveryEndpoint, jwksEndpoint, metadata } from './endpoints/discovery.ts'
+import { consentNeeded } from './endpoints/interaction/begin.ts'
 import {
   boundInteraction,
+  clearInteractionCookie,
   completeInteraction,
   interactionEndpoint,
+  rememberConsent,
 } from './endpoints/interaction/index.ts'
 import { startSession } from './endpoints/interaction/session.ts'
 import { introspectionEndpoint } from './endpoints/introspection.ts'
@@ -31,11 +34,18 @@ export interface InteractionDetails {
   readonly scopes: readonly string[]
   readonly prompt: readonly string[]
   readonly loginHint: string | undefined
+  /** The user already signed in at the OP (a session that satisfies prompt/max_age), if any. */
+  readonly accountId: string | undefined
+  /** Whether `finish` must be given the user's consent (`grantedScopes`). */
+  readonly consentRequired: boolean
 }
 
-/** How an app-hosted login page ends the interaction. */
+/**
+ * How an app-hosted login page ends the interaction: the user who signed in, with the scopes they
+ * agreed to when consent is required; or an error (`login_required` only for `prompt=none`).
+ */
 export type InteractionResult =
-  | { readonly sub: string }
+  | { readonly sub: string; readonly grantedScopes?: readonly string[] }
   | { readonly error: 'access_denied' | 'login_required' }
 
 /** A running OP. */
@@ -53,8 +63,13 @@ export interface Op {
     /** Ends it: a code for the client (and an OP session), or an error; returns the redirect. */
     finish(request: Request, result: InteractionResult): Promise<Response>
   }
-  /** Adds a new signing key; older keys stay published for tokens signed before. */
+  /**
+   * Adds a new signing key and retires the others (private parts deleted; public parts published
+   * until their tokens expire).
+   */
   rotateKeys(): Promise<void>
+  /** Deletes a key at once (compromise): every token it signed stops verifying. */
+  revokeKey(kid: string): Promise<void>
 }
 
 type Route = (request: Request, rest: string, runtime: OpRuntime) => Promise<Response> | Response
@@ -149,6 +164,10 @@ export async function createOp(config: OpConfig): Promise<Op> {
           scopes: record.request.scopes,
           prompt: record.request.prompt,
           loginHint: record.request.loginHint,
+          accountId: record.accountId,
+          consentRequired: client
+            ? await consentNeeded(record.request, record.accountId, client, runtime.store)
+            : true,
         }
       },
       async finish(request, result) {
@@ -157,23 +176,55 @@ export async function createOp(config: OpConfig): Promise<Op> {
         if (!record)
           throw new AuthkestraError('config_invalid', 'no live interaction for this request')
         if ('error' in result) {
+          if (result.error === 'login_required' && !record.request.prompt.includes('none')) {
+            throw new AuthkestraError(
+              'config_invalid',
+              '"login_required" is only for prompt=none requests',
+            )
+          }
           await runtime.store.delete('interaction', uid)
           return authorizationResponse(
             record.request.redirectUri,
             { error: result.error },
             record.request.state,
             settings.issuer,
+            {
+              'set-cookie': clearInteractionCookie(uid, runtime),
+            },
           )
         }
-        const authTime = Math.floor(runtime.clock.now() / 1000)
-        const session = await startSession(request, { accountId: result.sub, authTime }, runtime)
-        return completeInteraction(uid, { ...record, accountId: result.sub, authTime }, runtime, [
-          session,
-        ])
+        if (typeof result.sub !== 'string' || result.sub === '') {
+          throw new AuthkestraError('config_invalid', '"sub" must be a non-empty string')
+        }
+        const client = await runtime.store.get('client', record.request.clientId)
+        const signedIn = {
+          ...record,
+          accountId: result.sub,
+          authTime: Math.floor(runtime.clock.now() / 1000),
+        }
+        if (client && (await consentNeeded(record.request, result.sub, client, runtime.store))) {
+          const granted = result.grantedScopes ?? []
+          if (!record.request.scopes.every((s) => granted.includes(s))) {
+            throw new AuthkestraError(
+              'config_invalid',
+              'this client needs the consent of the user: pass "grantedScopes"',
+            )
+          }
+          await rememberConsent(signedIn, runtime)
+        }
+        const session = await startSession(
+          request,
+          { accountId: result.sub, authTime: signedIn.authTime },
+          runtime,
+        )
+        return completeInteraction(uid, signedIn, runtime, [session])
       },
     },
     async rotateKeys() {
       await runtime.keys.rotate()
+    },
+    async revokeKey(kid) {
+      await runtime.keys.revoke(kid)
     },
   }
 }

@@ -25,8 +25,13 @@ export interface KeyManager {
   publicJwks(): Promise<{ keys: JWK[] }>
   /** The public key for a `kid`, for verifying the OP's own tokens. */
   verificationKey(kid: string): Promise<{ key: CryptoKey; alg: string } | undefined>
-  /** Makes a new signing key; older ones stay published. */
+  /**
+   * Makes a new signing key and retires the others: their private parts are deleted at once,
+   * their public parts stay published until every token they signed has expired.
+   */
   rotate(): Promise<SigningKey>
+  /** Deletes a key outright (a compromised key): its tokens stop verifying at once. */
+  revoke(kid: string): Promise<void>
 }
 
 const GENERATE: Record<SigningKeyRecord['alg'], Parameters<typeof generateKeyPair>> = {
@@ -40,6 +45,8 @@ export function createKeyManager(deps: {
   store: OpStore
   alg: SigningKeyRecord['alg']
   clock: Clock
+  /** How long a retired key keeps verifying: the longest token lifetime, in ms. */
+  retentionMs: number
 }): KeyManager {
   const imported = new Map<string, Promise<CryptoKey>>()
   const publicImported = new Map<string, Promise<CryptoKey>>()
@@ -59,8 +66,14 @@ export function createKeyManager(deps: {
     return record
   }
 
+  function published(key: SigningKeyRecord): boolean {
+    return key.retiredAt === undefined || key.retiredAt + deps.retentionMs > deps.clock.now()
+  }
+
   async function current(): Promise<SigningKeyRecord> {
-    const keys = (await deps.store.list('key')).filter((k) => k.alg === deps.alg)
+    const keys = (await deps.store.list('key')).filter(
+      (k) => k.alg === deps.alg && k.privateJwk !== undefined && k.retiredAt === undefined,
+    )
     const newest = keys.sort((a, b) => b.createdAt - a.createdAt || a.kid.localeCompare(b.kid))[0]
     if (newest) return newest
     creating ??= create().finally(() => {
@@ -72,7 +85,7 @@ export function createKeyManager(deps: {
   function toSigningKey(record: SigningKeyRecord): Promise<SigningKey> {
     let key = imported.get(record.kid)
     if (!key) {
-      key = importJWK(record.privateJwk as JWK, record.alg) as Promise<CryptoKey>
+      key = importJWK((record.privateJwk ?? {}) as JWK, record.alg) as Promise<CryptoKey>
       imported.set(record.kid, key)
     }
     return key.then((k) => ({ kid: record.kid, alg: record.alg, key: k }))
@@ -83,12 +96,12 @@ export function createKeyManager(deps: {
       return toSigningKey(await current())
     },
     async publicJwks() {
-      const keys = await deps.store.list('key')
+      const keys = (await deps.store.list('key')).filter(published)
       return { keys: keys.map((k) => k.publicJwk as JWK) }
     },
     async verificationKey(kid: string) {
       const record = await deps.store.get('key', kid)
-      if (!record) return undefined
+      if (!record || !published(record)) return undefined
       let key = publicImported.get(kid)
       if (!key) {
         key = importJWK(record.publicJwk as JWK, record.alg) as Promise<CryptoKey>
@@ -97,7 +110,19 @@ export function createKeyManager(deps: {
       return { key: await key, alg: record.alg }
     },
     async rotate() {
-      return toSigningKey(await create())
+      const next = await create()
+      const now = deps.clock.now()
+      for (const key of await deps.store.list('key')) {
+        if (key.kid === next.kid || key.retiredAt !== undefined) continue
+        const { privateJwk: _dropped, ...rest } = key
+        await deps.store.set('key', key.kid, { ...rest, retiredAt: now })
+      }
+      return toSigningKey(next)
+    },
+    async revoke(kid: string) {
+      await deps.store.delete('key', kid)
+      imported.delete(kid)
+      publicImported.delete(kid)
     },
   }
 }

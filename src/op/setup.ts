@@ -157,6 +157,12 @@ export async function setupOp(config: OpConfig): Promise<OpRuntime> {
     const record = await registerClient(client, i, scopes)
     if (seen.has(record.clientId)) throw configError(`"clients[${i}].client_id" is a duplicate`)
     seen.add(record.clientId)
+    const secret = client.client_secret
+    if (secret !== undefined && secret.length < 32) {
+      logger.warn(
+        `client "${record.clientId}" has a secret shorter than 32 characters; use a long random one`,
+      )
+    }
     await store.set('client', record.clientId, record)
   }
   for (const [i, account] of (config.accounts ?? []).entries()) {
@@ -182,7 +188,12 @@ export async function setupOp(config: OpConfig): Promise<OpRuntime> {
   }
   const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(issuerUrl.hostname)
   const ttl = resolveTtl(config.ttl)
-  const keys = createKeyManager({ store, alg: signingAlg, clock })
+  const keys = createKeyManager({
+    store,
+    alg: signingAlg,
+    clock,
+    retentionMs: (Math.max(ttl.accessToken, ttl.idToken) + 60) * 1000,
+  })
   await keys.signingKey()
   return {
     settings: {

@@ -163,5 +163,8 @@ describe('authkestra dev-idp', () => {
     assert.equal((await run(['--bogus']).exit).code, 2)
     assert.equal((await run(['--port', '0', '--auto-login', 'nobody']).exit).code, 2)
     assert.equal((await run(['--help']).exit).code, 0)
+    const exposed = await run(['--port', '0', '--host', '0.0.0.0']).exit
+    assert.equal(exposed.code, 2)
+    assert.match(exposed.stderr, /--dangerously-expose/)
   })
 })

@@ -162,7 +162,7 @@ describe('authorization endpoint: accepted requests', () => {
     const cookie = get.headers.getSetCookie()[0] ?? ''
     assert.match(
       cookie,
-      /^ak_op_interaction=[A-Za-z0-9_-]{22}; Path=\/interaction; Max-Age=600; HttpOnly; SameSite=Lax$/,
+      /^ak_op_interaction=([A-Za-z0-9_-]{22}); Path=\/interaction\/([A-Za-z0-9_-]{22}); Max-Age=600; HttpOnly; SameSite=Lax$/,
     )
     const post = await op.handler(
       new Request(`${ISSUER}/authorize`, {

@@ -211,7 +211,7 @@ describe('consent and codes', () => {
 
   it('makes a new session id at every login (no fixation)', async () => {
     const browser = new Browser(op.handler)
-    browser.cookies.set('ak_op_session', { value: 'F'.repeat(43), path: '/' })
+    browser.setCookie('ak_op_session', 'F'.repeat(43))
     const { first } = await start(browser, { client_id: 'first' })
     const { html } = await openPage(browser, first)
     callbackOf(await login(browser, html))

@@ -203,7 +203,7 @@ describe('userinfo', () => {
     [
       'expired token',
       (fx, at) => {
-        fx.clock.advance(601)
+        fx.clock.advance(610)
         return bearer(at)
       },
     ],
@@ -372,7 +372,7 @@ describe('revocation', () => {
   it('answers 200 for unknown, invalid and expired tokens without persisting anything', async () => {
     const fx = await fixture()
     const { at } = await tokens(fx)
-    fx.clock.advance(601)
+    fx.clock.advance(610)
     const before = fx.store.size()
     for (const token of ['A'.repeat(43), 'not.a.jwt', at]) {
       const { response, text } = await revoke(fx, { token }, { client: 'basic' })
@@ -432,7 +432,7 @@ describe('revocation', () => {
 })
 
 describe('introspection', () => {
-  it('describes an active access token to any confidential client', async () => {
+  it('describes an active access token to its client and to resource servers only', async () => {
     const fx = await fixture()
     const { at } = await tokens(fx)
     const claims = decodeJwt(at)
@@ -453,7 +453,11 @@ describe('introspection', () => {
         token_type: 'Bearer',
       })
     }
-    const service = await introspect(fx, { token: await serviceToken(fx) }, { client: 'post' })
+    // another ordinary client learns nothing about it (RFC 7662 §4)
+    assert.deepEqual((await introspect(fx, { token: at }, { client: 'post' })).body, {
+      active: false,
+    })
+    const service = await introspect(fx, { token: await serviceToken(fx) }, { client: 'service' })
     assert.equal(service.body.active, true)
     assert.equal(service.body.sub, CLIENTS.service.id)
   })
@@ -464,7 +468,7 @@ describe('introspection', () => {
     const live = await introspect(
       fx,
       { token: str(rt), token_type_hint: 'refresh_token' },
-      { client: 'service' },
+      { client: 'basic' },
     )
     assert.deepEqual(live.body, {
       active: true,
@@ -474,11 +478,18 @@ describe('introspection', () => {
       exp: START / 1000 + 30 * 86_400,
       iss: ISSUER,
     })
+    // not even a resource server learns about another client's refresh token
+    const other = await introspect(
+      fx,
+      { token: str(rt), token_type_hint: 'refresh_token' },
+      { client: 'service' },
+    )
+    assert.deepEqual(other.body, { active: false })
     const next = str((await refreshWith(fx, str(rt))).body.refresh_token)
-    assert.deepEqual((await introspect(fx, { token: str(rt) }, { client: 'service' })).body, {
+    assert.deepEqual((await introspect(fx, { token: str(rt) }, { client: 'basic' })).body, {
       active: false,
     })
-    assert.equal((await introspect(fx, { token: next }, { client: 'service' })).body.active, true)
+    assert.equal((await introspect(fx, { token: next }, { client: 'basic' })).body.active, true)
   })
 
   it('answers {active:false} for unknown, expired, revoked and replay-revoked tokens', async () => {
@@ -503,7 +514,7 @@ describe('introspection', () => {
       assert.equal(response.status, 200)
       assert.deepEqual(body, { active: false })
     }
-    fx.clock.advance(601)
+    fx.clock.advance(610)
     assert.deepEqual((await introspect(fx, { token: expiring.at }, { client: 'service' })).body, {
       active: false,
     })

@@ -1,7 +1,9 @@
 /**
- * Token introspection (RFC 7662) for resource servers: any authenticated confidential client may
- * ask whether a token is active. Anything unknown, malformed, expired, revoked or rotated is just
- * `{"active":false}` (§2.2), with no hint of why.
+ * Token introspection (RFC 7662). A confidential client may introspect the tokens issued to it;
+ * a client registered as a resource server (`resource_server: true`) may introspect any access
+ * token (RFC 7662 §4: the server decides who may learn what). Refresh tokens are only described
+ * to the client they belong to. Anything unknown, malformed, expired, revoked, rotated or not the
+ * caller's to know is just `{"active":false}` (§2.2), with no hint of why.
  *
  * @module
  */
@@ -36,7 +38,11 @@ function checkConfidential(client: ClientRecord): void {
 
 /** Rule: an access token is active when it verifies (signature, typ, iss, exp, revocation). */
 const inspectAccess: Inspector = async (token, deps) => {
-  const claims = await verifyAccessToken(token, { ...signDeps(deps), store: deps.store })
+  const claims = await verifyAccessToken(token, {
+    ...signDeps(deps),
+    store: deps.store,
+    audience: deps.settings.audience,
+  })
   if (!claims) return undefined
   const { scope, client_id, sub, exp, iat, iss, aud, jti } = claims
   return { active: true, scope, client_id, sub, exp, iat, iss, aud, jti, token_type: 'Bearer' }
@@ -63,6 +69,12 @@ const inspectRefresh: Inspector = async (token, deps) => {
     exp: record.familyExpiresAt,
     iss: deps.settings.issuer,
   }
+}
+
+/** Rule (RFC 7662 §4): who may learn about an active token. */
+function mayLearn(client: ClientRecord, result: Introspection, isAccessToken: boolean): boolean {
+  if (result.active !== true || result.client_id === client.clientId) return true
+  return isAccessToken && client.resourceServer
 }
 
 /** Rule (RFC 7662 §2.1): `token_type_hint` only orders the lookups; unknown hints are ignored. */
@@ -92,7 +104,8 @@ export async function introspectionEndpoint(
     const token = params.require('token')
     for (const inspect of lookupOrder(params.get('token_type_hint'))) {
       const result = await inspect(token, deps)
-      if (result) return json(result)
+      if (!result) continue
+      return json(mayLearn(client, result, inspect === inspectAccess) ? result : INACTIVE)
     }
     return json(INACTIVE)
   } catch (err) {

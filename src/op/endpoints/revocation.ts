@@ -42,7 +42,11 @@ const revokeRefresh: Revoker = async (token, client, deps) => {
 
 /** Rule: a live access token is revoked by `jti` until it would have expired anyway. */
 const revokeAccess: Revoker = async (token, client, deps) => {
-  const claims = await verifyAccessToken(token, { ...signDeps(deps), store: deps.store })
+  const claims = await verifyAccessToken(token, {
+    ...signDeps(deps),
+    store: deps.store,
+    audience: deps.settings.audience,
+  })
   if (!claims) return false
   checkOwner(claims.client_id, client)
   await deps.store.set(

@@ -105,7 +105,7 @@ export async function userinfoEndpoint(request: Request, deps: UserinfoDeps): Pr
     checkMethod(request)
     const token = onlyOne(headerToken(request), await bodyToken(request))
     if (token === undefined) return noToken(deps)
-    const verifyDeps = { ...deps, issuer: deps.settings.issuer }
+    const verifyDeps = { ...deps, issuer: deps.settings.issuer, audience: deps.settings.audience }
     const claims = await verifyAccessToken(token, verifyDeps)
     if (!claims) throw invalidToken()
     const scopes = checkOpenidScope(claims)

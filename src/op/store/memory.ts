@@ -89,7 +89,7 @@ export function createMemoryOpStore(
     async delete(kind: OpRecordKind, id: string) {
       remove(key(kind, id))
     },
-    async consume<K extends 'code' | 'refresh'>(
+    async consume<K extends 'code' | 'refresh' | 'csrf'>(
       kind: K,
       id: string,
     ): Promise<Consumed<OpRecords[K]> | undefined> {

@@ -26,6 +26,8 @@ export interface ClientRecord {
   readonly skipConsent: boolean
   /** Accept `code_challenge_method=plain` (legacy clients only; RFC 9700 says S256). */
   readonly allowPlainPkce: boolean
+  /** May introspect access tokens issued to other clients (an API that serves them). */
+  readonly resourceServer: boolean
   readonly name: string
 }
 
@@ -58,8 +60,8 @@ export interface InteractionRecord {
   readonly request: AuthorizationRequest
   /** Seconds since the epoch; the interaction dies `ttl.interaction` after this. */
   readonly createdAt: number
-  /** Hash of the CSRF token the interaction's forms carry. */
-  readonly csrfHash: string
+  /** Failed password attempts in this interaction; it ends after five. */
+  readonly failedLogins?: number
   /** Set once the user has logged in during this interaction. */
   readonly accountId?: string
   readonly authTime?: number
@@ -99,7 +101,10 @@ export interface RefreshRecord extends GrantBinding {
 export interface SigningKeyRecord {
   readonly kid: string
   readonly alg: 'ES256' | 'RS256' | 'EdDSA'
-  readonly privateJwk: Readonly<Record<string, unknown>>
+  /** Absent once the key is retired: a retired key only verifies. */
+  readonly privateJwk?: Readonly<Record<string, unknown>>
+  /** When a rotation retired it (ms); it stays published until its last tokens expire. */
+  readonly retiredAt?: number
   readonly publicJwk: Readonly<Record<string, unknown>>
   /** Milliseconds since the epoch; the newest key of the configured algorithm signs. */
   readonly createdAt: number
@@ -117,6 +122,8 @@ export interface OpRecords {
   refresh: RefreshRecord
   /** A revoked grant id or access-token `jti`, kept as long as its tokens could live. */
   revocation: { readonly reason: string }
+  /** A one-time CSRF token of an interaction form (stored under its hash). */
+  csrf: { readonly uid: string }
   /** `${sub} ${clientId}` → scopes the user agreed to. */
   consent: { readonly scopes: readonly string[] }
   key: SigningKeyRecord
@@ -154,7 +161,7 @@ export interface OpStore {
    * Atomically marks a one-time record used and returns it, with whether it was used before;
    * `undefined` when absent or expired. Exactly one concurrent caller sees `alreadyConsumed: false`.
    */
-  consume<K extends 'code' | 'refresh'>(
+  consume<K extends 'code' | 'refresh' | 'csrf'>(
     kind: K,
     id: string,
   ): Promise<Consumed<OpRecords[K]> | undefined>

@@ -110,7 +110,7 @@ export interface AccessTokenClaims extends JWTPayload {
  */
 export async function verifyAccessToken(
   token: string,
-  deps: SignDeps & { store: OpStore },
+  deps: SignDeps & { store: OpStore; audience: string },
 ): Promise<AccessTokenClaims | undefined> {
   let kid: unknown
   try {
@@ -127,6 +127,8 @@ export async function verifyAccessToken(
       algorithms: [key.alg],
       typ: 'at+jwt',
       issuer: deps.issuer,
+      audience: deps.audience,
+      clockTolerance: 5,
       currentDate: new Date(deps.clock.now()),
       requiredClaims: ['sub', 'exp', 'iat', 'jti'],
     }))

@@ -11,13 +11,21 @@ interface Cookie {
 }
 
 export class Browser {
+  /** The last cookie set under each name (for assertions); requests use the full jar. */
   readonly cookies = new Map<string, Cookie>()
   constructor(readonly handler: Handler) {}
 
+  /** Every cookie, keyed by name and path like a browser's jar. */
+  readonly #jar = new Map<string, Cookie & { name: string }>()
+
   #cookieHeader(url: URL): string | undefined {
-    const pairs = [...this.cookies]
-      .filter(([, c]) => url.pathname.startsWith(c.path))
-      .map(([n, c]) => `${n}=${c.value}`)
+    const pairs = [...this.#jar.values()]
+      .filter(
+        (c) =>
+          url.pathname === c.path ||
+          url.pathname.startsWith(c.path.endsWith('/') ? c.path : `${c.path}/`),
+      )
+      .map((c) => `${c.name}=${c.value}`)
     return pairs.length > 0 ? pairs.join('; ') : undefined
   }
 
@@ -29,9 +37,21 @@ export class Browser {
       const value = pair.slice(eq + 1)
       const path = attrs.find((a) => a.toLowerCase().startsWith('path='))?.slice(5) ?? '/'
       const maxAge = attrs.find((a) => a.toLowerCase().startsWith('max-age='))
-      if (value === '' || maxAge === 'Max-Age=0') this.cookies.delete(name)
-      else this.cookies.set(name, { value, path })
+      const key = `${name} ${path}`
+      if (value === '' || maxAge === 'Max-Age=0') {
+        this.#jar.delete(key)
+        this.cookies.delete(name)
+      } else {
+        this.#jar.set(key, { name, value, path })
+        this.cookies.set(name, { value, path })
+      }
     }
+  }
+
+  /** Plants a cookie, as an attacker or an earlier visit would. */
+  setCookie(name: string, value: string, path = '/'): void {
+    this.#jar.set(`${name} ${path}`, { name, value, path })
+    this.cookies.set(name, { value, path })
   }
 
   async request(url: string | URL, init: RequestInit = {}): Promise<Response> {

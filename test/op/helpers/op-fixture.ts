@@ -100,6 +100,7 @@ export async function createFixture(): Promise<OpFixture> {
         redirect_uris: [],
         grant_types: ['client_credentials'],
         scope: 'api:read',
+        resource_server: true,
       },
     ],
     accounts: [

@@ -28,9 +28,24 @@ export async function consentNeeded(
   return !request.scopes.every((s) => given?.scopes.includes(s))
 }
 
-/** The interaction cookie's path: the OP's interaction pages (or `/` for an app-hosted UI). */
-export function interactionCookiePath(deps: Pick<OpRuntime, 'settings'>): string {
-  return deps.settings.interactionUrl ? '/' : `${deps.settings.basePath}/interaction`
+/**
+ * The cookie that binds an interaction to the browser that started it: one per interaction, so
+ * two tabs (or a page that starts another authorization) never overwrite each other. For the
+ * built-in pages it is scoped to the interaction's own path; for an app-hosted UI it is named
+ * after the interaction.
+ */
+export function interactionCookie(
+  uid: string,
+  deps: Pick<OpRuntime, 'settings'>,
+): { name: string; path: string } {
+  return deps.settings.interactionUrl
+    ? { name: `${INTERACTION_COOKIE}_${uid}`, path: '/' }
+    : { name: INTERACTION_COOKIE, path: `${deps.settings.basePath}/interaction/${uid}` }
+}
+
+/** OIDC Core §3.1.2.1: `max_age=0` means authenticate again, like `prompt=login`. */
+export function authTooOld(authTime: number, maxAge: number | undefined, now: number): boolean {
+  return maxAge !== undefined && (maxAge === 0 || now - authTime > maxAge)
 }
 
 /** Answers a checked authorization request. */
@@ -50,7 +65,7 @@ export async function beginAuthorization(
   const loginNeeded =
     !session ||
     request.prompt.includes('login') ||
-    (request.maxAge !== undefined && now - session.authTime > request.maxAge)
+    authTooOld(session.authTime, request.maxAge, now)
   const consent = await consentNeeded(request, session?.accountId, client, deps.store)
   if (request.prompt.includes('none') && (loginNeeded || consent)) {
     const error = loginNeeded ? 'login_required' : 'consent_required'
@@ -71,17 +86,17 @@ export async function beginAuthorization(
     {
       request,
       createdAt: now,
-      csrfHash: '',
       ...(session && !loginNeeded
         ? { accountId: session.accountId, authTime: session.authTime }
         : {}),
     },
     { ttlSeconds: deps.settings.ttl.interaction },
   )
+  const binding = interactionCookie(uid, deps)
   const cookie = serializeCookie(
-    INTERACTION_COOKIE,
+    binding.name,
     uid,
-    { ...cookieScope(deps), path: interactionCookiePath(deps) },
+    { ...cookieScope(deps), path: binding.path },
     deps.settings.ttl.interaction,
   )
   const target = deps.settings.interactionUrl

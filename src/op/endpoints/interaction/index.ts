@@ -1,8 +1,9 @@
 /**
  * The built-in interaction: `GET /interaction/:uid` shows the login or consent page,
  * `POST /interaction/:uid/login` and `POST /interaction/:uid/consent` take the forms. Every step
- * checks that the interaction is alive, belongs to this browser (its cookie) and, for POSTs,
- * carries the CSRF token of the page it was served with.
+ * checks that the interaction is alive and belongs to this browser (its cookie); every POST
+ * spends the one-time CSRF token of the page it was served with, so a form is submitted once.
+ * Five wrong passwords end the interaction; password checks run a few at a time.
  *
  * @module
  */
@@ -11,15 +12,16 @@ import { type Params, readParams } from '../../http/params.ts'
 import { html } from '../../http/responses.ts'
 import type { OpRuntime } from '../../setup.ts'
 import type { InteractionRecord } from '../../store/types.ts'
-import { matchesHash, newSecret, secretId } from '../../tokens/secrets.ts'
+import { newSecret, secretId } from '../../tokens/secrets.ts'
 import { authorizationResponse } from '../authorize/respond.ts'
-import { consentNeeded, interactionCookiePath } from './begin.ts'
+import { authTooOld, consentNeeded, interactionCookie } from './begin.ts'
 import { issueCode } from './finish.ts'
 import { consentPage, errorPage, loginPage } from './pages.ts'
-import { cookieScope, INTERACTION_COOKIE, startSession } from './session.ts'
+import { cookieScope, startSession } from './session.ts'
 
 const EXPIRED =
   'This sign-in has expired or was opened in another browser. Go back to the application and start again.'
+const MAX_FAILED_LOGINS = 5
 
 /** A live interaction bound to this browser, or undefined. */
 export async function boundInteraction(
@@ -27,7 +29,10 @@ export async function boundInteraction(
   request: Request,
   deps: OpRuntime,
 ): Promise<InteractionRecord | undefined> {
-  if (!/^[A-Za-z0-9_-]{22}$/.test(uid) || readCookie(request, INTERACTION_COOKIE) !== uid)
+  if (
+    !/^[A-Za-z0-9_-]{22}$/.test(uid) ||
+    readCookie(request, interactionCookie(uid, deps).name) !== uid
+  )
     return undefined
   const record = await deps.store.get('interaction', uid)
   if (!record) return undefined
@@ -35,12 +40,13 @@ export async function boundInteraction(
   return age <= deps.settings.ttl.interaction ? record : undefined
 }
 
-async function withCsrf(uid: string, record: InteractionRecord, deps: OpRuntime): Promise<string> {
+/** A fresh one-time CSRF token for a form of interaction `uid`. */
+async function csrfFor(uid: string, deps: OpRuntime): Promise<string> {
   const csrf = newSecret()
   await deps.store.set(
-    'interaction',
-    uid,
-    { ...record, csrfHash: await secretId(csrf) },
+    'csrf',
+    await secretId(csrf),
+    { uid },
     { ttlSeconds: deps.settings.ttl.interaction },
   )
   return csrf
@@ -52,10 +58,11 @@ async function render(
   deps: OpRuntime,
   error?: string,
   username?: string,
+  status?: number,
 ): Promise<Response> {
   const client = await deps.store.get('client', record.request.clientId)
   const clientName = client?.name ?? record.request.clientId
-  const csrf = await withCsrf(uid, record, deps)
+  const csrf = await csrfFor(uid, deps)
   const base = `${deps.settings.urls.interaction}/${uid}`
   if (record.accountId === undefined) {
     const body = loginPage({
@@ -65,20 +72,17 @@ async function render(
       username: username ?? record.request.loginHint,
       error,
     })
-    return html(body, error ? 401 : 200)
+    return html(body, status ?? (error ? 401 : 200))
   }
   return html(
     consentPage({ action: `${base}/consent`, csrf, clientName, scopes: record.request.scopes }),
   )
 }
 
-function clearInteractionCookie(deps: OpRuntime): string {
-  return serializeCookie(
-    INTERACTION_COOKIE,
-    '',
-    { ...cookieScope(deps), path: interactionCookiePath(deps) },
-    0,
-  )
+/** The `Set-Cookie` that ends the binding of interaction `uid`. */
+export function clearInteractionCookie(uid: string, deps: OpRuntime): string {
+  const binding = interactionCookie(uid, deps)
+  return serializeCookie(binding.name, '', { ...cookieScope(deps), path: binding.path }, 0)
 }
 
 /** Ends the interaction: code for the client, cookies as given. */
@@ -89,18 +93,18 @@ async function complete(
   cookies: string[],
 ): Promise<Response> {
   await deps.store.delete('interaction', uid)
-  const headers = new Headers()
-  for (const c of [...cookies, clearInteractionCookie(deps)]) headers.append('set-cookie', c)
   const response = await issueCode(
     record.request,
     record.accountId as string,
     record.authTime as number,
     deps,
   )
-  for (const c of headers.getSetCookie()) response.headers.append('set-cookie', c)
+  for (const cookie of [...cookies, clearInteractionCookie(uid, deps)])
+    response.headers.append('set-cookie', cookie)
   return response
 }
 
+/** The form of a POST, once: the interaction must be bound and the CSRF token unspent. */
 async function postedForm(
   request: Request,
   uid: string,
@@ -109,16 +113,32 @@ async function postedForm(
   const params = await readParams(request, ['POST'])
   const record = await boundInteraction(uid, request, deps)
   const csrf = params.get('csrf')
-  if (
-    !record ||
-    csrf === undefined ||
-    record.csrfHash === '' ||
-    !(await matchesHash(csrf, record.csrfHash))
-  ) {
+  const spent =
+    csrf === undefined ? undefined : await deps.store.consume('csrf', await secretId(csrf))
+  if (!record || !spent || spent.alreadyConsumed || spent.value.uid !== uid)
     return html(errorPage(EXPIRED), 400)
-  }
   return { params, record }
 }
+
+/** Bounds concurrent password checks (scrypt runs on a small thread pool). */
+function limiter(max: number, queue: number) {
+  let running = 0
+  const waiting: (() => void)[] = []
+  return async <T>(task: () => Promise<T>): Promise<T | 'busy'> => {
+    if (running >= max) {
+      if (waiting.length >= queue) return 'busy'
+      await new Promise<void>((resolve) => waiting.push(resolve))
+    }
+    running++
+    try {
+      return await task()
+    } finally {
+      running--
+      waiting.shift()?.()
+    }
+  }
+}
+const passwordChecks = new WeakMap<OpRuntime, ReturnType<typeof limiter>>()
 
 async function login(request: Request, uid: string, deps: OpRuntime): Promise<Response> {
   const form = await postedForm(request, uid, deps)
@@ -126,11 +146,34 @@ async function login(request: Request, uid: string, deps: OpRuntime): Promise<Re
   const { params, record } = form
   const username = params.get('username') ?? ''
   const password = params.get('password') ?? ''
+  const limit = passwordChecks.get(deps) ?? limiter(4, 64)
+  passwordChecks.set(deps, limit)
   const sub =
     username && password && username.length <= 256
-      ? await deps.accounts.authenticate(username, password)
+      ? await limit(() => deps.accounts.authenticate(username, password))
       : null
-  if (sub === null) return render(uid, record, deps, 'Invalid username or password.', username)
+  if (sub === 'busy')
+    return render(
+      uid,
+      record,
+      deps,
+      'Too many sign-in attempts right now. Please try again.',
+      username,
+      503,
+    )
+  if (sub === null) {
+    const failedLogins = (record.failedLogins ?? 0) + 1
+    if (failedLogins >= MAX_FAILED_LOGINS) {
+      await deps.store.delete('interaction', uid)
+      return html(
+        errorPage('Too many failed attempts. Go back to the application and start again.'),
+        429,
+      )
+    }
+    const updated = { ...record, failedLogins }
+    await deps.store.set('interaction', uid, updated, { ttlSeconds: deps.settings.ttl.interaction })
+    return render(uid, updated, deps, 'Invalid username or password.', username)
+  }
   const authTime = Math.floor(deps.clock.now() / 1000)
   const session = await startSession(request, { accountId: sub, authTime }, deps)
   const loggedIn: InteractionRecord = { ...record, accountId: sub, authTime }
@@ -150,7 +193,10 @@ async function consent(request: Request, uid: string, deps: OpRuntime): Promise<
   const form = await postedForm(request, uid, deps)
   if (form instanceof Response) return form
   const { params, record } = form
-  if (record.accountId === undefined) return html(errorPage(EXPIRED), 400)
+  const now = Math.floor(deps.clock.now() / 1000)
+  if (record.accountId === undefined || tooOldForConsent(record, now)) {
+    return html(errorPage(EXPIRED), 400)
+  }
   if (params.get('decision') !== 'allow') {
     await deps.store.delete('interaction', uid)
     return authorizationResponse(
@@ -159,16 +205,27 @@ async function consent(request: Request, uid: string, deps: OpRuntime): Promise<
       record.request.state,
       deps.settings.issuer,
       {
-        'set-cookie': clearInteractionCookie(deps),
+        'set-cookie': clearInteractionCookie(uid, deps),
       },
     )
   }
+  await rememberConsent(record, deps)
+  return complete(uid, record, deps, [])
+}
+
+/** A consent given long after the login must not stretch `max_age` (0: the login just made it). */
+function tooOldForConsent(record: InteractionRecord, now: number): boolean {
+  const maxAge = record.request.maxAge
+  return maxAge !== undefined && maxAge > 0 && authTooOld(record.authTime ?? 0, maxAge, now)
+}
+
+/** Stores that the user agreed to the interaction's scopes for its client. */
+export async function rememberConsent(record: InteractionRecord, deps: OpRuntime): Promise<void> {
   const key = `${record.accountId} ${record.request.clientId}`
   const given = (await deps.store.get('consent', key))?.scopes ?? []
   await deps.store.set('consent', key, {
     scopes: [...new Set([...given, ...record.request.scopes])],
   })
-  return complete(uid, record, deps, [])
 }
 
 /** Routes `/interaction/:uid[/login|/consent]` (path relative to the OP). */
@@ -177,6 +234,8 @@ export async function interactionEndpoint(
   path: string,
   deps: OpRuntime,
 ): Promise<Response> {
+  // With an app-hosted UI the built-in pages do not exist: they would bypass the app's checks.
+  if (deps.settings.interactionUrl !== undefined) return html(errorPage('Not found.'), 404)
   const [uid = '', action] = path.split('/')
   if (action === undefined) {
     if (request.method !== 'GET') return html(errorPage('Method not allowed.'), 405)
