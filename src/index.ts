@@ -25,6 +25,25 @@ export {
   type SessionAuthkestra,
   type StatelessAuthkestra,
 } from './engine/create-authkestra.ts'
+export { anyOf } from './engine/guards/any-of.ts'
+export {
+  type ApiKeyMatch,
+  type ApiKeyOptions,
+  apiKey,
+  apiKeyHashes,
+} from './engine/guards/api-key.ts'
+export { type BasicOptions, basic } from './engine/guards/basic.ts'
+export { type BearerPrincipal, bearer } from './engine/guards/bearer.ts'
+export type {
+  AsymmetricAlgorithm,
+  BearerBaseOptions,
+  BearerDiscoveryOptions,
+  BearerJwksOptions,
+  BearerLogger,
+  BearerOptions,
+  BearerSecretOptions,
+  HmacAlgorithm,
+} from './engine/guards/bearer-options.ts'
 export { session } from './engine/guards/session.ts'
 export { type Guard, type GuardResult, type PrincipalOf, refuse } from './engine/guards/types.ts'
 export type { Session } from './engine/sessions/manager.ts'

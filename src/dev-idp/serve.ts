@@ -16,7 +16,20 @@ export function toWebRequest(req: IncomingMessage, origin: string): Request {
   }
   const method = req.method ?? 'GET'
   const hasBody = method !== 'GET' && method !== 'HEAD'
-  return new Request(new URL(req.url ?? '/', origin), {
+  // Append the path to the origin, never resolve it: `//evil.example/x` must stay a path here,
+  // and an absolute-form target keeps only its path and query.
+  const target = req.url ?? '/'
+  const path = target.startsWith('/')
+    ? target
+    : (() => {
+        try {
+          const u = new URL(target)
+          return `${u.pathname}${u.search}`
+        } catch {
+          return '/'
+        }
+      })()
+  return new Request(`${origin}${path}`, {
     method,
     headers,
     ...(hasBody ? { body: Readable.toWeb(req) as ReadableStream, duplex: 'half' } : {}),

@@ -168,3 +168,18 @@ describe('authkestra dev-idp', () => {
     assert.match(exposed.stderr, /--dangerously-expose/)
   })
 })
+
+describe('dev-idp HTTP bridge', () => {
+  it('keeps a //host path on this origin (the path is appended, never resolved)', async () => {
+    const { toWebRequest } = await import('../../src/dev-idp/serve.ts')
+    const fake = (url: string) => ({ url, method: 'GET', headers: {} }) as never
+    assert.equal(
+      toWebRequest(fake('//evil.example/auth/logout'), 'http://127.0.0.1:9000').url,
+      'http://127.0.0.1:9000//evil.example/auth/logout',
+    )
+    assert.equal(
+      toWebRequest(fake('http://evil.example/x?y=1'), 'http://127.0.0.1:9000').url,
+      'http://127.0.0.1:9000/x?y=1',
+    )
+  })
+})

@@ -1,0 +1,67 @@
+/**
+ * `authkestra/hono`: the engine in Hono 4, on any runtime Hono runs on. `authkestraRoutes(auth)`
+ * serves the auth routes; `requireAuth(guard)` protects a route and puts the typed principal in
+ * `c.get('auth')`. Translation only: Hono already speaks `Request` and `Response`.
+ *
+ * @module
+ */
+import type { Context, MiddlewareHandler } from 'hono'
+import type { AuthkestraBase, Guard } from '../index.ts'
+
+/** The raw request; if a middleware already read its body through `c.req`, a copy carrying it. */
+async function rawRequest(c: Context): Promise<Request> {
+  const raw = c.req.raw
+  if (!raw.bodyUsed) return raw
+  const body = await c.req.arrayBuffer().catch(() => null) // Hono caches what c.req.json() & co read
+  return new Request(raw.url, {
+    method: raw.method,
+    headers: raw.headers,
+    body,
+    signal: raw.signal,
+  })
+}
+
+/**
+ * Middleware serving `${auth.basePath}/*` through the engine; any other path goes to `next()`.
+ * Use it with `app.use` or on the base path itself.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from 'hono'
+ * import { authkestraRoutes } from 'authkestra/hono'
+ *
+ * const app = new Hono()
+ * app.all('/auth/*', authkestraRoutes(auth)) // or app.use(authkestraRoutes(auth))
+ * ```
+ */
+export function authkestraRoutes(auth: AuthkestraBase): MiddlewareHandler {
+  const prefix = `${auth.basePath}/`
+  return async (c, next) => {
+    if (!c.req.path.startsWith(prefix)) return next()
+    return auth.handler(await rawRequest(c))
+  }
+}
+
+/**
+ * Middleware that runs `guard`: on refusal it answers the guard's response (401 with
+ * `WWW-Authenticate`, or 403); otherwise `c.get('auth')` is the principal, typed by the guard.
+ *
+ * @example
+ * ```ts
+ * import { session } from 'authkestra'
+ * import { requireAuth } from 'authkestra/hono'
+ *
+ * const signedIn = session(auth)
+ * app.get('/api/me', requireAuth(signedIn), (c) => c.json({ user: c.get('auth').user }))
+ * ```
+ */
+export function requireAuth<Principal>(
+  guard: Guard<Principal>,
+): MiddlewareHandler<{ Variables: { auth: Principal } }> {
+  return async (c, next) => {
+    const result = await guard(c.req.raw)
+    if (!result.ok) return result.response
+    c.set('auth', result.principal)
+    return next()
+  }
+}

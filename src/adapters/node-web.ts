@@ -1,0 +1,118 @@
+/**
+ * Node ↔ Web translation shared by the Express and Fastify adapters: Node request parts to a Web
+ * `Request`, a Web `Response` onto a Node `ServerResponse`. Translation only; not a public subpath.
+ *
+ * @module
+ */
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web'
+
+const HOST = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/
+
+/** Web headers from Node's (repeated values appended, HTTP/2 pseudo-headers left out). */
+export function webHeaders(headers: IncomingHttpHeaders): Headers {
+  const out = new Headers()
+  for (const [name, value] of Object.entries(headers)) {
+    if (name.startsWith(':') || value === undefined) continue
+    if (Array.isArray(value)) for (const v of value) out.append(name, v)
+    else out.set(name, value)
+  }
+  return out
+}
+
+/**
+ * The absolute URL of a request, or undefined when its scheme, Host or target is not one. The
+ * request-target is appended to `protocol://host`, never resolved against it, so
+ * `//evil.example/x` stays a path of this origin; an absolute-form target keeps only its path
+ * and query.
+ */
+export function webUrl(
+  protocol: string,
+  host: string | undefined,
+  target: string,
+): URL | undefined {
+  const scheme = protocol.toLowerCase()
+  if ((scheme !== 'http' && scheme !== 'https') || host === undefined || !HOST.test(host))
+    return undefined
+  try {
+    if (!target.startsWith('/')) {
+      if (!/^https?:\/\//i.test(target)) return undefined
+      const absolute = new URL(target)
+      target = absolute.pathname + absolute.search
+    }
+    return new URL(`${scheme}://${host}${target}`)
+  } catch {
+    return undefined
+  }
+}
+
+/** A stream over `req` that touches it only when read, so an unread body is left to Node. */
+function lazyStream(req: IncomingMessage): ReadableStream<Uint8Array> {
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        reader ??= (Readable.toWeb(req) as ReadableStream<Uint8Array>).getReader()
+        const next = await reader.read()
+        if (next.done) controller.close()
+        else controller.enqueue(next.value)
+      },
+      cancel: (reason) => reader?.cancel(reason),
+    },
+    { highWaterMark: 0 },
+  )
+}
+
+/** A parsed urlencoded body as form data again (arrays repeat the key). */
+function formOf(body: object): URLSearchParams {
+  const form = new URLSearchParams()
+  for (const [key, value] of Object.entries(body))
+    for (const item of Array.isArray(value) ? value : [value]) form.append(key, String(item))
+  return form
+}
+
+/**
+ * The body to forward: the stream while nobody has read it; when a body parser already consumed
+ * it (Express's `json`, `urlencoded`, `text`, `raw`), the parsed body serialized again, or none.
+ * Never waits on a drained stream. Drops the length and encoding headers of a replaced body.
+ */
+export function nodeBody(
+  req: IncomingMessage & { body?: unknown },
+  headers: Headers,
+): BodyInit | null {
+  if (req.method === 'GET' || req.method === 'HEAD') return null
+  if (req.body === undefined && !req.readableDidRead && !req.readableEnded) return lazyStream(req)
+  for (const name of ['content-length', 'content-encoding', 'transfer-encoding'])
+    headers.delete(name)
+  const body = req.body
+  const type = headers.get('content-type') ?? ''
+  if (typeof body === 'string') return body
+  if (body instanceof Uint8Array) return body as Uint8Array<ArrayBuffer>
+  if (body === null || typeof body !== 'object') return null
+  if (type.includes('application/x-www-form-urlencoded')) return formOf(body)
+  if (type.includes('json')) return JSON.stringify(body)
+  return null
+}
+
+/** A Web request from its parts (`body` may be a stream). */
+export function webRequest(
+  url: URL,
+  method: string,
+  headers: Headers,
+  body: BodyInit | null,
+): Request {
+  return new Request(url, { method, headers, body, duplex: 'half' } as RequestInit)
+}
+
+/** Writes a Web response onto a Node response; its cookies join any already set. */
+export async function writeResponse(response: Response, res: ServerResponse): Promise<void> {
+  res.statusCode = response.status
+  for (const [name, value] of response.headers) {
+    if (name === 'set-cookie') res.appendHeader(name, value)
+    else res.setHeader(name, value)
+  }
+  if (response.body === null) res.end()
+  else await pipeline(Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>), res)
+}

@@ -1,0 +1,90 @@
+/**
+ * The keys of the `bearer` guard. Remote keys come from the client's `remoteJwks` (timeout, size
+ * cap, no redirects, 10-minute cache, one refetch per 30 seconds for an unknown `kid`) and are
+ * looked up only once jose has checked the token's shape and `alg`, so garbage never causes a
+ * fetch. A failure to get keys (provider down, broken discovery or JWKS) is a
+ * {@link KeysUnavailable}, which the guard answers with 503, not with a blame on the token.
+ *
+ * @module
+ */
+import {
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  type JWTVerifyOptions,
+  type JWTVerifyResult,
+  errors as joseErrors,
+  jwtVerify,
+} from 'jose'
+import type { ResolvedHttpOptions } from '../../client/http.ts'
+import { remoteJwks } from '../../client/jwks.ts'
+
+/** Where verification keys come from. */
+export type KeySource =
+  | { readonly kind: 'secret'; readonly secrets: readonly Uint8Array[] }
+  | { readonly kind: 'remote'; readonly getKey: JWTVerifyGetKey }
+
+/** The keys could not be had. The message names the failure, never a token. */
+export class KeysUnavailable extends Error {
+  override name = 'KeysUnavailable'
+}
+
+function unavailable(err: unknown): KeysUnavailable {
+  const message = err instanceof Error ? err.message : 'unknown failure'
+  return new KeysUnavailable(`verification keys unavailable: ${message}`, { cause: err })
+}
+
+/**
+ * A key resolver over the JWKS at `jwksUri()` (re-read on each call, so a discovery refresh
+ * that moves the JWKS is followed); one remote key set per URI.
+ */
+export function remoteKeys(
+  jwksUri: () => Promise<URL>,
+  http: ResolvedHttpOptions,
+): JWTVerifyGetKey {
+  let current: { href: string; getKey: JWTVerifyGetKey } | undefined
+  return async (header, token) => {
+    let getKey: JWTVerifyGetKey
+    try {
+      const uri = await jwksUri()
+      if (current?.href !== uri.href) current = { href: uri.href, getKey: remoteJwks(uri, http) }
+      getKey = current.getKey
+    } catch (err) {
+      throw unavailable(err)
+    }
+    try {
+      return await getKey(header, token)
+    } catch (err) {
+      // No key for this token's `kid`/`alg`: the token's fault. Anything else: the provider's.
+      if (
+        err instanceof joseErrors.JWKSNoMatchingKey ||
+        err instanceof joseErrors.JWKSMultipleMatchingKeys ||
+        err instanceof joseErrors.JOSENotSupported
+      ) {
+        throw err
+      }
+      throw unavailable(err)
+    }
+  }
+}
+
+/**
+ * `jwtVerify` with the key source: remote keys through the resolver; shared secrets newest
+ * first, the next one tried only after a signature mismatch.
+ */
+export async function verifyWith(
+  token: string,
+  keys: KeySource,
+  options: JWTVerifyOptions,
+): Promise<JWTVerifyResult<JWTPayload>> {
+  if (keys.kind === 'remote') return jwtVerify(token, keys.getKey, options)
+  let failure: unknown
+  for (const secret of keys.secrets) {
+    try {
+      return await jwtVerify(token, secret, options)
+    } catch (err) {
+      if (!(err instanceof joseErrors.JWSSignatureVerificationFailed)) throw err
+      failure = err
+    }
+  }
+  throw failure
+}

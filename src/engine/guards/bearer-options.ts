@@ -1,0 +1,236 @@
+/**
+ * The options of the `bearer` guard: where its keys come from (the issuer's discovery document,
+ * a JWKS URL, or a shared secret), what a token must say (`iss`, `aud`, `typ`, scopes), and how
+ * much clock skew to allow. Checked once, at creation; mistakes throw `config_invalid` (or
+ * `insecure_url` for plain-HTTP URLs off loopback) naming the option.
+ *
+ * @module
+ */
+import type { DiscoveryKind } from '../../client/discovery.ts'
+import { DiscoveryCache } from '../../client/discovery.ts'
+import { type HttpOptions, resolveHttpOptions } from '../../client/http.ts'
+import { SUPPORTED_ID_TOKEN_ALGS } from '../../client/id-token.ts'
+import { isScopeToken } from '../../client/resolve-provider.ts'
+import { checkEndpointUrl, type HttpPolicy } from '../../client/urls.ts'
+import { type Clock, systemClock } from '../../core/clock.ts'
+import { toBytes } from '../../core/crypto/index.ts'
+import { AuthkestraError } from '../../core/errors.ts'
+import { MIN_SECRET_BYTES, type Secret } from '../../core/keyring.ts'
+import { type KeySource, remoteKeys } from './bearer-keys.ts'
+import { checkQuotable } from './challenge.ts'
+
+/** An asymmetric JWS algorithm the JWKS modes accept (never `none`, never HMAC). */
+export type AsymmetricAlgorithm = (typeof SUPPORTED_ID_TOKEN_ALGS)[number]
+
+/** An HMAC JWS algorithm the shared-secret mode accepts. */
+export type HmacAlgorithm = 'HS256' | 'HS384' | 'HS512'
+
+const HMAC_ALGS: readonly HmacAlgorithm[] = ['HS256', 'HS384', 'HS512']
+
+/** Where refusals and outages are reported (`console` fits). Never receives a token. */
+export interface BearerLogger {
+  warn(message: string): void
+}
+
+/** What every mode of `bearer` takes. */
+export interface BearerBaseOptions {
+  /** The exact `iss` tokens must carry. In discovery mode, also where discovery is read. */
+  readonly issuer: string
+  /** This API's identifier(s): the token's `aud` must contain one of them (RFC 9068 §4). */
+  readonly audience: string | readonly string[]
+  /** Scopes the token must all carry (`scope`, or `scp`), else 403 `insufficient_scope`. */
+  readonly scopes?: readonly string[]
+  /**
+   * `'at+jwt'` (default): the header `typ` must be `at+jwt` or `application/at+jwt` (RFC 9068
+   * §4), so an ID token or another JWT of the same issuer is not taken for an access token.
+   * `'any-unsafe'` skips that check, for issuers that do not type their access tokens.
+   */
+  readonly typ?: 'at+jwt' | 'any-unsafe'
+  /** The `realm` of the challenges (default `"authkestra"`). */
+  readonly realm?: string
+  /** Allowed clock skew for `exp`, `nbf` and `iat`, 0 to 300 seconds (default 30). */
+  readonly clockToleranceSeconds?: number
+  readonly clock?: Clock
+  /** Told why a token was refused or keys could not be fetched (default: nobody). */
+  readonly logger?: BearerLogger
+}
+
+/** Keys from the JWKS named by the issuer's discovery document (cached, see `DiscoveryCache`). */
+export interface BearerDiscoveryOptions extends BearerBaseOptions, HttpOptions {
+  /** Which well-known document to read (default `'openid-configuration'`). */
+  readonly discovery?: DiscoveryKind
+  /** Default: the asymmetric algorithms of `SUPPORTED_ID_TOKEN_ALGS`. */
+  readonly algorithms?: readonly AsymmetricAlgorithm[]
+  /** Accept plain-HTTP URLs off loopback. Only for a trusted internal network. */
+  readonly allowInsecureHttp?: boolean
+  readonly jwksUri?: never
+  readonly secret?: never
+}
+
+/** Keys from a JWKS URL given directly (no discovery). */
+export interface BearerJwksOptions extends BearerBaseOptions, HttpOptions {
+  /** The issuer's JWKS. */
+  readonly jwksUri: string
+  /** Default: the asymmetric algorithms of `SUPPORTED_ID_TOKEN_ALGS`. */
+  readonly algorithms?: readonly AsymmetricAlgorithm[]
+  /** Accept a plain-HTTP `jwksUri` off loopback. Only for a trusted internal network. */
+  readonly allowInsecureHttp?: boolean
+  readonly discovery?: never
+  readonly secret?: never
+}
+
+/** HMAC tokens signed with a secret shared with their issuer. */
+export interface BearerSecretOptions extends BearerBaseOptions {
+  /**
+   * The shared secret (≥ 32 bytes), used as the HMAC key as is. A list rotates: every secret
+   * verifies, so the issuer can switch to the first while tokens signed with the others live.
+   */
+  readonly secret: Secret | readonly Secret[]
+  /** Default `['HS256']`. */
+  readonly algorithms?: readonly HmacAlgorithm[]
+  readonly jwksUri?: never
+  readonly discovery?: never
+}
+
+/** Options of `bearer`: one of the three key sources, plus what tokens must say. */
+export type BearerOptions = BearerDiscoveryOptions | BearerJwksOptions | BearerSecretOptions
+
+/** {@link BearerOptions} checked, with defaults filled in. */
+export interface ResolvedBearerOptions {
+  readonly issuer: string
+  readonly audience: readonly string[]
+  readonly scopes: readonly string[]
+  readonly algorithms: readonly string[]
+  readonly typ: 'at+jwt' | undefined
+  readonly realm: string
+  readonly leewaySeconds: number
+  readonly clock: Clock
+  readonly logger: BearerLogger | undefined
+  readonly keys: KeySource
+}
+
+function configError(message: string): AuthkestraError {
+  return new AuthkestraError('config_invalid', message)
+}
+
+function checkAudience(value: unknown): readonly string[] {
+  const list = typeof value === 'string' ? [value] : value
+  if (
+    !Array.isArray(list) ||
+    list.length === 0 ||
+    !list.every((a): a is string => typeof a === 'string' && a !== '')
+  ) {
+    throw configError('"audience" must be a non-empty string or a non-empty array of them')
+  }
+  return [...list]
+}
+
+function checkAlgorithms(
+  value: unknown,
+  allowed: readonly string[],
+  fallback: readonly string[],
+): readonly string[] {
+  if (value === undefined) return fallback
+  if (
+    !Array.isArray(value) ||
+    value.length === 0 ||
+    !value.every((alg) => typeof alg === 'string' && allowed.includes(alg))
+  ) {
+    throw configError(`"algorithms" must be a non-empty list of ${allowed.join(', ')}`)
+  }
+  return [...(value as string[])]
+}
+
+function checkSecrets(value: unknown): readonly Uint8Array[] {
+  const list: readonly unknown[] = Array.isArray(value) ? value : [value]
+  if (list.length === 0) throw configError('"secret" must not be empty')
+  return list.map((s, i) => {
+    if (typeof s !== 'string' && !(s instanceof Uint8Array)) {
+      throw configError(`"secret[${i}]" must be a string or Uint8Array`)
+    }
+    const bytes = toBytes(s)
+    if (bytes.length < MIN_SECRET_BYTES) {
+      throw configError(`"secret[${i}]" must be at least ${MIN_SECRET_BYTES} bytes`)
+    }
+    return bytes.slice()
+  })
+}
+
+function keySource(options: BearerOptions, issuer: string): KeySource {
+  if (options.secret !== undefined) {
+    if (options.jwksUri !== undefined) throw configError('give "secret" or "jwksUri", not both')
+    return { kind: 'secret', secrets: checkSecrets(options.secret) }
+  }
+  const remote = options as BearerDiscoveryOptions | BearerJwksOptions
+  const policy: HttpPolicy = remote.allowInsecureHttp === true ? 'any' : 'loopback'
+  const http = resolveHttpOptions(remote)
+  if (remote.jwksUri !== undefined) {
+    const uri = checkEndpointUrl(remote.jwksUri, 'jwksUri', policy)
+    return { kind: 'remote', getKey: remoteKeys(async () => uri, http) }
+  }
+  const url = checkEndpointUrl(issuer, 'issuer', policy)
+  if (url.search !== '') throw configError('"issuer" must not contain a query (RFC 8414 §2)')
+  const kind = remote.discovery ?? 'openid-configuration'
+  if (kind !== 'openid-configuration' && kind !== 'oauth-authorization-server') {
+    throw configError('"discovery" must be "openid-configuration" or "oauth-authorization-server"')
+  }
+  const discovery = new DiscoveryCache(issuer, kind, {
+    http,
+    clock: options.clock ?? systemClock,
+    allowInsecureHttp: remote.allowInsecureHttp === true,
+  })
+  return {
+    kind: 'remote',
+    getKey: remoteKeys(async () => {
+      const { jwks_uri } = await discovery.get()
+      if (jwks_uri === undefined) {
+        throw new AuthkestraError('discovery_invalid', 'discovery document has no "jwks_uri"')
+      }
+      return new URL(jwks_uri)
+    }, http),
+  }
+}
+
+/** Checks `options` and fills in defaults. */
+export function resolveBearerOptions(options: BearerOptions): ResolvedBearerOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw configError('bearer options must be an object')
+  }
+  const { issuer } = options
+  if (typeof issuer !== 'string' || issuer === '') {
+    throw configError('"issuer" must be a non-empty string')
+  }
+  const audience = checkAudience(options.audience)
+  const scopes = options.scopes ?? []
+  if (!Array.isArray(scopes) || !scopes.every(isScopeToken)) {
+    throw configError('"scopes" must be a list of scope tokens (RFC 6749 §3.3)')
+  }
+  const typ = options.typ ?? 'at+jwt'
+  if (typ !== 'at+jwt' && typ !== 'any-unsafe') {
+    throw configError('"typ" must be "at+jwt" or "any-unsafe"')
+  }
+  const leewaySeconds = options.clockToleranceSeconds ?? 30
+  if (typeof leewaySeconds !== 'number' || !(leewaySeconds >= 0 && leewaySeconds <= 300)) {
+    throw configError('"clockToleranceSeconds" must be between 0 and 300')
+  }
+  const secretMode = options.secret !== undefined
+  const algorithms = secretMode
+    ? checkAlgorithms(options.algorithms, HMAC_ALGS, ['HS256'])
+    : checkAlgorithms(options.algorithms, SUPPORTED_ID_TOKEN_ALGS, SUPPORTED_ID_TOKEN_ALGS)
+  const logger = options.logger
+  if (logger !== undefined && typeof logger?.warn !== 'function') {
+    throw configError('"logger" must have a warn(message) method')
+  }
+  return {
+    issuer,
+    audience,
+    scopes: [...scopes],
+    algorithms,
+    typ: typ === 'at+jwt' ? 'at+jwt' : undefined,
+    realm: checkQuotable(options.realm ?? 'authkestra', 'realm'),
+    leewaySeconds,
+    clock: options.clock ?? systemClock,
+    logger,
+    keys: keySource(options, issuer),
+  }
+}

@@ -1,0 +1,203 @@
+/**
+ * The bearer guard: OAuth 2.0 access tokens (RFC 6750) that are JWTs (RFC 9068), sent in the
+ * `Authorization` header, verified with jose against an explicit algorithm allow-list, then
+ * checked for `typ`, `iss`, `aud`, `exp`/`nbf`/`iat` (with leeway), `sub` and scopes.
+ *
+ * Answers: no token → 401 with a bare challenge (RFC 6750 §3.1); a token that fails any check →
+ * 401 `invalid_token`; a token in the URL → 400 `invalid_request`; a valid token without the
+ * required scopes → 403 `insufficient_scope`; keys that cannot be fetched → 503
+ * `temporarily_unavailable` (an outage is not the token's fault). No answer echoes the token.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6750
+ * @see https://www.rfc-editor.org/rfc/rfc9068#section-4
+ * @module
+ */
+import { type JWTPayload, errors as joseErrors } from 'jose'
+import { KeysUnavailable, verifyWith } from './bearer-keys.ts'
+import {
+  type BearerOptions,
+  type ResolvedBearerOptions,
+  resolveBearerOptions,
+} from './bearer-options.ts'
+import { authorization, challenge, deny } from './challenge.ts'
+import type { Guard, GuardResult } from './types.ts'
+
+/** Who a valid access token speaks for. */
+export interface BearerPrincipal {
+  /** The token's `sub`: the user, or the client itself for client credentials. */
+  readonly subject: string
+  /** The token's `client_id` (RFC 9068 §2.2), when it has one. */
+  readonly clientId?: string
+  /** The token's scopes, from `scope` (space-separated) or else `scp` (array or string). */
+  readonly scopes: readonly string[]
+  /** Every claim of the verified token. */
+  readonly claims: JWTPayload
+}
+
+/** Longest token accepted, in characters. */
+const MAX_TOKEN_LENGTH = 8192
+/** RFC 6750 §2.1 `b64token`. */
+const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
+
+/** A token that fails a check: why (for the logger), and whether it is because it expired. */
+class Invalid extends Error {
+  constructor(
+    message: string,
+    readonly expired = false,
+  ) {
+    super(message)
+  }
+}
+
+function stringList(value: unknown, claim: string): readonly string[] {
+  if (typeof value === 'string') return value.split(' ').filter((s) => s !== '')
+  if (Array.isArray(value) && value.every((s) => typeof s === 'string')) return value
+  throw new Invalid(`"${claim}" claim must be a string or an array of strings`)
+}
+
+/** Rule (RFC 9068 §2.2.3, RFC 8693 §4.2): `scope` is space-separated; `scp` is a common alias. */
+function scopesOf(claims: JWTPayload): readonly string[] {
+  if (claims.scope !== undefined) {
+    if (typeof claims.scope !== 'string') throw new Invalid('"scope" claim must be a string')
+    return claims.scope.split(' ').filter((s) => s !== '')
+  }
+  return claims.scp === undefined ? [] : stringList(claims.scp, 'scp')
+}
+
+/** Rule: `sub` a non-empty string, `client_id` a string if present, `iat` not in the future. */
+function principalOf(claims: JWTPayload, config: ResolvedBearerOptions): BearerPrincipal {
+  const { sub, client_id, iat } = claims
+  if (typeof sub !== 'string' || sub === '') {
+    throw new Invalid('"sub" claim must be a non-empty string')
+  }
+  if (client_id !== undefined && (typeof client_id !== 'string' || client_id === '')) {
+    throw new Invalid('"client_id" claim must be a non-empty string')
+  }
+  if (typeof iat === 'number' && iat > config.clock.now() / 1000 + config.leewaySeconds) {
+    throw new Invalid('"iat" claim is in the future')
+  }
+  return {
+    subject: sub,
+    ...(client_id === undefined ? {} : { clientId: client_id }),
+    scopes: scopesOf(claims),
+    claims,
+  }
+}
+
+/** jose's verdict as an {@link Invalid}; other failures (keys unavailable, bugs) pass through. */
+function classify(err: unknown): unknown {
+  if (err instanceof joseErrors.JWTExpired) return new Invalid(err.message, true)
+  if (err instanceof joseErrors.JOSEError) return new Invalid(err.message)
+  return err
+}
+
+async function verify(token: string, config: ResolvedBearerOptions): Promise<BearerPrincipal> {
+  let payload: JWTPayload
+  try {
+    ;({ payload } = await verifyWith(token, config.keys, {
+      algorithms: [...config.algorithms],
+      issuer: config.issuer,
+      audience: [...config.audience],
+      ...(config.typ === undefined ? {} : { typ: config.typ }),
+      clockTolerance: config.leewaySeconds,
+      currentDate: new Date(config.clock.now()),
+      requiredClaims: ['iss', 'sub', 'aud', 'exp'],
+    }))
+  } catch (err) {
+    throw classify(err)
+  }
+  return principalOf(payload, config)
+}
+
+/**
+ * A guard that requires a valid access token in `Authorization: Bearer` (RFC 6750 §2.1; a token
+ * in the query string is refused, one in a form body is not read). The token must carry `iss`,
+ * `sub`, `aud` and `exp`; `nbf` and `iat` are checked when present. Validation is local (no
+ * revocation check): keep access tokens short-lived. Throws `config_invalid` at creation for a
+ * missing issuer or audience, a short secret, or an algorithm outside the allow-list (`none`
+ * never is in it).
+ *
+ * @example
+ * ```ts
+ * // tokens of an OpenID provider: keys found through its discovery document
+ * const api = bearer({ issuer: 'https://id.example', audience: 'https://api.example', scopes: ['orders:read'] })
+ * const result = await api(request)
+ * if (!result.ok) return result.response // 401, 403, 400 or 503, ready to send
+ * result.principal.subject // the token's `sub`
+ *
+ * // a known JWKS, or a secret shared with the issuer (HS256)
+ * bearer({ jwksUri: 'https://id.example/jwks', issuer: 'https://id.example', audience: 'api' })
+ * bearer({ secret: process.env.TOKEN_SECRET!, issuer: 'billing', audience: 'api' })
+ * ```
+ */
+export function bearer(options: BearerOptions): Guard<BearerPrincipal> {
+  const config = resolveBearerOptions(options)
+  const realm: [string, string] = ['realm', config.realm]
+  const invalid = challenge('Bearer', [realm, ['error', 'invalid_token']])
+  const missing = challenge('Bearer', [realm])
+  const insufficient = challenge('Bearer', [
+    realm,
+    ['error', 'insufficient_scope'],
+    ['scope', config.scopes.join(' ')],
+  ])
+
+  const refuseToken = (reason: string, expired: boolean): GuardResult<never> => {
+    config.logger?.warn(`bearer: access token refused: ${reason}`)
+    return deny(
+      'presented',
+      401,
+      invalid,
+      'invalid_token',
+      expired ? 'the access token has expired' : 'the access token is not valid',
+    )
+  }
+
+  return async (request) => {
+    if (new URL(request.url).searchParams.has('access_token')) {
+      return deny(
+        'presented',
+        400,
+        challenge('Bearer', [realm, ['error', 'invalid_request']]),
+        'invalid_request',
+        'send the access token in the Authorization header, never in the URL',
+      )
+    }
+    const credentials = authorization(request)
+    if (credentials?.scheme !== 'bearer') {
+      return deny('none', 401, missing, 'unauthorized', 'an access token is required')
+    }
+    const token = credentials.rest
+    if (token.length > MAX_TOKEN_LENGTH) {
+      return refuseToken(`the token is longer than ${MAX_TOKEN_LENGTH} characters`, false)
+    }
+    if (!B64TOKEN.test(token)) return refuseToken('malformed Authorization header', false)
+    let principal: BearerPrincipal
+    try {
+      principal = await verify(token, config)
+    } catch (err) {
+      if (err instanceof Invalid) return refuseToken(err.message, err.expired)
+      if (err instanceof KeysUnavailable) {
+        config.logger?.warn(`bearer: ${err.message}`)
+        return deny(
+          'presented',
+          503,
+          undefined,
+          'temporarily_unavailable',
+          'the access token cannot be checked right now',
+        )
+      }
+      throw err
+    }
+    if (!config.scopes.every((s) => principal.scopes.includes(s))) {
+      config.logger?.warn('bearer: access token lacks a required scope')
+      return deny(
+        'presented',
+        403,
+        insufficient,
+        'insufficient_scope',
+        'the access token lacks a required scope',
+      )
+    }
+    return { ok: true, principal }
+  }
+}

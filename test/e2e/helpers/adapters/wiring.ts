@@ -1,0 +1,54 @@
+// What every app mounts, whatever the framework: one session-mode engine whose provider is the
+// OP, with a clock the tests can move, the session guard for the protected routes, and a bearer
+// guard for the API route.
+import {
+  type BearerPrincipal,
+  bearer,
+  createAuthkestra,
+  type Guard,
+  type Session,
+  type SessionAuthkestra,
+  session,
+} from '../../../../src/index.ts'
+import { oidc } from '../../../../src/providers/oidc.ts'
+import { CLIENT } from './idp.ts'
+import { TOKEN } from './tokens.ts'
+
+export const SECRET = 'adapters-e2e-secret-that-is-long-enough-0123'
+
+/** A clock that reads the real time plus an offset the test sets. */
+export class MovableClock {
+  offsetMs = 0
+  now(): number {
+    return Date.now() + this.offsetMs
+  }
+}
+
+export interface Wiring {
+  readonly auth: SessionAuthkestra<unknown>
+  readonly signedIn: Guard<Session<unknown>>
+  readonly clock: MovableClock
+  /** `bearer()` over HS256 tokens of {@link TOKEN}'s issuer, for `/api/token`. */
+  readonly apiToken: Guard<BearerPrincipal>
+}
+
+/** The engine for an app served at `origin`, logging in with the OP at `issuer`. */
+export function wire(issuer: string, origin: string): Wiring {
+  const clock = new MovableClock()
+  const auth = createAuthkestra<unknown>({
+    providers: [
+      oidc({
+        id: 'idp',
+        issuer,
+        clientId: CLIENT.id,
+        clientSecret: CLIENT.secret,
+        redirectUri: `${origin}/auth/callback/idp`,
+      }),
+    ],
+    secret: SECRET,
+    session: {},
+    clock,
+  })
+  const apiToken = bearer({ secret: TOKEN.secret, issuer: TOKEN.issuer, audience: TOKEN.audience })
+  return { auth, signedIn: session(auth), clock, apiToken }
+}
