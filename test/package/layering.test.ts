@@ -40,17 +40,16 @@ function files(dir: string): string[] {
   })
 }
 
-function imports(source: string, layer: string): string[] {
-  const found: string[] = []
+/** Import specifiers of a file, with whether the statement imports types only. */
+function imports(source: string): { spec: string; typeOnly: boolean }[] {
+  const found: { spec: string; typeOnly: boolean }[] = []
   for (const m of source.matchAll(
     /(?:^|\n)\s*(import type|import|export)\s[^'"]*?from\s+'([^']+)'/g,
   )) {
-    const spec = m[2] as string
-    const target = spec.startsWith('../') ? (spec.split('/')[1] as string) : ''
-    if (m[1] === 'import type' && TYPES_FROM[layer]?.includes(target)) continue
-    found.push(spec)
+    found.push({ spec: m[2] as string, typeOnly: m[1] === 'import type' })
   }
-  for (const m of source.matchAll(/import\(\s*'([^']+)'\s*\)/g)) found.push(m[1] as string)
+  for (const m of source.matchAll(/import\(\s*'([^']+)'\s*\)/g))
+    found.push({ spec: m[1] as string, typeOnly: false })
   return found
 }
 
@@ -68,9 +67,10 @@ describe('layering', () => {
         const code = readFileSync(file, 'utf8')
           .replace(/\/\*[\s\S]*?\*\//g, '')
           .replace(/^\s*\/\/.*$/gm, '')
-        for (const spec of imports(code, layer)) {
+        for (const { spec, typeOnly } of imports(code)) {
           if (spec.startsWith('.')) {
             const target = relative(SRC, join(file, '..', spec)).split('/')[0] as string
+            if (typeOnly && TYPES_FROM[layer]?.includes(target)) continue
             assert.ok(
               target === layer || MAY_IMPORT[layer]?.includes(target),
               `${rel} imports ${spec}`,

@@ -14,7 +14,12 @@ export interface TestClock {
 
 export function testClock(start = Date.UTC(2026, 10, 25, 12)): TestClock {
   let now = start
-  return { now: () => now, advance: (ms) => void (now += ms) }
+  return {
+    now: () => now,
+    advance: (ms) => {
+      now += ms
+    },
+  }
 }
 
 /** What a store under test provides; `close` removes everything it created. */

@@ -1,0 +1,108 @@
+// The demo in a real browser (Chromium, headless, via playwright-core): sign in through the OP's
+// login form, land on alice's profile, open the flow inspector, sign out. Screenshots go to
+// test-artifacts/. Skipped, with the reason, when /usr/bin/chromium is not installed.
+import assert from 'node:assert/strict'
+import { existsSync, mkdirSync } from 'node:fs'
+import { after, before, describe, it } from 'node:test'
+import { type Browser, chromium, type Page } from 'playwright-core'
+import { type DemoProcess, startDemo } from './helpers/demo-process.ts'
+
+const CHROMIUM = '/usr/bin/chromium'
+const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url).pathname
+const skip = existsSync(CHROMIUM)
+  ? false
+  : `no Chromium at ${CHROMIUM} (install it with: apt-get install -y chromium)`
+
+describe('the demo in Chromium', { skip }, () => {
+  let demo: DemoProcess
+  let browser: Browser
+  let page: Page
+  const cspViolations: string[] = []
+
+  before(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true })
+    demo = await startDemo()
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    })
+    page = await browser.newPage({ viewport: { width: 1100, height: 800 } })
+    page.on('console', (message) => {
+      if (/Content.Security.Policy/i.test(message.text())) cspViolations.push(message.text())
+    })
+  })
+  after(async () => {
+    await browser?.close()
+    await demo?.stop()
+  })
+
+  it('shows the sign-in button on the home page', async () => {
+    await page.goto(demo.origin)
+    const button = page.getByRole('link', { name: 'Sign in with Authkestra ID' })
+    assert.equal(await button.getAttribute('href'), '/auth/login/authkestra?returnTo=/profile')
+    // The stylesheet applied (served from /assets, allowed by the CSP).
+    const background = await page.$eval('body', (b) => getComputedStyle(b).backgroundColor)
+    assert.equal(background, 'rgb(244, 245, 248)')
+    await page.screenshot({ path: `${ARTIFACTS}demo-home.png`, fullPage: true })
+  })
+
+  it('signs in through the OP login form and lands on the profile', async () => {
+    await page.getByRole('link', { name: 'Sign in with Authkestra ID' }).click()
+    await page.waitForURL(/\/oidc\/interaction\//)
+    assert.equal(await page.title(), 'Sign in')
+    await page.getByLabel('Username').fill('alice')
+    await page.getByLabel('Password').fill('wonderland')
+    await page.getByRole('button', { name: 'Sign in' }).click()
+    await page.waitForURL(`${demo.origin}/profile`)
+    assert.equal(await page.locator('h1').textContent(), 'Alice Liddell')
+    assert.match(
+      (await page.locator('.email').textContent()) ?? '',
+      /alice@example\.com\s+verified/,
+    )
+    const claims = await page.locator('table.kv tbody tr').allTextContents()
+    assert.ok(claims.some((row) => /^email_verified\s*true/.test(row)))
+    await page.screenshot({ path: `${ARTIFACTS}demo-profile.png`, fullPage: true })
+  })
+
+  it('shows the PKCE proof in the flow inspector', async () => {
+    await page.getByRole('link', { name: 'Flow inspector' }).click()
+    await page.waitForURL(`${demo.origin}/inspector`)
+    const challenge = await page
+      .locator('#step-1 tr.highlight', { hasText: 'code_challenge' })
+      .first()
+      .locator('td code')
+      .textContent()
+    assert.match(challenge ?? '', /^[A-Za-z0-9_-]{43}$/)
+    const method = await page
+      .locator('#step-1 tr.highlight', { hasText: 'code_challenge_method' })
+      .locator('td code')
+      .textContent()
+    assert.equal(method, 'S256')
+    const proof = page.locator('#step-3 .proof')
+    assert.equal(await proof.getAttribute('class'), 'proof ok')
+    assert.match((await proof.locator('h3').textContent()) ?? '', /PKCE check ✓/)
+    const values = await proof.locator('dd code').allTextContents()
+    assert.equal(values[1], challenge, 'computed now = the challenge of step 1')
+    assert.equal(values[2], challenge)
+    await page.screenshot({ path: `${ARTIFACTS}demo-inspector.png`, fullPage: true })
+  })
+
+  it('signs out with the header form', async () => {
+    await page.locator('header').getByRole('button', { name: 'Sign out' }).click()
+    await page.waitForURL(`${demo.origin}/`)
+    await page.getByRole('link', { name: 'Sign in with Authkestra ID' }).waitFor()
+    assert.equal(await page.locator('.who').textContent(), 'Signed out')
+    await page.goto(`${demo.origin}/profile`)
+    assert.equal(page.url(), `${demo.origin}/`, 'the profile sends a signed-out visitor home')
+    assert.deepEqual(cspViolations, [], 'no Content-Security-Policy violations')
+  })
+})
