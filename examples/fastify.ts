@@ -1,5 +1,6 @@
 // A Fastify 5 app with Authkestra: `npm run dev-idp` in one terminal, `npx tsx examples/fastify.ts`
-// in another, then open http://localhost:3000 and sign in as alice / wonderland.
+// in another (in this repository, `npm run build` first: the examples import the built
+// package), then open http://localhost:3000 and sign in as alice / wonderland.
 
 import { createAuthkestra, session } from 'authkestra'
 import { authkestra, getAuth, requireAuth } from 'authkestra/fastify'

@@ -1,5 +1,6 @@
 // A Hono 4 app (on Node via @hono/node-server) with Authkestra: `npm run dev-idp` in one
-// terminal, `npx tsx examples/hono.ts` in another, then open http://localhost:3000.
+// terminal, `npx tsx examples/hono.ts` in another (in this repository, `npm run build` first:
+// the examples import the built package), then open http://localhost:3000.
 import { serve } from '@hono/node-server'
 import { createAuthkestra, session } from 'authkestra'
 import { authkestraRoutes, requireAuth } from 'authkestra/hono'
@@ -16,6 +17,4 @@ app.get('/', (c) =>
 )
 app.get('/me', requireAuth(signedIn), (c) => c.json(c.get('auth').user))
 
-serve({ fetch: app.fetch, port }, () =>
-  console.log(`Hono example on ${origin}`),
-)
+serve({ fetch: app.fetch, port }, () => console.log(`Hono example on ${origin}`))

@@ -1,12 +1,13 @@
 // The per-adapter examples (also shown in the README), run as written: each example process logs
 // alice in through a dev IdP (auto-login) and serves her profile on a guarded route.
 import assert from 'node:assert/strict'
-import { type ChildProcess, spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { type ChildProcess, execFile, spawn } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
+import { promisify } from 'node:util'
 import { type RunningDevIdp, startDevIdp } from '../../src/dev-idp/cli.ts'
 import { CookieJar } from '../helpers/cookie-jar.ts'
 
@@ -44,6 +45,25 @@ async function waitFor(url: string, child: ChildProcess, output: () => string): 
 describe('examples/ (one per adapter)', {
   skip: built ? false : 'dist/ is not built: run `npm run build` (npm test does)',
 }, () => {
+  it('type-check as written against the built package (strict settings)', async () => {
+    // examples import 'authkestra/*', which resolves to dist/: checked here, after the build
+    const dir = `${root}.tmp/examples/`
+    mkdirSync(dir, { recursive: true })
+    writeFileSync(
+      `${dir}tsconfig.json`,
+      JSON.stringify({
+        extends: '../../tsconfig.json',
+        compilerOptions: { noEmit: true },
+        include: ['../../examples/*.ts'],
+      }),
+    )
+    await promisify(execFile)(process.execPath, [
+      `${root}node_modules/typescript/bin/tsc`,
+      '-p',
+      `${dir}tsconfig.json`,
+    ])
+  })
+
   for (const adapter of ['express', 'fastify', 'hono']) {
     it(`${adapter}: the README shows the example as it is`, () => {
       const file = readFileSync(`${root}examples/${adapter}.ts`, 'utf8')
