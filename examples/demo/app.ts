@@ -11,7 +11,9 @@
 import { readFileSync } from 'node:fs'
 import { createAuthkestra } from '../../src/engine/create-authkestra.ts'
 import type { Session } from '../../src/engine/sessions/manager.ts'
+import type { SessionStore } from '../../src/engine/sessions/types.ts'
 import type { OpLogger } from '../../src/op/config.ts'
+import type { OpStore } from '../../src/op/store/types.ts'
 import type { Html } from './html.ts'
 import { createIdentityProvider, OP_PATH } from './identity-provider.ts'
 import { checkPkce } from './inspector/pkce-check.ts'
@@ -33,6 +35,8 @@ export interface DemoOptions {
   readonly env?: DemoEnv
   /** Where the OP reports (never secrets). */
   readonly logger?: OpLogger
+  /** Where sessions and the OP's records live (default: in memory). */
+  readonly stores?: { readonly sessions: SessionStore; readonly op: OpStore }
 }
 
 /** A ready demo. */
@@ -89,13 +93,13 @@ function redirect(location: string): Response {
 export async function createDemo(options: DemoOptions): Promise<Demo> {
   const { origin, secret } = options
   const logger = options.logger ?? { warn: () => {}, error: () => {} }
-  const op = await createIdentityProvider(origin, logger)
+  const op = await createIdentityProvider(origin, logger, options.stores?.op)
   const { providers, notes } = demoProviders(origin, options.env ?? {})
   const recorder = new FlowRecorder({ basePath: '/auth' })
   const auth = createAuthkestra<DemoUser>({
     providers,
     secret,
-    session: {},
+    session: options.stores ? { store: options.stores.sessions } : {},
     // The recorder sees the token request (with code_verifier) and the token response.
     flowOptions: { fetch: recorder.fetch },
     onLogin: (identity, { provider, tokens, request }) =>

@@ -8,6 +8,7 @@
 
 import type { OpLogger } from '../../src/op/config.ts'
 import { createOp, type Op } from '../../src/op/create-op.ts'
+import type { OpStore } from '../../src/op/store/types.ts'
 
 /** The demo user's credentials (printed at start and shown on the home page: not a secret). */
 export const DEMO_USER = { username: 'alice', password: 'wonderland' } as const
@@ -19,9 +20,14 @@ export const OP_PATH = '/oidc'
 export const CLIENT_ID = 'demo-app'
 
 /** Starts Authkestra ID for the demo served at `origin` (e.g. `http://localhost:3000`). */
-export function createIdentityProvider(origin: string, logger: OpLogger): Promise<Op> {
+export function createIdentityProvider(
+  origin: string,
+  logger: OpLogger,
+  store?: OpStore,
+): Promise<Op> {
   return createOp({
     issuer: `${origin}${OP_PATH}`,
+    ...(store ? { store } : {}),
     clients: [
       {
         client_id: CLIENT_ID,

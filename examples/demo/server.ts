@@ -10,6 +10,7 @@
  * @module
  */
 import { randomBytes } from 'node:crypto'
+import { mkdirSync } from 'node:fs'
 import {
   createServer,
   type IncomingMessage,
@@ -17,8 +18,12 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import Database from 'better-sqlite3'
 import { AuthkestraError } from '../../src/core/errors.ts'
 import { toWebRequest, writeWebResponse } from '../../src/dev-idp/serve.ts'
+import { createSqliteStores } from '../../src/stores/sqlite.ts'
 import { createDemo } from './app.ts'
 import { DEMO_USER, OP_PATH } from './identity-provider.ts'
 
@@ -99,12 +104,21 @@ await listen(v6, port, '::1').then(
 )
 
 const secret = process.env.AUTH_SECRET || randomBytes(32).toString('base64url')
+// Sessions and the OP's records (clients, keys, consents) live in SQLite, so sign-ins survive a
+// restart. The folder is git-ignored; DEMO_DATA_DIR moves it (the tests use a temp folder).
+const dataDir = process.env.DEMO_DATA_DIR || fileURLToPath(new URL('../../.data/', import.meta.url))
+mkdirSync(dataDir, { recursive: true })
+const database = new Database(join(dataDir, 'demo.sqlite'))
+database.pragma('journal_mode = WAL')
+const stores = createSqliteStores({ database })
+await stores.migrate()
 const opNotes: string[] = []
 try {
   const demo = await createDemo({
     origin,
     secret,
     env: process.env,
+    stores,
     logger: {
       warn: (message) => opNotes.push(`Authkestra ID: ${message}`),
       error: (message) => console.error(`Authkestra ID error: ${message}`),
@@ -121,7 +135,7 @@ try {
       `  Authkestra ID, the OpenID Provider embedded in this server: ${origin}${OP_PATH}`,
       ...(others.length > 0 ? [`  Also signing in with: ${others.join(', ')}`] : []),
       '',
-      '  Sessions are kept in memory (until the SQLite store exists): they end when the demo stops.',
+      `  Sessions are kept in SQLite (${join(dataDir, 'demo.sqlite')}): sign-ins survive a restart.`,
       process.env.AUTH_SECRET
         ? '  Using AUTH_SECRET from the environment.'
         : '  AUTH_SECRET is not set: a random secret was generated for this run.',

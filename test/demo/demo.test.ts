@@ -35,7 +35,7 @@ describe('the demo (npm start), over HTTP', () => {
     assert.match(out, /sign in with Authkestra ID as alice \/ wonderland/)
     assert.match(out, new RegExp(`Flow inspector: ${demo.origin}/inspector`))
     assert.match(out, new RegExp(`${demo.origin}/oidc`))
-    assert.match(out, /Sessions are kept in memory/)
+    assert.match(out, /Sessions are kept in SQLite \(.*demo\.sqlite\): sign-ins survive a restart/)
     assert.match(out, /AUTH_SECRET is not set: a random secret was generated/)
   })
 

@@ -1,6 +1,9 @@
 // Starts the demo as `npm start` does (`node --import tsx examples/demo/server.ts`), on a free
 // port, with a clean environment (no AUTH_SECRET, no GitHub/Google credentials) plus `env`.
 import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 
 const root = new URL('../../../', import.meta.url).pathname
 
@@ -15,7 +18,9 @@ export interface DemoProcess {
 
 /** The demo's environment: the parent's, minus what would change its behaviour. */
 function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', ...extra }
+  // Each demo gets its own data folder unless the test shares one (the restart test does).
+  const dataDir = mkdtempSync(join(tmpdir(), 'authkestra-demo-'))
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', DEMO_DATA_DIR: dataDir, ...extra }
   for (const name of [
     'AUTH_SECRET',
     'GITHUB_CLIENT_ID',

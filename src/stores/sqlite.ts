@@ -1,0 +1,138 @@
+/**
+ * `authkestra/stores/sqlite`: the {@link SessionStore} and {@link OpStore} over a
+ * [better-sqlite3](https://github.com/WiseLibs/better-sqlite3) 12 connection that the app opens
+ * and owns. Records survive restarts and are shared by every process using the same file.
+ *
+ * - Schema: two tables, `<prefix>op_records` and `<prefix>sessions`, created only by the explicit,
+ *   idempotent `migrate()`; nothing touches the app's other tables.
+ * - Expiry: `expires_at` (ms since the epoch) is checked against the injected clock on every read
+ *   (expired = absent); an unref'd background sweep deletes expired rows.
+ * - Atomicity: `consume` is one `UPDATE … RETURNING`, `revokeFamily` one `DELETE`.
+ * - Pragmas are the app's choice and are never changed: WAL (`journal_mode = WAL`) is recommended
+ *   for concurrent readers; better-sqlite3's `timeout` option (default 5000 ms) is the busy timeout.
+ * - Driver failures (`SQLITE_BUSY`, `SQLITE_IOERR`, a closed connection, missing tables, …) reject
+ *   with `AuthkestraError('store_unavailable')`, the driver error as `cause`.
+ *
+ * @module
+ */
+import type BetterSqlite3 from 'better-sqlite3'
+import { type Clock, systemClock } from '../core/clock.ts'
+import { AuthkestraError } from '../core/errors.ts'
+import type { SessionStore } from '../engine/sessions/types.ts'
+import type { OpStore } from '../op/store/types.ts'
+import { sqliteDriver } from './sqlite/driver.ts'
+import { sqliteOpStore } from './sqlite/op.ts'
+import { sqliteTables } from './sqlite/schema.ts'
+import { sqliteSessionStore } from './sqlite/sessions.ts'
+
+/** Options of {@link createSqliteStores}. */
+export interface SqliteStoresOptions {
+  /** An open better-sqlite3 connection. The stores never close it nor change its pragmas. */
+  readonly database: BetterSqlite3.Database
+  /** Prefix of the tables and indexes (letters, digits, `_`). Default `'authkestra_'`. */
+  readonly tablePrefix?: string
+  /** Source of "now" for every expiry check. Default: the system clock. */
+  readonly clock?: Clock
+  /** How often expired rows are deleted, in ms. Default 60 000. */
+  readonly sweepIntervalMs?: number
+}
+
+/** What {@link createSqliteStores} returns. */
+export interface SqliteStores {
+  /** Sessions of session mode (`createAuthkestra({ session: { store } })`). */
+  readonly sessions: SessionStore
+  /** Everything the embedded OpenID Provider keeps (`createOp({ store })`). */
+  readonly op: OpStore
+  /**
+   * Creates the tables and indexes if they do not exist, in one transaction; safe to run at
+   * every start and from several processes. Run it before the first use, or create the same
+   * schema with your own migration tool:
+   *
+   * ```sql
+   * CREATE TABLE authkestra_op_records (kind TEXT NOT NULL, id TEXT NOT NULL,
+   *   value TEXT NOT NULL, expires_at INTEGER, consumed INTEGER NOT NULL DEFAULT 0,
+   *   family TEXT, PRIMARY KEY (kind, id));
+   * CREATE INDEX authkestra_op_records_family ON authkestra_op_records (family)
+   *   WHERE family IS NOT NULL;
+   * CREATE INDEX authkestra_op_records_expires_at ON authkestra_op_records (expires_at)
+   *   WHERE expires_at IS NOT NULL;
+   * CREATE TABLE authkestra_sessions (id TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL,
+   *   expires_at INTEGER NOT NULL);
+   * CREATE INDEX authkestra_sessions_expires_at ON authkestra_sessions (expires_at);
+   * ```
+   *
+   * Rejects with `store_unavailable` when the database refuses (read-only, closed, …).
+   */
+  migrate(): Promise<void>
+  /** Stops the background sweep. Never closes the database: that is the app's to do. */
+  close(): void
+}
+
+/**
+ * SQLite stores for sessions and the OP, over a better-sqlite3 connection you opened.
+ *
+ * @example
+ * ```ts
+ * import Database from 'better-sqlite3'
+ * import { createSqliteStores } from 'authkestra/stores/sqlite'
+ *
+ * const db = new Database('auth.db')
+ * db.pragma('journal_mode = WAL')
+ * const stores = createSqliteStores({ database: db })
+ * await stores.migrate()
+ * const auth = createAuthkestra({ providers, secret, session: { store: stores.sessions } })
+ * const op = await createOp({ issuer, clients, store: stores.op })
+ * // at shutdown
+ * stores.close()
+ * db.close()
+ * ```
+ */
+export function createSqliteStores(options: SqliteStoresOptions): SqliteStores {
+  const { database } = options
+  const clock = options.clock ?? systemClock
+  const interval = options.sweepIntervalMs ?? 60_000
+  // Past 2^31 - 1 ms, Node's timers silently fire every millisecond instead.
+  if (!(interval > 0 && interval <= 2_147_483_647)) {
+    throw new AuthkestraError(
+      'config_invalid',
+      'SQLite store: "sweepIntervalMs" must be a positive number of at most 2147483647',
+    )
+  }
+  const tables = sqliteTables(options.tablePrefix ?? 'authkestra_')
+  const db = sqliteDriver(database)
+
+  const sweepSql = [
+    `DELETE FROM ${tables.op} WHERE expires_at <= ?`,
+    `DELETE FROM ${tables.sessions} WHERE expires_at <= ?`,
+  ]
+  const timer = setInterval(() => {
+    // A closed better-sqlite3 connection never reopens: nothing left to sweep.
+    if (!database.open) return clearInterval(timer)
+    try {
+      const now = clock.now()
+      for (const sql of sweepSql) db.statement(sql).run(now)
+    } catch {
+      // Busy or not migrated yet: reads ignore expired rows anyway; the next sweep retries.
+    }
+  }, interval)
+  ;(timer as { unref?: () => void }).unref?.()
+
+  return {
+    sessions: sqliteSessionStore(db, tables.sessions, clock),
+    op: sqliteOpStore(db, tables.op, clock),
+    async migrate() {
+      db.guard('migrate', () => {
+        // IMMEDIATE: take the write lock first (waiting up to the busy timeout), so processes
+        // migrating at once queue up instead of failing to upgrade a read transaction.
+        database
+          .transaction(() => {
+            for (const ddl of tables.ddl) database.exec(ddl)
+          })
+          .immediate()
+      })
+    },
+    close() {
+      clearInterval(timer)
+    },
+  }
+}

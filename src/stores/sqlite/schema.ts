@@ -1,0 +1,57 @@
+/**
+ * The SQLite schema: table and index names derived from the table prefix, and the idempotent DDL
+ * that `migrate()` runs. Nothing here touches the app's own tables or any pragma.
+ *
+ * @module
+ */
+import { AuthkestraError } from '../../core/errors.ts'
+
+/** The names of everything the store creates, already double-quoted for SQL. */
+export interface SqliteTables {
+  /** OP records: `(kind, id)` primary key, JSON `value`, `expires_at`, `consumed`, `family`. */
+  readonly op: string
+  /** Sessions: `id` primary key, JSON `value`, `expires_at`. */
+  readonly sessions: string
+  /** The DDL statements of `migrate()`, in order; each is `IF NOT EXISTS`. */
+  readonly ddl: readonly string[]
+}
+
+const PREFIX = /^[A-Za-z_][A-Za-z0-9_]{0,40}$/
+
+/** Validates `prefix` (it is spliced into SQL identifiers) and derives every name from it. */
+export function sqliteTables(prefix: string): SqliteTables {
+  if (!PREFIX.test(prefix)) {
+    throw new AuthkestraError(
+      'config_invalid',
+      'SQLite store: "tablePrefix" must be letters, digits and underscores, not starting with a digit',
+    )
+  }
+  const name = (suffix: string) => `"${prefix}${suffix}"`
+  const op = name('op_records')
+  const sessions = name('sessions')
+  return {
+    op,
+    sessions,
+    ddl: [
+      `CREATE TABLE IF NOT EXISTS ${op} (
+        kind TEXT NOT NULL,
+        id TEXT NOT NULL,
+        value TEXT NOT NULL,
+        expires_at INTEGER,
+        consumed INTEGER NOT NULL DEFAULT 0,
+        family TEXT,
+        PRIMARY KEY (kind, id)
+      )`,
+      `CREATE INDEX IF NOT EXISTS ${name('op_records_family')} ON ${op} (family)
+        WHERE family IS NOT NULL`,
+      `CREATE INDEX IF NOT EXISTS ${name('op_records_expires_at')} ON ${op} (expires_at)
+        WHERE expires_at IS NOT NULL`,
+      `CREATE TABLE IF NOT EXISTS ${sessions} (
+        id TEXT PRIMARY KEY NOT NULL,
+        value TEXT NOT NULL,
+        expires_at INTEGER NOT NULL
+      )`,
+      `CREATE INDEX IF NOT EXISTS ${name('sessions_expires_at')} ON ${sessions} (expires_at)`,
+    ],
+  }
+}
