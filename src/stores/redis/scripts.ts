@@ -1,0 +1,135 @@
+/**
+ * The Lua scripts of the Redis stores. Each runs atomically on the server (Redis executes one
+ * script at a time), which is what makes `consume`, `revokeFamily`, overwrites and `touch` safe
+ * under concurrency. Times come from the caller's clock (ARGV), never from the server's.
+ *
+ * Records are hashes: `v` the JSON value, `c` the consume count, `e` the expiry in ms by the
+ * injected clock (absent: never), `f` the family (absent: none). Sessions are hashes too: `v` the
+ * session JSON, `l` the last `lastSeenAt`, `e` the expiry by the clock.
+ *
+ * Several scripts name keys they build (family members, listed ids): the stores are for a
+ * standalone Redis (or Sentinel), not Redis Cluster.
+ *
+ * @module
+ */
+import { createHash } from 'node:crypto'
+import type { Redis } from 'ioredis'
+
+/** A script with its SHA-1, for EVALSHA. */
+export interface Script {
+  readonly source: string
+  readonly sha: string
+}
+
+function script(source: string): Script {
+  return { source, sha: createHash('sha1').update(source).digest('hex') }
+}
+
+/**
+ * KEYS: record, family set, kind index. ARGV: json, expiresAt ('' = never), px ('' = never),
+ * family ('' = none), id, family key prefix, index the id (1/0).
+ */
+export const OP_SET = script(`
+local old = redis.call('HGET', KEYS[1], 'f')
+if old and old ~= ARGV[4] then redis.call('SREM', ARGV[6] .. old, KEYS[1]) end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'v', ARGV[1], 'c', 0)
+if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'e', ARGV[2]) end
+if ARGV[3] ~= '' then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
+if ARGV[4] ~= '' then
+  redis.call('HSET', KEYS[1], 'f', ARGV[4])
+  local ttl = redis.call('PTTL', KEYS[2])
+  redis.call('SADD', KEYS[2], KEYS[1])
+  if ARGV[3] == '' then
+    redis.call('PERSIST', KEYS[2])
+  elseif ttl == -2 or (ttl >= 0 and ttl < tonumber(ARGV[3])) then
+    redis.call('PEXPIRE', KEYS[2], ARGV[3])
+  end
+end
+if ARGV[7] == '1' then redis.call('SADD', KEYS[3], ARGV[5]) end
+return 1
+`)
+
+/** KEYS: record, kind index. ARGV: id, family key prefix. */
+export const OP_DELETE = script(`
+local f = redis.call('HGET', KEYS[1], 'f')
+if f then redis.call('SREM', ARGV[2] .. f, KEYS[1]) end
+redis.call('DEL', KEYS[1])
+redis.call('SREM', KEYS[2], ARGV[1])
+return 1
+`)
+
+/** KEYS: record. ARGV: now (ms). Returns `{ json, count }` (count 1: the first) or nil. */
+export const OP_CONSUME = script(`
+local r = redis.call('HMGET', KEYS[1], 'v', 'e')
+if not r[1] then return false end
+if r[2] and tonumber(r[2]) <= tonumber(ARGV[1]) then return false end
+local c = redis.call('HINCRBY', KEYS[1], 'c', 1)
+return { r[1], c }
+`)
+
+/**
+ * KEYS: family set. ARGV: family. Deletes the members still in this family (a member re-set
+ * since under another family, or none, is left alone), then the set.
+ */
+export const OP_REVOKE_FAMILY = script(`
+local members = redis.call('SMEMBERS', KEYS[1])
+for _, k in ipairs(members) do
+  if redis.call('HGET', k, 'f') == ARGV[1] then redis.call('DEL', k) end
+end
+redis.call('DEL', KEYS[1])
+return #members
+`)
+
+/**
+ * KEYS: kind index. ARGV: record key prefix of the kind, now (ms). Returns the live values;
+ * drops ids whose record is gone (expired or deleted elsewhere) from the index.
+ */
+export const OP_LIST = script(`
+local ids = redis.call('SMEMBERS', KEYS[1])
+local out = {}
+for _, id in ipairs(ids) do
+  local r = redis.call('HMGET', ARGV[1] .. id, 'v', 'e')
+  if not r[1] then
+    redis.call('SREM', KEYS[1], id)
+  elseif (not r[2]) or tonumber(r[2]) > tonumber(ARGV[2]) then
+    table.insert(out, r[1])
+  end
+end
+return out
+`)
+
+/** KEYS: session. ARGV: json, lastSeenAt, expiresAt (ms), px. */
+export const SESSION_SET = script(`
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'v', ARGV[1], 'l', ARGV[2], 'e', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return 1
+`)
+
+/**
+ * KEYS: session. ARGV: lastSeenAt, expiresAt (ms), px, now (ms). Only a live session is
+ * touched: touch never creates one, nor revives one the clock says has expired.
+ */
+export const SESSION_TOUCH = script(`
+local e = redis.call('HGET', KEYS[1], 'e')
+if not e or tonumber(e) <= tonumber(ARGV[4]) then return 0 end
+redis.call('HSET', KEYS[1], 'l', ARGV[1], 'e', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1
+`)
+
+/** Runs a script by SHA, loading it with EVAL when the server does not have it (NOSCRIPT). */
+export async function runScript(
+  redis: Redis,
+  s: Script,
+  keys: readonly string[],
+  args: readonly (string | number)[],
+): Promise<unknown> {
+  try {
+    return await redis.evalsha(s.sha, keys.length, ...keys, ...args)
+  } catch (err) {
+    if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err
+    return await redis.eval(s.source, keys.length, ...keys, ...args)
+  }
+}
