@@ -1,0 +1,98 @@
+/**
+ * The PostgreSQL schema of the stores: two tables (OP records, sessions) and their indexes,
+ * created by an explicit, idempotent `migrate()` under an advisory lock so that several instances
+ * starting at once do not collide. Times are `bigint` milliseconds since the epoch, compared with
+ * the injected clock (never the database's `now()`), so tests move time and servers may disagree.
+ *
+ * @module
+ */
+import { AuthkestraError } from '../../core/errors.ts'
+import type { Run } from './run.ts'
+
+/** Quoted, schema-qualified names of everything the stores touch. */
+export interface Tables {
+  readonly schema: string
+  /** `"schema"."<prefix>op_records"` */
+  readonly op: string
+  /** `"schema"."<prefix>sessions"` */
+  readonly sessions: string
+  /** Unquoted names, for `migrate` and for operators. */
+  readonly prefix: string
+}
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/
+// "op_records_expires_idx" is the longest suffix (22 characters); PostgreSQL cuts names at 63.
+const MAX_PREFIX = 40
+
+/** Checks `schema` and `tablePrefix` (they become identifiers) and builds the names. */
+export function tableNames(schema: unknown, prefix: unknown): Tables {
+  if (typeof schema !== 'string' || !IDENTIFIER.test(schema) || schema.length > 63) {
+    throw new AuthkestraError(
+      'config_invalid',
+      '"schema" must be a PostgreSQL identifier (letters, digits, "_"; at most 63 characters)',
+    )
+  }
+  if (
+    typeof prefix !== 'string' ||
+    (prefix !== '' && !IDENTIFIER.test(prefix)) ||
+    prefix.length > MAX_PREFIX
+  ) {
+    throw new AuthkestraError(
+      'config_invalid',
+      `"tablePrefix" must be letters, digits and "_" (at most ${MAX_PREFIX} characters)`,
+    )
+  }
+  return {
+    schema,
+    prefix,
+    op: `"${schema}"."${prefix}op_records"`,
+    sessions: `"${schema}"."${prefix}sessions"`,
+  }
+}
+
+// One key for every authkestra migration in the database: migrations are rare and short.
+const MIGRATION_LOCK = `SELECT pg_advisory_xact_lock(hashtext('authkestra.stores.postgres.migrate'))`
+
+/** The DDL, in order. Every statement is idempotent. */
+export function migrationStatements(t: Tables): string[] {
+  const p = t.prefix
+  return [
+    `CREATE TABLE IF NOT EXISTS ${t.op} (
+      kind text NOT NULL,
+      id text NOT NULL,
+      value jsonb NOT NULL,
+      expires_at bigint NULL,
+      consumed integer NOT NULL DEFAULT 0,
+      family text NULL,
+      PRIMARY KEY (kind, id)
+    )`,
+    `CREATE INDEX IF NOT EXISTS "${p}op_records_family_idx" ON ${t.op} (family) WHERE family IS NOT NULL`,
+    `CREATE INDEX IF NOT EXISTS "${p}op_records_expires_idx" ON ${t.op} (expires_at) WHERE expires_at IS NOT NULL`,
+    `CREATE TABLE IF NOT EXISTS ${t.sessions} (
+      id text PRIMARY KEY,
+      value jsonb NOT NULL,
+      expires_at bigint NOT NULL
+    )`,
+    `CREATE INDEX IF NOT EXISTS "${p}sessions_expires_idx" ON ${t.sessions} (expires_at)`,
+  ]
+}
+
+/**
+ * Creates the schema (when missing), tables and indexes. Safe to run on every start and from
+ * several processes at once.
+ */
+export async function migrate(run: Run, t: Tables): Promise<void> {
+  const ddl = migrationStatements(t)
+  await run(
+    'migrate',
+    async (query) => {
+      await query(MIGRATION_LOCK)
+      // CREATE SCHEMA IF NOT EXISTS needs the CREATE privilege even when the schema exists:
+      // only ask for it when it is really missing.
+      const found = await query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [t.schema])
+      if (found.length === 0) await query(`CREATE SCHEMA IF NOT EXISTS "${t.schema}"`)
+      for (const statement of ddl) await query(statement)
+    },
+    ddl.length + 3,
+  )
+}

@@ -1,0 +1,223 @@
+// The PostgreSQL stores: the conformance suite, migrations (idempotent, concurrent), the sweep,
+// options and what is stored. Needs a server at DATABASE_URL; skips (saying why) without one.
+// Everything lives in a schema of its own, dropped at the end.
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import { after, before, describe, it } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
+import pg from 'pg'
+import { createPostgresStores } from '../../src/stores/postgres.ts'
+import { storeConformance, testClock } from './conformance.ts'
+
+const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+const SCHEMA = `authkestra_test_${randomBytes(6).toString('hex')}`
+
+async function probe(): Promise<string | false> {
+  const client = new pg.Client({ connectionString: DATABASE_URL, connectionTimeoutMillis: 3000 })
+  client.on('error', () => {})
+  try {
+    await client.connect()
+    await client.query('SELECT 1')
+    return false
+  } catch (err) {
+    const url = new URL(DATABASE_URL)
+    const why = (err as { code?: string }).code ?? (err as Error).message
+    return `PostgreSQL is not reachable at ${url.hostname}:${url.port || 5432} (${why}); set DATABASE_URL to run these tests`
+  } finally {
+    await client.end().catch(() => {})
+  }
+}
+
+const skip = await probe()
+let pool: pg.Pool
+
+before(async () => {
+  if (skip) return
+  pool = new pg.Pool({ connectionString: DATABASE_URL, max: 10 })
+  await pool.query(`CREATE SCHEMA "${SCHEMA}"`)
+})
+after(async () => {
+  if (skip) return
+  await pool.query(`DROP SCHEMA IF EXISTS "${SCHEMA}" CASCADE`)
+  await pool.end()
+})
+
+storeConformance(
+  'postgres',
+  async (clock) => {
+    const stores = createPostgresStores({ pool, schema: SCHEMA, tablePrefix: 'conf_', clock })
+    await stores.migrate()
+    return {
+      sessions: stores.sessions,
+      op: stores.op,
+      async close() {
+        stores.close()
+        await pool.query(`DROP TABLE "${SCHEMA}".conf_op_records, "${SCHEMA}".conf_sessions`)
+      },
+    }
+  },
+  skip,
+)
+
+/** Fresh stores on their own tables of the test schema. */
+async function fresh(
+  prefix: string,
+  extra: Partial<Parameters<typeof createPostgresStores>[0]> = {},
+) {
+  const clock = testClock()
+  const stores = createPostgresStores({
+    pool,
+    schema: SCHEMA,
+    tablePrefix: prefix,
+    clock,
+    ...extra,
+  })
+  await stores.migrate()
+  return { stores, clock }
+}
+
+const count = async (table: string) =>
+  Number((await pool.query(`SELECT count(*) AS n FROM "${SCHEMA}".${table}`)).rows[0].n)
+
+describe('postgres stores', { skip }, () => {
+  it('migrate is idempotent and safe when many instances run it at once', async () => {
+    const many = Array.from({ length: 8 }, () =>
+      createPostgresStores({ pool, schema: SCHEMA, tablePrefix: 'mig_' }),
+    )
+    await Promise.all(many.map((s) => s.migrate()))
+    await Promise.all(many.map((s) => s.migrate()))
+    for (const s of many) s.close()
+    const indexes = await pool.query(
+      'SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename LIKE $2 ORDER BY 1',
+      [SCHEMA, 'mig\\_%'],
+    )
+    assert.deepEqual(
+      indexes.rows.map((r) => r.indexname),
+      [
+        'mig_op_records_expires_idx',
+        'mig_op_records_family_idx',
+        'mig_op_records_pkey',
+        'mig_sessions_expires_idx',
+        'mig_sessions_pkey',
+      ],
+    )
+  })
+
+  it('migrate creates a missing schema', async () => {
+    const schema = `${SCHEMA}_new`
+    const stores = createPostgresStores({ pool, schema })
+    try {
+      await stores.migrate()
+      await stores.op.set('username', 'alice', { sub: 'a' })
+      assert.deepEqual(await stores.op.get('username', 'alice'), { sub: 'a' })
+    } finally {
+      stores.close()
+      await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
+    }
+  })
+
+  it('sweeps expired rows in the background and keeps the rest', async () => {
+    const { stores, clock } = await fresh('sweep_', { sweepIntervalMs: 20 })
+    await stores.op.set('code', 'old', { grantId: 'g' } as never, { ttlSeconds: 60, family: 'g' })
+    await stores.op.set('consent', 'forever', { scopes: ['openid'] })
+    await stores.sessions.set('s-old', { lastSeenAt: 1 } as never, 60)
+    await stores.sessions.set('s-new', { lastSeenAt: 1 } as never, 600)
+    clock.advance(120_000)
+    for (let i = 0; i < 100 && (await count('sweep_op_records')) > 1; i++) await sleep(20)
+    for (let i = 0; i < 100 && (await count('sweep_sessions')) > 1; i++) await sleep(20)
+    stores.close()
+    const ops = await pool.query(`SELECT kind, id FROM "${SCHEMA}".sweep_op_records`)
+    assert.deepEqual(ops.rows, [{ kind: 'consent', id: 'forever' }])
+    const sessions = await pool.query(`SELECT id FROM "${SCHEMA}".sweep_sessions`)
+    assert.deepEqual(sessions.rows, [{ id: 's-new' }])
+  })
+
+  it('overwriting a one-time record makes it unused again; touch never revives', async () => {
+    const { stores, clock } = await fresh('rw_')
+    const code = { grantId: 'g1' } as never
+    await stores.op.set('code', 'c', code, { ttlSeconds: 60 })
+    assert.equal((await stores.op.consume('code', 'c'))?.alreadyConsumed, false)
+    assert.equal((await stores.op.consume('code', 'c'))?.alreadyConsumed, true)
+    await stores.op.set('code', 'c', code, { ttlSeconds: 60 })
+    assert.equal((await stores.op.consume('code', 'c'))?.alreadyConsumed, false)
+    await stores.sessions.set('s', { lastSeenAt: 1 } as never, 10)
+    clock.advance(11_000)
+    await stores.sessions.touch('s', clock.now(), 600)
+    assert.equal(await stores.sessions.get('s'), undefined)
+    stores.close()
+  })
+
+  it('stores values as jsonb and works with a pool that parses no types', async () => {
+    const raw = new pg.Pool({
+      connectionString: DATABASE_URL,
+      max: 2,
+      types: { getTypeParser: () => (value: string) => value },
+    })
+    try {
+      const stores = createPostgresStores({ pool: raw, schema: SCHEMA, tablePrefix: 'raw_' })
+      await stores.migrate()
+      await stores.op.set('code', 'c', { grantId: 'g', n: 1 } as never, { ttlSeconds: 60 })
+      assert.deepEqual(await stores.op.consume('code', 'c'), {
+        value: { grantId: 'g', n: 1 },
+        alreadyConsumed: false,
+      })
+      assert.equal((await stores.op.consume('code', 'c'))?.alreadyConsumed, true)
+      stores.close()
+      const types = await pool.query(
+        `SELECT column_name, data_type FROM information_schema.columns
+         WHERE table_schema = $1 AND table_name = 'raw_op_records' ORDER BY ordinal_position`,
+        [SCHEMA],
+      )
+      assert.deepEqual(
+        types.rows.map((r) => `${r.column_name} ${r.data_type}`),
+        [
+          'kind text',
+          'id text',
+          'value jsonb',
+          'expires_at bigint',
+          'consumed integer',
+          'family text',
+        ],
+      )
+    } finally {
+      await raw.end()
+    }
+  })
+
+  it('close stops the sweep and never ends the pool', async () => {
+    const stores = createPostgresStores({ pool, schema: SCHEMA, tablePrefix: 'close_' })
+    const listeners = pool.listenerCount('error')
+    stores.close()
+    stores.close()
+    assert.equal(pool.listenerCount('error'), listeners - 1)
+    assert.equal(pool.ending, false)
+    assert.equal((await pool.query('SELECT 1 AS one')).rows[0].one, 1)
+  })
+})
+
+describe('postgres stores: options', () => {
+  const fakePool = { connect: () => Promise.reject(new Error('not used')), on() {}, off() {} }
+  for (const [name, options] of [
+    ['schema', { schema: 'bad"name' }],
+    ['schema', { schema: '' }],
+    ['tablePrefix', { tablePrefix: 'x; DROP TABLE users' }],
+    ['tablePrefix', { tablePrefix: 'p'.repeat(41) }],
+    ['statementTimeoutMs', { statementTimeoutMs: 0 }],
+    ['statementTimeoutMs', { statementTimeoutMs: 1.5 }],
+    ['sweepIntervalMs', { sweepIntervalMs: -1 }],
+  ] as const) {
+    it(`rejects a bad "${name}" (${JSON.stringify(Object.values(options)[0])})`, () => {
+      assert.throws(
+        () => createPostgresStores({ pool: fakePool as never, ...options }),
+        (err: { code?: string; message?: string }) =>
+          err.code === 'config_invalid' && err.message?.includes(`"${name}"`) === true,
+      )
+    })
+  }
+  it('rejects a missing pool', () => {
+    assert.throws(
+      () => createPostgresStores({} as never),
+      (err: { code?: string }) => err.code === 'config_invalid',
+    )
+  })
+})
