@@ -4,8 +4,9 @@ import { writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
 import { cryptoBenchmarks } from './crypto.ts'
 import { printTable } from './lib.ts'
+import { storeBenchmarks } from './stores.ts'
 
-const rows = [...(await cryptoBenchmarks())]
+const rows = [...(await cryptoBenchmarks()), ...(await storeBenchmarks())]
 printTable(rows)
 const machine = {
   node: process.version,
