@@ -6,6 +6,7 @@
  * @module
  */
 import { AuthkestraError } from '../core/errors.ts'
+import { BodyTooLarge, readCapped } from '../core/read-capped.ts'
 
 /** Options for outbound HTTP, shared by every call a flow makes. */
 export interface HttpOptions {
@@ -55,33 +56,13 @@ export function resolveHttpOptions(options: HttpOptions = {}): ResolvedHttpOptio
   return { fetch: fetchImpl, timeoutMs, maxResponseBytes }
 }
 
-async function readCapped(response: Response, max: number, what: string): Promise<Uint8Array> {
-  const declared = Number(response.headers.get('content-length'))
-  if (Number.isFinite(declared) && declared > max) {
-    await response.body?.cancel().catch(() => {})
-    throw tooLarge(what, max)
+async function readBody(response: Response, max: number, what: string): Promise<Uint8Array> {
+  try {
+    return await readCapped(response.body, response.headers, max)
+  } catch (err) {
+    if (err instanceof BodyTooLarge) throw tooLarge(what, max)
+    throw err
   }
-  if (!response.body) return new Uint8Array()
-  const reader = response.body.getReader()
-  const chunks: Uint8Array[] = []
-  let total = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    total += value.byteLength
-    if (total > max) {
-      await reader.cancel().catch(() => {})
-      throw tooLarge(what, max)
-    }
-    chunks.push(value)
-  }
-  const out = new Uint8Array(total)
-  let offset = 0
-  for (const chunk of chunks) {
-    out.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return out
 }
 
 function tooLarge(what: string, max: number): AuthkestraError {
@@ -131,7 +112,7 @@ export async function httpRequest(
     }
     let body: Uint8Array
     try {
-      body = await readCapped(response, options.maxResponseBytes, what)
+      body = await readBody(response, options.maxResponseBytes, what)
     } catch (cause) {
       if (cause instanceof AuthkestraError) throw cause
       throw failure(timedOut, what, where, cause)

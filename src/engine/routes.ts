@@ -34,6 +34,18 @@ export interface EngineDeps {
 
 const FLOW_MAX_AGE = 600
 
+/** A flow cookie lives only on its provider's callback path. */
+function flowCookieScope(
+  request: Request,
+  providerId: string,
+  deps: EngineDeps,
+): { path: string; secure: boolean } {
+  return {
+    path: `${deps.basePath}/callback/${providerId}`,
+    secure: secureFor(request, deps.secureCookies),
+  }
+}
+
 function redirect(location: string, headers = new Headers()): Response {
   headers.set('location', location)
   headers.set('cache-control', 'no-store')
@@ -59,10 +71,7 @@ export async function loginRoute(
   const returnTo = requested.length === 1 && isSafeReturnTo(requested[0]) ? requested[0] : undefined
   const { url, flowState } = await flow.initiateLogin(returnTo === undefined ? {} : { returnTo })
   const sealed = await sealFlowState(flowState, { keys: deps.keys, clock: deps.clock })
-  const scope = {
-    path: `${deps.basePath}/callback/${providerId}`,
-    secure: secureFor(request, deps.secureCookies),
-  }
+  const scope = flowCookieScope(request, providerId, deps)
   const headers = new Headers()
   headers.append(
     'set-cookie',
@@ -89,10 +98,7 @@ export async function callbackRoute(
   if (state === undefined || state.length > 512)
     return failure(request, 'callback_invalid', headers)
   const cookieName = await flowCookieName(state)
-  const scope = {
-    path: `${deps.basePath}/callback/${providerId}`,
-    secure: secureFor(request, deps.secureCookies),
-  }
+  const scope = flowCookieScope(request, providerId, deps)
   headers.append('set-cookie', serializeCookie(cookieName, '', scope, 0))
   try {
     const sealed = readCookie(request, cookieName) ?? ''

@@ -1,20 +1,12 @@
 // The demo keeps its sessions in SQLite: a sign-in survives a restart of the process.
 import assert from 'node:assert/strict'
 import { mkdtempSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
+import { freePort } from '../helpers/net.ts'
 import { startDemo } from './helpers/demo-process.ts'
 import { HttpBrowser, readForm } from './helpers/path-jar.ts'
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  const address = server.address()
-  await new Promise<void>((r) => server.close(() => r()))
-  return typeof address === 'object' && address ? address.port : 0
-}
 
 describe('the demo across a restart', () => {
   it('still knows alice after the process is stopped and started again', async () => {

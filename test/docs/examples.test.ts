@@ -3,13 +3,13 @@
 import assert from 'node:assert/strict'
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { promisify } from 'node:util'
 import { type RunningDevIdp, startDevIdp } from '../../src/dev-idp/cli.ts'
 import { CookieJar } from '../helpers/cookie-jar.ts'
+import { freePort } from '../helpers/net.ts'
 
 const root = new URL('../../', import.meta.url).pathname
 const built = existsSync(`${root}dist/adapters/express.js`)
@@ -20,14 +20,6 @@ after(async () => {
   for (const child of children) child.kill()
   for (const idp of idps) await idp.close()
 })
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  const address = server.address()
-  await new Promise<void>((r) => server.close(() => r()))
-  return typeof address === 'object' && address ? address.port : 0
-}
 
 async function waitFor(url: string, child: ChildProcess, output: () => string): Promise<void> {
   for (let i = 0; i < 150; i++) {

@@ -4,7 +4,6 @@
 import assert from 'node:assert/strict'
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { after, before, describe, it } from 'node:test'
 import { promisify } from 'node:util'
 import { OAuth2Flow } from '../../src/client/oauth2-flow.ts'
@@ -15,6 +14,7 @@ import {
   startOidcProvider,
 } from '../e2e/helpers/oidc-provider-server.ts'
 import { loginThroughForm } from '../helpers/login-form.ts'
+import { freePort } from '../helpers/net.ts'
 
 const root = new URL('../../', import.meta.url).pathname
 const readme = readFileSync(`${root}README.md`, 'utf8')
@@ -67,14 +67,6 @@ function start(
     output += d
   })
   return { child, output: () => output }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  const address = server.address()
-  await new Promise<void>((r) => server.close(() => r()))
-  return typeof address === 'object' && address ? address.port : 0
 }
 
 async function waitForServer(url: string, child: ChildProcess): Promise<void> {

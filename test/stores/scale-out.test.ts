@@ -4,10 +4,11 @@
 import assert from 'node:assert/strict'
 import { type ChildProcess, spawn } from 'node:child_process'
 import type { Server } from 'node:http'
-import { createServer, Socket } from 'node:net'
+import { Socket } from 'node:net'
 import { after, before, describe, it } from 'node:test'
 import { serve } from '../../src/dev-idp/serve.ts'
 import { createOp } from '../../src/op/create-op.ts'
+import { freePort } from '../helpers/net.ts'
 
 const REDIS = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379')
 const SECRET = 'scale-out-test-secret-that-is-long-enough-01'
@@ -28,14 +29,6 @@ async function reachable(host: string, port: number): Promise<boolean> {
     })
     socket.connect(port, host)
   })
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  const address = server.address()
-  await new Promise<void>((r) => server.close(() => r()))
-  return typeof address === 'object' && address ? address.port : 0
 }
 
 const redisUp = await reachable(REDIS.hostname, Number(REDIS.port || 6379))

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { BodyTooLarge, readCapped } from '../../core/read-capped.ts'
 import { invalidRequest, OAuthProblem } from '../errors.ts'
 
 /** Largest form body or query accepted, in bytes. */
@@ -35,29 +36,13 @@ export class Params {
 }
 
 async function readBody(request: Request): Promise<string> {
-  const declared = Number(request.headers.get('content-length'))
-  if (Number.isFinite(declared) && declared > MAX_PARAMS_BYTES) {
-    throw new OAuthProblem('invalid_request', 'request body is too large', 413)
-  }
-  if (!request.body) return ''
-  const reader = request.body.getReader()
-  const chunks: Uint8Array[] = []
-  let total = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    total += value.byteLength
-    if (total > MAX_PARAMS_BYTES) {
-      await reader.cancel().catch(() => {})
+  let bytes: Uint8Array
+  try {
+    bytes = await readCapped(request.body, request.headers, MAX_PARAMS_BYTES)
+  } catch (err) {
+    if (err instanceof BodyTooLarge)
       throw new OAuthProblem('invalid_request', 'request body is too large', 413)
-    }
-    chunks.push(value)
-  }
-  const bytes = new Uint8Array(total)
-  let offset = 0
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset)
-    offset += chunk.byteLength
+    throw err
   }
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes)
