@@ -73,6 +73,12 @@ export interface BaseConfig<User> {
   /** Outbound HTTP, clock and leeway for every provider flow. */
   readonly flowOptions?: OAuth2FlowOptions
   readonly clock?: Clock
+  /**
+   * Called with unexpected errors (a bug in `onLogin`, a store that throws something odd); the
+   * user gets a 500 page either way. Default: `console.error`. Protocol failures are not errors
+   * here: they are answered with their code.
+   */
+  readonly onError?: (error: unknown, context: { route: string }) => void
 }
 
 /** Session-mode configuration. */

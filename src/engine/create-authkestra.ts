@@ -162,6 +162,13 @@ export function createAuthkestra<User = Identity>(
       : undefined,
   }
 
+  const onError =
+    config.onError ??
+    ((error: unknown, context: { route: string }) => {
+      // biome-ignore lint/suspicious/noConsole: the default error sink; pass `onError` to change it
+      console.error(`[authkestra] unexpected error in /${context.route}:`, error)
+    })
+
   async function handler(request: Request): Promise<Response> {
     const url = new URL(request.url)
     if (!url.pathname.startsWith(`${basePath}/`)) return failure(request, 'not_found')
@@ -182,6 +189,7 @@ export function createAuthkestra<User = Identity>(
       return failure(request, 'not_found')
     } catch (err) {
       if (err instanceof AuthkestraError) return failure(request, err.code)
+      onError(err, { route: route ?? '' })
       return failure(request, 'internal_error')
     }
   }

@@ -268,3 +268,25 @@ describe('configuration', () => {
       assert.throws(() => createAuthkestra(config as never), code('config_invalid'))
   })
 })
+
+describe('unexpected errors', () => {
+  it('answer 500 internal_error and reach onError', async () => {
+    const seen: string[] = []
+    const auth = createAuthkestra({
+      providers: [idpProvider(idp.issuer)],
+      secret: SECRET,
+      session: {},
+      onLogin: () => {
+        throw new Error('database is on fire')
+      },
+      onError: (error, { route }) => seen.push(`${route}: ${(error as Error).message}`),
+    })
+    const browser = new AppBrowser(auth.handler)
+    const { callback } = await browser.startLogin()
+    const done = await browser.request(callback.href, { headers: { accept: 'application/json' } })
+    assert.equal(done.status, 500)
+    assert.equal(((await done.json()) as { error: string }).error, 'internal_error')
+    assert.deepEqual(seen, ['callback: database is on fire'])
+    assert.ok(!browser.cookies.has('ak_session'))
+  })
+})
