@@ -7,9 +7,9 @@
  * @module
  */
 import { type JWTPayload, type JWTVerifyGetKey, errors as joseErrors, jwtVerify } from 'jose'
-import { encodeBase64url } from '../core/base64url.ts'
 import type { Clock } from '../core/clock.ts'
 import { AuthkestraError, type AuthkestraErrorCode } from '../core/errors.ts'
+import { accessTokenHash } from '../core/token-hash.ts'
 import { joseCause } from './jose-cause.ts'
 
 /**
@@ -94,32 +94,7 @@ function mapJoseError(err: unknown): unknown {
   return fail('id_token_invalid', 'ID token is not a valid JWT', err)
 }
 
-const HASH_OF: Record<string, string> = {
-  RS256: 'SHA-256',
-  PS256: 'SHA-256',
-  ES256: 'SHA-256',
-  RS384: 'SHA-384',
-  PS384: 'SHA-384',
-  ES384: 'SHA-384',
-  RS512: 'SHA-512',
-  PS512: 'SHA-512',
-  ES512: 'SHA-512',
-  EdDSA: 'SHA-512',
-  Ed25519: 'SHA-512',
-}
-
-/** `at_hash`: base64url of the left half of the hash of the access token (Core §3.1.3.8). */
-export async function accessTokenHash(
-  accessToken: string,
-  alg: string,
-): Promise<string | undefined> {
-  const hash = HASH_OF[alg]
-  if (!hash) return undefined
-  const digest = new Uint8Array(
-    await crypto.subtle.digest(hash, new TextEncoder().encode(accessToken)),
-  )
-  return encodeBase64url(digest.subarray(0, digest.length / 2))
-}
+export { accessTokenHash } from '../core/token-hash.ts'
 
 /** Verifies an ID token and returns its claims. */
 export async function verifyIdToken(

@@ -70,7 +70,19 @@ export function createKeyManager(deps: {
     return key.retiredAt === undefined || key.retiredAt + deps.retentionMs > deps.clock.now()
   }
 
+  // The signing key is looked up at most every 30 s (not per token): a rotation made by another
+  // instance sharing the store is picked up within that time; its retired key still verifies.
+  let cached: { record: SigningKeyRecord; until: number } | undefined
+
   async function current(): Promise<SigningKeyRecord> {
+    const now = deps.clock.now()
+    if (cached && cached.until > now) return cached.record
+    const record = await lookup()
+    cached = { record, until: now + 30_000 }
+    return record
+  }
+
+  async function lookup(): Promise<SigningKeyRecord> {
     const keys = (await deps.store.list('key')).filter(
       (k) => k.alg === deps.alg && k.privateJwk !== undefined && k.retiredAt === undefined,
     )
@@ -111,6 +123,7 @@ export function createKeyManager(deps: {
     },
     async rotate() {
       const next = await create()
+      cached = undefined
       const now = deps.clock.now()
       for (const key of await deps.store.list('key')) {
         if (key.kid === next.kid || key.retiredAt !== undefined) continue
@@ -121,6 +134,7 @@ export function createKeyManager(deps: {
     },
     async revoke(kid: string) {
       await deps.store.delete('key', kid)
+      cached = undefined
       imported.delete(kid)
       publicImported.delete(kid)
     },

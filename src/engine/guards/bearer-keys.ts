@@ -67,6 +67,35 @@ export function remoteKeys(
   }
 }
 
+const HMAC_HASH: Readonly<Record<string, string>> = {
+  HS256: 'SHA-256',
+  HS384: 'SHA-384',
+  HS512: 'SHA-512',
+}
+const hmacKeys = new WeakMap<Uint8Array, Map<string, Promise<CryptoKey>>>()
+
+/**
+ * The secret as a Web Crypto key for `alg`, imported once (not on every token: the import is a
+ * large share of a verification's cost). jose has already checked `alg` against the allow-list.
+ */
+function hmacKey(secret: Uint8Array, alg: string): Promise<CryptoKey> | Uint8Array {
+  const hash = HMAC_HASH[alg]
+  if (!hash) return secret
+  let byAlg = hmacKeys.get(secret)
+  if (!byAlg) {
+    byAlg = new Map()
+    hmacKeys.set(secret, byAlg)
+  }
+  let key = byAlg.get(alg)
+  if (!key) {
+    key = crypto.subtle.importKey('raw', secret as BufferSource, { name: 'HMAC', hash }, false, [
+      'verify',
+    ])
+    byAlg.set(alg, key)
+  }
+  return key
+}
+
 /**
  * `jwtVerify` with the key source: remote keys through the resolver; shared secrets newest
  * first, the next one tried only after a signature mismatch.
@@ -80,7 +109,7 @@ export async function verifyWith(
   let failure: unknown
   for (const secret of keys.secrets) {
     try {
-      return await jwtVerify(token, secret, options)
+      return await jwtVerify(token, (header) => hmacKey(secret, header.alg), options)
     } catch (err) {
       if (!(err instanceof joseErrors.JWSSignatureVerificationFailed)) throw err
       failure = err

@@ -12,9 +12,9 @@ import {
   jwtVerify,
   SignJWT,
 } from 'jose'
-import { encodeBase64url } from '../../core/base64url.ts'
 import type { Clock } from '../../core/clock.ts'
 import { randomToken } from '../../core/random.ts'
+import { accessTokenHash } from '../../core/token-hash.ts'
 import type { KeyManager } from '../keys.ts'
 import type { GrantBinding, OpStore } from '../store/types.ts'
 
@@ -61,14 +61,6 @@ export async function issueAccessToken(
   return { token, jti, expiresIn: ttlSeconds }
 }
 
-async function atHash(accessToken: string, alg: string): Promise<string> {
-  const hash = alg === 'EdDSA' ? 'SHA-512' : 'SHA-256'
-  const digest = new Uint8Array(
-    await crypto.subtle.digest(hash, new TextEncoder().encode(accessToken)),
-  )
-  return encodeBase64url(digest.subarray(0, digest.length / 2))
-}
-
 /** Signs an ID token for `grant`, with `nonce`, `at_hash`, `auth_time`, `azp` and scope claims. */
 export async function issueIdToken(
   grant: Pick<GrantBinding, 'clientId' | 'sub' | 'authTime'>,
@@ -82,7 +74,7 @@ export async function issueIdToken(
     ...extra.claims,
     auth_time: grant.authTime,
     azp: grant.clientId,
-    at_hash: await atHash(extra.accessToken, key.alg),
+    at_hash: await accessTokenHash(extra.accessToken, key.alg),
     ...(extra.nonce === undefined ? {} : { nonce: extra.nonce }),
   })
     .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
