@@ -15,15 +15,24 @@ const PBKDF2_ITERATIONS = 600_000
 const MAX_PASSWORD_BYTES = 1024
 const encoder = new TextEncoder()
 
+/**
+ * A usable password: a non-empty string of at most 1 KiB without U+0000 (scrypt and PBKDF2 pad
+ * the password with zero bytes, so "pw" and "pw\0" would hash alike).
+ */
+function usable(password: unknown): password is string {
+  return (
+    typeof password === 'string' &&
+    password !== '' &&
+    !password.includes('\u0000') &&
+    encoder.encode(password).length <= MAX_PASSWORD_BYTES
+  )
+}
+
 function checkPassword(password: unknown): asserts password is string {
-  if (
-    typeof password !== 'string' ||
-    password === '' ||
-    encoder.encode(password).length > MAX_PASSWORD_BYTES
-  ) {
+  if (!usable(password)) {
     throw new AuthkestraError(
       'config_invalid',
-      `"password" must be a non-empty string of at most ${MAX_PASSWORD_BYTES} bytes`,
+      `"password" must be a non-empty string of at most ${MAX_PASSWORD_BYTES} bytes, without NUL`,
     )
   }
 }
@@ -92,12 +101,7 @@ export async function verifyPassword(
   stored: string,
   options: { crypto?: CryptoBackend } = {},
 ): Promise<boolean> {
-  if (
-    typeof password !== 'string' ||
-    password === '' ||
-    encoder.encode(password).length > MAX_PASSWORD_BYTES
-  )
-    return false
+  if (!usable(password)) return false
   const parsed = typeof stored === 'string' ? parse(stored) : undefined
   if (!parsed) return false
   const backend = options.crypto ?? defaultCrypto

@@ -421,12 +421,14 @@ describe('oauth4webapi v3 against the dev IdP (login form)', () => {
     await revoke(confidential, 'not-a-token')
   })
 
-  it('a wrong PKCE verifier is invalid_grant (and the code is spent)', async () => {
+  it('a wrong PKCE verifier is invalid_grant and spends nothing; the right one then works once', async () => {
     const { params, verifier, nonce } = await authorize(confidential)
     await assert.rejects(
       exchange(confidential, params, oauth.generateRandomCodeVerifier(), nonce),
       isOAuthError('invalid_grant'),
     )
+    const tokens = await exchange(confidential, params, verifier, nonce)
+    assert.ok(tokens.access_token)
     await assert.rejects(
       exchange(confidential, params, verifier, nonce),
       isOAuthError('invalid_grant'),

@@ -369,7 +369,10 @@ describe('openid-client v6 against the dev IdP (login form)', () => {
       }),
       isOAuthError('invalid_grant'),
     )
-    // The code was consumed by the failed attempt: the right verifier is too late now.
+    // A failed proof spends nothing (someone holding a stolen code cannot burn it): the client
+    // with the right verifier still gets its tokens, once.
+    const tokens = await client.authorizationCodeGrant(config, callback, checks)
+    assert.ok(tokens.access_token)
     await assert.rejects(
       client.authorizationCodeGrant(config, callback, checks),
       isOAuthError('invalid_grant'),

@@ -4,7 +4,9 @@ import { readFileSync } from 'node:fs'
 import { describe, it } from 'node:test'
 
 const source = readFileSync(new URL('../../src/core/errors.ts', import.meta.url), 'utf8')
-const docs = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8').split('\n## Other')[0] ?? ''
+const docs =
+  readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8').split('\n## Other')[0] ??
+  ''
 
 describe('error code table', () => {
   it('documents exactly the codes of AuthkestraErrorCode', () => {

@@ -40,6 +40,10 @@ describe('password hashing', () => {
     }
     assert.equal(await verifyPassword('', await hashPassword('a')), false)
     await assert.rejects(hashPassword(''), code('config_invalid'))
+    // scrypt/PBKDF2 pad with zero bytes: a trailing NUL must not match the password without it
+    const hash = await hashPassword('abc-password')
+    assert.equal(await verifyPassword('abc-password\u0000', hash), false)
+    await assert.rejects(hashPassword('a\u0000b'), code('config_invalid'))
     await assert.rejects(hashPassword('x'.repeat(1025)), code('config_invalid'))
   })
 })

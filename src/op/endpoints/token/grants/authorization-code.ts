@@ -1,8 +1,9 @@
 /**
- * The authorization code grant (RFC 6749 §4.1.3, OIDC Core §3.1.3): the code is consumed first,
- * atomically, so it is single use even under concurrency; a replayed code revokes everything its
- * first exchange issued (RFC 6749 §4.1.2, RFC 9700 §4.5). Then the code's bindings are checked:
- * client, redirect URI and PKCE proof.
+ * The authorization code grant (RFC 6749 §4.1.3, OIDC Core §3.1.3): the code's bindings are
+ * checked first (client, redirect URI, PKCE proof), so someone holding a stolen code but not the
+ * verifier cannot burn it; then it is consumed atomically, so it is single use even under
+ * concurrency, and a replayed code revokes everything its first exchange issued (RFC 6749 §4.1.2,
+ * RFC 9700 §4.5).
  *
  * @module
  */
@@ -20,10 +21,16 @@ import {
   type TokenResponseBody,
 } from '../issue.ts'
 
+/** Rule: the code exists and has not expired (read only: nothing is spent yet). */
+async function findCode(code: string, deps: IssueDeps): Promise<CodeRecord> {
+  const record = await deps.store.get('code', await secretId(code))
+  if (!record) throw invalidGrant('the authorization code is invalid or expired')
+  return record
+}
+
 /**
- * Rule: a code is used once. An unknown or expired code is `invalid_grant`; a code seen before is
- * a replay, so the grant it started is revoked (its refresh tokens and access tokens) before
- * answering `invalid_grant`.
+ * Rule: a code is used once. A code seen before is a replay, so the grant it started is revoked
+ * (its refresh tokens and access tokens) before answering `invalid_grant`.
  */
 async function consumeCode(code: string, deps: IssueDeps): Promise<CodeRecord> {
   const consumed = await deps.store.consume('code', await secretId(code))
@@ -38,7 +45,7 @@ async function consumeCode(code: string, deps: IssueDeps): Promise<CodeRecord> {
 /** Rule: the code was issued to the authenticated client (RFC 6749 §4.1.3). */
 function checkClient(record: CodeRecord, client: ClientRecord): void {
   if (record.clientId !== client.clientId)
-    throw invalidGrant('the authorization code was issued to another client')
+    throw invalidGrant('the authorization code is invalid or expired')
 }
 
 /** Rule: `redirect_uri` is the exact string of the authorization request (RFC 6749 §4.1.3). */
@@ -93,10 +100,11 @@ export async function authorizationCodeGrant(
   const code = params.require('code')
   const redirectUri = params.require('redirect_uri')
   const verifier = params.get('code_verifier')
+  const found = await findCode(code, deps)
+  checkClient(found, client)
+  checkRedirectUri(found, redirectUri)
+  await checkPkce(found, verifier)
   const record = await consumeCode(code, deps)
-  checkClient(record, client)
-  checkRedirectUri(record, redirectUri)
-  await checkPkce(record, verifier)
   const account = await findAccount(record.sub, deps)
   const refresh =
     record.scopes.includes('offline_access') && client.grantTypes.includes('refresh_token')

@@ -1,0 +1,243 @@
+// What the OP fuzzer sends: raw requests to any path (requestArb) and well-formed requests with
+// plausible values (shapedArb), both carrying the planted code, tokens and interaction uid.
+import fc from 'fast-check'
+import {
+  authorizationArb,
+  bodyArb,
+  contentTypeArb,
+  cookieArb,
+  METHODS,
+  type RawRequest,
+  rawPairsArb,
+} from './arbitraries.ts'
+import { CLIENTS, ISSUER, type OpWorld, PASSWORD, REDIRECTS, WEB_REDIRECT } from './op-world.ts'
+
+const BASE = new URL(ISSUER).pathname
+const ORIGIN = new URL(ISSUER).origin
+
+const PARAM_KEYS = [
+  'response_type',
+  'client_id',
+  'redirect_uri',
+  'scope',
+  'state',
+  'nonce',
+  'code_challenge',
+  'code_challenge_method',
+  'prompt',
+  'max_age',
+  'login_hint',
+  'response_mode',
+  'request',
+  'grant_type',
+  'code',
+  'code_verifier',
+  'refresh_token',
+  'client_secret',
+  'client_assertion',
+  'token',
+  'token_type_hint',
+  'access_token',
+  'username',
+  'password',
+  'csrf',
+  'uid',
+  'iss',
+]
+
+export interface Planted {
+  code: string
+  refreshToken: string
+  accessToken: string
+  idToken: string
+  uid: string
+}
+
+/** A live interaction uid at the form OP, to forge cookies for. */
+export async function liveInteraction(world: OpWorld): Promise<string> {
+  const url = new URL(`${ISSUER}/authorize`)
+  url.search = new URLSearchParams({
+    response_type: 'code',
+    client_id: CLIENTS.spa.id,
+    redirect_uri: REDIRECTS[1],
+    scope: 'openid',
+    code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+    code_challenge_method: 'S256',
+  }).toString()
+  const res = await world.op.handler(new Request(url))
+  const location = res.headers.get('location') ?? ''
+  const uid = location.split('/interaction/')[1]
+  if (!uid) throw new Error(`no interaction: ${res.status} ${location}`)
+  return uid
+}
+
+/** Values random requests may carry: never a client secret or the access token (those are valid). */
+export function pool(planted: Planted): string[] {
+  return [
+    'code',
+    'token',
+    'id_token',
+    'code id_token',
+    'authorization_code',
+    'refresh_token',
+    'client_credentials',
+    'urn:ietf:params:oauth:grant-type:device_code',
+    ...Object.values(CLIENTS).map((c) => c.id),
+    ...REDIRECTS,
+    `${WEB_REDIRECT}/x`,
+    `${WEB_REDIRECT}?x=1`,
+    `${WEB_REDIRECT}#f`,
+    'HTTPS://RP.EXAMPLE/cb',
+    'https://rp.example/cb/../cb',
+    'https://rp.example.evil/cb',
+    'openid',
+    'openid offline_access',
+    'openid profile email api:read',
+    'S256',
+    'plain',
+    'none',
+    'login',
+    'consent',
+    'none login',
+    '0',
+    '-1',
+    'alice',
+    PASSWORD,
+    planted.code,
+    planted.refreshToken,
+    planted.idToken,
+    planted.uid,
+    'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+    'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk',
+  ]
+}
+
+function pathArb(planted: Planted): fc.Arbitrary<string> {
+  const uid = fc.oneof(
+    fc.constant(planted.uid),
+    fc.stringMatching(/^[A-Za-z0-9_-]{22}$/),
+    fc.string({ maxLength: 30 }).map(encodeURIComponent),
+  )
+  return fc.oneof(
+    fc.constantFrom(
+      '/.well-known/openid-configuration',
+      '/.well-known/oauth-authorization-server',
+      `/.well-known/oauth-authorization-server${BASE}`,
+      `${BASE}/.well-known/openid-configuration`,
+      `${BASE}/jwks`,
+      `${BASE}/authorize`,
+      `${BASE}/authorize`,
+      `${BASE}/token`,
+      `${BASE}/token`,
+      `${BASE}/token`,
+      `${BASE}/userinfo`,
+      `${BASE}/revoke`,
+      `${BASE}/introspect`,
+      `${BASE}/interaction/`,
+      `${BASE}`,
+      '/',
+    ),
+    fc
+      .tuple(uid, fc.constantFrom('', '/login', '/consent', '/abort', '/login/x'))
+      .map(([u, s]) => `${BASE}/interaction/${u}${s}`),
+    fc.string({ maxLength: 20 }).map((s) => `${BASE}/${encodeURIComponent(s)}`),
+  )
+}
+
+export function requestArb(planted: Planted): fc.Arbitrary<RawRequest> {
+  const values = pool(planted)
+  const pairs = rawPairsArb(PARAM_KEYS, values)
+  const cookieNames = ['ak_op_session', 'ak_op_interaction', `ak_op_interaction_${planted.uid}`]
+  const cookieValues = [planted.uid, planted.refreshToken, planted.code]
+  return fc.record({
+    method: fc.oneof(
+      { weight: 4, arbitrary: fc.constantFrom('GET', 'POST') },
+      { weight: 1, arbitrary: fc.constantFrom(...METHODS) },
+    ),
+    path: pathArb(planted),
+    query: fc.oneof(fc.constant(''), pairs),
+    body: bodyArb(pairs),
+    headers: fc.record({
+      'content-type': contentTypeArb,
+      authorization: authorizationArb(
+        Object.values(CLIENTS).map((c) => c.id),
+        [planted.refreshToken, planted.idToken, planted.code],
+      ),
+      cookie: cookieArb(cookieNames, cookieValues),
+      accept: fc.constantFrom(undefined, 'application/json', 'text/html', '*/*'),
+      origin: fc.constantFrom(undefined, ORIGIN, 'https://evil.example', 'null'),
+      'content-length': fc.constantFrom(undefined, undefined, undefined, '0', '99999999'),
+    }),
+  })
+}
+
+/** Well-formed requests with plausible values, so that checks past parsing are reached. */
+export function shapedArb(planted: Planted): fc.Arbitrary<RawRequest> {
+  const pick = (...values: string[]) =>
+    fc.oneof({ weight: 12, arbitrary: fc.constantFrom(...values) }, fc.string({ maxLength: 12 }))
+  const ids = Object.values(CLIENTS).map((c) => c.id)
+  const fields = fc.record(
+    {
+      response_type: pick('code', 'token', 'code id_token'),
+      client_id: pick(...ids, CLIENTS.spa.id, CLIENTS.spa.id),
+      redirect_uri: pick(...pool(planted).filter((v) => v.includes('://'))),
+      scope: pick('openid', 'openid offline_access', 'openid profile email api:read', 'api:read'),
+      state: fc.string({ maxLength: 20 }),
+      nonce: fc.string({ maxLength: 20 }),
+      code_challenge: pick('E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', 'short'),
+      code_challenge_method: pick('S256', 'plain', 'S512'),
+      prompt: pick('none', 'login', 'consent', 'none login'),
+      max_age: pick('0', '-1', '99999999999999999999', '1.5'),
+      grant_type: pick('authorization_code', 'refresh_token', 'client_credentials'),
+      code: pick(planted.code, `${planted.code}x`),
+      code_verifier: pick('dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk', 'x'),
+      refresh_token: pick(planted.refreshToken, planted.idToken),
+      client_secret: pick('wrong', ''),
+      token: pick(planted.refreshToken, planted.idToken, planted.code),
+      token_type_hint: pick('refresh_token', 'access_token', 'id_token'),
+    },
+    {
+      requiredKeys: [
+        'response_type',
+        'client_id',
+        'redirect_uri',
+        'scope',
+        'code_challenge',
+        'grant_type',
+      ],
+    },
+  )
+  return fc
+    .record({
+      method: fc.constantFrom('GET', 'POST'),
+      path: fc.constantFrom(
+        `${BASE}/authorize`,
+        `${BASE}/token`,
+        `${BASE}/token`,
+        `${BASE}/revoke`,
+        `${BASE}/introspect`,
+        `${BASE}/userinfo`,
+      ),
+      fields,
+      align: fc.boolean(),
+      headers: fc.record({
+        'content-type': fc.constant('application/x-www-form-urlencoded'),
+        authorization: fc.oneof(
+          { weight: 3, arbitrary: fc.constant(undefined) },
+          authorizationArb(ids, [planted.refreshToken, planted.idToken, 'wrong']),
+          fc.constant(`Bearer ${planted.idToken}`),
+        ),
+        cookie: cookieArb(['ak_op_session'], [planted.uid, planted.refreshToken]),
+      }),
+    })
+    .map(({ method: m, path, fields: f, align, headers }) => {
+      // half the time the redirect URI is the one registered for the client, to get past it
+      const fields: Record<string, string> = { ...f }
+      if (align) fields.redirect_uri = fields.client_id === 'spa' ? REDIRECTS[1] : WEB_REDIRECT
+      const method = path.endsWith('/authorize') || path.endsWith('/userinfo') ? m : 'POST'
+      const encoded = new URLSearchParams(fields).toString()
+      return method === 'GET'
+        ? { method, path, query: encoded, body: undefined, headers }
+        : { method, path, query: '', body: encoded, headers }
+    })
+}

@@ -1,0 +1,140 @@
+// An OP for fuzzing (createOp over a memory store with a movable clock), its clients and account,
+// and a real login through an auto-login OP that yields a code and tokens to plant and to mutate.
+import { Pkce } from '../../../src/core/pkce.ts'
+import { createOp, type Op } from '../../../src/op/create-op.ts'
+import { createMemoryOpStore } from '../../../src/op/store/memory.ts'
+
+export const ISSUER = 'https://op.example/oidc'
+export const WEB_REDIRECT = 'https://rp.example/cb'
+export const SPA_REDIRECT = 'http://localhost:3000/cb'
+export const REDIRECTS = [WEB_REDIRECT, SPA_REDIRECT] as const
+export const PASSWORD = 'correct horse battery staple'
+
+export const CLIENTS = {
+  web: { id: 'web', secret: 'web-secret-0123456789abcdefghijklmnop' },
+  post: { id: 'post', secret: 'p0st-secret-0123456789abcdefghijklmn' },
+  spa: { id: 'spa', secret: undefined },
+  service: { id: 'service', secret: 's3rvice-secret-0123456789abcdefghijk' },
+} as const
+
+export const CLIENT_SECRETS = [CLIENTS.web.secret, CLIENTS.post.secret, CLIENTS.service.secret]
+
+export interface OpWorld {
+  op: Op
+  store: ReturnType<typeof createMemoryOpStore>
+  now: { value: number }
+}
+
+/** An OP; auto-login as alice when `autoLogin`. */
+export async function fuzzOp(autoLogin = false): Promise<OpWorld> {
+  const now = { value: Date.UTC(2030, 0, 1) }
+  const clock = { now: () => now.value }
+  const store = createMemoryOpStore({ clock })
+  const op = await createOp({
+    issuer: ISSUER,
+    store,
+    clock,
+    scopes: ['api:read'],
+    logger: { warn: () => {}, error: () => {} },
+    clients: [
+      {
+        client_id: CLIENTS.web.id,
+        client_secret: CLIENTS.web.secret,
+        redirect_uris: [WEB_REDIRECT],
+        skip_consent: true,
+      },
+      {
+        client_id: CLIENTS.post.id,
+        client_secret: CLIENTS.post.secret,
+        token_endpoint_auth_method: 'client_secret_post',
+        redirect_uris: [WEB_REDIRECT],
+      },
+      { client_id: CLIENTS.spa.id, redirect_uris: [SPA_REDIRECT] },
+      {
+        client_id: CLIENTS.service.id,
+        client_secret: CLIENTS.service.secret,
+        redirect_uris: [],
+        grant_types: ['client_credentials'],
+        scope: 'api:read',
+        resource_server: true,
+      },
+    ],
+    accounts: [
+      {
+        username: 'alice',
+        password: PASSWORD,
+        sub: 'alice-sub',
+        claims: { name: 'Alice', email: 'alice@example.com', email_verified: true },
+      },
+    ],
+    ...(autoLogin ? { dangerouslyAutoLogin: 'alice' } : {}),
+  })
+  return { op, store, now }
+}
+
+/** An `Authorization: Basic` value, form-encoding id and secret (RFC 6749 §2.3.1). */
+export function basicHeader(id: string, secret: string): string {
+  const enc = (v: string) => new URLSearchParams({ v }).toString().slice(2)
+  return `Basic ${Buffer.from(`${enc(id)}:${enc(secret)}`, 'utf8').toString('base64')}`
+}
+
+/** A code from a real authorization request at an auto-login OP, with its verifier. */
+export async function realCode(world: OpWorld): Promise<{ code: string; verifier: string }> {
+  const { codeVerifier, codeChallenge } = await Pkce.generate()
+  const url = new URL(`${ISSUER}/authorize`)
+  url.search = new URLSearchParams({
+    response_type: 'code',
+    client_id: CLIENTS.web.id,
+    redirect_uri: WEB_REDIRECT,
+    scope: 'openid profile email offline_access',
+    state: 'st',
+    nonce: 'n-0123456789',
+    code_challenge: codeChallenge,
+    code_challenge_method: 'S256',
+    prompt: 'consent',
+  }).toString()
+  const res = await world.op.handler(new Request(url))
+  const location = res.headers.get('location')
+  if (!location?.startsWith(WEB_REDIRECT)) throw new Error(`authorize answered ${res.status}`)
+  const code = new URL(location).searchParams.get('code')
+  if (!code) throw new Error(`no code in ${location}`)
+  return { code, verifier: codeVerifier }
+}
+
+/** The token request that redeems `code` exactly right. */
+export function tokenRequest(fields: [string, string][], authorization?: string): Request {
+  return new Request(`${ISSUER}/token`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      ...(authorization ? { authorization } : {}),
+    },
+    body: new URLSearchParams(fields).toString(),
+  })
+}
+
+/** Tokens from redeeming a real code: planted secrets for the fuzzers. */
+export async function realTokens(
+  world: OpWorld,
+): Promise<{ accessToken: string; refreshToken: string; idToken: string }> {
+  const { code, verifier } = await realCode(world)
+  const res = await world.op.handler(
+    tokenRequest(
+      [
+        ['grant_type', 'authorization_code'],
+        ['code', code],
+        ['redirect_uri', WEB_REDIRECT],
+        ['code_verifier', verifier],
+      ],
+      basicHeader(CLIENTS.web.id, CLIENTS.web.secret),
+    ),
+  )
+  const body = (await res.json()) as Record<string, string>
+  if (!body.access_token || !body.refresh_token || !body.id_token)
+    throw new Error(`token answered ${res.status} ${JSON.stringify(body)}`)
+  return {
+    accessToken: body.access_token,
+    refreshToken: body.refresh_token,
+    idToken: body.id_token,
+  }
+}
