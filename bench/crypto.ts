@@ -1,6 +1,7 @@
 // The crypto seam: is the node:crypto fast path worth having? (DESIGN.md: only where it
 // measurably wins.) And what does PKCE cost against a raw node:crypto reference?
 import { createHash, randomBytes } from 'node:crypto'
+import * as oauth from 'oauth4webapi'
 import { nodeCrypto } from '../src/core/crypto/node.ts'
 import { webCrypto } from '../src/core/crypto/web.ts'
 import { Pkce } from '../src/core/pkce.ts'
@@ -60,6 +61,19 @@ export async function cryptoBenchmarks(): Promise<Comparison[]> {
       ],
       ['Pkce.generate()', () => Pkce.generate()],
       { target: '>= 0.8x' },
+    ),
+  )
+  rows.push(
+    await compare(
+      'PKCE pair generation vs oauth4webapi',
+      [
+        'oauth4webapi 3',
+        async () => {
+          const verifier = oauth.generateRandomCodeVerifier()
+          return oauth.calculatePKCECodeChallenge(verifier)
+        },
+      ],
+      ['Pkce.generate()', () => Pkce.generate()],
     ),
   )
   rows.push(
