@@ -101,14 +101,17 @@ describe('secrets never appear in flow-state errors', () => {
     const clock = { now: () => now }
     const sealed = await sealFlowState(flowState, { keys, clock })
     const tampered = `${sealed.slice(0, -4)}AAAA`
-    const failures = [
-      openFlowState(tampered, { keys, providerId: 'fake', clock }),
-      openFlowState(sealed, { keys, providerId: 'other', clock }),
+    // each failure is awaited before the next starts (no rejection waits unhandled)
+    const attempts: (() => Promise<unknown>)[] = [
+      () => openFlowState(tampered, { keys, providerId: 'fake', clock }),
+      () => openFlowState(sealed, { keys, providerId: 'other', clock }),
+      () => {
+        now += 700_000
+        return openFlowState(sealed, { keys, providerId: 'fake', clock })
+      },
     ]
-    now += 700_000
-    failures.push(openFlowState(sealed, { keys, providerId: 'fake', clock }))
-    for (const failure of failures) {
-      const err = await failure.then(
+    for (const attempt of attempts) {
+      const err = await attempt().then(
         () => assert.fail('expected a failure'),
         (e: unknown) => e,
       )
