@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { escapeHtml } from '../../src/op/http/html.ts'
 
 /** A fragment of trusted HTML (built only by the `html` tag). */
 export class Html {
@@ -14,18 +15,7 @@ export class Html {
   }
 }
 
-const ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-}
-
-/** Escapes text for element content and quoted attribute values. */
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c)
-}
+export { escapeHtml }
 
 function render(value: unknown): string {
   if (value instanceof Html) return value.value

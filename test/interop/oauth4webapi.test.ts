@@ -5,13 +5,10 @@
 // `iat`, `nonce`, `azp`), the userinfo subject, and the OAuth error bodies. The ID token's
 // signature is checked with its `validateApplicationLevelSignature` through our `jwks_uri`.
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import * as oauth from 'oauth4webapi'
-import { type RunningDevIdp, startDevIdp } from '../../src/dev-idp/cli.ts'
 import { loginThroughForm } from '../helpers/login-form.ts'
+import { type InteropIdp, startInteropIdp } from './helpers/dev-idp.ts'
 
 const REDIRECT_URI = 'https://rp.example/cb'
 const SCOPE = 'openid profile email offline_access'
@@ -61,26 +58,13 @@ const DEV_IDP_FILE = {
 /** The issuer is plain http on loopback. */
 const insecure = { [oauth.allowInsecureRequests]: true } as const
 
-let idp: RunningDevIdp
+let running: InteropIdp
 let issuer: URL
 let as: oauth.AuthorizationServer
-let tmp: string
-const idpErrors: string[] = []
-const quietIo = {
-  out: () => {},
-  err: (line: string) => {
-    if (!line.startsWith('warning:')) idpErrors.push(line)
-  },
-}
 
 before(async () => {
-  tmp = mkdtempSync(join(tmpdir(), 'authkestra-o4w-'))
-  const file = join(tmp, 'dev-idp.json')
-  writeFileSync(file, JSON.stringify(DEV_IDP_FILE))
-  const running = await startDevIdp(['--port', '0', '--config', file], quietIo)
-  assert.ok(running)
-  idp = running
-  issuer = new URL(idp.issuer)
+  running = await startInteropIdp(DEV_IDP_FILE, 'authkestra-o4w-')
+  issuer = running.issuer
   as = await oauth.processDiscoveryResponse(
     issuer,
     await oauth.discoveryRequest(issuer, { ...insecure, algorithm: 'oidc' }),
@@ -88,9 +72,7 @@ before(async () => {
 })
 
 after(async () => {
-  await idp?.close()
-  rmSync(tmp, { recursive: true, force: true })
-  assert.deepEqual(idpErrors, [], 'the dev IdP logged no errors')
+  await running?.close()
 })
 
 interface Rp {

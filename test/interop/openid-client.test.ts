@@ -4,17 +4,14 @@
 // `state`, `iss` (RFC 9207), PKCE, the ID token (signature through our JWKS, `iss`, `aud`, `exp`,
 // `nonce`, `azp`), the userinfo subject, and the token endpoint's error bodies.
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import * as client from 'openid-client'
-import { type RunningDevIdp, startDevIdp } from '../../src/dev-idp/cli.ts'
 import { serve } from '../../src/dev-idp/serve.ts'
 import { createOp } from '../../src/op/create-op.ts'
 import { loginThroughForm } from '../helpers/login-form.ts'
+import { type InteropIdp, startInteropIdp } from './helpers/dev-idp.ts'
 
 const REDIRECT_URI = 'https://rp.example/cb'
 const SCOPE = 'openid profile email offline_access'
@@ -95,31 +92,16 @@ const isOAuthError =
     return true
   }
 
-let idp: RunningDevIdp
+let running: InteropIdp
 let issuer: URL
-let tmp: string
-const idpErrors: string[] = []
-const quietIo = {
-  out: () => {},
-  err: (line: string) => {
-    if (!line.startsWith('warning:')) idpErrors.push(line)
-  },
-}
 
 before(async () => {
-  tmp = mkdtempSync(join(tmpdir(), 'authkestra-interop-'))
-  const file = join(tmp, 'dev-idp.json')
-  writeFileSync(file, JSON.stringify(DEV_IDP_FILE))
-  const running = await startDevIdp(['--port', '0', '--config', file], quietIo)
-  assert.ok(running)
-  idp = running
-  issuer = new URL(idp.issuer)
+  running = await startInteropIdp(DEV_IDP_FILE, 'authkestra-interop-')
+  issuer = running.issuer
 })
 
 after(async () => {
-  await idp?.close()
-  rmSync(tmp, { recursive: true, force: true })
-  assert.deepEqual(idpErrors, [], 'the dev IdP logged no errors')
+  await running?.close()
 })
 
 const discover = (

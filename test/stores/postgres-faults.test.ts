@@ -13,29 +13,14 @@ import { Pkce } from '../../src/core/pkce.ts'
 import { createOp } from '../../src/op/create-op.ts'
 import { createPostgresStores, type PostgresStores } from '../../src/stores/postgres.ts'
 import { AppBrowser, sessionEngine, startIdp } from '../engine/helpers/setup.ts'
+import { DATABASE_URL, probePostgres } from './helpers/postgres.ts'
 
-const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 const TARGET = new URL(DATABASE_URL)
 const SCHEMA = `authkestra_test_${randomBytes(6).toString('hex')}`
 const UNAVAILABLE =
   /^(sessions|op)\.\w+ failed: database unavailable$|^migrate failed: database unavailable$/
 
-async function probe(): Promise<string | false> {
-  const client = new pg.Client({ connectionString: DATABASE_URL, connectionTimeoutMillis: 3000 })
-  client.on('error', () => {})
-  try {
-    await client.connect()
-    await client.query('SELECT 1')
-    return false
-  } catch (err) {
-    const why = (err as { code?: string }).code ?? (err as Error).message
-    return `PostgreSQL is not reachable at ${TARGET.hostname}:${TARGET.port || 5432} (${why}); set DATABASE_URL to run these tests`
-  } finally {
-    await client.end().catch(() => {})
-  }
-}
-
-const skip = await probe()
+const skip = await probePostgres()
 let admin: pg.Pool
 
 before(async () => {

@@ -8,27 +8,11 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import pg from 'pg'
 import { createPostgresStores } from '../../src/stores/postgres.ts'
 import { storeConformance, testClock } from './conformance.ts'
+import { DATABASE_URL, probePostgres } from './helpers/postgres.ts'
 
-const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 const SCHEMA = `authkestra_test_${randomBytes(6).toString('hex')}`
 
-async function probe(): Promise<string | false> {
-  const client = new pg.Client({ connectionString: DATABASE_URL, connectionTimeoutMillis: 3000 })
-  client.on('error', () => {})
-  try {
-    await client.connect()
-    await client.query('SELECT 1')
-    return false
-  } catch (err) {
-    const url = new URL(DATABASE_URL)
-    const why = (err as { code?: string }).code ?? (err as Error).message
-    return `PostgreSQL is not reachable at ${url.hostname}:${url.port || 5432} (${why}); set DATABASE_URL to run these tests`
-  } finally {
-    await client.end().catch(() => {})
-  }
-}
-
-const skip = await probe()
+const skip = await probePostgres()
 let pool: pg.Pool
 
 before(async () => {
