@@ -1,7 +1,7 @@
 /**
  * ID token validation (OpenID Connect Core §3.1.3.7) with jose: signature by a key from the
- * provider's JWKS, `alg` from an allow-list (never `none`), `iss`, `aud`, `azp`, `exp`, `iat`
- * (small leeway), `nonce`, and `at_hash` when present.
+ * provider's JWKS, `alg` from an allow-list (never `none`), `iss`, `aud` (no untrusted extra
+ * audiences), `azp`, `exp`, `iat` (small leeway), `nonce`, and `at_hash` when present.
  *
  * @see https://openid.net/specs/openid-connect-core-1_0.html#IDTokenValidation
  * @module
@@ -40,6 +40,8 @@ export interface IdTokenExpectations {
   readonly issuer: string
   readonly issuerAliases?: readonly string[]
   readonly clientId: string
+  /** Audiences besides `clientId` that `aud` may name; any other one is refused. */
+  readonly trustedAudiences?: readonly string[]
   readonly algorithms: readonly string[]
   /** The nonce sent at login; omitted at refresh. */
   readonly nonce?: string
@@ -155,7 +157,13 @@ export async function verifyIdToken(
       )
     }
   }
-  const multipleAudiences = Array.isArray(payload.aud) && payload.aud.length > 1
+  const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud]
+  const trusted = expected.trustedAudiences ?? []
+  if (audiences.some((aud) => aud !== expected.clientId && !trusted.includes(aud as string))) {
+    // OIDC Core §3.1.3.7 (3): extra audiences the client does not trust make the token unusable.
+    throw fail('id_token_claim_invalid', 'ID token "aud" claim names an audience not trusted')
+  }
+  const multipleAudiences = audiences.length > 1
   if ((multipleAudiences || payload.azp !== undefined) && payload.azp !== expected.clientId) {
     throw fail('id_token_claim_invalid', 'ID token "azp" claim must be this client')
   }

@@ -284,6 +284,7 @@ export class OAuth2Flow {
       issuer: provider.issuer,
       issuerAliases: this.#config.quirks?.idTokenIssuerAliases ?? [],
       clientId: this.#config.clientId,
+      trustedAudiences: this.#config.trustedAudiences ?? [],
       algorithms: provider.idTokenAlgorithms,
       accessToken: tokens.accessToken,
       clock: this.#clock,

@@ -62,6 +62,12 @@ export interface ProviderConfig {
   /** ID token `alg` allow-list (default: what discovery lists, else `RS256`; never `none`). */
   readonly idTokenAlgorithms?: readonly string[]
   /**
+   * Audiences besides `clientId` that an ID token's `aud` may also name (default none). OIDC Core
+   * §3.1.3.7 requires refusing ID tokens with audiences the client does not trust, so an ID token
+   * minted for a group of clients is only accepted when every other member is listed here.
+   */
+  readonly trustedAudiences?: readonly string[]
+  /**
    * `'S256'` (the default, always on). `'disabled-unsafe'` turns PKCE off, only for a provider
    * that rejects the parameters: its logins then lose protection against code injection.
    */

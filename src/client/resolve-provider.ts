@@ -139,6 +139,13 @@ export function checkProviderConfig(config: ProviderConfig): void {
   ) {
     throw configError(`"idTokenAlgorithms" may only list ${SUPPORTED_ID_TOKEN_ALGS.join(', ')}`)
   }
+  const trusted = config.trustedAudiences
+  if (
+    trusted !== undefined &&
+    (!Array.isArray(trusted) || !trusted.every((a) => typeof a === 'string' && a !== ''))
+  ) {
+    throw configError('"trustedAudiences" must be a list of non-empty strings')
+  }
 }
 
 /** Merges explicit endpoints over discovered metadata (explicit wins). */

@@ -46,12 +46,43 @@ describe('ID token validation', () => {
     })
   }
 
-  it('accepts several audiences when azp is this client, and expiry within the leeway', async () => {
+  it('refuses an extra audience that is not trusted, even when azp is this client (OIDC Core §3.1.3.7)', async () => {
     const { op, flow } = await setup({
-      idTokenClaims: (c) => ({ ...c, aud: [CLIENT_ID, 'api'], azp: CLIENT_ID, exp: now() - 10 }),
+      idTokenClaims: (c) => ({ ...c, aud: [CLIENT_ID, 'api'], azp: CLIENT_ID }),
     })
+    await assert.rejects(login(op, flow), code('id_token_claim_invalid'))
+    assert.equal(op.count('/userinfo'), 0)
+  })
+
+  it('accepts extra audiences listed in trustedAudiences when azp is this client, and expiry within the leeway', async () => {
+    const { op, flow } = await setup(
+      {
+        idTokenClaims: (c) => ({ ...c, aud: [CLIENT_ID, 'api'], azp: CLIENT_ID, exp: now() - 10 }),
+      },
+      { trustedAudiences: ['api'] },
+    )
     const { tokens } = await login(op, flow)
     assert.equal(tokens.idTokenClaims?.azp, CLIENT_ID)
+  })
+
+  it('still needs azp with a trusted extra audience, and refuses one trusted and one not', async () => {
+    for (const idTokenClaims of [
+      (c: Record<string, unknown>) => ({ ...c, aud: [CLIENT_ID, 'api'] }),
+      (c: Record<string, unknown>) => ({ ...c, aud: [CLIENT_ID, 'api', 'x'], azp: CLIENT_ID }),
+      (c: Record<string, unknown>) => ({ ...c, aud: ['api'], azp: CLIENT_ID }),
+    ]) {
+      const { op, flow } = await setup({ idTokenClaims }, { trustedAudiences: ['api'] })
+      await assert.rejects(login(op, flow), code('id_token_claim_invalid'))
+    }
+  })
+
+  it('checks trustedAudiences at configuration', () => {
+    for (const trustedAudiences of [[''], 'api', [1]]) {
+      assert.throws(
+        () => new OAuth2Flow({ ...FAKE_PROVIDER, trustedAudiences } as never),
+        code('config_invalid'),
+      )
+    }
   })
 
   it('refuses alg "none" → id_token_alg_unsupported', async () => {
