@@ -22,7 +22,8 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import Database from 'better-sqlite3'
 import { AuthkestraError } from '../../src/core/errors.ts'
-import { toWebRequest, writeWebResponse } from '../../src/dev-idp/serve.ts'
+import { checkHost, hostRefusal } from '../../src/dev-idp/host-check.ts'
+import { startingResponse, toWebRequest, writeWebResponse } from '../../src/dev-idp/serve.ts'
 import { createSqliteStores } from '../../src/stores/sqlite.ts'
 import { createDemo } from './app.ts'
 import { DEMO_USER, OP_PATH } from './identity-provider.ts'
@@ -57,23 +58,34 @@ let origin = ''
 
 /**
  * Every request is served as `http://localhost:<port>`: the OAuth redirect URI, the cookies and
- * the logout route's same-origin check all name that origin, so another host name (127.0.0.1)
- * is redirected to it first.
+ * the logout route's same-origin check all name that origin. A GET for the other loopback names
+ * (127.0.0.1, [::1]) is redirected there; any other Host is refused with 421 before anything
+ * runs, so a page that rebinds its own name to 127.0.0.1 cannot drive the demo (DNS rebinding).
  */
 const listener: RequestListener = (req: IncomingMessage, res: ServerResponse) => {
   const target = req.url ?? '/'
+  const refused = checkHost(req.headers.host, new Set([`localhost:${port}`]))
+  if (refused !== undefined) {
+    const alias = checkHost(req.headers.host, new Set([`127.0.0.1:${port}`, `[::1]:${port}`]))
+    if (
+      alias === undefined &&
+      (req.method === 'GET' || req.method === 'HEAD') &&
+      target.startsWith('/') &&
+      !target.startsWith('//')
+    ) {
+      res.writeHead(302, { location: `${origin}${target}` }).end()
+      return
+    }
+    const { status, headers, body } = hostRefusal(refused, origin)
+    res.writeHead(status, headers).end(body)
+    return
+  }
   if (!handler) {
-    res.writeHead(503, { 'retry-after': '1' }).end('starting')
+    void writeWebResponse(startingResponse(), res)
     return
   }
   if (!target.startsWith('/') || target.startsWith('//')) {
     res.writeHead(400).end()
-    return
-  }
-  if (req.headers.host !== `localhost:${port}`) {
-    if (req.method === 'GET' || req.method === 'HEAD')
-      res.writeHead(302, { location: `${origin}${target}` }).end()
-    else res.writeHead(421, { 'content-type': 'text/plain' }).end(`use ${origin}\n`)
     return
   }
   handler(toWebRequest(req, origin))

@@ -10,7 +10,8 @@ import { parseArgs } from 'node:util'
 import { AuthkestraError } from '../core/errors.ts'
 import { createOp } from '../op/create-op.ts'
 import { DEMO, DevIdpConfigError, type DevIdpFile, parseDevIdpFile } from './config-file.ts'
-import { serve } from './serve.ts'
+import { normalizeHost } from './host-check.ts'
+import { serve, type WebHandler } from './serve.ts'
 
 /** Usage text. */
 export const USAGE = `Usage: authkestra dev-idp [options]
@@ -20,6 +21,8 @@ export const USAGE = `Usage: authkestra dev-idp [options]
   --issuer <url>          issuer identifier (default http://<host>:<port>)
   --config <file.json>    clients and users (default: client "demo-app", user alice/wonderland)
   --auto-login <username> grant every authorization to this user, no form (for automated tests)
+  --allow-host <name>     also answer requests for this Host (name or name:port; repeatable);
+                          any other Host gets 421 (a defence against DNS rebinding)
   --dangerously-expose    allow a --host other than loopback (demo users become reachable)
   --help                  show this text`
 
@@ -69,7 +72,7 @@ export async function startDevIdp(
   argv: readonly string[],
   io: CliIo,
 ): Promise<RunningDevIdp | undefined> {
-  let values: Record<string, string | boolean | undefined>
+  let values: Record<string, string | string[] | boolean | undefined>
   try {
     ;({ values } = parseArgs({
       args: [...argv],
@@ -79,6 +82,7 @@ export async function startDevIdp(
         issuer: { type: 'string' },
         config: { type: 'string' },
         'auto-login': { type: 'string' },
+        'allow-host': { type: 'string', multiple: true },
         'dangerously-expose': { type: 'boolean' },
         help: { type: 'boolean' },
       },
@@ -105,20 +109,35 @@ export async function startDevIdp(
   if (autoLogin !== undefined && !file.users.some((u) => u.username === autoLogin)) {
     throw new CliError(`"--auto-login" names "${autoLogin}", who is not among the users`)
   }
-  let handler: ((request: Request) => Promise<Response>) | undefined
+  const allowHosts = (values['allow-host'] as string[] | undefined) ?? []
+  for (const name of allowHosts) {
+    if (normalizeHost(name) === undefined)
+      throw new CliError(`"--allow-host ${name}" is not a host name (give name or name:port)`)
+  }
+  const configured = values.issuer as string | undefined
+  if (configured !== undefined && !URL.canParse(configured))
+    throw new CliError('"--issuer" must be an absolute URL')
   const hostForUrl = host.includes(':') ? `[${host}]` : host
-  const server = await serve(
-    (request) =>
-      handler ? handler(request) : Promise.resolve(new Response(null, { status: 503 })),
-    {
-      host,
-      port,
+  let issuer = configured ?? ''
+  // Requests are refused with 421 unless their Host is the issuer's (or an --allow-host name),
+  // and answered 503 with Retry-After until the OP is ready.
+  let ready: (handler: WebHandler) => void = () => {}
+  let failed: (err: unknown) => void = () => {}
+  const opHandler = new Promise<WebHandler>((resolve, reject) => {
+    ready = resolve
+    failed = reject
+  })
+  const server = await serve(opHandler, {
+    host,
+    port,
+    origin: (bound) => {
+      issuer ||= `http://${hostForUrl}:${bound}`
+      return issuer
     },
-  ).catch((err: NodeJS.ErrnoException) => {
+    allowedHosts: allowHosts,
+  }).catch((err: NodeJS.ErrnoException) => {
     throw new CliError(`cannot listen on ${host}:${port} (${err.code ?? err.message})`)
   })
-  const actualPort = (server.address() as { port: number }).port
-  const issuer = (values.issuer as string | undefined) ?? `http://${hostForUrl}:${actualPort}`
   try {
     const op = await createOp({
       issuer,
@@ -127,8 +146,9 @@ export async function startDevIdp(
       ...(autoLogin === undefined ? {} : { dangerouslyAutoLogin: autoLogin }),
       logger: { warn: (m) => io.err(`warning: ${m}`), error: (m) => io.err(`error: ${m}`) },
     })
-    handler = op.handler
+    ready(op.handler)
   } catch (err) {
+    failed(err)
     server.close()
     if (err instanceof AuthkestraError && err.code === 'config_invalid')
       throw new CliError(err.message)

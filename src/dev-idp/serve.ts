@@ -1,11 +1,13 @@
 /**
  * Serves a Web-standard handler (`Request → Response`) on `node:http`, for the dev IdP. Bodies
- * are streamed both ways; a handler failure becomes a bare 500.
+ * are streamed both ways; a handler failure becomes a bare 500; a request for another host name
+ * is refused before the handler runs (DNS rebinding, see `./host-check.ts`).
  *
  * @module
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { Readable } from 'node:stream'
+import { allowedHostSet, checkHost, hostRefusal } from './host-check.ts'
 
 /** Builds the Web request for a Node request, its URL on `origin` (scheme, host and port). */
 export function toWebRequest(req: IncomingMessage, origin: string): Request {
@@ -53,18 +55,70 @@ export async function writeWebResponse(response: Response, res: ServerResponse):
   res.end()
 }
 
+/** A Web-standard handler. */
+export type WebHandler = (request: Request) => Promise<Response>
+
+/** Options of {@link serve}. */
+export interface ServeOptions {
+  readonly host: string
+  readonly port: number
+  /**
+   * Scheme, host and port of request URLs: a string, or computed from the port actually bound
+   * (so `port: 0` works). Default `http://<host>:<bound port>`.
+   */
+  readonly origin?: string | ((boundPort: number) => string)
+  /**
+   * `Host` values served besides the origin's host (`name`, taking the bound port, or
+   * `name:port`). Any other `Host` gets 421, a missing or malformed one 400, before the handler
+   * runs (the DNS-rebinding defence of `./host-check.ts`).
+   */
+  readonly allowedHosts?: readonly string[]
+}
+
 /**
- * Starts a server for `handler` on `host:port`; resolves once listening. Request URLs use
- * `origin`, by default `http://<host>:<the port actually bound>` (so `port: 0` works).
+ * What a server whose handler is not ready yet answers: 503 with `Retry-After: 1` and an OAuth
+ * `temporarily_unavailable` body (RFC 6749 §4.1.2.1), so clients and scripts know to retry.
+ */
+export function startingResponse(): Response {
+  return Response.json(
+    {
+      error: 'temporarily_unavailable',
+      error_description: 'the server is starting; retry shortly',
+    },
+    { status: 503, headers: { 'retry-after': '1', 'cache-control': 'no-store' } },
+  )
+}
+
+/**
+ * Starts a server for `handler` on `host:port`; resolves once listening. While `handler` is a
+ * pending promise, requests get {@link startingResponse}; if it rejects, 503 too. Every request
+ * has its `Host` checked first (see {@link ServeOptions.allowedHosts}).
  */
 export async function serve(
-  handler: (request: Request) => Promise<Response>,
-  options: { host: string; port: number; origin?: string },
+  handler: WebHandler | Promise<WebHandler>,
+  options: ServeOptions,
 ): Promise<Server> {
-  let origin = options.origin ?? ''
+  let origin = ''
+  let allowed: ReadonlySet<string> = new Set()
+  let ready: WebHandler | undefined = typeof handler === 'function' ? handler : undefined
+  if (typeof handler !== 'function') {
+    handler.then(
+      (h) => {
+        ready = h
+      },
+      () => {},
+    )
+  }
   const server = createServer((req, res) => {
-    handler(toWebRequest(req, origin))
-      .then((response) => writeWebResponse(response, res))
+    const refused = origin === '' ? undefined : checkHost(req.headers.host, allowed)
+    if (refused !== undefined) {
+      const { status, headers, body } = hostRefusal(refused, origin)
+      res.writeHead(status, headers).end(body)
+      return
+    }
+    const response = ready && origin !== '' ? ready(toWebRequest(req, origin)) : undefined
+    ;(response ?? Promise.resolve(startingResponse()))
+      .then((r) => writeWebResponse(r, res))
       .catch(() => {
         if (!res.headersSent) res.statusCode = 500
         res.end()
@@ -74,9 +128,10 @@ export async function serve(
     server.once('error', reject)
     server.listen(options.port, options.host, () => resolve())
   })
-  if (origin === '') {
-    const host = options.host.includes(':') ? `[${options.host}]` : options.host
-    origin = `http://${host}:${(server.address() as { port: number }).port}`
-  }
+  const port = (server.address() as { port: number }).port
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host
+  const computed = typeof options.origin === 'function' ? options.origin(port) : options.origin
+  origin = new URL(computed ?? `http://${host}:${port}`).origin
+  allowed = new Set([new URL(origin).host, ...allowedHostSet(options.allowedHosts ?? [], port)])
   return server
 }

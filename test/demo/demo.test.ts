@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { Pkce } from '../../src/core/pkce.ts'
+import { rawHttp } from '../helpers/net.ts'
 import { type DemoProcess, spawnDemo, startDemo } from './helpers/demo-process.ts'
 import { HttpBrowser, readForm, unescapeHtml } from './helpers/path-jar.ts'
 
@@ -67,11 +68,29 @@ describe('the demo (npm start), over HTTP', () => {
     assert.match(html, /href="\/auth\/login\/authkestra\?returnTo=\/inspector"/)
   })
 
-  it('redirects other host names to http://localhost:<port>', async () => {
+  it('redirects a GET for the other loopback names to http://localhost:<port>', async () => {
     const port = new URL(demo.origin).port
     const response = await fetch(`http://127.0.0.1:${port}/profile?x=1`, { redirect: 'manual' })
     assert.equal(response.status, 302)
     assert.equal(response.headers.get('location'), `${demo.origin}/profile?x=1`)
+    const post = await rawHttp(Number(port), {
+      host: `127.0.0.1:${port}`,
+      method: 'POST',
+      path: '/auth/logout',
+    })
+    assert.equal(post.status, 421)
+  })
+
+  it('refuses any other host name with 421, even a GET (DNS rebinding), and a missing Host with 400', async () => {
+    const port = Number(new URL(demo.origin).port)
+    for (const path of ['/', '/oidc/.well-known/openid-configuration', '/auth/login/authkestra']) {
+      const rebound = await rawHttp(port, { host: `attacker.example:${port}`, path })
+      assert.equal(rebound.status, 421, path)
+      assert.equal(rebound.headers.location, undefined)
+      assert.equal(rebound.headers['set-cookie'], undefined, 'no flow cookie, nothing started')
+      assert.doesNotMatch(rebound.body, /attacker/)
+    }
+    assert.equal((await rawHttp(port, { host: undefined })).status, 400)
   })
 
   it('signs alice in through the OP login form and lands on her profile', async () => {

@@ -9,6 +9,7 @@ import { after, describe, it } from 'node:test'
 import { OAuth2Flow } from '../../src/client/oauth2-flow.ts'
 import { oidc } from '../../src/providers/oidc.ts'
 import { loginThroughForm } from '../helpers/login-form.ts'
+import { freePort, rawHttp } from '../helpers/net.ts'
 
 const root = new URL('../../', import.meta.url).pathname
 const children: ChildProcess[] = []
@@ -120,6 +121,69 @@ describe('authkestra dev-idp', () => {
       body: 'grant_type=client_credentials',
     })
     assert.equal(token.status, 200)
+  })
+
+  it('refuses a rebound host name (421) before anything runs: no login, no token', async () => {
+    const path = configFile({
+      clients: [
+        {
+          client_id: 'svc',
+          client_secret: 'svc-secret-0123456789',
+          redirect_uris: ['https://app.example/cb'],
+          grant_types: ['client_credentials'],
+        },
+      ],
+      users: [{ username: 'bob', password: 'builder' }],
+    })
+    const { ready } = run(['--port', '0', '--config', path])
+    const issuer = new URL(await ready)
+    const port = Number(issuer.port)
+    const attacker = `rebind.evil.example:${port}`
+    const token = {
+      method: 'POST',
+      path: '/token',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${btoa('svc:svc-secret-0123456789')}`,
+      },
+      body: 'grant_type=client_credentials',
+    }
+    const minted = await rawHttp(port, { ...token, host: attacker })
+    assert.equal(minted.status, 421)
+    assert.doesNotMatch(minted.body, /access_token|rebind/)
+    const discovery = await rawHttp(port, {
+      host: attacker,
+      path: '/.well-known/openid-configuration',
+    })
+    assert.equal(discovery.status, 421)
+    assert.equal((await rawHttp(port, { host: undefined })).status, 400)
+    const own = await rawHttp(port, { ...token, host: issuer.host })
+    assert.equal(own.status, 200, "the issuer's own host is served")
+    assert.ok(JSON.parse(own.body).access_token)
+  })
+
+  it('serves the --issuer host and the --allow-host names, and no other', async () => {
+    const port = await freePort()
+    const { ready } = run([
+      '--port',
+      String(port),
+      '--issuer',
+      `http://localhost:${port}`,
+      '--allow-host',
+      'idp.localhost',
+    ])
+    assert.equal(await ready, `http://localhost:${port}`)
+    const discovery = '/.well-known/openid-configuration'
+    const viaIssuer = await rawHttp(port, { host: `localhost:${port}`, path: discovery })
+    assert.equal(viaIssuer.status, 200)
+    assert.equal(JSON.parse(viaIssuer.body).issuer, `http://localhost:${port}`)
+    assert.equal(
+      (await rawHttp(port, { host: `idp.localhost:${port}`, path: discovery })).status,
+      200,
+    )
+    assert.equal((await rawHttp(port, { host: `127.0.0.1:${port}`, path: discovery })).status, 421)
+    const { exit } = run(['--port', '0', '--allow-host', 'a/b'])
+    assert.equal((await exit).code, 2)
   })
 
   const bad: [string, unknown, RegExp][] = [
