@@ -464,11 +464,7 @@ describe('openid-client v6: client_credentials with API scopes (createOp served 
   before(async () => {
     let handler: (request: Request) => Promise<Response> = async () =>
       new Response(null, { status: 503 })
-    server = await serve((request) => handler(request), {
-      host: '127.0.0.1',
-      port: 0,
-      origin: 'http://127.0.0.1',
-    })
+    server = await serve((request) => handler(request), { host: '127.0.0.1', port: 0 })
     const { port } = server.address() as AddressInfo
     apiIssuer = new URL(`http://127.0.0.1:${port}`)
     const op = await createOp({
