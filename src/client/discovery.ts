@@ -10,6 +10,7 @@ import type { Clock } from '../core/clock.ts'
 import { AuthkestraError } from '../core/errors.ts'
 import { httpRequest, parseJsonObject, type ResolvedHttpOptions } from './http.ts'
 import type { AuthorizationServerMetadata } from './metadata.ts'
+import { type BackoffPolicy, type Fetched, RemoteCache } from './remote-cache.ts'
 import { checkEndpointUrl, discoveredUrlPolicy } from './urls.ts'
 
 /** Which well-known document to read. */
@@ -114,8 +115,10 @@ function validate(
 }
 
 /**
- * Caches one issuer's metadata, refreshing it when its time is up; concurrent callers share one
- * fetch. `OAuth2Flow` keeps one per provider configured by issuer.
+ * Caches one issuer's metadata, refreshing it when its time is up. Concurrent callers share one
+ * fetch; after a failed fetch, callers get that failure without another request until a backoff
+ * has passed (1 s, doubling per failure, at most 60 s), so a failing provider is not hammered.
+ * `OAuth2Flow` keeps one per provider configured by issuer.
  *
  * @example
  * ```ts
@@ -128,26 +131,27 @@ function validate(
  * ```
  */
 export class DiscoveryCache {
-  #value: AuthorizationServerMetadata | undefined
-  #expiresAt = 0
-  #pending: Promise<AuthorizationServerMetadata> | undefined
+  readonly #cache: RemoteCache<AuthorizationServerMetadata>
 
   constructor(
     private readonly issuer: string,
     private readonly kind: DiscoveryKind,
-    private readonly deps: { http: ResolvedHttpOptions; clock: Clock; allowInsecureHttp: boolean },
-  ) {}
+    private readonly deps: {
+      http: ResolvedHttpOptions
+      clock: Clock
+      allowInsecureHttp: boolean
+      backoff?: BackoffPolicy
+    },
+  ) {
+    this.#cache = new RemoteCache(() => this.#load(), { ...deps.backoff, clock: deps.clock })
+  }
 
   /** The metadata, from cache while fresh. */
   get(): Promise<AuthorizationServerMetadata> {
-    if (this.#value && this.deps.clock.now() < this.#expiresAt) return Promise.resolve(this.#value)
-    this.#pending ??= this.#load().finally(() => {
-      this.#pending = undefined
-    })
-    return this.#pending
+    return this.#cache.get()
   }
 
-  async #load(): Promise<AuthorizationServerMetadata> {
+  async #load(): Promise<Fetched<AuthorizationServerMetadata>> {
     const url = wellKnownUrl(this.issuer, this.kind)
     const response = await httpRequest(
       url,
@@ -168,8 +172,6 @@ export class DiscoveryCache {
       this.kind,
       this.deps.allowInsecureHttp,
     )
-    this.#value = metadata
-    this.#expiresAt = this.deps.clock.now() + cacheTtlMs(response.headers.get('cache-control'))
-    return metadata
+    return { value: metadata, ttlMs: cacheTtlMs(response.headers.get('cache-control')) }
   }
 }

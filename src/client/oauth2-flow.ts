@@ -19,6 +19,7 @@ import { type Identity, oidcProfile, toIdentity } from './identity.ts'
 import { type JwksTiming, remoteJwks } from './jwks.ts'
 import { collectClaims } from './login-claims.ts'
 import type { ProviderConfig } from './provider-config.ts'
+import type { BackoffPolicy } from './remote-cache.ts'
 import { checkProviderConfig, type ResolvedProvider, resolveProvider } from './resolve-provider.ts'
 import { revokeToken, type TokenTypeHint } from './revocation.ts'
 import { requestTokens, type TokenSet } from './tokens.ts'
@@ -31,6 +32,11 @@ export interface OAuth2FlowOptions extends HttpOptions {
   /** Life of a flow state, at most 10 minutes (the default). */
   readonly flowTtlMs?: number
   readonly jwks?: JwksTiming
+  /**
+   * Wait after a failed fetch of discovery or the JWKS before the next one (1 s by default,
+   * doubling per failure in a row up to 60 s); callers in between get the failure at once.
+   */
+  readonly backoff?: BackoffPolicy
 }
 
 /** The end of a login. */
@@ -80,6 +86,7 @@ export class OAuth2Flow {
   readonly #leeway: number
   readonly #ttl: number
   readonly #jwksTiming: JwksTiming
+  readonly #backoff: BackoffPolicy
   readonly #discovery: DiscoveryCache | undefined
   #jwks: { uri: string; get: ReturnType<typeof remoteJwks> } | undefined
 
@@ -99,6 +106,9 @@ export class OAuth2Flow {
     }
     checkTiming(this.#jwksTiming.cacheMaxAgeMs, 'jwks.cacheMaxAgeMs')
     checkTiming(this.#jwksTiming.cooldownMs, 'jwks.cooldownMs')
+    this.#backoff = options.backoff ?? {}
+    checkTiming(this.#backoff.initialBackoffMs, 'backoff.initialBackoffMs')
+    checkTiming(this.#backoff.maxBackoffMs, 'backoff.maxBackoffMs')
     const discovery =
       config.discovery ?? (config.issuer === undefined ? 'none' : 'openid-configuration')
     this.#discovery =
@@ -108,6 +118,7 @@ export class OAuth2Flow {
             http: this.#http,
             clock: this.#clock,
             allowInsecureHttp: config.allowInsecureHttp === true,
+            backoff: this.#backoff,
           })
   }
 
@@ -253,7 +264,12 @@ export class OAuth2Flow {
     if (this.#jwks?.uri !== provider.jwksUri.href) {
       this.#jwks = {
         uri: provider.jwksUri.href,
-        get: remoteJwks(provider.jwksUri, this.#http, this.#jwksTiming),
+        get: remoteJwks(
+          provider.jwksUri,
+          this.#http,
+          { ...this.#jwksTiming, ...this.#backoff },
+          this.#clock,
+        ),
       }
     }
     return this.#jwks.get

@@ -1,6 +1,7 @@
 /**
  * The keys of the `bearer` guard. Remote keys come from the client's `remoteJwks` (timeout, size
- * cap, no redirects, 10-minute cache, one refetch per 30 seconds for an unknown `kid`) and are
+ * cap, no redirects, 10-minute cache, one refetch per 30 seconds for an unknown `kid`, one fetch
+ * in flight, backoff after failures) and are
  * looked up only once jose has checked the token's shape and `alg`, so garbage never causes a
  * fetch. A failure to get keys (provider down, broken discovery or JWKS) is a
  * {@link KeysUnavailable}, which the guard answers with 503, not with a blame on the token.
@@ -17,6 +18,7 @@ import {
 } from 'jose'
 import type { ResolvedHttpOptions } from '../../client/http.ts'
 import { remoteJwks } from '../../client/jwks.ts'
+import type { Clock } from '../../core/clock.ts'
 
 /** Where verification keys come from. */
 export type KeySource =
@@ -40,13 +42,15 @@ function unavailable(err: unknown): KeysUnavailable {
 export function remoteKeys(
   jwksUri: () => Promise<URL>,
   http: ResolvedHttpOptions,
+  clock: Clock,
 ): JWTVerifyGetKey {
   let current: { href: string; getKey: JWTVerifyGetKey } | undefined
   return async (header, token) => {
     let getKey: JWTVerifyGetKey
     try {
       const uri = await jwksUri()
-      if (current?.href !== uri.href) current = { href: uri.href, getKey: remoteJwks(uri, http) }
+      if (current?.href !== uri.href)
+        current = { href: uri.href, getKey: remoteJwks(uri, http, {}, clock) }
       getKey = current.getKey
     } catch (err) {
       throw unavailable(err)

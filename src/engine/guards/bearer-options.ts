@@ -164,9 +164,10 @@ function keySource(options: BearerOptions, issuer: string): KeySource {
   const remote = options as BearerDiscoveryOptions | BearerJwksOptions
   const policy: HttpPolicy = remote.allowInsecureHttp === true ? 'any' : 'loopback'
   const http = resolveHttpOptions(remote)
+  const clock = options.clock ?? systemClock
   if (remote.jwksUri !== undefined) {
     const uri = checkEndpointUrl(remote.jwksUri, 'jwksUri', policy)
-    return { kind: 'remote', getKey: remoteKeys(async () => uri, http) }
+    return { kind: 'remote', getKey: remoteKeys(async () => uri, http, clock) }
   }
   const url = checkEndpointUrl(issuer, 'issuer', policy)
   if (url.search !== '') throw configError('"issuer" must not contain a query (RFC 8414 §2)')
@@ -176,18 +177,22 @@ function keySource(options: BearerOptions, issuer: string): KeySource {
   }
   const discovery = new DiscoveryCache(issuer, kind, {
     http,
-    clock: options.clock ?? systemClock,
+    clock,
     allowInsecureHttp: remote.allowInsecureHttp === true,
   })
   return {
     kind: 'remote',
-    getKey: remoteKeys(async () => {
-      const { jwks_uri } = await discovery.get()
-      if (jwks_uri === undefined) {
-        throw new AuthkestraError('discovery_invalid', 'discovery document has no "jwks_uri"')
-      }
-      return new URL(jwks_uri)
-    }, http),
+    getKey: remoteKeys(
+      async () => {
+        const { jwks_uri } = await discovery.get()
+        if (jwks_uri === undefined) {
+          throw new AuthkestraError('discovery_invalid', 'discovery document has no "jwks_uri"')
+        }
+        return new URL(jwks_uri)
+      },
+      http,
+      clock,
+    ),
   }
 }
 

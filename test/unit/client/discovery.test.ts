@@ -96,15 +96,46 @@ describe('discovery', () => {
       await assert.rejects(cache(server(d).fetch).get(), code('discovery_invalid'))
   })
 
-  it('reports a non-200 answer and a failed fetch as typed errors, and retries afterwards', async () => {
+  it('reports a non-200 answer as a typed error, and retries only once the backoff has passed', async () => {
     let fail = true
+    let calls = 0
     const fetch = (async () => {
+      calls++
       if (fail) return new Response('nope', { status: 503 })
       return new Response(JSON.stringify(doc))
     }) as typeof globalThis.fetch
-    const c = cache(fetch)
+    let now = 1_000_000
+    const c = cache(fetch, () => now)
     await assert.rejects(c.get(), code('discovery_invalid'))
     fail = false
+    await assert.rejects(c.get(), code('discovery_invalid'), 'negative cache: the same failure')
+    assert.equal(calls, 1)
+    now += 1_000
     assert.equal((await c.get()).issuer, ISSUER)
+    assert.equal(calls, 2)
+  })
+
+  it('backs off exponentially while the provider keeps failing, one fetch for any number of callers', async () => {
+    let calls = 0
+    const fetch = (async () => {
+      calls++
+      await new Promise((r) => setTimeout(r, 5))
+      throw new TypeError('fetch failed')
+    }) as typeof globalThis.fetch
+    let now = 5_000_000
+    const c = cache(fetch, () => now)
+    const results = await Promise.allSettled(Array.from({ length: 100 }, () => c.get()))
+    assert.ok(results.every((r) => r.status === 'rejected'))
+    assert.equal(calls, 1, 'single flight')
+    // waits of 1, 2, 4, 8, 16, 32, 60, 60 s: a request only at each boundary
+    const waits = [1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 60_000, 60_000]
+    for (const [i, wait] of waits.entries()) {
+      now += wait - 1
+      await assert.rejects(c.get(), code('provider_unreachable'))
+      assert.equal(calls, i + 1, `no fetch before ${wait} ms`)
+      now += 1
+      await assert.rejects(c.get(), code('provider_unreachable'))
+      assert.equal(calls, i + 2)
+    }
   })
 })

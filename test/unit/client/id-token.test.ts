@@ -165,6 +165,29 @@ describe('ID token validation', () => {
     await assert.rejects(login(op, flow), code('provider_unreachable'))
   })
 
+  it('does not hammer a failing JWKS: one fetch per backoff, whatever the number of logins', async () => {
+    let offset = 0
+    let jwksCalls = 0
+    const { op, flow } = await setup(
+      {},
+      {},
+      { clock: { now: () => Date.now() + offset } },
+      (opFetch) =>
+        (async (input, init) => {
+          if (String(input).endsWith('/jwks')) {
+            jwksCalls++
+            return new Response('down', { status: 503 })
+          }
+          return opFetch(input, init)
+        }) as typeof fetch,
+    )
+    for (let i = 0; i < 5; i++) await assert.rejects(login(op, flow), code('provider_bad_response'))
+    assert.equal(jwksCalls, 1, 'backing off: the failure again, no new fetch')
+    offset += 1_000
+    await assert.rejects(login(op, flow), code('provider_bad_response'))
+    assert.equal(jwksCalls, 2)
+  })
+
   it('maps a JWKS that is not a key set to provider_bad_response', async () => {
     const { op, flow } = await setup(
       {},
