@@ -37,7 +37,7 @@ function movableClock() {
 /** A stub issuer whose endpoints fail until `healthy` is set; counts requests per path. */
 function flakyIssuer(healthy: () => boolean) {
   const hits = new Map<string, number>()
-  const fetch = (async (input: string | URL | Request) => {
+  const stub = (async (input: string | URL | Request) => {
     const url = new URL(input instanceof Request ? input.url : String(input))
     hits.set(url.pathname, (hits.get(url.pathname) ?? 0) + 1)
     await new Promise((resolve) => setTimeout(resolve, 2))
@@ -52,7 +52,7 @@ function flakyIssuer(healthy: () => boolean) {
       })
     return new Response('not found', { status: 404 })
   }) as typeof fetch
-  return { fetch, hits: (path: string) => hits.get(path) ?? 0 }
+  return { fetch: stub, hits: (path: string) => hits.get(path) ?? 0 }
 }
 
 const UNAVAILABLE = { status: 503, challenge: null, error: 'temporarily_unavailable' }
