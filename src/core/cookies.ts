@@ -16,15 +16,27 @@
  * ```
  */
 export function readCookie(request: Request, name: string): string | undefined {
+  const values = cookiePairs(request).filter(([n]) => n === name)
+  return values.length === 1 ? values[0]?.[1] : undefined
+}
+
+/**
+ * Every `name=value` pair of a request's `Cookie` header, in order (a name may repeat).
+ *
+ * @example
+ * ```ts
+ * const flows = cookiePairs(request).filter(([name]) => name.startsWith('ak_flow_'))
+ * ```
+ */
+export function cookiePairs(request: Request): [name: string, value: string][] {
   const header = request.headers.get('cookie')
-  if (!header) return undefined
-  const values: string[] = []
+  if (!header) return []
+  const pairs: [string, string][] = []
   for (const part of header.split(';')) {
     const eq = part.indexOf('=')
-    if (eq < 0) continue
-    if (part.slice(0, eq).trim() === name) values.push(part.slice(eq + 1).trim())
+    if (eq >= 0) pairs.push([part.slice(0, eq).trim(), part.slice(eq + 1).trim()])
   }
-  return values.length === 1 ? values[0] : undefined
+  return pairs
 }
 
 /** Path and `Secure` flag of a cookie. */

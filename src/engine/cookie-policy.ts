@@ -1,8 +1,7 @@
 /**
  * Which cookies the engine sets and how: `Secure` except on plain-http localhost (or as
- * configured), `__Host-` names for Secure cookies on `/`, and one flow cookie per login, named
- * after a hash of its `state` and scoped to its provider's callback path, so two logins in two
- * tabs never overwrite each other.
+ * configured), `__Host-` names for Secure cookies (all on `Path=/`), and one flow cookie per
+ * login, named after a hash of its `state`, so two logins in two tabs never overwrite each other.
  *
  * @module
  */
@@ -28,7 +27,18 @@ export function siteCookieName(
   return secure ? `__Host-${base}` : base
 }
 
-/** The flow cookie name for a login's `state`. */
-export async function flowCookieName(state: string): Promise<string> {
-  return `ak_flow_${encodeBase64url(await defaultCrypto.sha256(state)).slice(0, 16)}`
+/** The prefix of flow cookie names: `__Host-ak_flow_` when Secure, else `ak_flow_`. */
+export function flowCookiePrefix(secure: boolean): string {
+  return secure ? '__Host-ak_flow_' : 'ak_flow_'
+}
+
+/**
+ * The flow cookie name for a login's `state`. When Secure it has the `__Host-` prefix (RFC 6265bis
+ * §4.1.3.2): the browser then only takes it from this very host over https, with `Path=/` and no
+ * `Domain`, so neither a sibling subdomain nor a plain-http network attacker can plant a flow
+ * cookie of their own login in a victim's browser (login CSRF, RFC 9700 §4.7).
+ */
+export async function flowCookieName(state: string, secure: boolean): Promise<string> {
+  const hash = encodeBase64url(await defaultCrypto.sha256(state)).slice(0, 16)
+  return `${flowCookiePrefix(secure)}${hash}`
 }

@@ -12,7 +12,8 @@ import { readCookie, serializeCookie } from '../core/cookies.ts'
 import { AuthkestraError } from '../core/errors.ts'
 import type { Keyring } from '../core/keyring.ts'
 import type { LoginContext } from './config.ts'
-import { flowCookieName, secureFor, siteCookieName } from './cookie-policy.ts'
+import { secureFor, siteCookieName } from './cookie-policy.ts'
+import { startFlowCookies, takeFlowCookie } from './flow-cookies.ts'
 import { failure, wantsJson } from './respond.ts'
 import type { Session, SessionManager } from './sessions/manager.ts'
 import type { SessionJwt, StatelessTokens } from './stateless.ts'
@@ -30,20 +31,6 @@ export interface EngineDeps {
   readonly stateless:
     | { tokens: StatelessTokens; delivery: 'cookie' | 'json'; cookieName: string | undefined }
     | undefined
-}
-
-const FLOW_MAX_AGE = 600
-
-/** A flow cookie lives only on its provider's callback path. */
-function flowCookieScope(
-  request: Request,
-  providerId: string,
-  deps: EngineDeps,
-): { path: string; secure: boolean } {
-  return {
-    path: `${deps.basePath}/callback/${providerId}`,
-    secure: secureFor(request, deps.secureCookies),
-  }
 }
 
 function redirect(location: string, headers = new Headers()): Response {
@@ -71,12 +58,10 @@ export async function loginRoute(
   const returnTo = requested.length === 1 && isSafeReturnTo(requested[0]) ? requested[0] : undefined
   const { url, flowState } = await flow.initiateLogin(returnTo === undefined ? {} : { returnTo })
   const sealed = await sealFlowState(flowState, { keys: deps.keys, clock: deps.clock })
-  const scope = flowCookieScope(request, providerId, deps)
+  const secure = secureFor(request, deps.secureCookies)
   const headers = new Headers()
-  headers.append(
-    'set-cookie',
-    serializeCookie(await flowCookieName(flowState.state), sealed, scope, FLOW_MAX_AGE),
-  )
+  const cookies = await startFlowCookies(request, flowState.state, sealed, secure, deps.clock.now())
+  for (const cookie of cookies) headers.append('set-cookie', cookie)
   return redirect(url.href, headers)
 }
 
@@ -97,11 +82,13 @@ export async function callbackRoute(
   const state = states.length === 1 ? states[0] : undefined
   if (state === undefined || state.length > 512)
     return failure(request, 'callback_invalid', headers)
-  const cookieName = await flowCookieName(state)
-  const scope = flowCookieScope(request, providerId, deps)
-  headers.append('set-cookie', serializeCookie(cookieName, '', scope, 0))
+  const { sealed, clear } = await takeFlowCookie(
+    request,
+    state,
+    secureFor(request, deps.secureCookies),
+  )
+  headers.append('set-cookie', clear)
   try {
-    const sealed = readCookie(request, cookieName) ?? ''
     const flowState = await openFlowState(sealed, {
       keys: deps.keys,
       providerId,

@@ -75,14 +75,14 @@ for (const mount of MOUNTS) {
       assert.deepEqual(await response.json(), { public: true })
     })
 
-    it('logs in with the OP (flow cookie on the callback path), then /api/me answers alice', async () => {
+    it('logs in with the OP (flow cookie on /), then /api/me answers alice', async () => {
       const b = browser()
       const login = await b.fetch('/auth/login/idp?returnTo=/dashboard')
       assert.equal(login.status, 302)
       const [flowCookie] = login.headers.getSetCookie()
       assert.match(
         flowCookie ?? '',
-        /^ak_flow_[A-Za-z0-9_-]{16}=[^;]+; Path=\/auth\/callback\/idp; Max-Age=600; HttpOnly; SameSite=Lax$/,
+        /^ak_flow_[A-Za-z0-9_-]{16}=[^;]+; Path=\/; Max-Age=600; HttpOnly; SameSite=Lax$/,
       )
       const atOp = await fetch(login.headers.get('location') ?? '', { redirect: 'manual' })
       const done = await b.fetch(atOp.headers.get('location') ?? '')

@@ -20,7 +20,7 @@ before(async () => {
 after(() => idp.close())
 
 describe('session mode', () => {
-  it('logs in: flow cookie scoped to the callback, session cookie after, 302 to returnTo', async () => {
+  it('logs in: flow cookie on /, session cookie after, 302 to returnTo', async () => {
     const auth = sessionEngine(idp.issuer)
     const browser = new AppBrowser(auth.handler)
     const login = await browser.request('/auth/login/idp?returnTo=/dashboard')
@@ -28,7 +28,7 @@ describe('session mode', () => {
     const flowCookie = login.headers.getSetCookie()[0] ?? ''
     assert.match(
       flowCookie,
-      /^ak_flow_[A-Za-z0-9_-]{16}=[^;]+; Path=\/auth\/callback\/idp; Max-Age=600; HttpOnly; SameSite=Lax$/,
+      /^ak_flow_[A-Za-z0-9_-]{16}=[^;]+; Path=\/; Max-Age=600; HttpOnly; SameSite=Lax$/,
     )
     const authorizationUrl = new URL(login.headers.get('location') ?? '')
     assert.equal(authorizationUrl.searchParams.get('code_challenge_method'), 'S256')
@@ -56,10 +56,13 @@ describe('session mode', () => {
     assert.equal(body.provider, 'idp')
   })
 
-  it('uses Secure and __Host- cookies off localhost', async () => {
+  it('uses Secure and __Host- cookies off localhost, the flow cookie too', async () => {
     const auth = sessionEngine(idp.issuer)
     const login = await auth.handler(new Request('https://app.example/auth/login/idp'))
-    assert.match(login.headers.getSetCookie()[0] ?? '', /; Secure$/)
+    assert.match(
+      login.headers.getSetCookie()[0] ?? '',
+      /^__Host-ak_flow_[A-Za-z0-9_-]{16}=[^;]+; Path=\/; Max-Age=600; HttpOnly; SameSite=Lax; Secure$/,
+    )
   })
 
   it('completes two concurrent logins in two tabs', async () => {

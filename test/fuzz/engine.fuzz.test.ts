@@ -233,7 +233,7 @@ describe('engine routes under fuzzed requests', () => {
         fc.oneof(fc.constant(realFlow.value), valueArb([]), fc.constant(`${realFlow.value}x`)),
         rawPairsArb(['code', 'iss', 'error', 'returnTo'], ['code', idp.issuer, 'x']),
         async (st, flowValue, extra) => {
-          const name = await flowCookieName(st)
+          const name = await flowCookieName(st, false)
           const raw: RawRequest = {
             method: 'GET',
             path: '/auth/callback/idp',

@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { CompactEncrypt } from 'jose'
-import { type FlowState, openFlowState, sealFlowState } from '../../../src/client/flow-state.ts'
+import {
+  type FlowState,
+  openFlowState,
+  sealedAt,
+  sealFlowState,
+} from '../../../src/client/flow-state.ts'
 import { createKeyring } from '../../../src/core/keyring.ts'
 import { code } from '../../helpers/assert-code.ts'
 
@@ -39,6 +44,23 @@ describe('sealFlowState / openFlowState', () => {
     }
     assert.ok(sealed.length < 1024)
     assert.deepEqual(await openFlowState(sealed, { keys, providerId: 'github' }), fs)
+  })
+
+  it('stays small, and tells when it was sealed without being opened (sealedAt)', async () => {
+    const now = Date.UTC(2026, 0, 1)
+    const sealed = await sealFlowState(
+      { ...flowState(now), maxAge: 300 },
+      { keys, clock: { now: () => now } },
+    )
+    assert.ok(sealed.length < 600, `sealed flow state is ${sealed.length} characters`)
+    assert.equal(sealedAt(sealed), now)
+    assert.equal(
+      (await openFlowState(sealed, { keys, providerId: 'github', clock: { now: () => now } }))
+        .maxAge,
+      300,
+    )
+    for (const junk of ['', 'a.b.c.d.e', 'garbage', `${'x'.repeat(5000)}`, flip(sealed, 0)])
+      assert.equal(sealedAt(junk), undefined)
   })
 
   it('opens states sealed with an older secret after rotation; seals with the newest', async () => {
