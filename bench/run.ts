@@ -9,12 +9,14 @@ import { printTable } from './lib.ts'
 import { loadBenchmark } from './load.ts'
 import { memoryBenchmark } from './memory.ts'
 import { agent, opBenchmarks } from './op.ts'
+import { statelessBenchmarks } from './stateless.ts'
 import { storeBenchmarks } from './stores.ts'
 
 const started = performance.now()
 const rows = [
   ...(await cryptoBenchmarks()),
   ...(await storeBenchmarks()),
+  ...(await statelessBenchmarks()),
   ...(await opBenchmarks()),
   ...(await guardBenchmarks()),
 ]

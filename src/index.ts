@@ -15,6 +15,7 @@ export type {
   JwtConfig,
   JwtModeOptions,
   LoginContext,
+  NoRevocation,
   OnLogin,
   SessionConfig,
   SessionModeOptions,
@@ -46,7 +47,10 @@ export type {
 } from './engine/guards/bearer-options.ts'
 export { session } from './engine/guards/session.ts'
 export { type Guard, type GuardResult, type PrincipalOf, refuse } from './engine/guards/types.ts'
+export { createMemoryRevocationStore } from './engine/revocations/memory.ts'
+export type { RevocationStore } from './engine/revocations/types.ts'
 export type { Session } from './engine/sessions/manager.ts'
 export { createMemorySessionStore } from './engine/sessions/memory.ts'
 export type { SessionStore, StoredSession } from './engine/sessions/types.ts'
 export type { SessionJwt } from './engine/stateless.ts'
+export { defaultUserKey, type LoginSubject, type UserKeyOf } from './engine/user-key.ts'

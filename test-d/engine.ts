@@ -2,6 +2,7 @@
 import type { Identity } from '../src/client/index.ts'
 import {
   createAuthkestra,
+  createMemoryRevocationStore,
   type Session,
   type SessionAuthkestra,
   type SessionJwt,
@@ -34,14 +35,44 @@ assertType<Equals<SessionUser, { id: string; admin: boolean }>>()
 void withSessions.verifyRequest(request)
 
 // stateless mode: verifyRequest exists, getSession does not; default user is the Identity
-const stateless = createAuthkestra({ providers, secret, jwt: { delivery: 'json' } })
+const stateless = createAuthkestra({
+  providers,
+  secret,
+  jwt: { delivery: 'json', revocations: createMemoryRevocationStore() },
+})
 assertType<Equals<typeof stateless, StatelessAuthkestra<Identity>>>()
 // @ts-expect-error session helper absent in stateless mode
 void stateless.getSession(request)
 
+// stateless mode needs a revocation store, or the opt-out spelled out
+// @ts-expect-error no revocations
+createAuthkestra({ providers, secret, jwt: {} })
+// @ts-expect-error a bare false does not opt out
+createAuthkestra({ providers, secret, jwt: { revocations: false } })
+createAuthkestra({
+  providers,
+  secret,
+  jwt: { revocations: 'none-logout-keeps-tokens-valid-until-exp' },
+})
+
+// userKey sees the app's user type; logoutEverywhere takes the key it returns
+const linked = createAuthkestra({
+  providers,
+  secret,
+  session: {},
+  onLogin: (identity) => ({ id: identity.subject }),
+  userKey: (user) => user.id,
+})
+void linked.logoutEverywhere('42')
+
 // exactly one mode
 // @ts-expect-error both modes at once
-createAuthkestra({ providers, secret, session: {}, jwt: {} })
+createAuthkestra({
+  providers,
+  secret,
+  session: {},
+  jwt: { revocations: createMemoryRevocationStore() },
+})
 // @ts-expect-error no mode
 createAuthkestra({ providers, secret })
 

@@ -11,7 +11,9 @@ import type { ProviderConfig } from '../client/provider-config.ts'
 import type { TokenSet } from '../client/tokens.ts'
 import type { Clock } from '../core/clock.ts'
 import type { Secret } from '../core/keyring.ts'
+import type { RevocationStore } from './revocations/types.ts'
 import type { SessionStore } from './sessions/types.ts'
+import type { UserKeyOf } from './user-key.ts'
 
 /** What `onLogin` learns besides the identity. */
 export interface LoginContext {
@@ -42,10 +44,25 @@ export interface SessionModeOptions {
   readonly cookieName?: string
 }
 
+/**
+ * The opt-out of server-side revocation in stateless mode: logout then only clears the cookie,
+ * and a token copied before (or sent as `Authorization: Bearer`) stays valid until its `exp`.
+ */
+export type NoRevocation = 'none-logout-keeps-tokens-valid-until-exp'
+
 /** Stateless JWTs. */
 export interface JwtModeOptions {
-  /** Token lifetime in seconds (default 3 600). */
+  /**
+   * Where logouts are remembered until the tokens they end would have expired: a
+   * `RevocationStore` (`createMemoryRevocationStore()` for one process, or the `revocations`
+   * of a database store, shared by every instance). Every verification looks the token up there.
+   * Without a store, say so: `'none-logout-keeps-tokens-valid-until-exp'`.
+   */
+  readonly revocations: RevocationStore | NoRevocation
+  /** Token lifetime in seconds (default 900); `POST /auth/refresh` gives a new one. */
   readonly ttlSeconds?: number
+  /** Longest a login lasts through refreshes, in seconds (default 7 days). */
+  readonly absoluteTimeoutSeconds?: number
   /** `'cookie'` (default: an HttpOnly cookie, then redirect) or `'json'` (the callback answers the token as JSON). */
   readonly delivery?: 'cookie' | 'json'
   /** `iss` of the tokens (default `authkestra`). */
@@ -66,6 +83,11 @@ export interface BaseConfig<User> {
   readonly basePath?: string
   /** Identity → app user (default: the identity itself). */
   readonly onLogin?: OnLogin<User>
+  /**
+   * The key "log out everywhere" ends a user's sessions by (default `<provider>:<subject>`, the
+   * provider account). Give your own user id when one user can sign in with several providers.
+   */
+  readonly userKey?: UserKeyOf<User>
   /** `Secure` on cookies: `'auto'` (default: except on plain-http localhost), or forced. */
   readonly secureCookies?: 'auto' | boolean
   /** Origins allowed to POST logout besides the request's own. */

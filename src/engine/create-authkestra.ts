@@ -12,21 +12,21 @@ import { systemClock } from '../core/clock.ts'
 import { AuthkestraError } from '../core/errors.ts'
 import { createKeyring } from '../core/keyring.ts'
 import type { JwtConfig, SessionConfig } from './config.ts'
-import { positiveInteger } from './config.ts'
+import { logoutEverywhereRoute, logoutRoute, refreshRoute } from './logout-routes.ts'
+import { sessionManager, statelessSessions } from './modes.ts'
 import { failure } from './respond.ts'
 import {
   callbackRoute,
   type EngineDeps,
   loginRoute,
-  logoutRoute,
   providersRoute,
   readSession,
   readToken,
   sessionRoute,
 } from './routes.ts'
-import { type Session, SessionManager } from './sessions/manager.ts'
-import { createMemorySessionStore } from './sessions/memory.ts'
-import { type SessionJwt, StatelessTokens } from './stateless.ts'
+import type { Session } from './sessions/manager.ts'
+import type { SessionJwt } from './stateless.ts'
+import { defaultUserKey, type LoginSubject, userKeyHash } from './user-key.ts'
 
 /** What both modes offer. */
 export interface AuthkestraBase {
@@ -39,6 +39,13 @@ export interface AuthkestraBase {
   providers(): readonly { id: string; name: string }[]
   /** The flow of one provider, for custom use (refresh, revoke). */
   flow(providerId: string): OAuth2Flow | undefined
+  /**
+   * Ends every session (session mode) or every login's tokens (stateless mode) of the user with
+   * this key, on every instance sharing the store: the key `userKey` gives for the user, by
+   * default `<provider>:<subject>`. Logins that start afterwards are not affected. Stateless
+   * mode without a revocation store cannot do this: `unsupported_operation`.
+   */
+  logoutEverywhere(userKey: string): Promise<void>
 }
 
 /** Session mode: sessions live in a store; `getSession` reads them. */
@@ -112,42 +119,12 @@ export function createAuthkestra<User = Identity>(
   const secureCookies = config.secureCookies ?? 'auto'
   if (secureCookies !== 'auto' && typeof secureCookies !== 'boolean')
     throw configError('"secureCookies" must be "auto", true or false')
-  const fail = configError
-  const sessions = config.session
-    ? new SessionManager(
-        config.session.store ?? createMemorySessionStore({ clock }),
-        {
-          idleSeconds: positiveInteger(
-            config.session.idleTimeoutSeconds,
-            1800,
-            'session.idleTimeoutSeconds',
-            fail,
-          ),
-          absoluteSeconds: positiveInteger(
-            config.session.absoluteTimeoutSeconds,
-            7 * 86_400,
-            'session.absoluteTimeoutSeconds',
-            fail,
-          ),
-        },
-        clock,
-      )
-    : undefined
+  const sessions = config.session ? sessionManager(config.session, clock) : undefined
   const jwt = config.jwt
-  const tokens = jwt
-    ? new StatelessTokens(
-        keys,
-        {
-          ttlSeconds: positiveInteger(jwt.ttlSeconds, 3600, 'jwt.ttlSeconds', fail),
-          issuer: jwt.issuer ?? 'authkestra',
-          audience: jwt.audience ?? 'authkestra',
-        },
-        clock,
-      )
-    : undefined
-  if (jwt?.delivery !== undefined && jwt.delivery !== 'cookie' && jwt.delivery !== 'json') {
-    throw configError('"jwt.delivery" must be "cookie" or "json"')
-  }
+  const stateless = jwt ? statelessSessions(jwt, keys, clock) : undefined
+  const userKey =
+    (config.userKey as ((user: unknown, who: LoginSubject) => string) | undefined) ?? defaultUserKey
+  if (typeof userKey !== 'function') throw configError('"userKey" must be a function')
   const deps: EngineDeps = {
     basePath,
     flows,
@@ -156,9 +133,10 @@ export function createAuthkestra<User = Identity>(
     secureCookies,
     trustedOrigins: new Set(config.trustedOrigins ?? []),
     onLogin: (config.onLogin as EngineDeps['onLogin']) ?? ((identity) => identity),
+    userKeyHash: (user, who) => userKeyHash(checkUserKey(userKey(user, who))),
     sessions: sessions ? { manager: sessions, cookieName: config.session?.cookieName } : undefined,
-    stateless: tokens
-      ? { tokens, delivery: jwt?.delivery ?? 'cookie', cookieName: jwt?.cookieName }
+    stateless: stateless
+      ? { sessions: stateless, delivery: jwt?.delivery ?? 'cookie', cookieName: jwt?.cookieName }
       : undefined,
   }
 
@@ -179,8 +157,12 @@ export function createAuthkestra<User = Identity>(
           return await loginRoute(request, provider, deps)
         if (route === 'callback' && provider !== undefined && request.method === 'GET')
           return await callbackRoute(request, provider, deps)
-        if (provider === undefined && route === 'logout' && request.method === 'POST')
-          return await logoutRoute(request, deps)
+        if (provider === undefined && request.method === 'POST') {
+          if (route === 'logout') return await logoutRoute(request, deps)
+          if (route === 'logout-everywhere' && (sessions || stateless?.revokes))
+            return await logoutEverywhereRoute(request, deps)
+          if (route === 'refresh' && stateless) return await refreshRoute(request, deps)
+        }
         if (provider === undefined && route === 'session' && request.method === 'GET')
           return await sessionRoute(request, deps)
         if (provider === undefined && route === 'providers' && request.method === 'GET')
@@ -200,6 +182,11 @@ export function createAuthkestra<User = Identity>(
     handler,
     providers: () => [...flows.values()].map((f) => ({ id: f.id, name: f.name })),
     flow: (id) => flows.get(id),
+    async logoutEverywhere(key) {
+      const hash = await userKeyHash(checkUserKey(key))
+      if (sessions) await sessions.destroyAll(hash)
+      else await stateless?.endUser(hash)
+    },
   }
   if (sessions) {
     return {
@@ -213,4 +200,11 @@ export function createAuthkestra<User = Identity>(
     mode: 'jwt',
     verifyRequest: (request) => readToken<User>(request, deps),
   }
+}
+
+function checkUserKey(key: unknown): string {
+  // A bug of the app's `userKey` (or of a caller), not of the request: a 500 through onError.
+  if (typeof key !== 'string' || key === '')
+    throw new TypeError('a user key must be a non-empty string (see "userKey")')
+  return key
 }

@@ -4,46 +4,28 @@
  * @module
  */
 import { openFlowState, sealFlowState } from '../client/flow-state.ts'
-import type { Identity } from '../client/identity.ts'
-import type { OAuth2Flow } from '../client/oauth2-flow.ts'
 import { isSafeReturnTo } from '../client/return-to.ts'
-import type { Clock } from '../core/clock.ts'
 import { readCookie, serializeCookie } from '../core/cookies.ts'
 import { AuthkestraError } from '../core/errors.ts'
-import type { Keyring } from '../core/keyring.ts'
-import type { LoginContext } from './config.ts'
-import { secureFor, siteCookieName } from './cookie-policy.ts'
+import { secureFor } from './cookie-policy.ts'
+import {
+  deliverToken,
+  type EngineDeps,
+  jsonResponse,
+  readSession,
+  readToken,
+  sessionCookieName,
+} from './deps.ts'
 import { startFlowCookies, takeFlowCookie } from './flow-cookies.ts'
-import { failure, wantsJson } from './respond.ts'
-import type { Session, SessionManager } from './sessions/manager.ts'
-import type { SessionJwt, StatelessTokens } from './stateless.ts'
+import { failure } from './respond.ts'
 
-/** What the routes use. */
-export interface EngineDeps {
-  readonly basePath: string
-  readonly flows: ReadonlyMap<string, OAuth2Flow>
-  readonly keys: Keyring
-  readonly clock: Clock
-  readonly secureCookies: 'auto' | boolean
-  readonly trustedOrigins: ReadonlySet<string>
-  readonly onLogin: (identity: Identity, context: LoginContext) => Promise<unknown> | unknown
-  readonly sessions: { manager: SessionManager; cookieName: string | undefined } | undefined
-  readonly stateless:
-    | { tokens: StatelessTokens; delivery: 'cookie' | 'json'; cookieName: string | undefined }
-    | undefined
-}
+export type { EngineDeps } from './deps.ts'
+export { readSession, readToken } from './deps.ts'
 
 function redirect(location: string, headers = new Headers()): Response {
   headers.set('location', location)
   headers.set('cache-control', 'no-store')
   return new Response(null, { status: 302, headers })
-}
-
-function sessionCookieName(request: Request, deps: EngineDeps): string {
-  const secure = secureFor(request, deps.secureCookies)
-  return deps.sessions
-    ? siteCookieName('ak_session', secure, deps.sessions.cookieName)
-    : siteCookieName('ak_token', secure, deps.stateless?.cookieName)
 }
 
 /** `GET /login/:provider?returnTo=/path`: a new flow, its sealed state in its own cookie, 302. */
@@ -117,83 +99,28 @@ async function signIn(
   headers: Headers,
   deps: EngineDeps,
 ): Promise<Response> {
-  const secure = secureFor(request, deps.secureCookies)
-  const name = sessionCookieName(request, deps)
+  const userKey = await deps.userKeyHash(user, who)
   if (deps.sessions) {
+    const secure = secureFor(request, deps.secureCookies)
+    const name = sessionCookieName(request, deps)
     const previous = readCookie(request, name)
-    const { id, maxAgeSeconds } = await deps.sessions.manager.create(user, who, previous)
+    const { id, maxAgeSeconds } = await deps.sessions.manager.create(user, who, previous, userKey)
     headers.append('set-cookie', serializeCookie(name, id, { path: '/', secure }, maxAgeSeconds))
     return redirect(returnTo, headers)
   }
   const stateless = deps.stateless as NonNullable<EngineDeps['stateless']>
-  const { token, expiresAt } = await stateless.tokens.issue(user, who)
-  if (stateless.delivery === 'json') {
-    headers.set('content-type', 'application/json; charset=utf-8')
-    headers.set('cache-control', 'no-store')
-    const body = {
-      access_token: token,
-      token_type: 'Bearer',
-      expires_in: stateless.tokens.ttlSeconds,
-      return_to: returnTo,
-    }
-    return new Response(JSON.stringify(body), { status: 200, headers })
-  }
-  const maxAge = Math.floor((expiresAt - deps.clock.now()) / 1000)
-  headers.append('set-cookie', serializeCookie(name, token, { path: '/', secure }, maxAge))
+  const login = stateless.sessions.startLogin(userKey)
+  const { body } = await deliverToken(request, user, who, login, headers, deps)
+  if (stateless.delivery === 'json')
+    return jsonResponse({ ...body, return_to: returnTo }, 200, headers)
   return redirect(returnTo, headers)
-}
-
-/** Whether a state-changing request comes from this site (Origin, else Sec-Fetch-Site). */
-export function sameOrigin(request: Request, trusted: ReadonlySet<string>): boolean {
-  const origin = request.headers.get('origin')
-  if (origin !== null) return origin === new URL(request.url).origin || trusted.has(origin)
-  return request.headers.get('sec-fetch-site') === 'same-origin'
-}
-
-/** `POST /logout`: same-origin only; ends the session (or clears the token cookie). */
-export async function logoutRoute(request: Request, deps: EngineDeps): Promise<Response> {
-  if (!sameOrigin(request, deps.trustedOrigins)) return failure(request, 'forbidden_origin')
-  const name = sessionCookieName(request, deps)
-  if (deps.sessions) await deps.sessions.manager.destroy(request, name)
-  const headers = new Headers({ 'cache-control': 'no-store' })
-  headers.append(
-    'set-cookie',
-    serializeCookie(name, '', { path: '/', secure: secureFor(request, deps.secureCookies) }, 0),
-  )
-  if (wantsJson(request)) return new Response(null, { status: 204, headers })
-  headers.set('location', '/')
-  return new Response(null, { status: 303, headers })
-}
-
-/** The session of a request (session mode). */
-export function readSession<User>(
-  request: Request,
-  deps: EngineDeps,
-): Promise<Session<User> | null> {
-  if (!deps.sessions) return Promise.resolve(null)
-  return deps.sessions.manager.read<User>(request, sessionCookieName(request, deps))
-}
-
-/** The verified token of a request: the cookie, else `Authorization: Bearer` (stateless mode). */
-export async function readToken<User>(
-  request: Request,
-  deps: EngineDeps,
-): Promise<SessionJwt<User> | null> {
-  if (!deps.stateless) return null
-  const header = request.headers.get('authorization')
-  const bearer =
-    header && /^Bearer [A-Za-z0-9._~+/-]+=*$/i.test(header) ? header.slice(7) : undefined
-  const token = readCookie(request, sessionCookieName(request, deps)) ?? bearer
-  return token === undefined ? null : deps.stateless.tokens.verify<User>(token)
 }
 
 /** `GET /session`: the current user as JSON, or 401. */
 export async function sessionRoute(request: Request, deps: EngineDeps): Promise<Response> {
   const current = deps.sessions ? await readSession(request, deps) : await readToken(request, deps)
-  const headers = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }
-  if (!current)
-    return new Response(JSON.stringify({ error: 'unauthorized' }), { status: 401, headers })
-  return new Response(JSON.stringify(current), { status: 200, headers })
+  if (!current) return jsonResponse({ error: 'unauthorized' }, 401)
+  return jsonResponse(current, 200)
 }
 
 /** `GET /providers`: id, name and login URL of each provider. */

@@ -1,7 +1,12 @@
 /**
- * Stateless mode: after login the user gets a signed JWT (HS256 under a key derived from the app
- * secret; newest secret signs, all verify) instead of a server-side session. Checked on every
- * use: `alg`, `typ`, `iss`, `aud`, `exp`.
+ * Stateless mode's tokens: after login the user gets a signed JWT (HS256 under a key derived
+ * from the app secret; newest secret signs, all verify) instead of a server-side session.
+ * Checked on every use: `alg`, `typ`, `iss`, `aud`, `exp`, and the claims this mode adds.
+ *
+ * Every token of one login repeats that login's claims, so a refreshed token is still the same
+ * login: `sid` (a random login id, what a logout revokes), `uky` (the SHA-256 of the user key,
+ * what "log out everywhere" revokes), `lat` (when the user logged in, in ms) and `sxp` (the
+ * absolute end of the login, in seconds: no refresh goes past it).
  *
  * @module
  */
@@ -10,23 +15,52 @@ import type { Clock } from '../core/clock.ts'
 import type { Keyring } from '../core/keyring.ts'
 import { randomToken } from '../core/random.ts'
 
-/** The claims of an Authkestra session JWT. */
+/** The claims of an Authkestra session JWT, as the app sees them. */
 export interface SessionJwt<User> {
   readonly user: User
   readonly provider: string
   readonly subject: string
   readonly issuedAt: Date
   readonly expiresAt: Date
+  /** When the user logged in; refreshed tokens keep it. */
+  readonly loginAt: Date
+  /** The absolute end of this login: refreshing never extends a token past it. */
+  readonly sessionExpiresAt: Date
+}
+
+/** What every token of one login carries. */
+export interface LoginClaims {
+  /** Login id (22 base64url characters). */
+  readonly sid: string
+  /** SHA-256 of the user key, base64url. */
+  readonly uky: string
+  /** Login time, ms since the epoch. */
+  readonly lat: number
+  /** Absolute end of the login, seconds since the epoch. */
+  readonly sxp: number
+}
+
+/** A token that verified, with its login claims. */
+export interface VerifiedToken<User> {
+  readonly view: SessionJwt<User>
+  readonly login: LoginClaims
 }
 
 const TYP = 'authkestra-session+jwt'
 const PURPOSE = 'session-jwt'
+const SID = /^[A-Za-z0-9_-]{22}$/
+const UKY = /^[A-Za-z0-9_-]{43}$/
 
 /** Issues and verifies session JWTs. */
 export class StatelessTokens {
   constructor(
     private readonly keys: Keyring,
-    private readonly options: { ttlSeconds: number; issuer: string; audience: string },
+    private readonly options: {
+      ttlSeconds: number
+      absoluteSeconds: number
+      issuer: string
+      audience: string
+    },
     private readonly clock: Clock,
   ) {}
 
@@ -34,16 +68,39 @@ export class StatelessTokens {
     return this.options.ttlSeconds
   }
 
-  /** A JWT for `user`. */
+  get absoluteSeconds(): number {
+    return this.options.absoluteSeconds
+  }
+
+  /** The claims of a new login by the user whose key hashes to `uky`. */
+  newLogin(uky: string): LoginClaims {
+    const now = this.clock.now()
+    return {
+      sid: randomToken(16),
+      uky,
+      lat: now,
+      sxp: Math.floor(now / 1000) + this.options.absoluteSeconds,
+    }
+  }
+
+  /** A JWT for `user` in `login`, living `ttlSeconds` but never past the login's end. */
   async issue(
     user: unknown,
     who: { provider: string; subject: string },
-  ): Promise<{ token: string; expiresAt: number }> {
+    login: LoginClaims,
+  ): Promise<{ token: string; expiresAt: number; expiresIn: number }> {
     const [key] = await this.keys.keys(PURPOSE)
     if (!key) throw new Error('no key')
     const iat = Math.floor(this.clock.now() / 1000)
-    const exp = iat + this.options.ttlSeconds
-    const token = await new SignJWT({ usr: user as Record<string, unknown>, prv: who.provider })
+    const exp = Math.min(iat + this.options.ttlSeconds, login.sxp)
+    const token = await new SignJWT({
+      usr: user as Record<string, unknown>,
+      prv: who.provider,
+      sid: login.sid,
+      uky: login.uky,
+      lat: login.lat,
+      sxp: login.sxp,
+    })
       .setProtectedHeader({ alg: 'HS256', kid: key.kid, typ: TYP })
       .setIssuer(this.options.issuer)
       .setAudience(this.options.audience)
@@ -52,11 +109,11 @@ export class StatelessTokens {
       .setIssuedAt(iat)
       .setExpirationTime(exp)
       .sign(key.key)
-    return { token, expiresAt: exp * 1000 }
+    return { token, expiresAt: exp * 1000, expiresIn: Math.max(0, exp - iat) }
   }
 
-  /** The claims of a valid token, or null (never throws for a bad token). */
-  async verify<User>(token: string): Promise<SessionJwt<User> | null> {
+  /** The claims of a validly signed, unexpired token, or null (never throws for a bad token). */
+  async verify<User>(token: string): Promise<VerifiedToken<User> | null> {
     if (token.length > 8192) return null
     let kid: unknown
     try {
@@ -67,7 +124,7 @@ export class StatelessTokens {
     const key = (await this.keys.keys(PURPOSE)).find((k) => k.kid === kid)
     if (!key) return null
     try {
-      const { payload } = await jwtVerify(token, key.key, {
+      const { payload: p } = await jwtVerify(token, key.key, {
         algorithms: ['HS256'],
         typ: TYP,
         issuer: this.options.issuer,
@@ -76,13 +133,30 @@ export class StatelessTokens {
         clockTolerance: 5,
         requiredClaims: ['sub', 'exp', 'iat'],
       })
-      if (typeof payload.prv !== 'string' || typeof payload.sub !== 'string') return null
+      if (
+        typeof p.prv !== 'string' ||
+        typeof p.sub !== 'string' ||
+        typeof p.sid !== 'string' ||
+        !SID.test(p.sid) ||
+        typeof p.uky !== 'string' ||
+        !UKY.test(p.uky) ||
+        !Number.isSafeInteger(p.lat) ||
+        !Number.isSafeInteger(p.sxp)
+      ) {
+        return null
+      }
+      const login = { sid: p.sid, uky: p.uky, lat: p.lat as number, sxp: p.sxp as number }
       return {
-        user: payload.usr as User,
-        provider: payload.prv,
-        subject: payload.sub,
-        issuedAt: new Date((payload.iat as number) * 1000),
-        expiresAt: new Date((payload.exp as number) * 1000),
+        login,
+        view: {
+          user: p.usr as User,
+          provider: p.prv,
+          subject: p.sub,
+          issuedAt: new Date((p.iat as number) * 1000),
+          expiresAt: new Date((p.exp as number) * 1000),
+          loginAt: new Date(login.lat),
+          sessionExpiresAt: new Date(login.sxp * 1000),
+        },
       }
     } catch (err) {
       if (err instanceof joseErrors.JOSEError) return null

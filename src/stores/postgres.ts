@@ -12,9 +12,11 @@
 import type { Pool } from 'pg'
 import { type Clock, systemClock } from '../core/clock.ts'
 import { AuthkestraError } from '../core/errors.ts'
+import type { RevocationStore } from '../engine/revocations/types.ts'
 import type { SessionStore } from '../engine/sessions/types.ts'
 import type { OpStore } from '../op/store/types.ts'
 import { postgresOpStore } from './postgres/op.ts'
+import { postgresRevocationStore } from './postgres/revocations.ts'
 import { createRunner, type Run } from './postgres/run.ts'
 import { migrate, type Tables, tableNames } from './postgres/schema.ts'
 import { postgresSessionStore } from './postgres/sessions.ts'
@@ -42,6 +44,8 @@ export interface PostgresStores {
   readonly sessions: SessionStore
   /** For `createOp({ store })`. */
   readonly op: OpStore
+  /** For `createAuthkestra({ jwt: { revocations } })`. */
+  readonly revocations: RevocationStore
   /** Creates the schema, tables and indexes if missing. Idempotent; safe from many processes. */
   migrate(): Promise<void>
   /** Stops the background sweep. Never ends the pool: that is the app's. */
@@ -64,6 +68,7 @@ async function sweep(run: Run, t: Tables, clock: Clock): Promise<void> {
   const targets = [
     { table: t.op, key: '(kind, id)', columns: 'kind, id' },
     { table: t.sessions, key: 'id', columns: 'id' },
+    { table: t.revocations, key: 'key', columns: 'key' },
   ]
   for (const { table, key, columns } of targets) {
     for (let batch = 0; batch < SWEEP_MAX_BATCHES; batch++) {
@@ -138,6 +143,7 @@ export function createPostgresStores(options: PostgresStoresOptions): PostgresSt
   return {
     sessions: postgresSessionStore(run, tables, clock),
     op: postgresOpStore(run, tables, clock),
+    revocations: postgresRevocationStore(run, tables, clock),
     migrate: () => migrate(run, tables),
     close() {
       if (closed) return

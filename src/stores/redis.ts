@@ -3,7 +3,10 @@
  * app's own `ioredis` client (v5 or v6). One call gives both stores under one key prefix.
  *
  * Keys (all under `prefix`, default `authkestra:`):
- * - `session:<id>`: a hash per session (`v` JSON, `l` lastSeenAt, `e` expiry) with a native TTL;
+ * - `session:<id>`: a hash per session (`v` JSON, `l` lastSeenAt, `e` expiry, `u` user key) with a
+ *   native TTL;
+ * - `user-sessions:<user key>`: the set of a user's session keys, for `deleteByUser`;
+ * - `revoked:<key>`: a hash per revocation of stateless mode (`a` revoked at, `e` until);
  * - `op:<kind>:<id>`: a hash per OP record (`v` JSON, `c` consume count, `e` expiry, `f` family);
  * - `family:<family>`: the set of member keys of a family (a grant), for `revokeFamily`;
  * - `kind:key`, `kind:client`: the sets of ids `list` reads.
@@ -28,10 +31,12 @@
 import type { Redis } from 'ioredis'
 import { type Clock, systemClock } from '../core/clock.ts'
 import { AuthkestraError } from '../core/errors.ts'
+import type { RevocationStore } from '../engine/revocations/types.ts'
 import type { SessionStore, StoredSession } from '../engine/sessions/types.ts'
 import type { Consumed, OpRecordKind, OpRecords, OpSetOptions, OpStore } from '../op/store/types.ts'
 import { createGuard } from './redis/guard.ts'
 import { createRedisOpStore } from './redis/op.ts'
+import { createRedisRevocationStore } from './redis/revocations.ts'
 import { createRedisSessionStore } from './redis/sessions.ts'
 
 // The store interfaces, for users and for ./redis/*.ts (which take their types from here: the
@@ -42,6 +47,7 @@ export type {
   OpRecords,
   OpSetOptions,
   OpStore,
+  RevocationStore,
   SessionStore,
   StoredSession,
 }
@@ -64,6 +70,8 @@ export interface RedisStores {
   readonly sessions: SessionStore
   /** For `createOp({ store })`. */
   readonly op: OpStore
+  /** For `createAuthkestra({ jwt: { revocations } })`. */
+  readonly revocations: RevocationStore
   /** Nothing to migrate in Redis; here so every database store has the same shape. */
   migrate(): Promise<void>
   /** Stops the stores (later calls fail with `store_unavailable`); the client stays open. */
@@ -104,8 +112,15 @@ export function createRedisStores(options: RedisStoresOptions): RedisStores {
   // Scripts build some key names themselves; the client's own `keyPrefix` is not applied to those.
   const serverPrefix = `${redis.options?.keyPrefix ?? ''}${prefix}`
   return {
-    sessions: createRedisSessionStore({ redis, prefix, clock, guard, px }),
+    sessions: createRedisSessionStore({ redis, prefix, serverPrefix, clock, guard, px }),
     op: createRedisOpStore({ redis, prefix, serverPrefix, clock, guard, px }),
+    revocations: createRedisRevocationStore({
+      redis,
+      prefix,
+      clock,
+      guard,
+      marginMs: TTL_MARGIN_MS,
+    }),
     async migrate() {},
     close() {
       closed = true

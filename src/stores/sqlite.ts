@@ -3,8 +3,8 @@
  * [better-sqlite3](https://github.com/WiseLibs/better-sqlite3) 12 connection that the app opens
  * and owns. Records survive restarts and are shared by every process using the same file.
  *
- * - Schema: two tables, `<prefix>op_records` and `<prefix>sessions`, created only by the explicit,
- *   idempotent `migrate()`; nothing touches the app's other tables.
+ * - Schema: three tables, `<prefix>op_records`, `<prefix>sessions` and `<prefix>revocations`,
+ *   created only by the explicit, idempotent `migrate()`; nothing touches the app's other tables.
  * - Expiry: `expires_at` (ms since the epoch) is checked against the injected clock on every read
  *   (expired = absent); an unref'd background sweep deletes expired rows.
  * - Atomicity: `consume` is one `UPDATE … RETURNING`, `revokeFamily` one `DELETE`.
@@ -18,10 +18,12 @@
 import type BetterSqlite3 from 'better-sqlite3'
 import { type Clock, systemClock } from '../core/clock.ts'
 import { AuthkestraError } from '../core/errors.ts'
+import type { RevocationStore } from '../engine/revocations/types.ts'
 import type { SessionStore } from '../engine/sessions/types.ts'
 import type { OpStore } from '../op/store/types.ts'
 import { sqliteDriver } from './sqlite/driver.ts'
 import { sqliteOpStore } from './sqlite/op.ts'
+import { sqliteRevocationStore } from './sqlite/revocations.ts'
 import { sqliteTables } from './sqlite/schema.ts'
 import { sqliteSessionStore } from './sqlite/sessions.ts'
 
@@ -43,6 +45,8 @@ export interface SqliteStores {
   readonly sessions: SessionStore
   /** Everything the embedded OpenID Provider keeps (`createOp({ store })`). */
   readonly op: OpStore
+  /** What stateless mode's logouts revoke (`createAuthkestra({ jwt: { revocations } })`). */
+  readonly revocations: RevocationStore
   /**
    * Creates the tables and indexes if they do not exist, in one transaction; safe to run at
    * every start and from several processes. Run it before the first use, or create the same
@@ -57,9 +61,16 @@ export interface SqliteStores {
    * CREATE INDEX authkestra_op_records_expires_at ON authkestra_op_records (expires_at)
    *   WHERE expires_at IS NOT NULL;
    * CREATE TABLE authkestra_sessions (id TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL,
-   *   expires_at INTEGER NOT NULL);
+   *   expires_at INTEGER NOT NULL, user_key TEXT);
    * CREATE INDEX authkestra_sessions_expires_at ON authkestra_sessions (expires_at);
+   * CREATE INDEX authkestra_sessions_user_key ON authkestra_sessions (user_key)
+   *   WHERE user_key IS NOT NULL;
+   * CREATE TABLE authkestra_revocations (key TEXT PRIMARY KEY NOT NULL,
+   *   revoked_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);
+   * CREATE INDEX authkestra_revocations_expires_at ON authkestra_revocations (expires_at);
    * ```
+   *
+   * A database migrated by an earlier version gets the `user_key` column added.
    *
    * Rejects with `store_unavailable` when the database refuses (read-only, closed, …).
    */
@@ -104,6 +115,7 @@ export function createSqliteStores(options: SqliteStoresOptions): SqliteStores {
   const sweepSql = [
     `DELETE FROM ${tables.op} WHERE expires_at <= ?`,
     `DELETE FROM ${tables.sessions} WHERE expires_at <= ?`,
+    `DELETE FROM ${tables.revocations} WHERE expires_at <= ?`,
   ]
   const timer = setInterval(() => {
     // A closed better-sqlite3 connection never reopens: nothing left to sweep.
@@ -120,6 +132,7 @@ export function createSqliteStores(options: SqliteStoresOptions): SqliteStores {
   return {
     sessions: sqliteSessionStore(db, tables.sessions, clock),
     op: sqliteOpStore(db, tables.op, clock),
+    revocations: sqliteRevocationStore(db, tables.revocations, clock),
     async migrate() {
       db.guard('migrate', () => {
         // IMMEDIATE: take the write lock first (waiting up to the busy timeout), so processes
@@ -127,6 +140,12 @@ export function createSqliteStores(options: SqliteStoresOptions): SqliteStores {
         database
           .transaction(() => {
             for (const ddl of tables.ddl) database.exec(ddl)
+            for (const [table, column, type] of tables.addedColumns) {
+              const columns = database.pragma(`table_info(${table})`) as { name: string }[]
+              if (!columns.some((c) => c.name === column))
+                database.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`)
+            }
+            for (const ddl of tables.lateDdl) database.exec(ddl)
           })
           .immediate()
       })

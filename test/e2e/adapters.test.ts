@@ -34,7 +34,7 @@ const MOUNTS: readonly MountSpec[] = [
 ]
 
 const JSON_ACCEPT = { accept: 'application/json' }
-const FLOW_COOKIE = /^ak_flow_[A-Za-z0-9_-]{16}$/
+const FLOW_COOKIE = /^(__Host-)?ak_flow_[A-Za-z0-9_-]{16}$/
 
 let idp: RunningIdp
 const apps = new Map<string, RunningApp>()
@@ -313,6 +313,119 @@ for (const mount of MOUNTS) {
           assert.equal(await errorOf(response), 'invalid_token')
         })
       }
+    })
+
+    it('ends every session of the user from POST /auth/logout-everywhere, in every browser', async () => {
+      const [one, two] = [await signedIn(), await signedIn()]
+      const out = await one.fetch('/auth/logout-everywhere', {
+        method: 'POST',
+        headers: { origin: app().origin, ...JSON_ACCEPT },
+      })
+      assert.equal(out.status, 204)
+      assert.equal((await one.fetch('/api/me')).status, 401)
+      assert.equal((await two.fetch('/api/me')).status, 401, 'the other browser is signed out too')
+    })
+
+    it('caps abandoned logins at 4 flow cookies; the latest login still completes (no 431)', async () => {
+      const b = browser()
+      let last: URL | undefined
+      for (let i = 0; i < 30; i++) {
+        last = await b.startLogin(`?returnTo=/t${i}`)
+        app().wiring.clock.offsetMs += 1_000
+      }
+      app().wiring.clock.offsetMs = 0
+      const flows = [...b.cookies.keys()].filter((name) => FLOW_COOKIE.test(name))
+      assert.equal(flows.length, 4)
+      const done = await b.fetch(last?.href ?? '')
+      assert.equal(done.status, 302)
+      assert.equal(done.headers.get('location'), '/t29')
+    })
+
+    describe('the stateless engine under /jwt (Secure cookies)', () => {
+      const JWT_COOKIE = '__Host-ak_token'
+      async function jwtSignedIn(): Promise<Browser> {
+        const b = browser()
+        assert.equal((await b.login('', '/jwt')).status, 302)
+        assert.ok(b.cookies.get(JWT_COOKIE), 'token cookie set')
+        return b
+      }
+      const asCookie = (token: string) => ({ headers: { cookie: `${JWT_COOKIE}=${token}` } })
+      const asBearer = (token: string) => ({ headers: { authorization: `Bearer ${token}` } })
+
+      it('uses __Host- flow cookies on /, and refuses a planted unprefixed one (login CSRF)', async () => {
+        const attacker = browser()
+        const login = await attacker.fetch('/jwt/login/idp')
+        const [flow = ''] = login.headers.getSetCookie()
+        assert.match(
+          flow,
+          /^__Host-ak_flow_[A-Za-z0-9_-]{16}=[^;]+; Path=\/; Max-Age=600; HttpOnly; SameSite=Lax; Secure$/,
+        )
+        const atOp = await fetch(login.headers.get('location') ?? '', { redirect: 'manual' })
+        const callback = atOp.headers.get('location') ?? ''
+        const [name = '', value = ''] = (flow.split(';')[0] ?? '').split(/=(.*)/)
+        const victim = browser()
+        victim.cookies.set(name.replace('__Host-', ''), { value, path: '/', attributes: [] })
+        const planted = await victim.fetch(callback, { headers: JSON_ACCEPT })
+        assert.equal(planted.status, 400)
+        assert.equal(await errorOf(planted), 'flow_state_malformed')
+        assert.equal(victim.cookies.get(JWT_COOKIE), undefined, 'the victim is not signed in')
+        assert.equal((await attacker.fetch(callback)).status, 302, 'the code was never spent')
+      })
+
+      it('revokes the token at logout: dead as a cookie and as a bearer token', async () => {
+        const b = await jwtSignedIn()
+        const token = b.cookies.get(JWT_COOKIE)?.value ?? ''
+        assert.equal((await b.fetch('/api/jwt-me')).status, 200)
+        const out = await b.fetch('/jwt/logout', {
+          method: 'POST',
+          headers: { origin: app().origin },
+        })
+        assert.equal(out.status, 303)
+        assert.equal(b.cookies.get(JWT_COOKIE), undefined)
+        for (const init of [asCookie(token), asBearer(token)]) {
+          const me = await browser().fetch('/api/jwt-me', init)
+          assert.equal(me.status, 401)
+          assert.equal(await errorOf(me), 'unauthorized')
+          assert.equal((await browser().fetch('/jwt/session', init)).status, 401)
+        }
+      })
+
+      it('refreshes the token (same origin), and a logout ends the old and the new', async () => {
+        const b = await jwtSignedIn()
+        const old = b.cookies.get(JWT_COOKIE)?.value ?? ''
+        const foreign = await b.fetch('/jwt/refresh', {
+          method: 'POST',
+          headers: { origin: 'http://evil.example', ...JSON_ACCEPT },
+        })
+        assert.equal(foreign.status, 403)
+        app().wiring.clock.offsetMs += 1_000
+        const refreshed = await b.fetch('/jwt/refresh', {
+          method: 'POST',
+          headers: { origin: app().origin },
+        })
+        app().wiring.clock.offsetMs = 0
+        assert.equal(refreshed.status, 200)
+        const fresh = b.cookies.get(JWT_COOKIE)?.value ?? ''
+        assert.notEqual(fresh, old)
+        await b.fetch('/jwt/logout', { method: 'POST', headers: { origin: app().origin } })
+        for (const token of [old, fresh])
+          assert.equal((await browser().fetch('/api/jwt-me', asBearer(token))).status, 401)
+      })
+
+      it('logs out everywhere: every token of the user dies', async () => {
+        const [one, two] = [await jwtSignedIn(), await jwtSignedIn()]
+        const token = two.cookies.get(JWT_COOKIE)?.value ?? ''
+        const out = await browser().fetch('/jwt/logout-everywhere', {
+          method: 'POST',
+          headers: {
+            ...asBearer(one.cookies.get(JWT_COOKIE)?.value ?? '').headers,
+            ...JSON_ACCEPT,
+          },
+        })
+        assert.equal(out.status, 204)
+        assert.equal((await two.fetch('/api/jwt-me')).status, 401)
+        assert.equal((await browser().fetch('/api/jwt-me', asBearer(token))).status, 401)
+      })
     })
 
     it('answers 404 for an unknown auth route', async () => {

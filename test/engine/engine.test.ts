@@ -226,7 +226,7 @@ describe('stateless mode', () => {
     const other = createAuthkestra({
       providers: [idpProvider(idp.issuer)],
       secret: 'another-secret-that-is-long-enough-0123456',
-      jwt: {},
+      jwt: { revocations: 'none-logout-keeps-tokens-valid-until-exp' },
     })
     assert.equal(
       await other.verifyRequest(
@@ -265,7 +265,21 @@ describe('configuration', () => {
       { providers: [provider()], secret: 'short', session: {} },
       { providers: [provider()], secret: SECRET, session: {}, basePath: 'auth/' },
       { providers: [provider()], secret: SECRET, session: { idleTimeoutSeconds: 0 } },
-      { providers: [provider()], secret: SECRET, jwt: { delivery: 'header' } },
+      {
+        providers: [provider()],
+        secret: SECRET,
+        jwt: { delivery: 'header', revocations: 'none-logout-keeps-tokens-valid-until-exp' },
+      },
+      { providers: [provider()], secret: SECRET, jwt: {} },
+      { providers: [provider()], secret: SECRET, jwt: { revocations: false } },
+      { providers: [provider()], secret: SECRET, jwt: { revocations: 'none' } },
+      { providers: [provider()], secret: SECRET, jwt: { revocations: { revoke() {} } } },
+      {
+        providers: [provider()],
+        secret: SECRET,
+        jwt: { revocations: 'none-logout-keeps-tokens-valid-until-exp', absoluteTimeoutSeconds: 0 },
+      },
+      { providers: [provider()], secret: SECRET, session: {}, userKey: 'id' },
     ]
     for (const config of bad)
       assert.throws(() => createAuthkestra(config as never), code('config_invalid'))

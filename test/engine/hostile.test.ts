@@ -150,6 +150,49 @@ const rows: Row[] = [
     status: 403,
     error: 'forbidden_origin',
   },
+  // logout everywhere
+  {
+    name: 'logout-everywhere: foreign Origin',
+    path: '/auth/logout-everywhere',
+    init: { method: 'POST', headers: { origin: 'https://evil.example' } },
+    status: 403,
+    error: 'forbidden_origin',
+  },
+  {
+    name: 'logout-everywhere: same origin, no session',
+    path: '/auth/logout-everywhere',
+    init: { method: 'POST', headers: { origin: APP } },
+    status: 401,
+    error: 'unauthorized',
+  },
+  {
+    name: 'logout-everywhere: same origin, forged 100 KB session cookie',
+    path: '/auth/logout-everywhere',
+    init: { method: 'POST', headers: { origin: APP, cookie: `ak_session=${BIG}` } },
+    status: 401,
+    error: 'unauthorized',
+  },
+  {
+    name: 'logout-everywhere: GET',
+    path: '/auth/logout-everywhere',
+    status: 404,
+    error: 'not_found',
+  },
+  {
+    name: 'logout-everywhere: extra segment',
+    path: '/auth/logout-everywhere/evil.example',
+    init: { method: 'POST', headers: { origin: APP } },
+    status: 404,
+    error: 'not_found',
+  },
+  // refresh exists in stateless mode only
+  {
+    name: 'refresh: in session mode',
+    path: '/auth/refresh',
+    init: { method: 'POST', headers: { origin: APP } },
+    status: 404,
+    error: 'not_found',
+  },
   // session
   { name: 'session: no cookie', path: '/auth/session', status: 401, error: 'unauthorized' },
   {

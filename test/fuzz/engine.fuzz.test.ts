@@ -1,5 +1,6 @@
 // Property-based fuzzing of the engine's routes (/auth/login/:p, /auth/callback/:p, /auth/logout,
-// /auth/session, /auth/providers) in session and stateless modes, wired to a real OP on loopback:
+// /auth/logout-everywhere, /auth/refresh, /auth/session, /auth/providers) in session and
+// stateless modes, wired to a real OP on loopback:
 // random paths, methods, queries, cookies (forged session and flow cookies) and headers never make
 // the handler throw or answer 5xx, never set a session cookie or issue a token, and every
 // Location is a same-origin path or the provider's authorization endpoint. A second property
@@ -78,7 +79,20 @@ function allowedLocation(location: string, requestUrl: string): boolean {
   return new URL(location, origin).origin === origin
 }
 
-const PATHS = ['login', 'callback', 'logout', 'session', 'providers', 'idp', 'x', '', '..', '%2F']
+const PATHS = [
+  'login',
+  'callback',
+  'logout',
+  'logout-everywhere',
+  'refresh',
+  'session',
+  'providers',
+  'idp',
+  'x',
+  '',
+  '..',
+  '%2F',
+]
 
 function pathArb(): fc.Arbitrary<string> {
   const segment = fc.oneof(
@@ -92,6 +106,8 @@ function pathArb(): fc.Arbitrary<string> {
         '/auth/login/idp',
         '/auth/callback/idp',
         '/auth/logout',
+        '/auth/logout-everywhere',
+        '/auth/refresh',
         '/auth/session',
         '/auth/providers',
       ),
@@ -200,8 +216,8 @@ async function checkResponse(
   }
   const text = await response.text()
   assert.ok(!text.includes('access_token'), `${path} issued a token`)
-  if (path === '/auth/session')
-    assert.notEqual(response.status, 200, 'a forged session was accepted')
+  if (path === '/auth/session' || path === '/auth/refresh' || path === '/auth/logout-everywhere')
+    assert.ok(response.status >= 300, `a forged credential was accepted at ${path}`)
   if (path.startsWith('/auth/callback')) {
     assert.ok(response.status >= 400, `a random callback answered ${response.status}`)
   }

@@ -3,6 +3,7 @@
 // tested without sleeping; concurrency is real (50 callers at once).
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
+import type { RevocationStore } from '../../src/engine/revocations/types.ts'
 import type { SessionStore, StoredSession } from '../../src/engine/sessions/types.ts'
 import type { CodeRecord, OpStore, RefreshRecord } from '../../src/op/store/types.ts'
 
@@ -26,6 +27,7 @@ export function testClock(start = Date.UTC(2026, 10, 25, 12)): TestClock {
 export interface StoreUnderTest {
   readonly sessions: SessionStore
   readonly op: OpStore
+  readonly revocations: RevocationStore
   close(): Promise<void>
 }
 
@@ -35,6 +37,7 @@ export type StoreFactory = (clock: TestClock) => Promise<StoreUnderTest>
 const session = (
   clock: TestClock,
   user: unknown = { id: 'u1', name: 'Zoë 🧪' },
+  userKey?: string,
 ): StoredSession => ({
   user,
   provider: 'idp',
@@ -42,6 +45,7 @@ const session = (
   createdAt: clock.now(),
   expiresAt: clock.now() + 3_600_000,
   lastSeenAt: clock.now(),
+  ...(userKey === undefined ? {} : { userKey }),
 })
 
 const code = (grantId: string): CodeRecord => ({
@@ -128,6 +132,103 @@ export function storeConformance(
         for (const id of [ids[0], ids[4_999], ids[9_999]] as string[]) {
           assert.deepEqual((await store.sessions.get(id))?.user, { id })
         }
+      })
+    })
+
+    describe('SessionStore: deleteByUser', () => {
+      const ALICE = 'YWxpY2UtdXNlci1rZXktaGFzaC1vZi00My1jaGFycy4'
+      const BOB = 'Ym9iLXVzZXIta2V5LWhhc2gtb2YtZm9ydHktdGhyZWUu'
+
+      it('deletes every session of one user and nothing else', async () => {
+        for (const id of ['a-1', 'a-2', 'a-3'])
+          await store.sessions.set(id, session(clock, { id }, ALICE), 60)
+        await store.sessions.set('b-1', session(clock, { id: 'b' }, BOB), 60)
+        await store.sessions.set('n-1', session(clock, { id: 'n' }), 60)
+        await store.sessions.deleteByUser(ALICE)
+        for (const id of ['a-1', 'a-2', 'a-3'])
+          assert.equal(await store.sessions.get(id), undefined, id)
+        assert.equal((await store.sessions.get('b-1'))?.userKey, BOB)
+        assert.ok(await store.sessions.get('n-1'), 'a session without a user key stays')
+        await store.sessions.deleteByUser(ALICE)
+        await store.sessions.deleteByUser('nobody')
+        await store.sessions.set('a-4', session(clock, { id: 'a4' }, ALICE), 60)
+        assert.ok(await store.sessions.get('a-4'), 'a new session after it lives')
+      })
+
+      it('follows a session re-set under another user, and forgets deleted ones', async () => {
+        await store.sessions.set('moved', session(clock, {}, ALICE), 60)
+        await store.sessions.set('moved', session(clock, {}, BOB), 60)
+        await store.sessions.set('gone', session(clock, {}, BOB), 60)
+        await store.sessions.delete('gone')
+        await store.sessions.deleteByUser(ALICE)
+        assert.equal((await store.sessions.get('moved'))?.userKey, BOB)
+        await store.sessions.deleteByUser(BOB)
+        assert.equal(await store.sessions.get('moved'), undefined)
+      })
+
+      it('keeps the index through touch and ends 200 sessions of one user at once', async () => {
+        const ids = Array.from({ length: 200 }, (_, i) => `many-${i}`)
+        await Promise.all(ids.map((id) => store.sessions.set(id, session(clock, {}, ALICE), 10)))
+        clock.advance(8_000)
+        await store.sessions.touch('many-0', clock.now(), 10)
+        clock.advance(5_000)
+        await store.sessions.deleteByUser(ALICE)
+        assert.equal(
+          await store.sessions.get('many-0'),
+          undefined,
+          'a touched session is found too',
+        )
+      })
+    })
+
+    describe('RevocationStore', () => {
+      it('tells when each key was revoked, in order, in one call', async () => {
+        const at = clock.now()
+        await store.revocations.revoke('sid:one', at, at + 60_000)
+        await store.revocations.revoke('usr:two', at - 5, at + 60_000)
+        assert.deepEqual(await store.revocations.revokedAt(['usr:two', 'sid:nope', 'sid:one']), [
+          at - 5,
+          undefined,
+          at,
+        ])
+        assert.deepEqual(await store.revocations.revokedAt([]), [])
+      })
+
+      it('forgets a revocation once its time is over', async () => {
+        const at = clock.now()
+        await store.revocations.revoke('sid:short', at, at + 10_000)
+        await store.revocations.revoke('sid:past', at, at - 1)
+        assert.deepEqual(await store.revocations.revokedAt(['sid:past']), [undefined])
+        clock.advance(9_999)
+        assert.deepEqual(await store.revocations.revokedAt(['sid:short']), [at])
+        clock.advance(1)
+        assert.deepEqual(await store.revocations.revokedAt(['sid:short']), [undefined])
+      })
+
+      it('keeps the later time and the later end when a key is revoked again', async () => {
+        const at = clock.now()
+        await store.revocations.revoke('usr:again', at, at + 10_000)
+        await store.revocations.revoke('usr:again', at + 500, at + 5_000)
+        await store.revocations.revoke('usr:again', at + 100, at + 20_000)
+        assert.deepEqual(await store.revocations.revokedAt(['usr:again']), [at + 500])
+        clock.advance(15_000)
+        assert.deepEqual(await store.revocations.revokedAt(['usr:again']), [at + 500])
+        clock.advance(5_000)
+        assert.deepEqual(await store.revocations.revokedAt(['usr:again']), [undefined])
+        await store.revocations.revoke('usr:again', clock.now(), clock.now() + 1_000)
+        assert.deepEqual(await store.revocations.revokedAt(['usr:again']), [clock.now()])
+      })
+
+      it('ends with the latest of 50 concurrent revocations of one key', async () => {
+        const at = clock.now()
+        await Promise.all(
+          Array.from({ length: 50 }, (_, i) =>
+            store.revocations.revoke('usr:race', at + i, at + 60_000 + i),
+          ),
+        )
+        assert.deepEqual(await store.revocations.revokedAt(['usr:race']), [at + 49])
+        clock.advance(60_048)
+        assert.deepEqual(await store.revocations.revokedAt(['usr:race']), [at + 49])
       })
     })
 

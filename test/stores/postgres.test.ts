@@ -34,9 +34,12 @@ storeConformance(
     return {
       sessions: stores.sessions,
       op: stores.op,
+      revocations: stores.revocations,
       async close() {
         stores.close()
-        await pool.query(`DROP TABLE "${SCHEMA}".conf_op_records, "${SCHEMA}".conf_sessions`)
+        await pool.query(
+          `DROP TABLE "${SCHEMA}".conf_op_records, "${SCHEMA}".conf_sessions, "${SCHEMA}".conf_revocations`,
+        )
       },
     }
   },
@@ -81,10 +84,40 @@ describe('postgres stores', { skip }, () => {
         'mig_op_records_expires_idx',
         'mig_op_records_family_idx',
         'mig_op_records_pkey',
+        'mig_revocations_expires_idx',
+        'mig_revocations_pkey',
         'mig_sessions_expires_idx',
         'mig_sessions_pkey',
+        'mig_sessions_user_key_idx',
       ],
     )
+  })
+
+  it('migrate adds user_key to a sessions table of an earlier version, keeping its rows', async () => {
+    await pool.query(`CREATE TABLE "${SCHEMA}".old_sessions (
+      id text PRIMARY KEY, value jsonb NOT NULL, expires_at bigint NOT NULL)`)
+    const clock = testClock()
+    const legacy = {
+      user: 'u',
+      provider: 'idp',
+      subject: 's',
+      createdAt: 1,
+      expiresAt: 2,
+      lastSeenAt: 1,
+    }
+    await pool.query(`INSERT INTO "${SCHEMA}".old_sessions VALUES ('legacy', $1, $2)`, [
+      JSON.stringify(legacy),
+      clock.now() + 60_000,
+    ])
+    const stores = createPostgresStores({ pool, schema: SCHEMA, tablePrefix: 'old_', clock })
+    await stores.migrate()
+    await stores.migrate()
+    assert.deepEqual(await stores.sessions.get('legacy'), legacy)
+    await stores.sessions.set('new', { ...legacy, userKey: 'k' }, 60)
+    await stores.sessions.deleteByUser('k')
+    assert.equal(await stores.sessions.get('new'), undefined)
+    assert.ok(await stores.sessions.get('legacy'))
+    stores.close()
   })
 
   it('migrate creates a missing schema', async () => {

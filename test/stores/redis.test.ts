@@ -22,6 +22,7 @@ storeConformance(
     return {
       sessions: stores.sessions,
       op: stores.op,
+      revocations: stores.revocations,
       async close() {
         stores.close()
         await dropPrefix(redis, prefix)

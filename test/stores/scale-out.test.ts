@@ -1,6 +1,6 @@
 // Scale-out: two app instances in separate processes share one Redis. A login started on one
 // completes on the other (the flow state travels in its sealed cookie, the session in Redis),
-// and a logout on one is seen by the other.
+// and a logout on one is seen by the other; in stateless mode too (the revocation in Redis).
 import assert from 'node:assert/strict'
 import { type ChildProcess, spawn } from 'node:child_process'
 import type { Server } from 'node:http'
@@ -41,8 +41,16 @@ describe('scale-out over a shared Redis', {
   let idp: Server
   let a = 0
   let b = 0
+  let c = 0
+  let d = 0
 
-  function instance(name: string, port: number, issuer: string, prefix: string): Promise<void> {
+  function instance(
+    name: string,
+    port: number,
+    issuer: string,
+    prefix: string,
+    mode: 'session' | 'jwt' = 'session',
+  ): Promise<void> {
     const child = spawn(
       process.execPath,
       ['--import', 'tsx', 'test/stores/helpers/app-instance.ts'],
@@ -53,8 +61,9 @@ describe('scale-out over a shared Redis', {
           NAME: name,
           PORT: String(port),
           ISSUER: issuer,
-          REDIRECT: `http://127.0.0.1:${a}/auth/callback/idp`,
+          REDIRECT: `http://127.0.0.1:${mode === 'jwt' ? c : a}/auth/callback/idp`,
           PREFIX: prefix,
+          MODE: mode,
           REDIS_URL: REDIS.href,
           SECRET,
         },
@@ -81,6 +90,8 @@ describe('scale-out over a shared Redis', {
     const issuer = `http://127.0.0.1:${(idp.address() as { port: number }).port}`
     a = await freePort()
     b = await freePort()
+    c = await freePort()
+    d = await freePort()
     const op = await createOp({
       issuer,
       logger: { warn: () => {}, error: () => {} },
@@ -88,7 +99,10 @@ describe('scale-out over a shared Redis', {
         {
           client_id: 'app',
           client_secret: 'app-secret-0123456789abcdef',
-          redirect_uris: [`http://127.0.0.1:${a}/auth/callback/idp`],
+          redirect_uris: [
+            `http://127.0.0.1:${a}/auth/callback/idp`,
+            `http://127.0.0.1:${c}/auth/callback/idp`,
+          ],
           skip_consent: true,
         },
       ],
@@ -99,7 +113,12 @@ describe('scale-out over a shared Redis', {
     })
     handler = op.handler
     const prefix = `authkestra-scale-${process.pid}-${Date.now()}:`
-    await Promise.all([instance('A', a, issuer, prefix), instance('B', b, issuer, prefix)])
+    await Promise.all([
+      instance('A', a, issuer, prefix),
+      instance('B', b, issuer, prefix),
+      instance('C', c, issuer, `${prefix}jwt:`, 'jwt'),
+      instance('D', d, issuer, `${prefix}jwt:`, 'jwt'),
+    ])
   })
 
   after(async () => {
@@ -145,5 +164,31 @@ describe('scale-out over a shared Redis', {
       headers: { cookie: sessionCookie },
     })
     assert.equal(after.status, 401, 'B sees the logout made on A')
+  })
+
+  it('stateless mode: a logout on C revokes the token on D, as a cookie and as a bearer token', async () => {
+    const login = await fetch(`http://127.0.0.1:${c}/auth/login/idp`, { redirect: 'manual' })
+    const flowCookie = (login.headers.getSetCookie()[0] ?? '').split(';')[0] ?? ''
+    const atOp = await fetch(login.headers.get('location') ?? '', { redirect: 'manual' })
+    const callback = new URL(atOp.headers.get('location') ?? '')
+    callback.port = String(d)
+    const done = await fetch(callback, { redirect: 'manual', headers: { cookie: flowCookie } })
+    assert.equal(done.status, 302, await done.text())
+    const tokenCookie =
+      (done.headers.getSetCookie().find((x) => x.startsWith('ak_token=')) ?? '').split(';')[0] ?? ''
+    const token = tokenCookie.slice('ak_token='.length)
+    assert.equal(token.split('.').length, 3)
+    const me = (port: number, headers: Record<string, string>) =>
+      fetch(`http://127.0.0.1:${port}/api/me`, { headers })
+    assert.equal((await me(d, { cookie: tokenCookie })).status, 200)
+    const logout = await fetch(`http://127.0.0.1:${c}/auth/logout`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie: tokenCookie, origin: `http://127.0.0.1:${c}` },
+    })
+    assert.equal(logout.status, 303)
+    assert.equal((await me(d, { cookie: tokenCookie })).status, 401, 'D sees the revocation')
+    assert.equal((await me(d, { authorization: `Bearer ${token}` })).status, 401)
+    assert.equal((await me(c, { authorization: `Bearer ${token}` })).status, 401)
   })
 })

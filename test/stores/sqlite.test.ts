@@ -28,6 +28,7 @@ function underTest(database: Database.Database, stores: Awaited<ReturnType<typeo
   return {
     sessions: stores.sessions,
     op: stores.op,
+    revocations: stores.revocations,
     async close() {
       stores.close()
       database.close()
@@ -68,14 +69,46 @@ describe('sqlite stores', () => {
         'ak_op_records',
         'ak_op_records_expires_at',
         'ak_op_records_family',
+        'ak_revocations',
+        'ak_revocations_expires_at',
         'ak_sessions',
         'ak_sessions_expires_at',
+        'ak_sessions_user_key',
         'app_users',
       ],
     )
     assert.equal(count(db, 'app_users'), 1)
     stores.close()
     assert.equal(db.open, true, 'close() leaves the database to the app')
+    db.close()
+  })
+
+  it('migrate() adds user_key to a sessions table of an earlier version, keeping its rows', async () => {
+    const db = new Database(':memory:')
+    const clock = testClock()
+    db.exec(`CREATE TABLE "authkestra_sessions" (id TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL,
+      expires_at INTEGER NOT NULL)`)
+    const legacy = {
+      user: 'u',
+      provider: 'idp',
+      subject: 's',
+      createdAt: 1,
+      expiresAt: 2,
+      lastSeenAt: 1,
+    }
+    db.prepare('INSERT INTO authkestra_sessions VALUES (?, ?, ?)').run(
+      'legacy',
+      JSON.stringify(legacy),
+      clock.now() + 60_000,
+    )
+    const stores = await open(db, clock)
+    await stores.migrate()
+    assert.deepEqual(await stores.sessions.get('legacy'), legacy)
+    await stores.sessions.set('new', { ...legacy, userKey: 'k' }, 60)
+    await stores.sessions.deleteByUser('k')
+    assert.equal(await stores.sessions.get('new'), undefined)
+    assert.ok(await stores.sessions.get('legacy'))
+    stores.close()
     db.close()
   })
 

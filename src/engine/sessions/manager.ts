@@ -64,11 +64,15 @@ export class SessionManager {
     }
   }
 
-  /** Creates a session; returns its id (for the cookie) and max age. Drops `previousId`'s session. */
+  /**
+   * Creates a session indexed under `userKey` (a user key hash); returns its id (for the
+   * cookie) and max age. Drops `previousId`'s session.
+   */
   async create(
     user: unknown,
     who: { provider: string; subject: string },
     previousId: string | undefined,
+    userKey: string,
   ) {
     if (previousId !== undefined && ID.test(previousId))
       await this.store.delete(await storageId(previousId))
@@ -80,6 +84,7 @@ export class SessionManager {
       createdAt: now,
       expiresAt: now + this.timeouts.absoluteSeconds * 1000,
       lastSeenAt: now,
+      userKey,
     }
     const id = randomToken(32)
     await this.store.set(await storageId(id), session, this.#ttl(session, now))
@@ -106,6 +111,11 @@ export class SessionManager {
       return this.#view(session, now)
     }
     return this.#view(session, session.lastSeenAt)
+  }
+
+  /** Ends every session of the user whose key hashes to `userKey`. */
+  async destroyAll(userKey: string): Promise<void> {
+    await this.store.deleteByUser(userKey)
   }
 
   /** Destroys the session in cookie `cookieName`, if any. */

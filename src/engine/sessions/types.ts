@@ -1,6 +1,7 @@
 /**
- * `SessionStore`: where session mode keeps sessions. Four async methods with TTLs passed by the
- * caller; sessions are stored under the SHA-256 of their id, never the id itself.
+ * `SessionStore`: where session mode keeps sessions. Five async methods with TTLs passed by the
+ * caller; sessions are stored under the SHA-256 of their id, never the id itself, and indexed by
+ * the hash of their user key, so "log out everywhere" can end all of a user's sessions at once.
  *
  * @module
  */
@@ -18,6 +19,12 @@ export interface StoredSession<User = unknown> {
   readonly expiresAt: number
   /** Last time the idle timer was reset, ms since the epoch. */
   readonly lastSeenAt: number
+  /**
+   * The SHA-256 (base64url) of the user key (`userKey` of the engine config): what
+   * {@link SessionStore.deleteByUser} finds the session by. Absent on sessions stored by
+   * versions before 0.2.
+   */
+  readonly userKey?: string
 }
 
 /** Session storage. Implementations expire records after their TTL. */
@@ -27,4 +34,6 @@ export interface SessionStore {
   delete(id: string): Promise<void>
   /** Extends the TTL and records `lastSeenAt`. */
   touch(id: string, lastSeenAt: number, ttlSeconds: number): Promise<void>
+  /** Deletes every session whose `userKey` is `userKey` (one statement or script). */
+  deleteByUser(userKey: string): Promise<void>
 }

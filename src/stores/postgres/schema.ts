@@ -1,5 +1,5 @@
 /**
- * The PostgreSQL schema of the stores: two tables (OP records, sessions) and their indexes,
+ * The PostgreSQL schema of the stores: three tables (OP records, sessions, revocations) and their indexes,
  * created by an explicit, idempotent `migrate()` under an advisory lock so that several instances
  * starting at once do not collide. Times are `bigint` milliseconds since the epoch, compared with
  * the injected clock (never the database's `now()`), so tests move time and servers may disagree.
@@ -16,6 +16,8 @@ export interface Tables {
   readonly op: string
   /** `"schema"."<prefix>sessions"` */
   readonly sessions: string
+  /** `"schema"."<prefix>revocations"` */
+  readonly revocations: string
   /** Unquoted names, for `migrate` and for operators. */
   readonly prefix: string
 }
@@ -47,6 +49,7 @@ export function tableNames(schema: unknown, prefix: unknown): Tables {
     prefix,
     op: `"${schema}"."${prefix}op_records"`,
     sessions: `"${schema}"."${prefix}sessions"`,
+    revocations: `"${schema}"."${prefix}revocations"`,
   }
 }
 
@@ -74,6 +77,15 @@ export function migrationStatements(t: Tables): string[] {
       expires_at bigint NOT NULL
     )`,
     `CREATE INDEX IF NOT EXISTS "${p}sessions_expires_idx" ON ${t.sessions} (expires_at)`,
+    // Sessions tables created before 0.2 have no user_key column.
+    `ALTER TABLE ${t.sessions} ADD COLUMN IF NOT EXISTS user_key text NULL`,
+    `CREATE INDEX IF NOT EXISTS "${p}sessions_user_key_idx" ON ${t.sessions} (user_key) WHERE user_key IS NOT NULL`,
+    `CREATE TABLE IF NOT EXISTS ${t.revocations} (
+      key text PRIMARY KEY,
+      revoked_at bigint NOT NULL,
+      expires_at bigint NOT NULL
+    )`,
+    `CREATE INDEX IF NOT EXISTS "${p}revocations_expires_idx" ON ${t.revocations} (expires_at)`,
   ]
 }
 

@@ -1,6 +1,7 @@
 /**
  * The PostgreSQL {@link SessionStore}: one row per session (the engine passes the SHA-256 of the
- * session id), expiry checked on every read against the injected clock.
+ * session id), expiry checked on every read against the injected clock, the user key hash in the
+ * indexed `user_key` column for `deleteByUser` (one `DELETE`).
  *
  * @module
  */
@@ -28,9 +29,11 @@ export function postgresSessionStore(run: Run, t: Tables, clock: Clock): Session
       const expiresAt = expiryMs(clock, ttlSeconds)
       await run('sessions.set', async (query) => {
         await query(
-          `INSERT INTO ${t.sessions} (id, value, expires_at) VALUES ($1, $2::jsonb, $3)
-           ON CONFLICT (id) DO UPDATE SET value = EXCLUDED.value, expires_at = EXCLUDED.expires_at`,
-          [id, toJson(session), expiresAt],
+          `INSERT INTO ${t.sessions} (id, value, expires_at, user_key)
+           VALUES ($1, $2::jsonb, $3, $4)
+           ON CONFLICT (id) DO UPDATE SET value = EXCLUDED.value, expires_at = EXCLUDED.expires_at,
+             user_key = EXCLUDED.user_key`,
+          [id, toJson(session), expiresAt, session.userKey ?? null],
         )
       })
     },
@@ -38,6 +41,11 @@ export function postgresSessionStore(run: Run, t: Tables, clock: Clock): Session
     delete: (id) =>
       run('sessions.delete', async (query) => {
         await query(`DELETE FROM ${t.sessions} WHERE id = $1`, [id])
+      }),
+
+    deleteByUser: (userKey) =>
+      run('sessions.deleteByUser', async (query) => {
+        await query(`DELETE FROM ${t.sessions} WHERE user_key = $1`, [userKey])
       }),
 
     // Only a live session is touched: touching never brings an expired one back.

@@ -5,7 +5,9 @@
  *
  * Records are hashes: `v` the JSON value, `c` the consume count, `e` the expiry in ms by the
  * injected clock (absent: never), `f` the family (absent: none). Sessions are hashes too: `v` the
- * session JSON, `l` the last `lastSeenAt`, `e` the expiry by the clock.
+ * session JSON, `l` the last `lastSeenAt`, `e` the expiry by the clock, `u` the user key hash;
+ * each user has a set of their session keys. Revocations are hashes of `a` (revoked at) and `e`
+ * (until), both ms by the clock.
  *
  * Several scripts name keys they build (family members, listed ids): the stores are for a
  * standalone Redis (or Sentinel), not Redis Cluster.
@@ -99,11 +101,61 @@ end
 return out
 `)
 
-/** KEYS: session. ARGV: json, lastSeenAt, expiresAt (ms), px. */
+/**
+ * KEYS: session, its user's session set. ARGV: json, lastSeenAt, expiresAt (ms), px, user key
+ * ('' = none), px of the user set (the session's absolute end plus a margin), user set key
+ * prefix. A session re-set under another user leaves its old user's set.
+ */
 export const SESSION_SET = script(`
+local old = redis.call('HGET', KEYS[1], 'u')
+if old and old ~= ARGV[5] then redis.call('SREM', ARGV[7] .. old, KEYS[1]) end
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'v', ARGV[1], 'l', ARGV[2], 'e', ARGV[3])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
+if ARGV[5] ~= '' then
+  redis.call('HSET', KEYS[1], 'u', ARGV[5])
+  redis.call('SADD', KEYS[2], KEYS[1])
+  local ttl = redis.call('PTTL', KEYS[2])
+  if ttl < tonumber(ARGV[6]) then redis.call('PEXPIRE', KEYS[2], ARGV[6]) end
+end
+return 1
+`)
+
+/** KEYS: session. ARGV: user set key prefix. Deletes it and drops it from its user's set. */
+export const SESSION_DELETE = script(`
+local u = redis.call('HGET', KEYS[1], 'u')
+if u then redis.call('SREM', ARGV[1] .. u, KEYS[1]) end
+redis.call('DEL', KEYS[1])
+return 1
+`)
+
+/**
+ * KEYS: a user's session set. ARGV: the user key. Deletes the members still of this user (a
+ * session re-set since under another user is left alone), then the set.
+ */
+export const SESSION_DELETE_USER = script(`
+local members = redis.call('SMEMBERS', KEYS[1])
+for _, k in ipairs(members) do
+  if redis.call('HGET', k, 'u') == ARGV[1] then redis.call('DEL', k) end
+end
+redis.call('DEL', KEYS[1])
+return #members
+`)
+
+/**
+ * KEYS: revocation. ARGV: revokedAt (ms), until (ms), TTL margin (ms), now (ms). Keeps the
+ * later of each time when a live revocation exists; the native TTL follows the kept `until`.
+ */
+export const REVOKE = script(`
+local a, e = ARGV[1], ARGV[2]
+local r = redis.call('HMGET', KEYS[1], 'a', 'e')
+if r[1] and r[2] and tonumber(r[2]) > tonumber(ARGV[4]) then
+  if tonumber(r[1]) > tonumber(a) then a = r[1] end
+  if tonumber(r[2]) > tonumber(e) then e = r[2] end
+end
+redis.call('HSET', KEYS[1], 'a', a, 'e', e)
+local px = math.max(1, math.ceil(tonumber(e) - tonumber(ARGV[4]))) + tonumber(ARGV[3])
+redis.call('PEXPIRE', KEYS[1], px)
 return 1
 `)
 

@@ -2,6 +2,8 @@
  * The Redis {@link SessionStore}: one hash per session at `${prefix}session:${id}` (the id is
  * already the SHA-256 the session manager stores under), with a native TTL (PX) a little longer
  * than the session's, and its expiry by the injected clock in the hash so reads honour that clock.
+ * Each user's sessions are listed in a set `${prefix}user-sessions:${userKey}` living as long as
+ * the longest of them, which `deleteByUser` empties in one script.
  *
  * @module
  */
@@ -10,13 +12,21 @@ import type { Redis } from 'ioredis'
 import type { Clock } from '../../core/clock.ts'
 import type { SessionStore, StoredSession } from '../redis.ts'
 import { type Guard, parseJson, UnreadableRecord } from './guard.ts'
-import { runScript, SESSION_SET, SESSION_TOUCH } from './scripts.ts'
+import {
+  runScript,
+  SESSION_DELETE,
+  SESSION_DELETE_USER,
+  SESSION_SET,
+  SESSION_TOUCH,
+} from './scripts.ts'
 
 /** What the session store is built from. */
 export interface RedisSessionDeps {
   readonly redis: Redis
   /** The key prefix, e.g. `authkestra:`. */
   readonly prefix: string
+  /** The prefix as the server sees it (the client's own `keyPrefix` first): for built keys. */
+  readonly serverPrefix: string
   readonly clock: Clock
   readonly guard: Guard
   /** Native TTL in ms for a lifetime in seconds (the lifetime plus a margin). */
@@ -27,6 +37,8 @@ export interface RedisSessionDeps {
 export function createRedisSessionStore(deps: RedisSessionDeps): SessionStore {
   const { redis, clock, guard, px } = deps
   const key = (id: string) => `${deps.prefix}session:${id}`
+  const userSet = (userKey: string) => `${deps.prefix}user-sessions:${userKey}`
+  const userSetPrefix = `${deps.serverPrefix}user-sessions:`
 
   return {
     get(id) {
@@ -43,17 +55,32 @@ export function createRedisSessionStore(deps: RedisSessionDeps): SessionStore {
     set(id, session, ttlSeconds) {
       return guard('sessions.set', async () => {
         const now = clock.now()
+        const userKey = session.userKey ?? ''
+        const untilEnd = Math.max(ttlSeconds, (session.expiresAt - now) / 1000)
         await runScript(
           redis,
           SESSION_SET,
-          [key(id)],
-          [JSON.stringify(session), session.lastSeenAt, now + ttlSeconds * 1000, px(ttlSeconds)],
+          [key(id), userSet(userKey)],
+          [
+            JSON.stringify(session),
+            session.lastSeenAt,
+            now + ttlSeconds * 1000,
+            px(ttlSeconds),
+            userKey,
+            px(untilEnd),
+            userSetPrefix,
+          ],
         )
       })
     },
     delete(id) {
       return guard('sessions.delete', async () => {
-        await redis.del(key(id))
+        await runScript(redis, SESSION_DELETE, [key(id)], [userSetPrefix])
+      })
+    },
+    deleteByUser(userKey) {
+      return guard('sessions.deleteByUser', async () => {
+        await runScript(redis, SESSION_DELETE_USER, [userSet(userKey)], [userKey])
       })
     },
     touch(id, lastSeenAt, ttlSeconds) {

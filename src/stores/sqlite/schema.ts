@@ -10,10 +10,16 @@ import { AuthkestraError } from '../../core/errors.ts'
 export interface SqliteTables {
   /** OP records: `(kind, id)` primary key, JSON `value`, `expires_at`, `consumed`, `family`. */
   readonly op: string
-  /** Sessions: `id` primary key, JSON `value`, `expires_at`. */
+  /** Sessions: `id` primary key, JSON `value`, `expires_at`, `user_key`. */
   readonly sessions: string
+  /** Revocations of stateless mode: `key` primary key, `revoked_at`, `expires_at`. */
+  readonly revocations: string
   /** The DDL statements of `migrate()`, in order; each is `IF NOT EXISTS`. */
   readonly ddl: readonly string[]
+  /** Columns added after a table's first release: `[table, column, type]`, added when missing. */
+  readonly addedColumns: readonly (readonly [table: string, column: string, type: string])[]
+  /** DDL that runs after the added columns exist (their indexes). */
+  readonly lateDdl: readonly string[]
 }
 
 const PREFIX = /^[A-Za-z_][A-Za-z0-9_]{0,40}$/
@@ -29,9 +35,11 @@ export function sqliteTables(prefix: string): SqliteTables {
   const name = (suffix: string) => `"${prefix}${suffix}"`
   const op = name('op_records')
   const sessions = name('sessions')
+  const revocations = name('revocations')
   return {
     op,
     sessions,
+    revocations,
     ddl: [
       `CREATE TABLE IF NOT EXISTS ${op} (
         kind TEXT NOT NULL,
@@ -49,9 +57,22 @@ export function sqliteTables(prefix: string): SqliteTables {
       `CREATE TABLE IF NOT EXISTS ${sessions} (
         id TEXT PRIMARY KEY NOT NULL,
         value TEXT NOT NULL,
-        expires_at INTEGER NOT NULL
+        expires_at INTEGER NOT NULL,
+        user_key TEXT
       )`,
       `CREATE INDEX IF NOT EXISTS ${name('sessions_expires_at')} ON ${sessions} (expires_at)`,
+      `CREATE TABLE IF NOT EXISTS ${revocations} (
+        key TEXT PRIMARY KEY NOT NULL,
+        revoked_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      )`,
+      `CREATE INDEX IF NOT EXISTS ${name('revocations_expires_at')} ON ${revocations} (expires_at)`,
+    ],
+    // Sessions tables created before 0.2 have no user_key column.
+    addedColumns: [[sessions, 'user_key', 'TEXT']],
+    lateDdl: [
+      `CREATE INDEX IF NOT EXISTS ${name('sessions_user_key')} ON ${sessions} (user_key)
+        WHERE user_key IS NOT NULL`,
     ],
   }
 }

@@ -1,6 +1,7 @@
 /**
  * The SQLite {@link SessionStore}: one row per session, its JSON in `value`, its end in
- * `expires_at` (ms). A row past `expires_at` is absent for every method, swept or not.
+ * `expires_at` (ms), its user key hash in the indexed `user_key` (for `deleteByUser`, one
+ * `DELETE`). A row past `expires_at` is absent for every method, swept or not.
  *
  * @module
  */
@@ -12,8 +13,10 @@ import { expiryMs, type SqliteDriver } from './driver.ts'
 export function sqliteSessionStore(db: SqliteDriver, table: string, clock: Clock): SessionStore {
   const sql = {
     get: `SELECT value FROM ${table} WHERE id = ? AND expires_at > ?`,
-    set: `INSERT INTO ${table} (id, value, expires_at) VALUES (?, ?, ?)
-      ON CONFLICT (id) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`,
+    set: `INSERT INTO ${table} (id, value, expires_at, user_key) VALUES (?, ?, ?, ?)
+      ON CONFLICT (id) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at,
+        user_key = excluded.user_key`,
+    deleteByUser: `DELETE FROM ${table} WHERE user_key = ?`,
     delete: `DELETE FROM ${table} WHERE id = ?`,
     // One statement: the JSON is patched in place, and an expired session is not revived.
     touch: `UPDATE ${table} SET value = json_set(value, '$.lastSeenAt', json(?)), expires_at = ?
@@ -29,12 +32,22 @@ export function sqliteSessionStore(db: SqliteDriver, table: string, clock: Clock
     },
     async set(id, session, ttlSeconds) {
       db.guard('session set', () => {
-        db.statement(sql.set).run(id, JSON.stringify(session), expiryMs(clock, ttlSeconds))
+        db.statement(sql.set).run(
+          id,
+          JSON.stringify(session),
+          expiryMs(clock, ttlSeconds),
+          session.userKey ?? null,
+        )
       })
     },
     async delete(id) {
       db.guard('session delete', () => {
         db.statement(sql.delete).run(id)
+      })
+    },
+    async deleteByUser(userKey) {
+      db.guard('session deleteByUser', () => {
+        db.statement(sql.deleteByUser).run(userKey)
       })
     },
     async touch(id, lastSeenAt, ttlSeconds) {

@@ -5,6 +5,7 @@ import { serve } from '../../../src/dev-idp/serve.ts'
 import type { JwtModeOptions, SessionModeOptions } from '../../../src/engine/config.ts'
 import {
   createAuthkestra,
+  createMemoryRevocationStore,
   type SessionAuthkestra,
   type StatelessAuthkestra,
 } from '../../../src/index.ts'
@@ -78,8 +79,17 @@ export function sessionEngine(
   })
 }
 
-export function jwtEngine(issuer: string, jwt: JwtModeOptions = {}): StatelessAuthkestra<unknown> {
-  return createAuthkestra<unknown>({ providers: [idpProvider(issuer)], secret: SECRET, jwt })
+export function jwtEngine(
+  issuer: string,
+  jwt: Partial<JwtModeOptions> = {},
+  extra: Record<string, unknown> = {},
+): StatelessAuthkestra<unknown> {
+  return createAuthkestra<unknown>({
+    providers: [idpProvider(issuer)],
+    secret: SECRET,
+    jwt: { revocations: createMemoryRevocationStore(), ...jwt },
+    ...extra,
+  })
 }
 
 /** Cookies of the app origin, kept like a browser would (one host, Path-aware). */

@@ -1,6 +1,7 @@
-// One app instance for the scale-out test: the engine in session mode over a shared Redis, served
-// on its own port, with a guarded /api/me. Run as a separate process:
-//   PORT=… ISSUER=… REDIRECT=… PREFIX=… REDIS_URL=… SECRET=… node --import tsx app-instance.ts
+// One app instance for the scale-out test: the engine in session mode (or, with MODE=jwt,
+// stateless mode with its revocations) over a shared Redis, served on its own port, with a
+// guarded /api/me. Run as a separate process:
+//   PORT=… ISSUER=… REDIRECT=… PREFIX=… REDIS_URL=… SECRET=… [MODE=jwt] node --import tsx app-instance.ts
 import { Redis } from 'ioredis'
 import { serve } from '../../../src/dev-idp/serve.ts'
 import { createAuthkestra, session } from '../../../src/index.ts'
@@ -13,20 +14,23 @@ const redis = new Redis(env.REDIS_URL ?? 'redis://127.0.0.1:6379', {
   enableOfflineQueue: false,
 })
 const stores = createRedisStores({ redis, prefix: env.PREFIX ?? 'authkestra-scale:' })
-const auth = createAuthkestra({
-  providers: [
-    oidc({
-      id: 'idp',
-      issuer: env.ISSUER ?? '',
-      clientId: 'app',
-      clientSecret: 'app-secret-0123456789abcdef',
-      redirectUri: env.REDIRECT ?? '',
-    }),
-  ],
-  secret: env.SECRET ?? '',
-  session: { store: stores.sessions },
+const provider = oidc({
+  id: 'idp',
+  issuer: env.ISSUER ?? '',
+  clientId: 'app',
+  clientSecret: 'app-secret-0123456789abcdef',
+  redirectUri: env.REDIRECT ?? '',
 })
-const signedIn = session(auth)
+const secret = env.SECRET ?? ''
+const auth =
+  env.MODE === 'jwt'
+    ? createAuthkestra({
+        providers: [provider],
+        secret,
+        jwt: { revocations: stores.revocations },
+      })
+    : createAuthkestra({ providers: [provider], secret, session: { store: stores.sessions } })
+const signedIn = session(auth as Parameters<typeof session>[0])
 
 const server = await serve(
   async (request) => {

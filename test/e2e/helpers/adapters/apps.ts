@@ -1,8 +1,9 @@
 // The same app four times: the engine's auth routes, `GET /api/me` (guarded by `session(auth)`,
 // answering the principal), `POST /api/echo` (guarded, answering its text body: the guard must
 // leave the body to the route), `GET /api/token` (guarded by `bearer()`, answering the token's
-// subject and scopes) and `GET /public`, served by the raw Web handler on node:http,
-// Express, Fastify and Hono. Each server listens first, so the engine knows its real origin.
+// subject and scopes), the stateless engine's routes under /jwt with `GET /api/jwt-me`, and
+// `GET /public`, served by the raw Web handler on node:http, Express, Fastify and Hono. Each
+// server listens first, so the engine knows its real origin.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
@@ -65,10 +66,15 @@ async function deferredServer(): Promise<{
 export const startNodeHttp: StartApp = async (build) => {
   const { server, origin, set } = await deferredServer()
   const wiring = build(origin)
-  const { auth, signedIn, apiToken } = wiring
+  const { auth, signedIn, apiToken, jwtAuth, jwtSignedIn } = wiring
   const route = async (request: Request): Promise<Response> => {
     const { pathname } = new URL(request.url)
     if (pathname.startsWith(`${auth.basePath}/`)) return auth.handler(request)
+    if (pathname.startsWith(`${jwtAuth.basePath}/`)) return jwtAuth.handler(request)
+    if (pathname === '/api/jwt-me' && request.method === 'GET') {
+      const result = await jwtSignedIn(request)
+      return result.ok ? Response.json(result.principal) : result.response
+    }
     if (pathname === '/public' && request.method === 'GET') return Response.json({ public: true })
     if (pathname === '/api/token' && request.method === 'GET') {
       const result = await apiToken(request)
@@ -98,12 +104,16 @@ export const startNodeHttp: StartApp = async (build) => {
 export const startExpress: StartApp = async (build) => {
   const { server, origin, set } = await deferredServer()
   const wiring = build(origin)
-  const { auth, signedIn, apiToken } = wiring
+  const { auth, signedIn, apiToken, jwtAuth, jwtSignedIn } = wiring
   const app = express()
   app.set('trust proxy', 'loopback')
   app.use(express.json())
   app.use(express.urlencoded())
   app.use(forExpress.authkestra(auth))
+  app.use(forExpress.authkestra(jwtAuth))
+  app.get('/api/jwt-me', forExpress.requireAuth(jwtSignedIn), (req, res) => {
+    res.json(forExpress.getAuth(req, jwtSignedIn))
+  })
   app.get('/public', (_req, res) => {
     res.json({ public: true })
   })
@@ -126,7 +136,7 @@ export const startExpress: StartApp = async (build) => {
 export const startFastify: StartApp = async (build) => {
   const { server, origin, set } = await deferredServer()
   const wiring = build(origin)
-  const { auth, signedIn, apiToken } = wiring
+  const { auth, signedIn, apiToken, jwtAuth, jwtSignedIn } = wiring
   const app = Fastify({
     trustProxy: '127.0.0.1',
     serverFactory: (handler) => {
@@ -135,6 +145,10 @@ export const startFastify: StartApp = async (build) => {
     },
   })
   await app.register(forFastify.authkestra(auth))
+  await app.register(forFastify.authkestra(jwtAuth))
+  app.get('/api/jwt-me', { preHandler: forFastify.requireAuth(jwtSignedIn) }, async (request) =>
+    forFastify.getAuth(request, jwtSignedIn),
+  )
   app.get('/public', async () => ({ public: true }))
   app.get('/api/me', { preHandler: forFastify.requireAuth(signedIn) }, async (request) => {
     const principal: Session<unknown> = forFastify.getAuth(request, signedIn) // typed by the guard
@@ -174,13 +188,15 @@ export const startHono: StartApp = async (build) => {
   ) as Server
   const origin = await listening
   const wiring = build(origin)
-  const { auth, signedIn, apiToken } = wiring
+  const { auth, signedIn, apiToken, jwtAuth, jwtSignedIn } = wiring
   app = new Hono()
   app.post('/auth/*', async (c, next) => {
     await c.req.text() // an audit log reading the body: the engine must still get a usable request
     await next()
   })
   app.use(forHono.authkestraRoutes(auth))
+  app.use(forHono.authkestraRoutes(jwtAuth))
+  app.get('/api/jwt-me', forHono.requireAuth(jwtSignedIn), (c) => c.json(c.get('auth')))
   app.get('/public', (c) => c.json({ public: true }))
   app.get('/api/me', forHono.requireAuth(signedIn), (c) => {
     const principal: Session<unknown> = c.get('auth') // typed through the middleware's Variables

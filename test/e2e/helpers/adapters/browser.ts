@@ -48,9 +48,9 @@ export class Browser {
     return response
   }
 
-  /** GET /auth/login/idp, let the (auto-login) OP answer; the callback URL it redirects to. */
-  async startLogin(query = ''): Promise<URL> {
-    const login = await this.fetch(`/auth/login/idp${query}`)
+  /** GET <base>/login/idp, let the (auto-login) OP answer; the callback URL it redirects to. */
+  async startLogin(query = '', base = '/auth'): Promise<URL> {
+    const login = await this.fetch(`${base}/login/idp${query}`)
     assert.equal(login.status, 302, `login answered ${login.status}`)
     const atOp = await fetch(login.headers.get('location') ?? '', {
       redirect: 'manual',
@@ -63,8 +63,8 @@ export class Browser {
   }
 
   /** A whole login; returns the callback's response (302 to returnTo on success). */
-  async login(query = ''): Promise<Response> {
-    return this.fetch((await this.startLogin(query)).href)
+  async login(query = '', base = '/auth'): Promise<Response> {
+    return this.fetch((await this.startLogin(query, base)).href)
   }
 
   session(): string | undefined {

@@ -9,7 +9,7 @@ export const CLIENT = { id: 'app', secret: 'app-secret-0123456789abcdef' } as co
 
 export interface RunningIdp {
   readonly issuer: string
-  /** Creates the OP with a redirect URI `${origin}/auth/callback/idp` per app origin. */
+  /** Creates the OP with redirect URIs `${origin}/auth/callback/idp` and `…/jwt/…` per app origin. */
   configure(appOrigins: readonly string[]): Promise<void>
   close(): Promise<void>
 }
@@ -28,7 +28,10 @@ export async function startIdp(): Promise<RunningIdp> {
           {
             client_id: CLIENT.id,
             client_secret: CLIENT.secret,
-            redirect_uris: appOrigins.map((origin) => `${origin}/auth/callback/idp`),
+            redirect_uris: appOrigins.flatMap((origin) => [
+              `${origin}/auth/callback/idp`,
+              `${origin}/jwt/callback/idp`,
+            ]),
             skip_consent: true,
           },
         ],

@@ -1,13 +1,17 @@
 // What every app mounts, whatever the framework: one session-mode engine whose provider is the
 // OP, with a clock the tests can move, the session guard for the protected routes, and a bearer
-// guard for the API route.
+// guard for the API route; and a stateless engine under /jwt (Secure cookies forced, so its
+// cookies carry the __Host- prefix even on http://127.0.0.1) with its own guarded route.
 import {
   type BearerPrincipal,
   bearer,
   createAuthkestra,
+  createMemoryRevocationStore,
   type Guard,
   type Session,
   type SessionAuthkestra,
+  type SessionJwt,
+  type StatelessAuthkestra,
   session,
 } from '../../../../src/index.ts'
 import { oidc } from '../../../../src/providers/oidc.ts'
@@ -30,6 +34,9 @@ export interface Wiring {
   readonly clock: MovableClock
   /** `bearer()` over HS256 tokens of {@link TOKEN}'s issuer, for `/api/token`. */
   readonly apiToken: Guard<BearerPrincipal>
+  /** The stateless engine under `/jwt`, and its session guard for `/api/jwt-me`. */
+  readonly jwtAuth: StatelessAuthkestra<unknown>
+  readonly jwtSignedIn: Guard<SessionJwt<unknown>>
 }
 
 /** The engine for an app served at `origin`, logging in with the OP at `issuer`. */
@@ -50,5 +57,28 @@ export function wire(issuer: string, origin: string): Wiring {
     clock,
   })
   const apiToken = bearer({ secret: TOKEN.secret, issuer: TOKEN.issuer, audience: TOKEN.audience })
-  return { auth, signedIn: session(auth), clock, apiToken }
+  const jwtAuth = createAuthkestra<unknown>({
+    basePath: '/jwt',
+    providers: [
+      oidc({
+        id: 'idp',
+        issuer,
+        clientId: CLIENT.id,
+        clientSecret: CLIENT.secret,
+        redirectUri: `${origin}/jwt/callback/idp`,
+      }),
+    ],
+    secret: SECRET,
+    jwt: { revocations: createMemoryRevocationStore() },
+    secureCookies: true,
+    clock,
+  })
+  return {
+    auth,
+    signedIn: session(auth),
+    clock,
+    apiToken,
+    jwtAuth,
+    jwtSignedIn: session(jwtAuth),
+  }
 }

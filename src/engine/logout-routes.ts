@@ -1,0 +1,80 @@
+/**
+ * The routes that end or extend a sign-in, all `POST` and, when the credential is a cookie,
+ * same-origin only (`Origin`, else `Sec-Fetch-Site`: a cross-site page cannot log users out or
+ * refresh their tokens); a bearer token attached by the page itself needs no such check.
+ *
+ * - `POST /logout`: ends this session; in stateless mode, revokes this login's tokens.
+ * - `POST /logout-everywhere`: ends every session (or every login's tokens) of this user.
+ * - `POST /refresh` (stateless mode): a new token for the same login, up to its absolute end.
+ *
+ * @module
+ */
+import {
+  clearSessionCookie,
+  deliverToken,
+  type EngineDeps,
+  jsonResponse,
+  mayChangeState,
+  readSession,
+  readVerifiedToken,
+  sessionCookieName,
+} from './deps.ts'
+import { failure, wantsJson } from './respond.ts'
+
+/** The answer of a logout: 204 for API clients, else 303 to `/`; the cookie cleared. */
+function signedOut(request: Request, deps: EngineDeps): Response {
+  const headers = new Headers({ 'cache-control': 'no-store' })
+  headers.append('set-cookie', clearSessionCookie(request, deps))
+  if (wantsJson(request)) return new Response(null, { status: 204, headers })
+  headers.set('location', '/')
+  return new Response(null, { status: 303, headers })
+}
+
+/** `POST /logout`: ends the session, or revokes the login of the token (stateless mode). */
+export async function logoutRoute(request: Request, deps: EngineDeps): Promise<Response> {
+  if (!mayChangeState(request, deps)) return failure(request, 'forbidden_origin')
+  if (deps.sessions) {
+    await deps.sessions.manager.destroy(request, sessionCookieName(request, deps))
+  } else {
+    const current = await readVerifiedToken(request, deps)
+    if (current) await deps.stateless?.sessions.endLogin(current.login)
+  }
+  return signedOut(request, deps)
+}
+
+/** `POST /logout-everywhere`: ends every session, or every login's tokens, of this user. */
+export async function logoutEverywhereRoute(request: Request, deps: EngineDeps): Promise<Response> {
+  if (!mayChangeState(request, deps)) return failure(request, 'forbidden_origin')
+  if (deps.sessions) {
+    const current = await readSession(request, deps)
+    if (!current) return failure(request, 'unauthorized')
+    const who = { provider: current.provider, subject: current.subject }
+    await deps.sessions.manager.destroyAll(await deps.userKeyHash(current.user, who))
+    // A session stored before sessions were indexed by user has no index entry.
+    await deps.sessions.manager.destroy(request, sessionCookieName(request, deps))
+  } else {
+    const current = await readVerifiedToken(request, deps)
+    if (!current) return failure(request, 'unauthorized')
+    await deps.stateless?.sessions.endUser(current.login.uky)
+  }
+  return signedOut(request, deps)
+}
+
+/** `POST /refresh` (stateless mode): a fresh token for the same login. */
+export async function refreshRoute(request: Request, deps: EngineDeps): Promise<Response> {
+  if (!mayChangeState(request, deps)) return failure(request, 'forbidden_origin')
+  const current = await readVerifiedToken(request, deps)
+  if (!current || deps.clock.now() >= current.login.sxp * 1000)
+    return failure(request, 'unauthorized')
+  const { user, provider, subject } = current.view
+  const headers = new Headers()
+  const { body } = await deliverToken(
+    request,
+    user,
+    { provider, subject },
+    current.login,
+    headers,
+    deps,
+  )
+  return jsonResponse(body, 200, headers)
+}

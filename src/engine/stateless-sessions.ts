@@ -1,0 +1,75 @@
+/**
+ * Logout in stateless mode. A JWT cannot be taken back, so ending one means remembering it until
+ * it would have expired anyway, in a {@link RevocationStore} that every verification consults
+ * (one lookup for both keys below):
+ *
+ * - logout revokes `sid:<login id>` until the login's absolute end (`sxp`), which ends the token
+ *   and every token refreshed from the same login;
+ * - "log out everywhere" revokes `usr:<user key hash>` at a time T, which ends every token of a
+ *   login that started at or before T (`lat`), for as long as such a login could live.
+ *
+ * With `revocations: 'none-logout-keeps-tokens-valid-until-exp'` there is no store: logout only
+ * clears the cookie, and a copied token stays valid until its `exp`.
+ *
+ * @module
+ */
+import type { Clock } from '../core/clock.ts'
+import { AuthkestraError } from '../core/errors.ts'
+import type { RevocationStore } from './revocations/types.ts'
+import type { LoginClaims, StatelessTokens, VerifiedToken } from './stateless.ts'
+
+/** Stateless tokens with server-side revocation (or, by explicit choice, without). */
+export class StatelessSessions {
+  constructor(
+    readonly tokens: StatelessTokens,
+    private readonly revocations: RevocationStore | undefined,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Whether logouts are remembered (false: the explicit opt-out). */
+  get revokes(): boolean {
+    return this.revocations !== undefined
+  }
+
+  /** The first token of a new login by the user whose key hashes to `uky`. */
+  startLogin(uky: string): LoginClaims {
+    return this.tokens.newLogin(uky)
+  }
+
+  /** A token in `login` (never living past the login's end). */
+  issue(
+    user: unknown,
+    who: { provider: string; subject: string },
+    login: LoginClaims,
+  ): Promise<{ token: string; expiresAt: number; expiresIn: number }> {
+    return this.tokens.issue(user, who, login)
+  }
+
+  /** A token that verifies and whose login was not ended, or null. */
+  async verify<User>(token: string): Promise<VerifiedToken<User> | null> {
+    const verified = await this.tokens.verify<User>(token)
+    if (!verified || !this.revocations) return verified
+    const { sid, uky, lat } = verified.login
+    const [loginEnded, userEnded] = await this.revocations.revokedAt([`sid:${sid}`, `usr:${uky}`])
+    if (loginEnded !== undefined) return null
+    if (userEnded !== undefined && lat <= userEnded) return null
+    return verified
+  }
+
+  /** Ends one login: this token and every token refreshed from it. */
+  async endLogin(login: LoginClaims): Promise<void> {
+    await this.revocations?.revoke(`sid:${login.sid}`, this.clock.now(), login.sxp * 1000)
+  }
+
+  /** Ends every login of the user whose key hashes to `uky` that started until now. */
+  async endUser(uky: string): Promise<void> {
+    if (!this.revocations) {
+      throw new AuthkestraError(
+        'unsupported_operation',
+        'log out everywhere needs "jwt.revocations" (a store): tokens cannot be ended without one',
+      )
+    }
+    const now = this.clock.now()
+    await this.revocations.revoke(`usr:${uky}`, now, now + this.tokens.absoluteSeconds * 1000)
+  }
+}
