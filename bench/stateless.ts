@@ -3,12 +3,6 @@
 // and user looked up in one call), for each store. Serial calls, as one request would make them;
 // the process CPU per verification is measured beside the rate (the driver is this process).
 // Stores whose server is not reachable are skipped with a printed reason.
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import Database from 'better-sqlite3'
-import { Redis } from 'ioredis'
-import pg from 'pg'
 import { createKeyring } from '../src/core/keyring.ts'
 import { StatelessTokens } from '../src/engine/stateless.ts'
 import {
@@ -18,10 +12,8 @@ import {
   type StatelessAuthkestra,
 } from '../src/index.ts'
 import { github } from '../src/providers/github.ts'
-import { createPostgresStores } from '../src/stores/postgres.ts'
-import { createRedisStores } from '../src/stores/redis.ts'
-import { createSqliteStores } from '../src/stores/sqlite.ts'
 import type { Comparison } from './lib.ts'
+import { databaseStores } from './stores.ts'
 
 const SECRET = 'bench-secret-bench-secret-bench-secret-0123456789'
 const ORIGIN = 'http://127.0.0.1:3000'
@@ -60,63 +52,9 @@ const median = (xs: number[]): number =>
 async function stores(): Promise<
   { name: string; store: RevocationStore; close(): Promise<void> }[]
 > {
-  const out: { name: string; store: RevocationStore; close(): Promise<void> }[] = [
-    { name: 'memory', store: createMemoryRevocationStore(), close: async () => {} },
-  ]
-  const dir = mkdtempSync(join(tmpdir(), 'authkestra-bench-'))
-  const db = new Database(join(dir, 'revocations.sqlite'))
-  db.pragma('journal_mode = WAL')
-  const sqlite = createSqliteStores({ database: db })
-  await sqlite.migrate()
-  out.push({
-    name: 'sqlite (file, WAL)',
-    store: sqlite.revocations,
-    close: async () => {
-      db.close()
-    },
-  })
-  try {
-    const pool = new pg.Pool({
-      connectionString: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
-      connectionTimeoutMillis: 2000,
-      max: 4,
-    })
-    const schema = `authkestra_bench_rev_${process.pid}`
-    const postgres = createPostgresStores({ pool, schema })
-    await postgres.migrate()
-    out.push({
-      name: 'postgres',
-      store: postgres.revocations,
-      close: async () => {
-        postgres.close()
-        await pool.query(`DROP SCHEMA ${schema} CASCADE`)
-        await pool.end()
-      },
-    })
-  } catch (err) {
-    console.log(`stateless bench: PostgreSQL skipped (${(err as Error).message})`)
-  }
-  try {
-    const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', {
-      lazyConnect: true,
-      maxRetriesPerRequest: 1,
-      enableOfflineQueue: false,
-    })
-    await redis.connect()
-    const prefix = `authkestra-bench-rev-${process.pid}:`
-    out.push({
-      name: 'redis',
-      store: createRedisStores({ redis, prefix }).revocations,
-      close: async () => {
-        const keys = await redis.keys(`${prefix}*`)
-        if (keys.length > 0) await redis.del(...keys)
-        redis.disconnect()
-      },
-    })
-  } catch (err) {
-    console.log(`stateless bench: Redis skipped (${(err as Error).message})`)
-  }
-  return out
+  const memory = { name: 'memory', store: createMemoryRevocationStore(), close: async () => {} }
+  const databases = await databaseStores('revocations')
+  return [memory, ...databases.map((d) => ({ name: d.name, store: d.revocations, close: d.close }))]
 }
 
 export async function statelessBenchmarks(

@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { Redis } from 'ioredis'
 import pg from 'pg'
+import type { RevocationStore } from '../src/engine/revocations/types.ts'
 import { createMemorySessionStore } from '../src/engine/sessions/memory.ts'
 import type { SessionStore, StoredSession } from '../src/engine/sessions/types.ts'
 import { createPostgresStores } from '../src/stores/postgres.ts'
@@ -23,22 +24,26 @@ const session: StoredSession = {
   lastSeenAt: Date.now(),
 }
 
-interface Candidate {
+/** One database store of the run: its session and revocation stores, and a cleanup. */
+export interface DatabaseStores {
   name: string
-  store: SessionStore
+  sessions: SessionStore
+  revocations: RevocationStore
   close(): Promise<void>
 }
 
-async function candidates(): Promise<Candidate[]> {
-  const out: Candidate[] = []
+/** The database stores reachable from here (SQLite always; PostgreSQL and Redis when up). */
+export async function databaseStores(label: string): Promise<DatabaseStores[]> {
+  const out: DatabaseStores[] = []
   const dir = mkdtempSync(join(tmpdir(), 'authkestra-bench-'))
-  const db = new Database(join(dir, 'bench.sqlite'))
+  const db = new Database(join(dir, `${label}.sqlite`))
   db.pragma('journal_mode = WAL')
   const sqlite = createSqliteStores({ database: db })
   await sqlite.migrate()
   out.push({
     name: 'sqlite (file, WAL)',
-    store: sqlite.sessions,
+    sessions: sqlite.sessions,
+    revocations: sqlite.revocations,
     close: async () => {
       db.close()
     },
@@ -49,12 +54,13 @@ async function candidates(): Promise<Candidate[]> {
       connectionTimeoutMillis: 2000,
       max: 8,
     })
-    const schema = `authkestra_bench_${process.pid}`
+    const schema = `authkestra_bench_${label}_${process.pid}`
     const postgres = createPostgresStores({ pool, schema })
     await postgres.migrate()
     out.push({
       name: 'postgres',
-      store: postgres.sessions,
+      sessions: postgres.sessions,
+      revocations: postgres.revocations,
       close: async () => {
         postgres.close()
         await pool.query(`DROP SCHEMA ${schema} CASCADE`)
@@ -71,11 +77,12 @@ async function candidates(): Promise<Candidate[]> {
       lazyConnect: true,
     })
     await redis.connect()
-    const prefix = `authkestra-bench-${process.pid}:`
+    const prefix = `authkestra-bench-${label}-${process.pid}:`
     const stores = createRedisStores({ redis, prefix })
     out.push({
       name: 'redis',
-      store: stores.sessions,
+      sessions: stores.sessions,
+      revocations: stores.revocations,
       close: async () => {
         const keys = await redis.keys(`${prefix}*`)
         for (let i = 0; i < keys.length; i += 500) await redis.del(...keys.slice(i, i + 500))
@@ -94,13 +101,13 @@ export async function storeBenchmarks(): Promise<Comparison[]> {
   let n = 0
   const ids = Array.from({ length: 1000 }, (_, i) => `bench-${i}`)
   for (const id of ids) await memory.set(id, session, 600)
-  for (const candidate of await candidates()) {
-    for (const id of ids) await candidate.store.set(id, session, 600)
+  for (const candidate of await databaseStores('sessions')) {
+    for (const id of ids) await candidate.sessions.set(id, session, 600)
     rows.push(
       await compare(
         `session write: ${candidate.name}`,
         ['memory', () => memory.set(`w-${n++ % 1000}`, session, 600)],
-        [candidate.name, () => candidate.store.set(`w-${n++ % 1000}`, session, 600)],
+        [candidate.name, () => candidate.sessions.set(`w-${n++ % 1000}`, session, 600)],
         { rounds: 3, ms: 300 },
       ),
     )
@@ -108,7 +115,7 @@ export async function storeBenchmarks(): Promise<Comparison[]> {
       await compare(
         `session read: ${candidate.name}`,
         ['memory', () => memory.get(ids[n++ % 1000] as string)],
-        [candidate.name, () => candidate.store.get(ids[n++ % 1000] as string)],
+        [candidate.name, () => candidate.sessions.get(ids[n++ % 1000] as string)],
         { rounds: 3, ms: 300 },
       ),
     )
