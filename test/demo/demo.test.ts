@@ -162,6 +162,7 @@ describe('the demo (npm start), over HTTP', () => {
       /<dt>Expires<\/dt><dd>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC <span class="muted">\(in 7 days/,
     )
     assert.match(html, /<form class="signout" method="post" action="\/auth\/logout">/)
+    assert.match(html, /<form class="signout" method="post" action="\/auth\/logout-everywhere">/)
 
     const home = await browser.page('/')
     assert.match(home.html, /Welcome back, Alice Liddell/)
@@ -241,6 +242,40 @@ describe('the demo (npm start), over HTTP', () => {
       redirect: 'manual',
     })
     assert.equal(replay.status, 302)
+  })
+
+  it('signs out everywhere: a second browser’s session ends too', async () => {
+    /** A whole sign-in through the OP (its form when the browser has no OP session yet). */
+    async function signIn(b: HttpBrowser): Promise<void> {
+      const start = await b.request('/auth/login/authkestra?returnTo=/profile')
+      let next = new URL(start.headers.get('location') ?? '', demo.origin)
+      for (let hops = 0; hops < 6 && !next.pathname.startsWith('/auth/callback/'); hops++) {
+        const page = await b.page(next)
+        if (page.response.status === 200) {
+          const form = readForm(page.html, next)
+          const posted = await b.post(form.action, {
+            ...form.fields,
+            username: 'alice',
+            password: 'wonderland',
+          })
+          next = new URL(posted.headers.get('location') ?? '', form.action)
+        } else {
+          next = new URL(page.response.headers.get('location') ?? '', next)
+        }
+      }
+      assert.equal((await b.request(next)).status, 302)
+      assert.equal((await b.request('/profile')).status, 200)
+    }
+    const other = new HttpBrowser(demo.origin)
+    await signIn(browser)
+    await signIn(other)
+    const out = await browser.request('/auth/logout-everywhere', {
+      method: 'POST',
+      headers: { origin: demo.origin },
+    })
+    assert.equal(out.status, 303)
+    assert.equal((await browser.request('/profile')).status, 302)
+    assert.equal((await other.request('/profile')).status, 302, 'the other browser is signed out')
   })
 
   it('never printed the code, the verifier or the session id', () => {

@@ -35,6 +35,11 @@ export function signOutForm(): Html {
   return html`<form class="signout" method="post" action="/auth/logout"><button type="submit" class="button link">Sign out</button></form>`
 }
 
+/** Ends every session of this user, in every browser (the engine's logout-everywhere route). */
+export function signOutEverywhereForm(): Html {
+  return html`<form class="signout" method="post" action="/auth/logout-everywhere"><button type="submit" class="button link">Sign out everywhere</button></form>`
+}
+
 function navLink(href: string, label: string, current: boolean): Html {
   return current
     ? html`<a href="${href}" aria-current="page">${label}</a>`

@@ -6,7 +6,7 @@
 import type { Session } from '../../../src/engine/sessions/manager.ts'
 import { formatTime, type Html, html, relativeTime } from '../html.ts'
 import type { DemoUser } from '../user.ts'
-import { layout, signOutForm } from './layout.ts'
+import { layout, signOutEverywhereForm, signOutForm } from './layout.ts'
 
 /** Claims that are times in seconds since the epoch (OIDC Core §2). */
 const TIME_CLAIMS = new Set(['exp', 'iat', 'nbf', 'auth_time', 'updated_at'])
@@ -57,7 +57,7 @@ export function profilePage(session: Session<DemoUser>, providerName: string, no
 <dt>Subject</dt><dd><code>${user.subject}</code></dd>
 <dt>Username</dt><dd>${user.username ?? '—'}</dd>
 </dl>
-<div class="actions"><a class="button secondary" href="/inspector">See how this sign-in worked</a>${signOutForm()}</div>
+<div class="actions"><a class="button secondary" href="/inspector">See how this sign-in worked</a>${signOutForm()}${signOutEverywhereForm()}</div>
 </section>
 <section class="card">
 <h2>Session</h2>
