@@ -12,6 +12,8 @@
  */
 import { decodeProtectedHeader, errors as joseErrors, jwtVerify, SignJWT } from 'jose'
 import type { Clock } from '../core/clock.ts'
+import { isRejection, signCompact, verifyJwt } from '../core/compact-jwt.ts'
+import { defaultCrypto } from '../core/crypto/index.ts'
 import type { Keyring } from '../core/keyring.ts'
 import { randomToken } from '../core/random.ts'
 
@@ -93,23 +95,56 @@ export class StatelessTokens {
     if (!key) throw new Error('no key')
     const iat = Math.floor(this.clock.now() / 1000)
     const exp = Math.min(iat + this.options.ttlSeconds, login.sxp)
-    const token = await new SignJWT({
+    const claims = {
       usr: user as Record<string, unknown>,
       prv: who.provider,
       sid: login.sid,
       uky: login.uky,
       lat: login.lat,
       sxp: login.sxp,
-    })
-      .setProtectedHeader({ alg: 'HS256', kid: key.kid, typ: TYP })
-      .setIssuer(this.options.issuer)
-      .setAudience(this.options.audience)
-      .setSubject(who.subject)
-      .setJti(randomToken(16))
-      .setIssuedAt(iat)
-      .setExpirationTime(exp)
-      .sign(key.key)
+      iss: this.options.issuer,
+      aud: this.options.audience,
+      sub: who.subject,
+      jti: randomToken(16),
+      iat,
+      exp,
+    }
+    const header = { alg: 'HS256', kid: key.kid, typ: TYP }
+    const jws = defaultCrypto.jws
+    const sign = jws?.signer(key.key, 'HS256')
+    const token =
+      jws && sign
+        ? signCompact(jws, sign, header, claims)
+        : await new SignJWT(claims).setProtectedHeader(header).sign(key.key)
     return { token, expiresAt: exp * 1000, expiresIn: Math.max(0, exp - iat) }
+  }
+
+  /** The verified claims (synchronously on `node:crypto`, else with jose), or null. */
+  async #claims(token: string, key: Uint8Array): Promise<Record<string, unknown> | null> {
+    const expected = {
+      algorithms: ['HS256'],
+      typ: TYP,
+      issuer: this.options.issuer,
+      audience: this.options.audience,
+      clockToleranceSeconds: 5,
+      now: this.clock.now(),
+      requiredClaims: ['sub', 'exp', 'iat'],
+    }
+    const jws = defaultCrypto.jws
+    if (jws) {
+      const result = await verifyJwt(token, jws, () => [key], expected)
+      return isRejection(result) ? null : result.payload
+    }
+    const { payload } = await jwtVerify(token, key, {
+      algorithms: expected.algorithms,
+      typ: expected.typ,
+      issuer: expected.issuer,
+      audience: expected.audience,
+      currentDate: new Date(expected.now),
+      clockTolerance: expected.clockToleranceSeconds,
+      requiredClaims: expected.requiredClaims,
+    })
+    return payload
   }
 
   /** The claims of a validly signed, unexpired token, or null (never throws for a bad token). */
@@ -124,15 +159,8 @@ export class StatelessTokens {
     const key = (await this.keys.keys(PURPOSE)).find((k) => k.kid === kid)
     if (!key) return null
     try {
-      const { payload: p } = await jwtVerify(token, key.key, {
-        algorithms: ['HS256'],
-        typ: TYP,
-        issuer: this.options.issuer,
-        audience: this.options.audience,
-        currentDate: new Date(this.clock.now()),
-        clockTolerance: 5,
-        requiredClaims: ['sub', 'exp', 'iat'],
-      })
+      const p = await this.#claims(token, key.key)
+      if (!p) return null
       if (
         typeof p.prv !== 'string' ||
         typeof p.sub !== 'string' ||

@@ -9,12 +9,15 @@ import { exportJWK, generateKeyPair, importJWK, type JWK } from 'jose'
 import type { Clock } from '../core/clock.ts'
 import { randomToken } from '../core/random.ts'
 import type { OpStore, SigningKeyRecord } from './store/types.ts'
+import { createTokenSigner, type TokenSigner } from './tokens/signer.ts'
 
 /** A key ready to sign. */
 export interface SigningKey {
   readonly kid: string
   readonly alg: SigningKeyRecord['alg']
   readonly key: CryptoKey
+  /** Signs JWTs with this key (made once per key). */
+  readonly signer: TokenSigner
 }
 
 /** The OP's keys. */
@@ -48,7 +51,7 @@ export function createKeyManager(deps: {
   /** How long a retired key keeps verifying: the longest token lifetime, in ms. */
   retentionMs: number
 }): KeyManager {
-  const imported = new Map<string, Promise<CryptoKey>>()
+  const imported = new Map<string, Promise<SigningKey>>()
   const publicImported = new Map<string, Promise<CryptoKey>>()
   let creating: Promise<SigningKeyRecord> | undefined
 
@@ -97,10 +100,15 @@ export function createKeyManager(deps: {
   function toSigningKey(record: SigningKeyRecord): Promise<SigningKey> {
     let key = imported.get(record.kid)
     if (!key) {
-      key = importJWK((record.privateJwk ?? {}) as JWK, record.alg) as Promise<CryptoKey>
+      key = (importJWK((record.privateJwk ?? {}) as JWK, record.alg) as Promise<CryptoKey>).then(
+        (k) => {
+          const signing = { kid: record.kid, alg: record.alg, key: k }
+          return { ...signing, signer: createTokenSigner(signing) }
+        },
+      )
       imported.set(record.kid, key)
     }
-    return key.then((k) => ({ kid: record.kid, alg: record.alg, key: k }))
+    return key
   }
 
   return {

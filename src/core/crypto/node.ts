@@ -7,6 +7,7 @@
  * @module
  */
 import * as nodeCryptoModule from 'node:crypto'
+import { nodeJws } from './node-jws.ts'
 import { type BinaryInput, type CryptoBackend, type ScryptParams, toBytes } from './types.ts'
 
 const { createHash, createHmac, hkdfSync, pbkdf2, randomFillSync, scrypt } = nodeCryptoModule
@@ -29,6 +30,7 @@ let poolOffset = POOL_SIZE
  */
 export const nodeCrypto: CryptoBackend = {
   name: 'node',
+  jws: nodeJws,
   randomBytes(length: number): Uint8Array {
     if (length > POOL_SIZE / 8) return randomFillSync(new Uint8Array(length))
     if (poolOffset + length > POOL_SIZE) {

@@ -32,12 +32,41 @@ export interface CryptoBackend {
     iterations: number,
     length: number,
   ): Promise<Uint8Array>
+  /**
+   * Synchronous JWS signing and verification, where the runtime can do them without a round
+   * trip to a thread pool (`node:crypto`); absent on Web Crypto, where callers use jose.
+   */
+  readonly jws?: JwsPrimitives
   /** scrypt (RFC 7914), where the runtime has it (Node, Bun, Deno); Web Crypto does not. */
   readonly scrypt?: (
     password: BinaryInput,
     salt: Uint8Array,
     params: ScryptParams,
   ) => Promise<Uint8Array>
+}
+
+/**
+ * Synchronous primitives of compact JWS (RFC 7515 §7.1). Signers and verifiers are built once
+ * per key (the key converted once) and then called per token.
+ */
+export interface JwsPrimitives {
+  /** base64url, without padding, of the UTF-8 bytes of `text`. */
+  encode(text: string): string
+  /** UTF-8 text of base64url `b64`, or undefined when it is not canonical base64url. */
+  decode(b64: string): string | undefined
+  /**
+   * Signs JWS signing inputs (`header.payload`) with a private key (an HMAC secret for `HS*`),
+   * answering the base64url signature; undefined for an algorithm this backend does not do.
+   */
+  signer(key: CryptoKey | Uint8Array, alg: string): ((signingInput: string) => string) | undefined
+  /**
+   * Verifies base64url signatures of signing inputs with a public key (an HMAC secret for
+   * `HS*`); undefined for an algorithm this backend does not do.
+   */
+  verifier(
+    key: CryptoKey | Uint8Array,
+    alg: string,
+  ): ((signingInput: string, signature: string) => boolean) | undefined
 }
 
 /** scrypt cost parameters. */

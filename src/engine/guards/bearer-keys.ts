@@ -9,6 +9,7 @@
  * @module
  */
 import {
+  type CompactJWSHeaderParameters,
   type JWTPayload,
   type JWTVerifyGetKey,
   type JWTVerifyOptions,
@@ -19,6 +20,8 @@ import {
 import type { ResolvedHttpOptions } from '../../client/http.ts'
 import { remoteJwks } from '../../client/jwks.ts'
 import type { Clock } from '../../core/clock.ts'
+import { isRejection, type JwtExpectations, verifyJwt } from '../../core/compact-jwt.ts'
+import { defaultCrypto } from '../../core/crypto/index.ts'
 
 /** Where verification keys come from. */
 export type KeySource =
@@ -100,15 +103,78 @@ function hmacKey(secret: Uint8Array, alg: string): Promise<CryptoKey> | Uint8Arr
   return key
 }
 
+/** A token the synchronous verifier refused: the reason, and whether it had expired. */
+export class RejectedToken extends Error {
+  override name = 'RejectedToken'
+  constructor(
+    message: string,
+    readonly expired: boolean,
+  ) {
+    super(message)
+  }
+}
+
+const asFlattened = (token: string) => {
+  const [, payload = '', signature = ''] = token.split('.')
+  return { payload, signature }
+}
+
 /**
- * `jwtVerify` with the key source: remote keys through the resolver; shared secrets newest
- * first, the next one tried only after a signature mismatch.
+ * The synchronous path (crypto seam `jws`, see `core/compact-jwt.ts`): the same checks as jose
+ * with the options below. Undefined when it cannot decide (no primitives, or no key of a kind it
+ * verifies), so the caller falls back to jose.
+ */
+async function verifyFast(
+  token: string,
+  keys: KeySource,
+  options: JWTVerifyOptions & { algorithms: string[]; currentDate: Date },
+): Promise<JWTVerifyResult<JWTPayload> | undefined> {
+  const jws = defaultCrypto.jws
+  if (!jws) return undefined
+  const expected: JwtExpectations = {
+    algorithms: options.algorithms,
+    typ: options.typ,
+    issuer: options.issuer,
+    audience: options.audience,
+    requiredClaims: options.requiredClaims ?? [],
+    clockToleranceSeconds: Number(options.clockTolerance ?? 0),
+    now: options.currentDate.getTime(),
+  }
+  const result = await verifyJwt(
+    token,
+    jws,
+    async (header) =>
+      keys.kind === 'secret'
+        ? keys.secrets
+        : [
+            (await keys.getKey(header as CompactJWSHeaderParameters, asFlattened(token))) as
+              | CryptoKey
+              | Uint8Array,
+          ],
+    expected,
+  )
+  if (!isRejection(result)) {
+    return {
+      payload: result.payload as JWTPayload,
+      protectedHeader: result.header as JWTVerifyResult['protectedHeader'],
+    } as JWTVerifyResult<JWTPayload>
+  }
+  if (result.reason === 'key') return undefined
+  throw new RejectedToken(result.message, result.reason === 'expired')
+}
+
+/**
+ * `jwtVerify` with the key source: the synchronous path where the runtime has one, else jose —
+ * remote keys through the resolver; shared secrets newest first, the next one tried only after a
+ * signature mismatch. Failures throw {@link RejectedToken} or jose's errors.
  */
 export async function verifyWith(
   token: string,
   keys: KeySource,
-  options: JWTVerifyOptions,
+  options: JWTVerifyOptions & { algorithms: string[]; currentDate: Date },
 ): Promise<JWTVerifyResult<JWTPayload>> {
+  const fast = await verifyFast(token, keys, options)
+  if (fast) return fast
   if (keys.kind === 'remote') return jwtVerify(token, keys.getKey, options)
   let failure: unknown
   for (const secret of keys.secrets) {

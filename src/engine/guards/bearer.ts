@@ -1,6 +1,7 @@
 /**
  * The bearer guard: OAuth 2.0 access tokens (RFC 6750) that are JWTs (RFC 9068), sent in the
- * `Authorization` header, verified with jose against an explicit algorithm allow-list, then
+ * `Authorization` header, verified (synchronously on `node:crypto`, else with jose) against an
+ * explicit algorithm allow-list, then
  * checked for `typ`, `iss`, `aud`, `exp`/`nbf`/`iat` (with leeway), `sub` and scopes.
  *
  * Answers: no token → 401 with a bare challenge (RFC 6750 §3.1); a token that fails any check →
@@ -13,7 +14,7 @@
  * @module
  */
 import { type JWTPayload, errors as joseErrors } from 'jose'
-import { KeysUnavailable, verifyWith } from './bearer-keys.ts'
+import { KeysUnavailable, RejectedToken, verifyWith } from './bearer-keys.ts'
 import {
   type BearerOptions,
   type ResolvedBearerOptions,
@@ -86,6 +87,7 @@ function principalOf(claims: JWTPayload, config: ResolvedBearerOptions): BearerP
 
 /** jose's verdict as an {@link Invalid}; other failures (keys unavailable, bugs) pass through. */
 function classify(err: unknown): unknown {
+  if (err instanceof RejectedToken) return new Invalid(err.message, err.expired)
   if (err instanceof joseErrors.JWTExpired) return new Invalid(err.message, true)
   if (err instanceof joseErrors.JOSEError) return new Invalid(err.message)
   return err

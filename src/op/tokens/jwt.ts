@@ -1,18 +1,15 @@
 /**
  * The OP's JWTs: access tokens (RFC 9068, `typ: at+jwt`) and ID tokens (OIDC Core §2, with
- * `at_hash`), signed with the current key through jose, and the verification of the OP's own
- * access tokens at userinfo and introspection (`alg`, `typ`, `iss`, `exp`, revocation).
+ * `at_hash`), signed with the current key by its signer (synchronous on `node:crypto`, jose
+ * elsewhere), and the verification of the OP's own access tokens at userinfo and introspection
+ * (`alg`, `typ`, `iss`, `exp`, revocation).
  *
  * @module
  */
-import {
-  decodeProtectedHeader,
-  type JWTPayload,
-  errors as joseErrors,
-  jwtVerify,
-  SignJWT,
-} from 'jose'
+import { decodeProtectedHeader, type JWTPayload, errors as joseErrors, jwtVerify } from 'jose'
 import type { Clock } from '../../core/clock.ts'
+import { isRejection, verifyJwt } from '../../core/compact-jwt.ts'
+import { defaultCrypto } from '../../core/crypto/index.ts'
 import { randomToken } from '../../core/random.ts'
 import { accessTokenHash } from '../../core/token-hash.ts'
 import type { KeyManager } from '../keys.ts'
@@ -41,23 +38,21 @@ export async function issueAccessToken(
   ttlSeconds: number,
   deps: SignDeps,
 ): Promise<IssuedAccessToken> {
-  const key = await deps.keys.signingKey()
+  const { signer } = await deps.keys.signingKey()
   const jti = randomToken(16)
   const iat = nowSeconds(deps.clock)
-  const token = await new SignJWT({
+  const token = await signer.sign('at+jwt', {
     client_id: grant.clientId,
     scope: grant.scopes.join(' '),
     gid: grant.grantId,
     ...(grant.authTime === undefined ? {} : { auth_time: grant.authTime }),
+    iss: deps.issuer,
+    sub: grant.sub,
+    aud: audience,
+    jti,
+    iat,
+    exp: iat + ttlSeconds,
   })
-    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt' })
-    .setIssuer(deps.issuer)
-    .setSubject(grant.sub)
-    .setAudience(audience)
-    .setJti(jti)
-    .setIssuedAt(iat)
-    .setExpirationTime(iat + ttlSeconds)
-    .sign(key.key)
   return { token, jti, expiresIn: ttlSeconds }
 }
 
@@ -68,22 +63,20 @@ export async function issueIdToken(
   ttlSeconds: number,
   deps: SignDeps,
 ): Promise<string> {
-  const key = await deps.keys.signingKey()
+  const { signer } = await deps.keys.signingKey()
   const iat = nowSeconds(deps.clock)
-  return new SignJWT({
+  return signer.sign('JWT', {
     ...extra.claims,
     auth_time: grant.authTime,
     azp: grant.clientId,
-    at_hash: await accessTokenHash(extra.accessToken, key.alg),
+    at_hash: await accessTokenHash(extra.accessToken, signer.alg),
     ...(extra.nonce === undefined ? {} : { nonce: extra.nonce }),
+    iss: deps.issuer,
+    sub: grant.sub,
+    aud: grant.clientId,
+    iat,
+    exp: iat + ttlSeconds,
   })
-    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
-    .setIssuer(deps.issuer)
-    .setSubject(grant.sub)
-    .setAudience(grant.clientId)
-    .setIssuedAt(iat)
-    .setExpirationTime(iat + ttlSeconds)
-    .sign(key.key)
 }
 
 /** The claims of a valid access token of this OP. */
@@ -113,20 +106,36 @@ export async function verifyAccessToken(
   if (typeof kid !== 'string') return undefined
   const key = await deps.keys.verificationKey(kid)
   if (!key) return undefined
+  const expected = {
+    algorithms: [key.alg],
+    typ: 'at+jwt',
+    issuer: deps.issuer,
+    audience: deps.audience,
+    clockToleranceSeconds: 5,
+    now: deps.clock.now(),
+    requiredClaims: ['sub', 'exp', 'iat', 'jti'],
+  }
   let payload: JWTPayload
-  try {
-    ;({ payload } = await jwtVerify(token, key.key, {
-      algorithms: [key.alg],
-      typ: 'at+jwt',
-      issuer: deps.issuer,
-      audience: deps.audience,
-      clockTolerance: 5,
-      currentDate: new Date(deps.clock.now()),
-      requiredClaims: ['sub', 'exp', 'iat', 'jti'],
-    }))
-  } catch (err) {
-    if (err instanceof joseErrors.JOSEError) return undefined
-    throw err
+  const jws = defaultCrypto.jws
+  const fast = jws ? await verifyJwt(token, jws, () => [key.key], expected) : undefined
+  if (fast !== undefined && !(isRejection(fast) && fast.reason === 'key')) {
+    if (isRejection(fast)) return undefined
+    payload = fast.payload as JWTPayload
+  } else {
+    try {
+      ;({ payload } = await jwtVerify(token, key.key, {
+        algorithms: expected.algorithms,
+        typ: expected.typ,
+        issuer: expected.issuer,
+        audience: expected.audience,
+        clockTolerance: expected.clockToleranceSeconds,
+        currentDate: new Date(expected.now),
+        requiredClaims: expected.requiredClaims,
+      }))
+    } catch (err) {
+      if (err instanceof joseErrors.JOSEError) return undefined
+      throw err
+    }
   }
   const { client_id, scope, gid, jti } = payload as Record<string, unknown>
   if (
