@@ -22,7 +22,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import Database from 'better-sqlite3'
 import { AuthkestraError } from '../../src/core/errors.ts'
-import { checkHost, hostRefusal } from '../../src/dev-idp/host-check.ts'
+import { allowedHostSet, checkHost, hostRefusal } from '../../src/dev-idp/host-check.ts'
 import { startingResponse, toWebRequest, writeWebResponse } from '../../src/dev-idp/serve.ts'
 import { createSqliteStores } from '../../src/stores/sqlite.ts'
 import { createDemo } from './app.ts'
@@ -64,9 +64,9 @@ let origin = ''
  */
 const listener: RequestListener = (req: IncomingMessage, res: ServerResponse) => {
   const target = req.url ?? '/'
-  const refused = checkHost(req.headers.host, new Set([`localhost:${port}`]))
+  const refused = checkHost(req.headers.host, allowedHostSet(['localhost'], port))
   if (refused !== undefined) {
-    const alias = checkHost(req.headers.host, new Set([`127.0.0.1:${port}`, `[::1]:${port}`]))
+    const alias = checkHost(req.headers.host, allowedHostSet(['127.0.0.1', '[::1]'], port))
     if (
       alias === undefined &&
       (req.method === 'GET' || req.method === 'HEAD') &&

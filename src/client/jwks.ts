@@ -2,7 +2,7 @@
  * The provider's signing keys, fetched through the flow's HTTP policy (timeout, size cap, no
  * redirects) and kept in a {@link RemoteCache}: fresh for 10 minutes; a token with an unknown
  * `kid` triggers one refetch, then no other for 30 seconds (the cooldown) whether that fetch
- * worked or not; one fetch in flight at a time; after a failure, none until a backoff has passed
+ * worked or not (after a failed one, unknown `kid`s report that failure, not a missing key); one fetch in flight at a time; after a failure, none until a backoff has passed
  * (1 s doubling to 60 s). Forged `kid`s and a failing JWKS endpoint therefore cost the provider
  * at most one request per cooldown or backoff, never one per token. Key selection and import are
  * jose's (`createLocalJWKSet`).
@@ -81,8 +81,10 @@ export function remoteJwks(
     } catch (err) {
       if (!(err instanceof joseErrors.JWKSNoMatchingKey)) throw err
       const fresher = await cache.refresh(keys, cooldownMs)
-      if (fresher === keys) throw err
-      return fresher(header, token)
+      if (fresher !== keys) return fresher(header, token)
+      // The last refetch failed: the key may exist (a rotation) and the JWKS could not say.
+      const failure = cache.lastFailure()
+      throw failure === undefined ? err : failure
     }
   }
 }

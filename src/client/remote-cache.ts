@@ -84,6 +84,15 @@ export class RemoteCache<T> {
     return this.#fetchUnlessBackingOff(now)
   }
 
+  /**
+   * The error of the last fetch when it failed (and none has succeeded since), else undefined: a
+   * caller whose forced refresh was skipped for the cooldown can tell "not there" from "could not
+   * look".
+   */
+  lastFailure(): unknown {
+    return this.#failure?.error
+  }
+
   #fetchUnlessBackingOff(now: number): Promise<T> {
     if (this.#pending) return this.#pending
     if (this.#failure && now < this.#failure.retryAt) return Promise.reject(this.#failure.error)

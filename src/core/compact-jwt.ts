@@ -23,6 +23,11 @@ export interface JwtExpectations {
   readonly clockToleranceSeconds: number
   /** The current time, ms since the epoch. */
   readonly now: number
+  /**
+   * Accept a token past its `exp` (every other check still applies): only for acting on a token
+   * to end it (a logout), never to grant access. jose's equivalent is catching `JWTExpired`.
+   */
+  readonly ignoreExpiry?: boolean
 }
 
 /** Why a token was refused. `expired` alone is jose's `JWTExpired`. */
@@ -160,7 +165,7 @@ export function checkClaims(
     return reject('claim', '"nbf" claim timestamp check failed', 'nbf')
   const exp = numericDate(payload, 'exp')
   if (isRejection(exp)) return exp
-  if (exp !== undefined && exp <= now - tolerance)
+  if (exp !== undefined && exp <= now - tolerance && expected.ignoreExpiry !== true)
     return reject('expired', '"exp" claim timestamp check failed', 'exp')
   return undefined
 }

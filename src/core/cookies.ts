@@ -20,6 +20,8 @@ export function readCookie(request: Request, name: string): string | undefined {
   return values.length === 1 ? values[0]?.[1] : undefined
 }
 
+const ows = (text: string): string => text.replace(/^[ \t]+|[ \t]+$/g, '')
+
 /**
  * Every `name=value` pair of a request's `Cookie` header, in order (a name may repeat).
  *
@@ -34,7 +36,10 @@ export function cookiePairs(request: Request): [name: string, value: string][] {
   const pairs: [string, string][] = []
   for (const part of header.split(';')) {
     const eq = part.indexOf('=')
-    if (eq >= 0) pairs.push([part.slice(0, eq).trim(), part.slice(eq + 1).trim()])
+    // Only spaces and tabs are trimmed (RFC 6265bis §5.4): `trim()` would also drop U+00A0, and
+    // read a cookie named "\u00a0__Host-x" (which a browser may let a sibling domain set) as
+    // the prefixed "__Host-x".
+    if (eq >= 0) pairs.push([ows(part.slice(0, eq)), ows(part.slice(eq + 1))])
   }
   return pairs
 }

@@ -125,7 +125,10 @@ export async function deliverToken(
     return { body: { access_token: token, token_type: 'Bearer', expires_in: expiresIn } }
   const secure = secureFor(request, deps.secureCookies)
   const name = sessionCookieName(request, deps)
-  headers.append('set-cookie', serializeCookie(name, token, { path: '/', secure }, expiresIn))
+  // The cookie lives as long as the login, not the token: once the token has expired it grants
+  // nothing, but a logout can still name the login it belongs to and end it.
+  const untilLoginEnds = Math.max(expiresIn, login.sxp - Math.floor(deps.clock.now() / 1000))
+  headers.append('set-cookie', serializeCookie(name, token, { path: '/', secure }, untilLoginEnds))
   return { body: { token_type: 'Bearer', expires_in: expiresIn } }
 }
 

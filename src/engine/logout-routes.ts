@@ -15,9 +15,9 @@ import {
   type EngineDeps,
   jsonResponse,
   mayChangeState,
-  readSession,
   readVerifiedToken,
   sessionCookieName,
+  tokenCredential,
 } from './deps.ts'
 import { failure, wantsJson } from './respond.ts'
 
@@ -36,8 +36,10 @@ export async function logoutRoute(request: Request, deps: EngineDeps): Promise<R
   if (deps.sessions) {
     await deps.sessions.manager.destroy(request, sessionCookieName(request, deps))
   } else {
-    const current = await readVerifiedToken(request, deps)
-    if (current) await deps.stateless?.sessions.endLogin(current.login)
+    const credential = tokenCredential(request, deps)
+    const stateless = deps.stateless
+    const login = credential && (await stateless?.sessions.loginToEnd(credential.token))
+    if (login) await stateless?.sessions.endLogin(login)
   }
   return signedOut(request, deps)
 }
@@ -46,12 +48,11 @@ export async function logoutRoute(request: Request, deps: EngineDeps): Promise<R
 export async function logoutEverywhereRoute(request: Request, deps: EngineDeps): Promise<Response> {
   if (!mayChangeState(request, deps)) return failure(request, 'forbidden_origin')
   if (deps.sessions) {
-    const current = await readSession(request, deps)
+    // The user key stored with the session, as the login computed it from the live user object
+    // (recomputing it from the stored copy could differ: JSON drops getters and classes).
+    const current = await deps.sessions.manager.current(request, sessionCookieName(request, deps))
     if (!current) return failure(request, 'unauthorized')
-    const who = { provider: current.provider, subject: current.subject }
-    await deps.sessions.manager.destroyAll(await deps.userKeyHash(current.user, who))
-    // A session stored before sessions were indexed by user has no index entry.
-    await deps.sessions.manager.destroy(request, sessionCookieName(request, deps))
+    await deps.sessions.manager.destroyAll(current.userKey)
   } else {
     const current = await readVerifiedToken(request, deps)
     if (!current) return failure(request, 'unauthorized')

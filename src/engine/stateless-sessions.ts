@@ -4,7 +4,8 @@
  * (one lookup for both keys below):
  *
  * - logout revokes `sid:<login id>` until the login's absolute end (`sxp`), which ends the token
- *   and every token refreshed from the same login;
+ *   and every token refreshed from the same login; the token it names may already be past its
+ *   `exp` (a copy elsewhere may have been refreshed since), not past the login's end;
  * - "log out everywhere" revokes `usr:<user key hash>` at a time T, which ends every token of a
  *   login that started at or before T (`lat`), for as long as such a login could live.
  *
@@ -16,7 +17,14 @@
 import type { Clock } from '../core/clock.ts'
 import { AuthkestraError } from '../core/errors.ts'
 import type { RevocationStore } from './revocations/types.ts'
-import type { LoginClaims, StatelessTokens, VerifiedToken } from './stateless.ts'
+import {
+  type LoginClaims,
+  type StatelessTokens,
+  TOKEN_LEEWAY_SECONDS,
+  type VerifiedToken,
+} from './stateless.ts'
+
+const LEEWAY_MS = TOKEN_LEEWAY_SECONDS * 1000
 
 /** Stateless tokens with server-side revocation (or, by explicit choice, without). */
 export class StatelessSessions {
@@ -56,9 +64,27 @@ export class StatelessSessions {
     return verified
   }
 
-  /** Ends one login: this token and every token refreshed from it. */
+  /**
+   * The login a logout names: its token must be validly signed, but may be past its `exp` (the
+   * browser's copy expired while a copy elsewhere kept being refreshed) as long as the login
+   * itself has not ended.
+   */
+  async loginToEnd(token: string): Promise<LoginClaims | null> {
+    const verified = await this.tokens.verify(token, { allowExpired: true })
+    if (!verified || this.clock.now() >= verified.login.sxp * 1000 + LEEWAY_MS) return null
+    return verified.login
+  }
+
+  /**
+   * Ends one login: this token and every token refreshed from it, remembered until the last of
+   * them could verify (the login's end plus the verification leeway).
+   */
   async endLogin(login: LoginClaims): Promise<void> {
-    await this.revocations?.revoke(`sid:${login.sid}`, this.clock.now(), login.sxp * 1000)
+    await this.revocations?.revoke(
+      `sid:${login.sid}`,
+      this.clock.now(),
+      login.sxp * 1000 + LEEWAY_MS,
+    )
   }
 
   /** Ends every login of the user whose key hashes to `uky` that started until now. */
@@ -70,6 +96,7 @@ export class StatelessSessions {
       )
     }
     const now = this.clock.now()
-    await this.revocations.revoke(`usr:${uky}`, now, now + this.tokens.absoluteSeconds * 1000)
+    const until = now + this.tokens.absoluteSeconds * 1000 + LEEWAY_MS
+    await this.revocations.revoke(`usr:${uky}`, now, until)
   }
 }

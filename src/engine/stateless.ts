@@ -49,6 +49,11 @@ export interface VerifiedToken<User> {
 }
 
 const TYP = 'authkestra-session+jwt'
+/**
+ * Clock tolerance of verification, in seconds: a revocation must outlive the token it ends by
+ * as much, or the token would verify again in that window.
+ */
+export const TOKEN_LEEWAY_SECONDS = 5
 const PURPOSE = 'session-jwt'
 const SID = /^[A-Za-z0-9_-]{22}$/
 const UKY = /^[A-Za-z0-9_-]{43}$/
@@ -76,7 +81,7 @@ export class StatelessTokens {
 
   /** The claims of a new login by the user whose key hashes to `uky`. */
   newLogin(uky: string): LoginClaims {
-    const now = this.clock.now()
+    const now = Math.floor(this.clock.now())
     return {
       sid: randomToken(16),
       uky,
@@ -120,13 +125,18 @@ export class StatelessTokens {
   }
 
   /** The verified claims (synchronously on `node:crypto`, else with jose), or null. */
-  async #claims(token: string, key: Uint8Array): Promise<Record<string, unknown> | null> {
+  async #claims(
+    token: string,
+    key: Uint8Array,
+    ignoreExpiry: boolean,
+  ): Promise<Record<string, unknown> | null> {
     const expected = {
+      ignoreExpiry,
       algorithms: ['HS256'],
       typ: TYP,
       issuer: this.options.issuer,
       audience: this.options.audience,
-      clockToleranceSeconds: 5,
+      clockToleranceSeconds: TOKEN_LEEWAY_SECONDS,
       now: this.clock.now(),
       requiredClaims: ['sub', 'exp', 'iat'],
     }
@@ -135,20 +145,33 @@ export class StatelessTokens {
       const result = await verifyJwt(token, jws, () => [key], expected)
       return isRejection(result) ? null : result.payload
     }
-    const { payload } = await jwtVerify(token, key, {
-      algorithms: expected.algorithms,
-      typ: expected.typ,
-      issuer: expected.issuer,
-      audience: expected.audience,
-      currentDate: new Date(expected.now),
-      clockTolerance: expected.clockToleranceSeconds,
-      requiredClaims: expected.requiredClaims,
-    })
-    return payload
+    try {
+      const { payload } = await jwtVerify(token, key, {
+        algorithms: expected.algorithms,
+        typ: expected.typ,
+        issuer: expected.issuer,
+        audience: expected.audience,
+        currentDate: new Date(expected.now),
+        clockTolerance: expected.clockToleranceSeconds,
+        requiredClaims: expected.requiredClaims,
+      })
+      return payload
+    } catch (err) {
+      // jose checks `exp` last: a JWTExpired token passed every other check.
+      if (ignoreExpiry && err instanceof joseErrors.JWTExpired) return err.payload
+      throw err
+    }
   }
 
-  /** The claims of a validly signed, unexpired token, or null (never throws for a bad token). */
-  async verify<User>(token: string): Promise<VerifiedToken<User> | null> {
+  /**
+   * The claims of a validly signed, unexpired token, or null (never throws for a bad token).
+   * With `allowExpired`, a token past its `exp` but within its login passes too: only to end
+   * that login.
+   */
+  async verify<User>(
+    token: string,
+    options: { allowExpired?: boolean } = {},
+  ): Promise<VerifiedToken<User> | null> {
     if (token.length > 8192) return null
     let kid: unknown
     try {
@@ -159,7 +182,7 @@ export class StatelessTokens {
     const key = (await this.keys.keys(PURPOSE)).find((k) => k.kid === kid)
     if (!key) return null
     try {
-      const p = await this.#claims(token, key.key)
+      const p = await this.#claims(token, key.key, options.allowExpired === true)
       if (!p) return null
       if (
         typeof p.prv !== 'string' ||

@@ -5,7 +5,8 @@
  * Keys (all under `prefix`, default `authkestra:`):
  * - `session:<id>`: a hash per session (`v` JSON, `l` lastSeenAt, `e` expiry, `u` user key) with a
  *   native TTL;
- * - `user-sessions:<user key>`: the set of a user's session keys, for `deleteByUser`;
+ * - `user-sessions:<user key>`: a user's session keys (sorted set by absolute end), for
+ *   `deleteByUser`;
  * - `revoked:<key>`: a hash per revocation of stateless mode (`a` revoked at, `e` until);
  * - `op:<kind>:<id>`: a hash per OP record (`v` JSON, `c` consume count, `e` expiry, `f` family);
  * - `family:<family>`: the set of member keys of a family (a grant), for `revokeFamily`;

@@ -4,6 +4,7 @@
 // login of the user. Session mode: "log out everywhere" deletes every session of the user.
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
+import Database from 'better-sqlite3'
 import { AuthkestraError } from '../../src/core/errors.ts'
 import {
   createAuthkestra,
@@ -12,6 +13,7 @@ import {
   type StatelessAuthkestra,
   session,
 } from '../../src/index.ts'
+import { createSqliteStores } from '../../src/stores/sqlite.ts'
 import { code } from '../helpers/assert-code.ts'
 import {
   APP,
@@ -101,13 +103,14 @@ describe('stateless logout', () => {
   })
 
   it('remembers the revocation across instances sharing the store, until the login’s absolute end', async () => {
-    let now = Date.now()
+    let now = Math.floor(Date.now() / 1000) * 1000
     const clock = { now: () => now }
     const revocations = createMemoryRevocationStore({ clock })
+    // A token living as long as its login: exp = sxp, so only the revocation keeps it out.
     const make = () =>
       jwtEngine(
         idp.issuer,
-        { revocations, ttlSeconds: 60, absoluteTimeoutSeconds: 3600 },
+        { revocations, ttlSeconds: 3600, absoluteTimeoutSeconds: 3600 },
         { clock },
       )
     const [one, two] = [make(), make()]
@@ -116,9 +119,84 @@ describe('stateless logout', () => {
     await one.handler(post('/auth/logout', { authorization: `Bearer ${token}` }))
     assert.equal((await two.handler(bearer(token))).status, 401, 'seen by the other instance')
     assert.equal(revocations.size(), 1)
-    now += 3_600_000
-    assert.deepEqual(await revocations.revokedAt([]), [])
+    now += 3_599_000
+    assert.equal((await two.handler(bearer(token))).status, 401, 'still revoked near the end')
+    now += 5_000
+    assert.equal(
+      (await two.handler(bearer(token))).status,
+      401,
+      'still revoked inside the 5 s verification leeway past exp',
+    )
+    assert.deepEqual(
+      await revocations.revokedAt([`sid:x`]),
+      [undefined],
+      'the store answers per key',
+    )
+    now += 2_000
     assert.equal((await two.handler(bearer(token))).status, 401, 'expired by then anyway')
+  })
+
+  it('ends a login whose token a copy kept refreshing, from the browser’s expired copy', async () => {
+    let now = Date.now()
+    const auth = jwtEngine(
+      idp.issuer,
+      { ttlSeconds: 60, absoluteTimeoutSeconds: 3600 },
+      { clock: { now: () => now } },
+    )
+    const { browser, token: victim } = await signedIn(auth.handler)
+    const refresh = async (token: string) => {
+      const response = await auth.handler(
+        post('/auth/refresh', { authorization: `Bearer ${token}` }),
+      )
+      assert.equal(response.status, 200)
+      const cookie = response.headers.getSetCookie()[0] ?? ''
+      const maxAge = Number(/Max-Age=(\d+)/.exec(cookie)?.[1])
+      assert.ok(maxAge > 3000, `the cookie lives as long as the login, not the token: ${maxAge}`)
+      return /ak_token=([^;]+)/.exec(cookie)?.[1] ?? ''
+    }
+    now += 50_000
+    const stolen = await refresh(victim)
+    now += 50_000
+    const stillStolen = await refresh(stolen)
+    assert.notEqual(stillStolen, '')
+    assert.equal((await auth.handler(bearer(victim))).status, 401, 'the victim’s copy expired')
+    assert.ok(
+      browser.cookies.get('ak_token'),
+      'the cookie outlives the token, until the login ends',
+    )
+    const out = await browser.request('/auth/logout', { method: 'POST', headers: SAME_ORIGIN })
+    assert.equal(out.status, 303)
+    assert.deepEqual(await works(auth, stillStolen), DEAD, 'the refreshed copy is dead too')
+  })
+
+  it('ends a login that started in the very millisecond of a log out everywhere, not the one after', async () => {
+    let now = Date.now()
+    const auth = jwtEngine(idp.issuer, {}, { clock: { now: () => now } })
+    const { token } = await signedIn(auth.handler)
+    const claims = await auth.verifyRequest(bearer(token))
+    now = claims?.loginAt.getTime() ?? 0
+    await auth.logoutEverywhere(`idp:${claims?.subject}`)
+    assert.deepEqual(await works(auth, token), DEAD)
+    now += 1
+    const after = await signedIn(auth.handler)
+    assert.deepEqual(await works(auth, after.token), ALIVE)
+  })
+
+  it('checks the cookie’s origin even when an Authorization header comes with it', async () => {
+    const auth = jwtEngine(idp.issuer)
+    const { token } = await signedIn(auth.handler)
+    for (const path of ['/auth/logout', '/auth/logout-everywhere', '/auth/refresh']) {
+      const response = await auth.handler(
+        post(path, {
+          cookie: `ak_token=${token}`,
+          authorization: `Bearer ${token}`,
+          origin: 'https://evil.example',
+          ...JSON_ACCEPT,
+        }),
+      )
+      assert.equal(response.status, 403, path)
+    }
+    assert.deepEqual(await works(auth, token), ALIVE)
   })
 
   it('answers 503 store_unavailable when the revocation store is down, never a token accepted unchecked', async () => {
@@ -265,6 +343,7 @@ describe('log out everywhere', () => {
     )
     assert.equal(refreshed.status, 200)
     const three = refreshed.headers.getSetCookie()[0]?.split(';')[0]?.split('=')[1] ?? ''
+    assert.match(three, /^eyJ/, 'the refresh set a new token')
     now += 5
     const out = await one.browser.request('/auth/logout-everywhere', {
       method: 'POST',
@@ -331,6 +410,69 @@ describe('log out everywhere', () => {
     assert.equal((await browser.request('/auth/session')).status, 200)
     await auth.logoutEverywhere('user-42')
     assert.equal((await browser.request('/auth/session')).status, 401)
+  })
+
+  it('session mode: uses the user key stored at login, not one recomputed from the stored user', async () => {
+    // A class with a getter: the store keeps JSON, where `id` is gone.
+    class User {
+      readonly #id: string
+      constructor(id: string) {
+        this.#id = id
+      }
+      get id(): string {
+        return this.#id
+      }
+      toJSON() {
+        return { name: 'alice' }
+      }
+    }
+    const database = new Database(':memory:')
+    const stores = createSqliteStores({ database })
+    await stores.migrate()
+    const auth = sessionEngine(
+      idp.issuer,
+      { store: stores.sessions },
+      { onLogin: () => new User('user-7'), userKey: (user: User) => user.id },
+    )
+    const [a, b] = [new AppBrowser(auth.handler), new AppBrowser(auth.handler)]
+    for (const browser of [a, b]) await browser.request((await browser.startLogin()).callback.href)
+    const out = await a.request('/auth/logout-everywhere', {
+      method: 'POST',
+      headers: { ...SAME_ORIGIN, ...JSON_ACCEPT },
+    })
+    assert.equal(out.status, 204)
+    assert.equal((await b.request('/auth/session')).status, 401)
+    stores.close()
+    database.close()
+  })
+
+  it('session mode: ends a session stored without a user key (before 0.2) instead of serving it', async () => {
+    const database = new Database(':memory:')
+    const stores = createSqliteStores({ database })
+    await stores.migrate()
+    const id = 'L'.repeat(43)
+    const storageId = Buffer.from(await crypto.subtle.digest('SHA-256', Buffer.from(id))).toString(
+      'base64url',
+    )
+    const now = Date.now()
+    const legacy = {
+      user: { name: 'old' },
+      provider: 'idp',
+      subject: 's',
+      createdAt: now,
+      expiresAt: now + 3_600_000,
+      lastSeenAt: now,
+    }
+    await stores.sessions.set(storageId, legacy, 3600)
+    assert.ok(await stores.sessions.get(storageId))
+    const auth = sessionEngine(idp.issuer, { store: stores.sessions })
+    const response = await auth.handler(
+      new Request(`${APP}/auth/session`, { headers: { cookie: `ak_session=${id}` } }),
+    )
+    assert.equal(response.status, 401)
+    assert.equal(await stores.sessions.get(storageId), undefined, 'deleted')
+    stores.close()
+    database.close()
   })
 
   it('refuses another origin (403) and a request with no sign-in (401), ending nothing', async () => {

@@ -186,6 +186,29 @@ describe('redis stores', { skip }, () => {
     assert.equal((await stores.op.consume('csrf', 'after-flush'))?.alreadyConsumed, true)
   })
 
+  it('prunes a user’s session index of sessions past their absolute end at each login', async () => {
+    const userKey = 'idx-user'
+    const index = `${prefix}user-sessions:${userKey}`
+    for (let i = 0; i < 5; i++) {
+      await stores.sessions.set(
+        `old-${i}`,
+        { ...session(clock.now()), userKey, expiresAt: clock.now() + 1_000 },
+        1,
+      )
+    }
+    assert.equal(await redis.zcard(index), 5)
+    clock.advance(2_000)
+    await stores.sessions.set('fresh', { ...session(clock.now()), userKey }, 600)
+    assert.deepEqual(await redis.zrange(index, '0', '-1'), [`${prefix}session:fresh`])
+    const ttl = await redis.pttl(index)
+    assert.ok(
+      ttl > 3_500_000 && ttl <= 3_601_000,
+      `the index lives as long as its longest session: ${ttl}`,
+    )
+    await stores.sessions.delete('fresh')
+    assert.equal(await redis.zcard(index), 0, 'delete drops the member')
+  })
+
   it('touch never revives a session the clock says has expired', async () => {
     await stores.sessions.set('stale', session(clock.now()), 10)
     clock.advance(11_000)

@@ -93,6 +93,18 @@ export class SessionManager {
 
   /** The live session in cookie `cookieName` (resetting its idle timer), or null. */
   async read<User>(request: Request, cookieName: string): Promise<Session<User> | null> {
+    return (await this.current<User>(request, cookieName))?.session ?? null
+  }
+
+  /**
+   * The live session in cookie `cookieName` with its user key hash, or null. A session stored
+   * without a user key (by a version before 0.2) is ended: "log out everywhere" could not find
+   * it, so it must not outlive the upgrade (its user signs in again once).
+   */
+  async current<User>(
+    request: Request,
+    cookieName: string,
+  ): Promise<{ session: Session<User>; userKey: string } | null> {
     const id = readCookie(request, cookieName)
     if (id === undefined || !ID.test(id)) return null
     const key = await storageId(id)
@@ -100,17 +112,19 @@ export class SessionManager {
     const now = this.clock.now()
     if (
       !session ||
+      session.userKey === undefined ||
       session.expiresAt <= now ||
       session.lastSeenAt + this.timeouts.idleSeconds * 1000 <= now
     ) {
       if (session) await this.store.delete(key)
       return null
     }
+    const { userKey } = session
     if (now - session.lastSeenAt >= TOUCH_EVERY_MS) {
       await this.store.touch(key, now, this.#ttl(session, now))
-      return this.#view(session, now)
+      return { session: this.#view(session, now), userKey }
     }
-    return this.#view(session, session.lastSeenAt)
+    return { session: this.#view(session, session.lastSeenAt), userKey }
   }
 
   /** Ends every session of the user whose key hashes to `userKey`. */

@@ -6,7 +6,7 @@
  * Records are hashes: `v` the JSON value, `c` the consume count, `e` the expiry in ms by the
  * injected clock (absent: never), `f` the family (absent: none). Sessions are hashes too: `v` the
  * session JSON, `l` the last `lastSeenAt`, `e` the expiry by the clock, `u` the user key hash;
- * each user has a set of their session keys. Revocations are hashes of `a` (revoked at) and `e`
+ * each user has a sorted set of their session keys scored by absolute end. Revocations are hashes of `a` (revoked at) and `e`
  * (until), both ms by the clock.
  *
  * Several scripts name keys they build (family members, listed ids): the stores are for a
@@ -102,39 +102,42 @@ return out
 `)
 
 /**
- * KEYS: session, its user's session set. ARGV: json, lastSeenAt, expiresAt (ms), px, user key
- * ('' = none), px of the user set (the session's absolute end plus a margin), user set key
- * prefix. A session re-set under another user leaves its old user's set.
+ * KEYS: session, its user's session index. ARGV: json, lastSeenAt, expiresAt (ms), px, user key
+ * ('' = none), px of the index (the session's absolute end plus a margin), index key prefix,
+ * the session's absolute end (ms), now (ms). The index is a sorted set of session keys scored by
+ * their absolute end: entries past it are dropped here, so it holds at most the sessions that
+ * could still be alive. A session re-set under another user leaves its old user's index.
  */
 export const SESSION_SET = script(`
 local old = redis.call('HGET', KEYS[1], 'u')
-if old and old ~= ARGV[5] then redis.call('SREM', ARGV[7] .. old, KEYS[1]) end
+if old and old ~= ARGV[5] then redis.call('ZREM', ARGV[7] .. old, KEYS[1]) end
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'v', ARGV[1], 'l', ARGV[2], 'e', ARGV[3])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 if ARGV[5] ~= '' then
   redis.call('HSET', KEYS[1], 'u', ARGV[5])
-  redis.call('SADD', KEYS[2], KEYS[1])
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[9])
+  redis.call('ZADD', KEYS[2], ARGV[8], KEYS[1])
   local ttl = redis.call('PTTL', KEYS[2])
   if ttl < tonumber(ARGV[6]) then redis.call('PEXPIRE', KEYS[2], ARGV[6]) end
 end
 return 1
 `)
 
-/** KEYS: session. ARGV: user set key prefix. Deletes it and drops it from its user's set. */
+/** KEYS: session. ARGV: index key prefix. Deletes it and drops it from its user's index. */
 export const SESSION_DELETE = script(`
 local u = redis.call('HGET', KEYS[1], 'u')
-if u then redis.call('SREM', ARGV[1] .. u, KEYS[1]) end
+if u then redis.call('ZREM', ARGV[1] .. u, KEYS[1]) end
 redis.call('DEL', KEYS[1])
 return 1
 `)
 
 /**
- * KEYS: a user's session set. ARGV: the user key. Deletes the members still of this user (a
- * session re-set since under another user is left alone), then the set.
+ * KEYS: a user's session index. ARGV: the user key. Deletes the members still of this user (a
+ * session re-set since under another user is left alone), then the index.
  */
 export const SESSION_DELETE_USER = script(`
-local members = redis.call('SMEMBERS', KEYS[1])
+local members = redis.call('ZRANGE', KEYS[1], 0, -1)
 for _, k in ipairs(members) do
   if redis.call('HGET', k, 'u') == ARGV[1] then redis.call('DEL', k) end
 end

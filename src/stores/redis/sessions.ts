@@ -2,8 +2,9 @@
  * The Redis {@link SessionStore}: one hash per session at `${prefix}session:${id}` (the id is
  * already the SHA-256 the session manager stores under), with a native TTL (PX) a little longer
  * than the session's, and its expiry by the injected clock in the hash so reads honour that clock.
- * Each user's sessions are listed in a set `${prefix}user-sessions:${userKey}` living as long as
- * the longest of them, which `deleteByUser` empties in one script.
+ * Each user's sessions are indexed in a sorted set `${prefix}user-sessions:${userKey}` (scored by
+ * absolute end, pruned at each login, living as long as the longest of them), which
+ * `deleteByUser` empties in one script.
  *
  * @module
  */
@@ -69,6 +70,8 @@ export function createRedisSessionStore(deps: RedisSessionDeps): SessionStore {
             userKey,
             px(untilEnd),
             userSetPrefix,
+            session.expiresAt,
+            now,
           ],
         )
       })
