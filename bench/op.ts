@@ -308,7 +308,7 @@ async function listen(): Promise<{
 
 async function serveOurs(): Promise<OpInfo> {
   const { createOp } = await import('../src/op/create-op.ts')
-  const { toWebRequest, writeWebResponse } = await import('../src/dev-idp/serve.ts')
+  const { opRequestOf, writeOpResponse } = await import('../src/node/op-message.ts')
   const { issuer, setHandler } = await listen()
   const op = await createOp({
     issuer,
@@ -326,10 +326,10 @@ async function serveOurs(): Promise<OpInfo> {
     dangerouslyAutoLogin: 'alice',
     logger: { warn: () => {}, error: (m) => process.stderr.write(`${m}\n`) },
   })
-  // The same translation `serve()` does (src/dev-idp/serve.ts), on our own listening server.
+  // The Node-native path the dev IdP serves on (src/node/op-message.ts): no Web objects.
   setHandler((req, res) => {
-    op.handler(toWebRequest(req, issuer))
-      .then((response) => writeWebResponse(response, res))
+    op.handleMessage(opRequestOf(req, issuer))
+      .then((response) => writeOpResponse(res, response))
       .catch(() => {
         res.statusCode = 500
         res.end()

@@ -15,9 +15,14 @@
  * const sid = readCookie(request, 'ak_session')
  * ```
  */
-export function readCookie(request: Request, name: string): string | undefined {
+export function readCookie(request: HasHeaders, name: string): string | undefined {
   const values = cookiePairs(request).filter(([n]) => n === name)
   return values.length === 1 ? values[0]?.[1] : undefined
+}
+
+/** Anything with headers to look up: a Web `Request`, or the OP's own request shape. */
+export interface HasHeaders {
+  readonly headers: { get(name: string): string | null }
 }
 
 const ows = (text: string): string => text.replace(/^[ \t]+|[ \t]+$/g, '')
@@ -30,7 +35,7 @@ const ows = (text: string): string => text.replace(/^[ \t]+|[ \t]+$/g, '')
  * const flows = cookiePairs(request).filter(([name]) => name.startsWith('ak_flow_'))
  * ```
  */
-export function cookiePairs(request: Request): [name: string, value: string][] {
+export function cookiePairs(request: HasHeaders): [name: string, value: string][] {
   const header = request.headers.get('cookie')
   if (!header) return []
   const pairs: [string, string][] = []

@@ -11,7 +11,7 @@ import { AuthkestraError } from '../core/errors.ts'
 import { createOp } from '../op/create-op.ts'
 import { DEMO, DevIdpConfigError, type DevIdpFile, parseDevIdpFile } from './config-file.ts'
 import { normalizeHost } from './host-check.ts'
-import { serve, type WebHandler } from './serve.ts'
+import { type MessageHandler, serve } from './serve.ts'
 
 /** Usage text. */
 export const USAGE = `Usage: authkestra dev-idp [options]
@@ -121,9 +121,9 @@ export async function startDevIdp(
   let issuer = configured ?? ''
   // Requests are refused with 421 unless their Host is the issuer's (or an --allow-host name),
   // and answered 503 with Retry-After until the OP is ready.
-  let ready: (handler: WebHandler) => void = () => {}
+  let ready: (handler: MessageHandler) => void = () => {}
   let failed: (err: unknown) => void = () => {}
-  const opHandler = new Promise<WebHandler>((resolve, reject) => {
+  const opHandler = new Promise<MessageHandler>((resolve, reject) => {
     ready = resolve
     failed = reject
   })
@@ -146,7 +146,7 @@ export async function startDevIdp(
       ...(autoLogin === undefined ? {} : { dangerouslyAutoLogin: autoLogin }),
       logger: { warn: (m) => io.err(`warning: ${m}`), error: (m) => io.err(`error: ${m}`) },
     })
-    ready(op.handler)
+    ready({ message: op.handleMessage })
   } catch (err) {
     failed(err)
     server.close()

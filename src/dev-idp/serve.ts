@@ -7,6 +7,8 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { Readable } from 'node:stream'
+import { opRequestOf, writeOpResponse } from '../node/op-message.ts'
+import type { OpRequest, OpResponse } from '../op/http/message.ts'
 import { allowedHostSet, checkHost, hostRefusal } from './host-check.ts'
 
 /** Builds the Web request for a Node request, its URL on `origin` (scheme, host and port). */
@@ -58,6 +60,11 @@ export async function writeWebResponse(response: Response, res: ServerResponse):
 /** A Web-standard handler. */
 export type WebHandler = (request: Request) => Promise<Response>
 
+/** A handler on the OP's own shapes, served without Web objects (the Node-native path). */
+export interface MessageHandler {
+  readonly message: (request: OpRequest) => Promise<OpResponse>
+}
+
 /** Options of {@link serve}. */
 export interface ServeOptions {
   readonly host: string
@@ -95,13 +102,14 @@ export function startingResponse(): Response {
  * has its `Host` checked first (see {@link ServeOptions.allowedHosts}).
  */
 export async function serve(
-  handler: WebHandler | Promise<WebHandler>,
+  handler: WebHandler | MessageHandler | Promise<WebHandler | MessageHandler>,
   options: ServeOptions,
 ): Promise<Server> {
   let origin = ''
   let allowed: ReadonlySet<string> = new Set()
-  let ready: WebHandler | undefined = typeof handler === 'function' ? handler : undefined
-  if (typeof handler !== 'function') {
+  let ready: WebHandler | MessageHandler | undefined =
+    handler instanceof Promise ? undefined : handler
+  if (handler instanceof Promise) {
     handler.then(
       (h) => {
         ready = h
@@ -116,13 +124,23 @@ export async function serve(
       res.writeHead(status, headers).end(body)
       return
     }
-    const response = ready && origin !== '' ? ready(toWebRequest(req, origin)) : undefined
-    ;(response ?? Promise.resolve(startingResponse()))
-      .then((r) => writeWebResponse(r, res))
-      .catch(() => {
-        if (!res.headersSent) res.statusCode = 500
-        res.end()
-      })
+    const fail = () => {
+      if (!res.headersSent) res.statusCode = 500
+      res.end()
+    }
+    const current = origin === '' ? undefined : ready
+    if (current === undefined) {
+      writeWebResponse(startingResponse(), res).catch(fail)
+    } else if (typeof current === 'function') {
+      current(toWebRequest(req, origin))
+        .then((r) => writeWebResponse(r, res))
+        .catch(fail)
+    } else {
+      current
+        .message(opRequestOf(req, origin))
+        .then((r) => writeOpResponse(res, r))
+        .catch(fail)
+    }
   })
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)

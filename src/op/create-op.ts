@@ -7,46 +7,23 @@
 import { AuthkestraError } from '../core/errors.ts'
 import type { OpConfig } from './config.ts'
 import { authorizeEndpoint } from './endpoints/authorize/index.ts'
-import { authorizationResponse } from './endpoints/authorize/respond.ts'
 import { discoveryEndpoint, jwksEndpoint, metadata } from './endpoints/discovery.ts'
-import { consentNeeded } from './endpoints/interaction/begin.ts'
 import {
-  boundInteraction,
-  clearInteractionCookie,
-  completeInteraction,
-  interactionEndpoint,
-  rememberConsent,
-} from './endpoints/interaction/index.ts'
-import { startSession } from './endpoints/interaction/session.ts'
+  appInteractions,
+  type InteractionDetails,
+  type InteractionResult,
+} from './endpoints/interaction/app-api.ts'
+import { interactionEndpoint } from './endpoints/interaction/index.ts'
 import { introspectionEndpoint } from './endpoints/introspection.ts'
 import { revocationEndpoint } from './endpoints/revocation.ts'
 import { tokenEndpoint } from './endpoints/token/index.ts'
 import { userinfoEndpoint } from './endpoints/userinfo.ts'
 import { OAuthProblem } from './errors.ts'
+import { fromWebRequest, type OpRequest, type OpResponse, toWebResponse } from './http/message.ts'
 import { json, oauthError } from './http/responses.ts'
 import { type OpRuntime, setupOp } from './setup.ts'
 
-/** What an app-hosted login page learns about the interaction it is serving. */
-export interface InteractionDetails {
-  readonly uid: string
-  readonly clientId: string
-  readonly clientName: string
-  readonly scopes: readonly string[]
-  readonly prompt: readonly string[]
-  readonly loginHint: string | undefined
-  /** The user already signed in at the OP (a session that satisfies prompt/max_age), if any. */
-  readonly accountId: string | undefined
-  /** Whether `finish` must be given the user's consent (`grantedScopes`). */
-  readonly consentRequired: boolean
-}
-
-/**
- * How an app-hosted login page ends the interaction: the user who signed in, with the scopes they
- * agreed to when consent is required; or an error (`login_required` only for `prompt=none`).
- */
-export type InteractionResult =
-  | { readonly sub: string; readonly grantedScopes?: readonly string[] }
-  | { readonly error: 'access_denied' | 'login_required' }
+export type { InteractionDetails, InteractionResult } from './endpoints/interaction/app-api.ts'
 
 /** A running OP. */
 export interface Op {
@@ -54,6 +31,11 @@ export interface Op {
   readonly issuer: string
   /** Serves every OP endpoint. Never throws: failures are OAuth errors or a bare 500. */
   handler(request: Request): Promise<Response>
+  /**
+   * The same, on the OP's own request and response shapes (see `fromWebRequest`): what a Node
+   * server uses to serve the OP without building Web `Request`/`Response` objects.
+   */
+  handleMessage(request: OpRequest): Promise<OpResponse>
   /** The discovery document. */
   metadata(): Record<string, unknown>
   /** For `interactionUrl`: the app's own login page reads and ends interactions here. */
@@ -72,7 +54,11 @@ export interface Op {
   revokeKey(kid: string): Promise<void>
 }
 
-type Route = (request: Request, rest: string, runtime: OpRuntime) => Promise<Response> | Response
+type Route = (
+  request: OpRequest,
+  rest: string,
+  runtime: OpRuntime,
+) => Promise<OpResponse> | OpResponse
 
 const ROUTES: Record<string, Route> = {
   '/.well-known/openid-configuration': (_r, _p, rt) => discoveryEndpoint(rt.settings),
@@ -124,10 +110,9 @@ export async function createOp(config: OpConfig): Promise<Op> {
   const runtime = await setupOp(config)
   const { settings, logger } = runtime
 
-  async function handler(request: Request): Promise<Response> {
+  async function handleMessage(request: OpRequest): Promise<OpResponse> {
     try {
-      const url = new URL(request.url)
-      const match = route(url.pathname, settings.basePath)
+      const match = route(request.url.pathname, settings.basePath)
       if (!match) return json({ error: 'not_found' }, 404)
       return await match.handler(request, match.rest, runtime)
     } catch (err) {
@@ -149,77 +134,10 @@ export async function createOp(config: OpConfig): Promise<Op> {
 
   return {
     issuer: settings.issuer,
-    handler,
+    handler: async (request) => toWebResponse(await handleMessage(fromWebRequest(request))),
+    handleMessage,
     metadata: () => metadata(settings),
-    interactions: {
-      async details(request) {
-        const uid = new URL(request.url).searchParams.get('uid') ?? ''
-        const record = await boundInteraction(uid, request, runtime)
-        if (!record) return undefined
-        const client = await runtime.store.get('client', record.request.clientId)
-        return {
-          uid,
-          clientId: record.request.clientId,
-          clientName: client?.name ?? record.request.clientId,
-          scopes: record.request.scopes,
-          prompt: record.request.prompt,
-          loginHint: record.request.loginHint,
-          accountId: record.accountId,
-          consentRequired: client
-            ? await consentNeeded(record.request, record.accountId, client, runtime.store)
-            : true,
-        }
-      },
-      async finish(request, result) {
-        const uid = new URL(request.url).searchParams.get('uid') ?? ''
-        const record = await boundInteraction(uid, request, runtime)
-        if (!record)
-          throw new AuthkestraError('config_invalid', 'no live interaction for this request')
-        if ('error' in result) {
-          if (result.error === 'login_required' && !record.request.prompt.includes('none')) {
-            throw new AuthkestraError(
-              'config_invalid',
-              '"login_required" is only for prompt=none requests',
-            )
-          }
-          await runtime.store.delete('interaction', uid)
-          return authorizationResponse(
-            record.request.redirectUri,
-            { error: result.error },
-            record.request.state,
-            settings.issuer,
-            {
-              'set-cookie': clearInteractionCookie(uid, runtime),
-            },
-          )
-        }
-        if (typeof result.sub !== 'string' || result.sub === '') {
-          throw new AuthkestraError('config_invalid', '"sub" must be a non-empty string')
-        }
-        const client = await runtime.store.get('client', record.request.clientId)
-        const signedIn = {
-          ...record,
-          accountId: result.sub,
-          authTime: Math.floor(runtime.clock.now() / 1000),
-        }
-        if (client && (await consentNeeded(record.request, result.sub, client, runtime.store))) {
-          const granted = result.grantedScopes ?? []
-          if (!record.request.scopes.every((s) => granted.includes(s))) {
-            throw new AuthkestraError(
-              'config_invalid',
-              'this client needs the consent of the user: pass "grantedScopes"',
-            )
-          }
-          await rememberConsent(signedIn, runtime)
-        }
-        const session = await startSession(
-          request,
-          { accountId: result.sub, authTime: signedIn.authTime },
-          runtime,
-        )
-        return completeInteraction(uid, signedIn, runtime, [session])
-      },
-    },
+    interactions: appInteractions(runtime),
     async rotateKeys() {
       await runtime.keys.rotate()
     },

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
-import { tokenEndpoint } from '../../src/op/endpoints/token/index.ts'
-import { userinfoEndpoint } from '../../src/op/endpoints/userinfo.ts'
+import { tokenEndpoint as tokenEndpointOp } from '../../src/op/endpoints/token/index.ts'
+import { userinfoEndpoint as userinfoEndpointOp } from '../../src/op/endpoints/userinfo.ts'
 import { secretId } from '../../src/op/tokens/secrets.ts'
 import {
   ALICE,
@@ -21,6 +21,10 @@ import {
   storeCode,
   verifyWithJwks,
 } from './helpers/op-fixture.ts'
+import { web } from './helpers/web-endpoint.ts'
+
+const tokenEndpoint = web(tokenEndpointOp)
+const userinfoEndpoint = web(userinfoEndpointOp)
 
 const fixtures: OpFixture[] = []
 after(() => {

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
 import { decodeJwt, decodeProtectedHeader, generateKeyPair, SignJWT } from 'jose'
-import { introspectionEndpoint } from '../../src/op/endpoints/introspection.ts'
-import { revocationEndpoint } from '../../src/op/endpoints/revocation.ts'
-import { tokenEndpoint } from '../../src/op/endpoints/token/index.ts'
-import { userinfoEndpoint } from '../../src/op/endpoints/userinfo.ts'
+import { introspectionEndpoint as introspectionEndpointOp } from '../../src/op/endpoints/introspection.ts'
+import { revocationEndpoint as revocationEndpointOp } from '../../src/op/endpoints/revocation.ts'
+import { tokenEndpoint as tokenEndpointOp } from '../../src/op/endpoints/token/index.ts'
+import { userinfoEndpoint as userinfoEndpointOp } from '../../src/op/endpoints/userinfo.ts'
 import {
   ALICE,
   assertNoLeak,
@@ -22,6 +22,12 @@ import {
   START,
   storeCode,
 } from './helpers/op-fixture.ts'
+import { web } from './helpers/web-endpoint.ts'
+
+const introspectionEndpoint = web(introspectionEndpointOp)
+const revocationEndpoint = web(revocationEndpointOp)
+const tokenEndpoint = web(tokenEndpointOp)
+const userinfoEndpoint = web(userinfoEndpointOp)
 
 const fixtures: OpFixture[] = []
 after(() => {

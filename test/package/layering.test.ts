@@ -11,7 +11,8 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   client: ['core'],
   providers: ['client', 'core'],
   op: ['core'],
-  'dev-idp': ['op', 'core'],
+  'dev-idp': ['node', 'op', 'core'],
+  node: ['op', 'core'],
   engine: ['client', 'core'],
   stores: ['core'],
   adapters: ['core'],
@@ -22,11 +23,12 @@ const THIRD_PARTY: Record<string, readonly string[]> = {
   providers: [],
   op: ['jose'],
   'dev-idp': [],
+  node: [],
   engine: ['jose'],
   stores: ['better-sqlite3', 'pg', 'ioredis'],
   adapters: ['express', 'fastify', 'hono'],
 }
-const NODE_LAYERS = new Set(['dev-idp', 'adapters', 'stores'])
+const NODE_LAYERS = new Set(['dev-idp', 'node', 'adapters', 'stores'])
 /** Layers a layer may import types from (erased at build: no runtime arrow). */
 const TYPES_FROM: Record<string, readonly string[]> = {
   stores: ['op', 'engine'],

@@ -8,6 +8,7 @@
  * @module
  */
 import { invalidRequest, OAuthProblem } from '../errors.ts'
+import type { OpRequest } from '../http/message.ts'
 import type { Params } from '../http/params.ts'
 import type { OpRuntime } from '../setup.ts'
 import type { ClientRecord } from '../store/types.ts'
@@ -52,7 +53,7 @@ function formDecode(value: string): string | undefined {
  * Anything that does not decode to a non-empty id and a secret is `invalid_client`. Other
  * schemes are not client authentication and are ignored here.
  */
-function readBasic(request: Request, deps: ClientAuthDeps): Presented | undefined {
+function readBasic(request: OpRequest, deps: ClientAuthDeps): Presented | undefined {
   const header = request.headers.get('authorization')
   if (header === null || !/^basic(?:\s|$)/i.test(header)) return undefined
   const encoded = header.slice(5).trim()
@@ -125,7 +126,7 @@ async function checkCredentials(
  * ```
  */
 export async function authenticateClient(
-  request: Request,
+  request: OpRequest,
   params: Params,
   deps: ClientAuthDeps,
 ): Promise<ClientRecord> {

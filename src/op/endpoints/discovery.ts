@@ -4,6 +4,8 @@
  *
  * @module
  */
+
+import type { OpResponse } from '../http/message.ts'
 import { json } from '../http/responses.ts'
 import type { KeyManager } from '../keys.ts'
 import type { OpSettings } from '../setup.ts'
@@ -40,12 +42,12 @@ export function metadata(settings: OpSettings): Record<string, unknown> {
 }
 
 /** `GET` the discovery document (cacheable for 5 minutes). */
-export function discoveryEndpoint(settings: OpSettings): Response {
+export function discoveryEndpoint(settings: OpSettings): OpResponse {
   return json(metadata(settings), 200, { 'cache-control': 'public, max-age=300' }, true)
 }
 
 /** `GET` the public keys (cacheable for 5 minutes; rotation keeps old keys published). */
-export async function jwksEndpoint(keys: KeyManager): Promise<Response> {
+export async function jwksEndpoint(keys: KeyManager): Promise<OpResponse> {
   return json(
     await keys.publicJwks(),
     200,

@@ -8,6 +8,7 @@
  * @module
  */
 import { OAuthProblem } from '../errors.ts'
+import type { OpRequest, OpResponse } from '../http/message.ts'
 import { readParams } from '../http/params.ts'
 import { json, oauthError } from '../http/responses.ts'
 import type { OpRuntime } from '../setup.ts'
@@ -94,9 +95,9 @@ function lookupOrder(hint: string | undefined): readonly Inspector[] {
  * ```
  */
 export async function introspectionEndpoint(
-  request: Request,
+  request: OpRequest,
   deps: IntrospectionDeps,
-): Promise<Response> {
+): Promise<OpResponse> {
   try {
     const params = await readParams(request, ['POST'])
     const client = await authenticateClient(request, params, deps)

@@ -7,8 +7,9 @@
  * @module
  */
 import { OAuthProblem } from '../errors.ts'
+import type { OpRequest, OpResponse } from '../http/message.ts'
 import { readParams } from '../http/params.ts'
-import { oauthError } from '../http/responses.ts'
+import { empty, oauthError } from '../http/responses.ts'
 import type { OpRuntime } from '../setup.ts'
 import type { ClientRecord } from '../store/types.ts'
 import { verifyAccessToken } from '../tokens/jwt.ts'
@@ -75,9 +76,9 @@ function lookupOrder(hint: string | undefined): readonly Revoker[] {
  * ```
  */
 export async function revocationEndpoint(
-  request: Request,
+  request: OpRequest,
   deps: RevocationDeps,
-): Promise<Response> {
+): Promise<OpResponse> {
   try {
     const params = await readParams(request, ['POST'])
     const client = await authenticateClient(request, params, deps)
@@ -85,10 +86,7 @@ export async function revocationEndpoint(
     for (const revoke of lookupOrder(params.get('token_type_hint'))) {
       if (await revoke(token, client, deps)) break
     }
-    return new Response(null, {
-      status: 200,
-      headers: { 'cache-control': 'no-store', pragma: 'no-cache' },
-    })
+    return empty(200)
   } catch (err) {
     if (err instanceof OAuthProblem) return oauthError(err)
     throw err

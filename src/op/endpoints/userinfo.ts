@@ -7,8 +7,9 @@
  * @module
  */
 import { invalidRequest, OAuthProblem } from '../errors.ts'
+import type { OpRequest, OpResponse } from '../http/message.ts'
 import { isForm, readParams } from '../http/params.ts'
-import { json, oauthError } from '../http/responses.ts'
+import { empty, json, oauthError } from '../http/responses.ts'
 import type { OpRuntime } from '../setup.ts'
 import { claimsForScopes } from '../tokens/claims.ts'
 import { type AccessTokenClaims, verifyAccessToken } from '../tokens/jwt.ts'
@@ -34,7 +35,7 @@ function withChallenge(problem: OAuthProblem, deps: UserinfoDeps): OAuthProblem 
 }
 
 /** Rule: GET or POST only (OIDC Core §5.3.1); others are 405. */
-function checkMethod(request: Request): void {
+function checkMethod(request: OpRequest): void {
   if (request.method !== 'GET' && request.method !== 'POST') {
     throw new OAuthProblem('invalid_request', 'method must be GET or POST', 405, {
       allow: 'GET, POST',
@@ -46,7 +47,7 @@ function checkMethod(request: Request): void {
  * Rule (RFC 6750 §2.1): `Authorization: Bearer <b64token>`, scheme case-insensitive. Other
  * schemes are not a bearer token; a malformed bearer token is `invalid_token`.
  */
-function headerToken(request: Request): string | undefined {
+function headerToken(request: OpRequest): string | undefined {
   const header = request.headers.get('authorization')
   if (header === null || !/^bearer(?:\s|$)/i.test(header)) return undefined
   const token = header.slice(6).trim()
@@ -58,8 +59,8 @@ function headerToken(request: Request): string | undefined {
  * Rule (RFC 6750 §2.2, §2.3; RFC 9700 §2.5): `access_token` in a form-encoded POST body is
  * accepted; in the URL query it is refused, since URLs end up in logs and Referer headers.
  */
-async function bodyToken(request: Request): Promise<string | undefined> {
-  if (new URL(request.url).searchParams.has('access_token'))
+async function bodyToken(request: OpRequest): Promise<string | undefined> {
+  if (request.url.searchParams.has('access_token'))
     throw invalidRequest('"access_token" must not be sent in the URL query')
   if (request.method !== 'POST' || !isForm(request)) return undefined
   return (await readParams(request, ['POST'])).get('access_token')
@@ -81,15 +82,8 @@ function checkOpenidScope(claims: AccessTokenClaims): string[] {
 }
 
 /** The RFC 6750 §3.1 answer to a request with no token: a challenge and no error code. */
-function noToken(deps: UserinfoDeps): Response {
-  return new Response(null, {
-    status: 401,
-    headers: {
-      'www-authenticate': `Bearer realm="${deps.settings.issuer}"`,
-      'cache-control': 'no-store',
-      pragma: 'no-cache',
-    },
-  })
+function noToken(deps: UserinfoDeps): OpResponse {
+  return empty(401, { 'www-authenticate': `Bearer realm="${deps.settings.issuer}"` })
 }
 
 /**
@@ -100,7 +94,10 @@ function noToken(deps: UserinfoDeps): Response {
  * const response = await userinfoEndpoint(request, { settings, store, keys, accounts, clock })
  * ```
  */
-export async function userinfoEndpoint(request: Request, deps: UserinfoDeps): Promise<Response> {
+export async function userinfoEndpoint(
+  request: OpRequest,
+  deps: UserinfoDeps,
+): Promise<OpResponse> {
   try {
     checkMethod(request)
     const token = onlyOne(headerToken(request), await bodyToken(request))

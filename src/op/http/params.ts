@@ -4,8 +4,9 @@
  *
  * @module
  */
-import { BodyTooLarge, readCapped } from '../../core/read-capped.ts'
+import { BodyTooLarge } from '../../core/read-capped.ts'
 import { invalidRequest, OAuthProblem } from '../errors.ts'
+import type { OpRequest } from './message.ts'
 
 /** Largest form body or query accepted, in bytes. */
 export const MAX_PARAMS_BYTES = 16_384
@@ -35,10 +36,10 @@ export class Params {
   }
 }
 
-async function readBody(request: Request): Promise<string> {
+async function readBody(request: OpRequest): Promise<string> {
   let bytes: Uint8Array
   try {
-    bytes = await readCapped(request.body, request.headers, MAX_PARAMS_BYTES)
+    bytes = await request.body(MAX_PARAMS_BYTES)
   } catch (err) {
     if (err instanceof BodyTooLarge)
       throw new OAuthProblem('invalid_request', 'request body is too large', 413)
@@ -52,7 +53,7 @@ async function readBody(request: Request): Promise<string> {
 }
 
 /** True when the request's content type is a form (any charset parameter). */
-export function isForm(request: Request): boolean {
+export function isForm(request: OpRequest): boolean {
   const type = request.headers.get('content-type') ?? ''
   return /^application\/x-www-form-urlencoded\s*(;|$)/i.test(type)
 }
@@ -62,7 +63,7 @@ export function isForm(request: Request): boolean {
  * types are `invalid_request` (405 / 400).
  */
 export async function readParams(
-  request: Request,
+  request: OpRequest,
   methods: readonly ('GET' | 'POST')[],
 ): Promise<Params> {
   if (!methods.includes(request.method as 'GET' | 'POST')) {
@@ -71,7 +72,7 @@ export async function readParams(
     })
   }
   if (request.method === 'GET') {
-    const url = new URL(request.url)
+    const { url } = request
     if (url.search.length > MAX_PARAMS_BYTES) throw invalidRequest('query is too long')
     return new Params(url.searchParams)
   }

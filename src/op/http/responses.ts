@@ -5,8 +5,12 @@
  * @module
  */
 import type { OAuthProblem } from '../errors.ts'
+import type { OpResponse } from './message.ts'
 
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' }
+
+const lower = (headers: Readonly<Record<string, string>>): Record<string, string> =>
+  Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]))
 
 /** A JSON response; `Cache-Control: no-store` unless `cacheable`. */
 export function json(
@@ -14,19 +18,20 @@ export function json(
   status = 200,
   headers: Readonly<Record<string, string>> = {},
   cacheable = false,
-): Response {
-  return new Response(JSON.stringify(body), {
+): OpResponse {
+  return {
     status,
     headers: {
       'content-type': 'application/json; charset=utf-8',
       ...(cacheable ? {} : NO_STORE),
-      ...headers,
+      ...lower(headers),
     },
-  })
+    body: JSON.stringify(body),
+  }
 }
 
 /** An RFC 6749 §5.2 error body with the problem's status and headers. */
-export function oauthError(problem: OAuthProblem): Response {
+export function oauthError(problem: OAuthProblem): OpResponse {
   return json(
     { error: problem.error, error_description: problem.description },
     problem.status,
@@ -39,28 +44,37 @@ export function redirect(
   location: string | URL,
   headers: Readonly<Record<string, string>> = {},
   status = 303,
-): Response {
-  return new Response(null, {
+): OpResponse {
+  return {
     status,
-    headers: { location: String(location), ...NO_STORE, ...headers },
-  })
+    headers: { location: String(location), ...NO_STORE, ...lower(headers) },
+    body: null,
+  }
+}
+
+/** An empty answer (`no-store`). */
+export function empty(status: number, headers: Readonly<Record<string, string>> = {}): OpResponse {
+  return { status, headers: { ...NO_STORE, ...lower(headers) }, body: null }
 }
 
 /** An HTML page that cannot be framed, cached, or run any script. */
 export function html(
   body: string,
   status = 200,
-  headers: Readonly<Record<string, string> | Headers> = {},
-): Response {
-  const out = new Headers(headers)
-  out.set('content-type', 'text/html; charset=utf-8')
-  out.set(
-    'content-security-policy',
-    "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
-  )
-  out.set('x-frame-options', 'DENY')
-  out.set('x-content-type-options', 'nosniff')
-  out.set('referrer-policy', 'no-referrer')
-  out.set('cache-control', 'no-store')
-  return new Response(body, { status, headers: out })
+  headers: Readonly<Record<string, string>> = {},
+): OpResponse {
+  return {
+    status,
+    headers: {
+      ...lower(headers),
+      'content-type': 'text/html; charset=utf-8',
+      'content-security-policy':
+        "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
+      'x-frame-options': 'DENY',
+      'x-content-type-options': 'nosniff',
+      'referrer-policy': 'no-referrer',
+      'cache-control': 'no-store',
+    },
+    body,
+  }
 }

@@ -7,6 +7,7 @@
  * @module
  */
 import { OAuthProblem } from '../../errors.ts'
+import type { OpRequest, OpResponse } from '../../http/message.ts'
 import { type Params, readParams } from '../../http/params.ts'
 import { html } from '../../http/responses.ts'
 import type { OpRuntime } from '../../setup.ts'
@@ -26,7 +27,7 @@ import {
 import { authorizationResponse } from './respond.ts'
 
 /** Handles an authorization request. */
-export async function authorizeEndpoint(request: Request, deps: OpRuntime): Promise<Response> {
+export async function authorizeEndpoint(request: OpRequest, deps: OpRuntime): Promise<OpResponse> {
   let params: Params
   let client: Awaited<ReturnType<typeof checkClient>>
   let redirectUri: string

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { OpResponse } from '../../http/message.ts'
 import { redirect } from '../../http/responses.ts'
 
 /** The redirect carrying `params`, `state` and `iss`. */
@@ -13,7 +14,7 @@ export function authorizationResponse(
   state: string | undefined,
   issuer: string,
   headers: Readonly<Record<string, string>> = {},
-): Response {
+): OpResponse {
   const url = new URL(redirectUri)
   for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value)
   if (state !== undefined) url.searchParams.set('state', state)

@@ -8,6 +8,7 @@
 
 import { serializeCookie } from '../../../core/cookies.ts'
 import { randomToken } from '../../../core/random.ts'
+import type { OpRequest, OpResponse } from '../../http/message.ts'
 import { redirect } from '../../http/responses.ts'
 import type { OpRuntime } from '../../setup.ts'
 import type { AuthorizationRequest, ClientRecord, OpStore } from '../../store/types.ts'
@@ -52,9 +53,9 @@ export function authTooOld(authTime: number, maxAge: number | undefined, now: nu
 export async function beginAuthorization(
   request: AuthorizationRequest,
   client: ClientRecord,
-  http: Request,
+  http: OpRequest,
   deps: OpRuntime,
-): Promise<Response> {
+): Promise<OpResponse> {
   const now = Math.floor(deps.clock.now() / 1000)
   if (deps.settings.autoLogin !== undefined) {
     const sub =

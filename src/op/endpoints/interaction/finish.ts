@@ -6,6 +6,7 @@
  * @module
  */
 import { randomToken } from '../../../core/random.ts'
+import type { OpResponse } from '../../http/message.ts'
 import type { OpRuntime } from '../../setup.ts'
 import type { AuthorizationRequest, CodeRecord } from '../../store/types.ts'
 import { newSecret, secretId } from '../../tokens/secrets.ts'
@@ -18,7 +19,7 @@ export async function issueCode(
   authTime: number,
   deps: Pick<OpRuntime, 'settings' | 'store'>,
   headers: Readonly<Record<string, string>> = {},
-): Promise<Response> {
+): Promise<OpResponse> {
   const code = newSecret()
   const grantId = randomToken(16)
   const record: CodeRecord = {

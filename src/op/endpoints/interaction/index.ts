@@ -8,6 +8,7 @@
  * @module
  */
 import { readCookie, serializeCookie } from '../../../core/cookies.ts'
+import { addCookie, isOpResponse, type OpRequest, type OpResponse } from '../../http/message.ts'
 import { type Params, readParams } from '../../http/params.ts'
 import { html } from '../../http/responses.ts'
 import type { OpRuntime } from '../../setup.ts'
@@ -26,7 +27,7 @@ const MAX_FAILED_LOGINS = 5
 /** A live interaction bound to this browser, or undefined. */
 export async function boundInteraction(
   uid: string,
-  request: Request,
+  request: OpRequest,
   deps: OpRuntime,
 ): Promise<InteractionRecord | undefined> {
   if (
@@ -59,7 +60,7 @@ async function render(
   error?: string,
   username?: string,
   status?: number,
-): Promise<Response> {
+): Promise<OpResponse> {
   const client = await deps.store.get('client', record.request.clientId)
   const clientName = client?.name ?? record.request.clientId
   const csrf = await csrfFor(uid, deps)
@@ -91,7 +92,7 @@ async function complete(
   record: InteractionRecord,
   deps: OpRuntime,
   cookies: string[],
-): Promise<Response> {
+): Promise<OpResponse> {
   await deps.store.delete('interaction', uid)
   const response = await issueCode(
     record.request,
@@ -99,17 +100,16 @@ async function complete(
     record.authTime as number,
     deps,
   )
-  for (const cookie of [...cookies, clearInteractionCookie(uid, deps)])
-    response.headers.append('set-cookie', cookie)
+  for (const cookie of [...cookies, clearInteractionCookie(uid, deps)]) addCookie(response, cookie)
   return response
 }
 
 /** The form of a POST, once: the interaction must be bound and the CSRF token unspent. */
 async function postedForm(
-  request: Request,
+  request: OpRequest,
   uid: string,
   deps: OpRuntime,
-): Promise<{ params: Params; record: InteractionRecord } | Response> {
+): Promise<{ params: Params; record: InteractionRecord } | OpResponse> {
   const params = await readParams(request, ['POST'])
   const record = await boundInteraction(uid, request, deps)
   const csrf = params.get('csrf')
@@ -140,9 +140,9 @@ function limiter(max: number, queue: number) {
 }
 const passwordChecks = new WeakMap<OpRuntime, ReturnType<typeof limiter>>()
 
-async function login(request: Request, uid: string, deps: OpRuntime): Promise<Response> {
+async function login(request: OpRequest, uid: string, deps: OpRuntime): Promise<OpResponse> {
   const form = await postedForm(request, uid, deps)
-  if (form instanceof Response) return form
+  if (isOpResponse(form)) return form
   const { params, record } = form
   const username = params.get('username') ?? ''
   const password = params.get('password') ?? ''
@@ -183,15 +183,14 @@ async function login(request: Request, uid: string, deps: OpRuntime): Promise<Re
       ttlSeconds: deps.settings.ttl.interaction,
     })
     const response = await render(uid, loggedIn, deps)
-    response.headers.append('set-cookie', session)
-    return response
+    return addCookie(response, session)
   }
   return complete(uid, loggedIn, deps, [session])
 }
 
-async function consent(request: Request, uid: string, deps: OpRuntime): Promise<Response> {
+async function consent(request: OpRequest, uid: string, deps: OpRuntime): Promise<OpResponse> {
   const form = await postedForm(request, uid, deps)
-  if (form instanceof Response) return form
+  if (isOpResponse(form)) return form
   const { params, record } = form
   const now = Math.floor(deps.clock.now() / 1000)
   if (record.accountId === undefined || tooOldForConsent(record, now)) {
@@ -230,10 +229,10 @@ export async function rememberConsent(record: InteractionRecord, deps: OpRuntime
 
 /** Routes `/interaction/:uid[/login|/consent]` (path relative to the OP). */
 export async function interactionEndpoint(
-  request: Request,
+  request: OpRequest,
   path: string,
   deps: OpRuntime,
-): Promise<Response> {
+): Promise<OpResponse> {
   // With an app-hosted UI the built-in pages do not exist: they would bypass the app's checks.
   if (deps.settings.interactionUrl !== undefined) return html(errorPage('Not found.'), 404)
   const [uid = '', action] = path.split('/')

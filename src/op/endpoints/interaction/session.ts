@@ -5,6 +5,7 @@
  * @module
  */
 import { readCookie, serializeCookie } from '../../../core/cookies.ts'
+import type { OpRequest } from '../../http/message.ts'
 import type { OpRuntime } from '../../setup.ts'
 import type { SessionRecord } from '../../store/types.ts'
 import { newSecret, secretId } from '../../tokens/secrets.ts'
@@ -16,7 +17,7 @@ type Deps = Pick<OpRuntime, 'settings' | 'store'>
 
 /** The session of this browser, if it has a live one. */
 export async function currentSession(
-  request: Request,
+  request: OpRequest,
   deps: Deps,
 ): Promise<SessionRecord | undefined> {
   const value = readCookie(request, SESSION_COOKIE)
@@ -26,7 +27,7 @@ export async function currentSession(
 
 /** Starts a new session; returns the `Set-Cookie` value. Any previous session id is dropped. */
 export async function startSession(
-  request: Request,
+  request: OpRequest,
   record: SessionRecord,
   deps: Deps,
 ): Promise<string> {

@@ -6,6 +6,7 @@
  * @module
  */
 import { invalidRequest, OAuthProblem } from '../../errors.ts'
+import type { OpRequest, OpResponse } from '../../http/message.ts'
 import { type Params, readParams } from '../../http/params.ts'
 import { json, oauthError } from '../../http/responses.ts'
 import type { OpRuntime } from '../../setup.ts'
@@ -56,7 +57,7 @@ function checkGrantAllowed(client: ClientRecord, grantType: GrantType): void {
  * const response = await tokenEndpoint(request, { settings, store, keys, accounts, clock })
  * ```
  */
-export async function tokenEndpoint(request: Request, deps: TokenDeps): Promise<Response> {
+export async function tokenEndpoint(request: OpRequest, deps: TokenDeps): Promise<OpResponse> {
   try {
     const params = await readParams(request, ['POST'])
     const client = await authenticateClient(request, params, deps)

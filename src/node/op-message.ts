@@ -1,0 +1,90 @@
+/**
+ * The Node-native path of the OP: a `node:http` request read straight into the OP's own request
+ * shape (URL parsed once, headers read from Node's object, body buffered with a cap), and the
+ * OP's response written straight back, with no Web `Request`, `Headers` or `Response` built on
+ * the way.
+ *
+ * @module
+ */
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
+import { BodyTooLarge } from '../core/read-capped.ts'
+import type { OpRequest, OpResponse } from '../op/http/message.ts'
+
+/** Header lookup over Node's header object (names are already lower-case there). */
+function nodeHeaders(headers: IncomingHttpHeaders): OpRequest['headers'] {
+  return {
+    get(name) {
+      const value = headers[name.toLowerCase()]
+      if (value === undefined) return null
+      if (Array.isArray(value)) return value.join(name.toLowerCase() === 'cookie' ? '; ' : ', ')
+      return value
+    },
+  }
+}
+
+/** Reads the body of `req`, refusing more than `max` bytes (the rest is not read). */
+function readBody(req: IncomingMessage, max: number): Promise<Uint8Array> {
+  const declared = Number(req.headers['content-length'])
+  if (Number.isFinite(declared) && declared > max) return Promise.reject(new BodyTooLarge())
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let total = 0
+    const onData = (chunk: Buffer) => {
+      total += chunk.length
+      if (total > max) {
+        req.off('data', onData)
+        req.resume()
+        reject(new BodyTooLarge())
+        return
+      }
+      chunks.push(chunk)
+    }
+    req.on('data', onData)
+    req.once('end', () => resolve(new Uint8Array(Buffer.concat(chunks))))
+    req.once('error', reject)
+  })
+}
+
+/**
+ * The OP's request for a Node request, its URL on `origin` (the request-target is appended to
+ * the origin, never resolved: `//host/x` stays a path; an absolute-form target keeps only its
+ * path and query).
+ *
+ * @example
+ * ```ts
+ * createServer(async (req, res) => writeOpResponse(res, await op.handleMessage(opRequestOf(req, origin))))
+ * ```
+ */
+export function opRequestOf(req: IncomingMessage, origin: string): OpRequest {
+  const target = req.url ?? '/'
+  let path = target
+  if (!target.startsWith('/')) {
+    try {
+      const absolute = new URL(target)
+      path = `${absolute.pathname}${absolute.search}`
+    } catch {
+      path = '/'
+    }
+  }
+  const method = req.method ?? 'GET'
+  let body: Promise<Uint8Array> | undefined
+  return {
+    method,
+    url: new URL(`${origin}${path}`),
+    headers: nodeHeaders(req.headers),
+    body: (max) => {
+      body ??=
+        method === 'GET' || method === 'HEAD'
+          ? Promise.resolve(new Uint8Array())
+          : readBody(req, max)
+      return body
+    },
+  }
+}
+
+/** Writes the OP's response onto a Node response. */
+export function writeOpResponse(res: ServerResponse, response: OpResponse): void {
+  const body = response.body === null ? undefined : Buffer.from(response.body, 'utf8')
+  res.writeHead(response.status, { ...response.headers, 'content-length': body?.length ?? 0 })
+  res.end(body)
+}
