@@ -84,7 +84,9 @@ export function opRequestOf(req: IncomingMessage, origin: string): OpRequest {
 
 /** Writes the OP's response onto a Node response. */
 export function writeOpResponse(res: ServerResponse, response: OpResponse): void {
-  const body = response.body === null ? undefined : Buffer.from(response.body, 'utf8')
-  res.writeHead(response.status, { ...response.headers, 'content-length': body?.length ?? 0 })
-  res.end(body)
+  const { body } = response
+  const length = body === null ? 0 : Buffer.byteLength(body, 'utf8')
+  res.writeHead(response.status, { ...response.headers, 'content-length': length })
+  // A string body goes out in the same write as the headers (a Buffer would take a second one).
+  res.end(body ?? undefined, 'utf8')
 }
