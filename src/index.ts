@@ -46,7 +46,13 @@ export type {
   HmacAlgorithm,
 } from './engine/guards/bearer-options.ts'
 export { session } from './engine/guards/session.ts'
-export { type Guard, type GuardResult, type PrincipalOf, refuse } from './engine/guards/types.ts'
+export {
+  type Guard,
+  type GuardRequest,
+  type GuardResult,
+  type PrincipalOf,
+  refuse,
+} from './engine/guards/types.ts'
 export { createMemoryRevocationStore } from './engine/revocations/memory.ts'
 export type { RevocationStore } from './engine/revocations/types.ts'
 export type { Session } from './engine/sessions/manager.ts'

@@ -14,7 +14,14 @@ import {
   Router,
 } from 'express'
 import type { AuthkestraBase, Guard } from '../index.ts'
-import { nodeBody, webHeaders, webRequest, webUrl, writeResponse } from './node-web.ts'
+import {
+  guardRequest,
+  nodeBody,
+  webHeaders,
+  webRequest,
+  webUrl,
+  writeResponse,
+} from './node-web.ts'
 
 declare global {
   namespace Express {
@@ -25,12 +32,12 @@ declare global {
   }
 }
 
-/** The Web request for `req` (with its body, or headers only); undefined for a bad Host. */
-function toWebRequest(req: ExpressRequest, withBody: boolean): Request | undefined {
+/** The Web request for `req`, with its body; undefined for a bad Host. */
+function toWebRequest(req: ExpressRequest): Request | undefined {
   const url = webUrl(req.protocol, req.host, req.originalUrl)
   if (url === undefined) return undefined
   const headers = webHeaders(req.headers)
-  return webRequest(url, req.method, headers, withBody ? nodeBody(req, headers) : null)
+  return webRequest(url, req.method, headers, nodeBody(req, headers))
 }
 
 function badRequest(res: ExpressResponse): void {
@@ -53,7 +60,7 @@ function badRequest(res: ExpressResponse): void {
 export function authkestra(auth: AuthkestraBase): Router {
   const router = Router()
   router.all(`${auth.basePath}/*path`, (req, res, next) => {
-    const request = toWebRequest(req, true)
+    const request = toWebRequest(req)
     if (request === undefined) return badRequest(res)
     auth
       .handler(request)
@@ -66,7 +73,8 @@ export function authkestra(auth: AuthkestraBase): Router {
 /**
  * Middleware that runs `guard` on the request: on refusal it sends the guard's response (401 with
  * `WWW-Authenticate`, or 403); otherwise it sets `req.auth` and calls the next handler. The guard
- * sees headers only, so the body stays unread for the parsers after it.
+ * sees the URL and headers only, read straight from Node (no Web `Request` is built), so the body
+ * stays unread for the parsers after it.
  *
  * @example
  * ```ts
@@ -81,7 +89,7 @@ export function authkestra(auth: AuthkestraBase): Router {
  */
 export function requireAuth<Principal>(guard: Guard<Principal>): RequestHandler {
   return (req, res, next) => {
-    const request = toWebRequest(req, false)
+    const request = guardRequest(req.protocol, req.host, req.originalUrl, req.method, req.headers)
     if (request === undefined) return badRequest(res)
     guard(request)
       .then(async (result) => {

@@ -13,7 +13,7 @@ import type {
   preHandlerAsyncHookHandler,
 } from 'fastify'
 import type { AuthkestraBase, Guard } from '../index.ts'
-import { webHeaders, webRequest, webUrl } from './node-web.ts'
+import { guardRequest, webHeaders, webRequest, webUrl } from './node-web.ts'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -22,14 +22,11 @@ declare module 'fastify' {
   }
 }
 
-/** The Web request for `request` (with its buffered body, or headers only); undefined for a bad Host. */
-function toWebRequest(request: FastifyRequest, withBody: boolean): Request | undefined {
+/** The Web request for `request`, with its buffered body; undefined for a bad Host. */
+function toWebRequest(request: FastifyRequest): Request | undefined {
   const url = webUrl(request.protocol, request.host, request.url)
   if (url === undefined) return undefined
-  const body =
-    withBody && request.body instanceof Uint8Array
-      ? (request.body as Uint8Array<ArrayBuffer>)
-      : null
+  const body = request.body instanceof Uint8Array ? (request.body as Uint8Array<ArrayBuffer>) : null
   return webRequest(url, request.method, webHeaders(request.headers), body)
 }
 
@@ -67,7 +64,7 @@ export function authkestra(auth: AuthkestraBase): FastifyPluginAsync {
         done(null, body)
       })
       routes.all(`${auth.basePath}/*`, async (request, reply) => {
-        const webRequest = toWebRequest(request, true)
+        const webRequest = toWebRequest(request)
         if (webRequest === undefined) return badRequest(reply)
         return send(reply, await auth.handler(webRequest))
       })
@@ -96,9 +93,15 @@ export function authkestra(auth: AuthkestraBase): FastifyPluginAsync {
  */
 export function requireAuth<Principal>(guard: Guard<Principal>): preHandlerAsyncHookHandler {
   return async (request, reply) => {
-    const webRequest = toWebRequest(request, false)
-    if (webRequest === undefined) return badRequest(reply)
-    const result = await guard(webRequest)
+    const forGuard = guardRequest(
+      request.protocol,
+      request.host,
+      request.url,
+      request.method,
+      request.headers,
+    )
+    if (forGuard === undefined) return badRequest(reply)
+    const result = await guard(forGuard)
     if (!result.ok) return send(reply, result.response)
     request.auth = result.principal
   }

@@ -8,6 +8,8 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web'
+import type { GuardRequest } from '../index.ts'
+import { nodeHeaderReader } from '../node/headers.ts'
 
 const HOST = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/
 
@@ -94,6 +96,24 @@ export function nodeBody(
   if (type.includes('application/x-www-form-urlencoded')) return formOf(body)
   if (type.includes('json')) return JSON.stringify(body)
   return null
+}
+
+/**
+ * What a guard reads, straight from a Node request: the absolute URL (checked like
+ * {@link webUrl}), the method and a header view over Node's own object. Undefined for a bad
+ * scheme, Host or target.
+ */
+export function guardRequest(
+  protocol: string,
+  host: string | undefined,
+  target: string,
+  method: string,
+  headers: IncomingHttpHeaders,
+): GuardRequest | undefined {
+  const url = webUrl(protocol, host, target)
+  return url === undefined
+    ? undefined
+    : { url: url.href, method, headers: nodeHeaderReader(headers) }
 }
 
 /** A Web request from its parts (`body` may be a stream). */

@@ -7,11 +7,12 @@
  */
 import { encodeBase64url } from '../core/base64url.ts'
 import { defaultCrypto } from '../core/crypto/index.ts'
+import type { GuardRequest } from './guards/types.ts'
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]'])
 
 /** Whether cookies for this request get `Secure`. */
-export function secureFor(request: Request, setting: 'auto' | boolean): boolean {
+export function secureFor(request: GuardRequest, setting: 'auto' | boolean): boolean {
   if (setting !== 'auto') return setting
   const url = new URL(request.url)
   return !(url.protocol === 'http:' && LOOPBACK.has(url.hostname))

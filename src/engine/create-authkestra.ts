@@ -12,6 +12,7 @@ import { systemClock } from '../core/clock.ts'
 import { AuthkestraError } from '../core/errors.ts'
 import { createKeyring } from '../core/keyring.ts'
 import type { JwtConfig, SessionConfig } from './config.ts'
+import type { GuardRequest } from './guards/types.ts'
 import { logoutEverywhereRoute, logoutRoute, refreshRoute } from './logout-routes.ts'
 import { sessionManager, statelessSessions } from './modes.ts'
 import { failure } from './respond.ts'
@@ -52,14 +53,14 @@ export interface AuthkestraBase {
 export interface SessionAuthkestra<User> extends AuthkestraBase {
   readonly mode: 'session'
   /** The session of a request, or null. Resets its idle timer. */
-  getSession(request: Request): Promise<Session<User> | null>
+  getSession(request: GuardRequest): Promise<Session<User> | null>
 }
 
 /** Stateless mode: the user holds a signed JWT; `verifyRequest` checks it. */
 export interface StatelessAuthkestra<User> extends AuthkestraBase {
   readonly mode: 'jwt'
   /** The verified token of a request (cookie, or `Authorization: Bearer`), or null. */
-  verifyRequest(request: Request): Promise<SessionJwt<User> | null>
+  verifyRequest(request: GuardRequest): Promise<SessionJwt<User> | null>
 }
 
 function configError(message: string): AuthkestraError {

@@ -12,6 +12,7 @@ import { readCookie, serializeCookie } from '../core/cookies.ts'
 import type { Keyring } from '../core/keyring.ts'
 import type { LoginContext } from './config.ts'
 import { secureFor, siteCookieName } from './cookie-policy.ts'
+import type { GuardRequest } from './guards/types.ts'
 import type { Session, SessionManager } from './sessions/manager.ts'
 import type { LoginClaims, SessionJwt, VerifiedToken } from './stateless.ts'
 import type { StatelessSessions } from './stateless-sessions.ts'
@@ -35,7 +36,7 @@ export interface EngineDeps {
 }
 
 /** The session (or token) cookie's name for this request. */
-export function sessionCookieName(request: Request, deps: EngineDeps): string {
+export function sessionCookieName(request: GuardRequest, deps: EngineDeps): string {
   const secure = secureFor(request, deps.secureCookies)
   return deps.sessions
     ? siteCookieName('ak_session', secure, deps.sessions.cookieName)
@@ -43,7 +44,7 @@ export function sessionCookieName(request: Request, deps: EngineDeps): string {
 }
 
 /** A `Set-Cookie` that deletes the session (or token) cookie. */
-export function clearSessionCookie(request: Request, deps: EngineDeps): string {
+export function clearSessionCookie(request: GuardRequest, deps: EngineDeps): string {
   const secure = secureFor(request, deps.secureCookies)
   return serializeCookie(sessionCookieName(request, deps), '', { path: '/', secure }, 0)
 }
@@ -53,7 +54,7 @@ export function clearSessionCookie(request: Request, deps: EngineDeps): string {
  * whether the browser attaches it by itself (a cookie), which is what CSRF abuses.
  */
 export function tokenCredential(
-  request: Request,
+  request: GuardRequest,
   deps: EngineDeps,
 ): { token: string; ambient: boolean } | undefined {
   const cookie = readCookie(request, sessionCookieName(request, deps))
@@ -65,7 +66,7 @@ export function tokenCredential(
 }
 
 /** Whether a state-changing request comes from this site (Origin, else Sec-Fetch-Site). */
-export function sameOrigin(request: Request, trusted: ReadonlySet<string>): boolean {
+export function sameOrigin(request: GuardRequest, trusted: ReadonlySet<string>): boolean {
   const origin = request.headers.get('origin')
   if (origin !== null) return origin === new URL(request.url).origin || trusted.has(origin)
   return request.headers.get('sec-fetch-site') === 'same-origin'
@@ -75,14 +76,14 @@ export function sameOrigin(request: Request, trusted: ReadonlySet<string>): bool
  * Whether a state-changing request may act on its credential: always when the credential is a
  * bearer token the page had to attach itself, else only from this site.
  */
-export function mayChangeState(request: Request, deps: EngineDeps): boolean {
+export function mayChangeState(request: GuardRequest, deps: EngineDeps): boolean {
   if (deps.stateless && tokenCredential(request, deps)?.ambient === false) return true
   return sameOrigin(request, deps.trustedOrigins)
 }
 
 /** The session of a request (session mode). */
 export function readSession<User>(
-  request: Request,
+  request: GuardRequest,
   deps: EngineDeps,
 ): Promise<Session<User> | null> {
   if (!deps.sessions) return Promise.resolve(null)
@@ -91,7 +92,7 @@ export function readSession<User>(
 
 /** The verified, unrevoked token of a request (stateless mode). */
 export async function readVerifiedToken<User>(
-  request: Request,
+  request: GuardRequest,
   deps: EngineDeps,
 ): Promise<VerifiedToken<User> | null> {
   const credential = deps.stateless ? tokenCredential(request, deps) : undefined
@@ -101,7 +102,7 @@ export async function readVerifiedToken<User>(
 
 /** What the app sees of the token of a request (stateless mode). */
 export async function readToken<User>(
-  request: Request,
+  request: GuardRequest,
   deps: EngineDeps,
 ): Promise<SessionJwt<User> | null> {
   return (await readVerifiedToken<User>(request, deps))?.view ?? null
@@ -112,7 +113,7 @@ export async function readToken<User>(
  * it expires) or, with `delivery: 'json'`, the token itself in the body.
  */
 export async function deliverToken(
-  request: Request,
+  request: GuardRequest,
   user: unknown,
   who: LoginSubject,
   login: LoginClaims,

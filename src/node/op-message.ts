@@ -6,21 +6,10 @@
  *
  * @module
  */
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import { BodyTooLarge } from '../core/read-capped.ts'
 import type { OpRequest, OpResponse } from '../op/http/message.ts'
-
-/** Header lookup over Node's header object (names are already lower-case there). */
-function nodeHeaders(headers: IncomingHttpHeaders): OpRequest['headers'] {
-  return {
-    get(name) {
-      const value = headers[name.toLowerCase()]
-      if (value === undefined) return null
-      if (Array.isArray(value)) return value.join(name.toLowerCase() === 'cookie' ? '; ' : ', ')
-      return value
-    },
-  }
-}
+import { nodeHeaderReader } from './headers.ts'
 
 /** Reads the body of `req`, refusing more than `max` bytes (the rest is not read). */
 function readBody(req: IncomingMessage, max: number): Promise<Uint8Array> {
@@ -71,7 +60,7 @@ export function opRequestOf(req: IncomingMessage, origin: string): OpRequest {
   return {
     method,
     url: new URL(`${origin}${path}`),
-    headers: nodeHeaders(req.headers),
+    headers: nodeHeaderReader(req.headers),
     body: (max) => {
       body ??=
         method === 'GET' || method === 'HEAD'

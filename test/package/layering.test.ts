@@ -15,7 +15,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   node: ['op', 'core'],
   engine: ['client', 'core'],
   stores: ['core'],
-  adapters: ['core'],
+  adapters: ['node', 'core'],
 }
 const THIRD_PARTY: Record<string, readonly string[]> = {
   core: [],

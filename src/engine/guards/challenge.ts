@@ -6,6 +6,7 @@
  * @module
  */
 import { AuthkestraError } from '../../core/errors.ts'
+import type { GuardRequest } from './types.ts'
 import { type GuardResult, refuse } from './types.ts'
 
 /** Whether the request carried a credential for this guard. */
@@ -73,7 +74,7 @@ export function isNoCredentials(response: Response): boolean {
 }
 
 /** The `Authorization` header split into scheme (lowercased) and the rest, if there is one. */
-export function authorization(request: Request): { scheme: string; rest: string } | undefined {
+export function authorization(request: GuardRequest): { scheme: string; rest: string } | undefined {
   const value = request.headers.get('authorization')
   if (value === null || value === '') return undefined
   const space = value.indexOf(' ')

@@ -11,8 +11,19 @@ export type GuardResult<Principal> =
   | { readonly ok: true; readonly principal: Principal }
   | { readonly ok: false; readonly response: Response }
 
+/**
+ * What a guard reads of a request: its absolute URL, method and headers. A Web `Request` is one;
+ * the Node adapters pass a lighter object read straight from `node:http` (no Web `Request` built
+ * per guarded request).
+ */
+export interface GuardRequest {
+  readonly url: string
+  readonly method: string
+  readonly headers: { get(name: string): string | null }
+}
+
 /** A guard: request in, principal or refusal out. Never throws for a bad credential. */
-export type Guard<Principal> = (request: Request) => Promise<GuardResult<Principal>>
+export type Guard<Principal> = (request: GuardRequest) => Promise<GuardResult<Principal>>
 
 /** The principal type of a guard. */
 export type PrincipalOf<G> = G extends Guard<infer P> ? P : never

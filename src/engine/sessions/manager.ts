@@ -10,6 +10,7 @@ import type { Clock } from '../../core/clock.ts'
 import { readCookie } from '../../core/cookies.ts'
 import { defaultCrypto } from '../../core/crypto/index.ts'
 import { randomToken } from '../../core/random.ts'
+import type { GuardRequest } from '../guards/types.ts'
 import type { SessionStore, StoredSession } from './types.ts'
 
 /** Timeouts in seconds. */
@@ -92,7 +93,7 @@ export class SessionManager {
   }
 
   /** The live session in cookie `cookieName` (resetting its idle timer), or null. */
-  async read<User>(request: Request, cookieName: string): Promise<Session<User> | null> {
+  async read<User>(request: GuardRequest, cookieName: string): Promise<Session<User> | null> {
     return (await this.current<User>(request, cookieName))?.session ?? null
   }
 
@@ -102,7 +103,7 @@ export class SessionManager {
    * it, so it must not outlive the upgrade (its user signs in again once).
    */
   async current<User>(
-    request: Request,
+    request: GuardRequest,
     cookieName: string,
   ): Promise<{ session: Session<User>; userKey: string } | null> {
     const id = readCookie(request, cookieName)
@@ -133,7 +134,7 @@ export class SessionManager {
   }
 
   /** Destroys the session in cookie `cookieName`, if any. */
-  async destroy(request: Request, cookieName: string): Promise<void> {
+  async destroy(request: GuardRequest, cookieName: string): Promise<void> {
     const id = readCookie(request, cookieName)
     if (id !== undefined && ID.test(id)) await this.store.delete(await storageId(id))
   }
