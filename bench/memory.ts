@@ -50,6 +50,7 @@ async function measure(): Promise<MemoryResult> {
         createdAt: now,
         expiresAt: now + 7 * 86_400_000,
         lastSeenAt: now,
+        userKey: createHash('sha256').update(`github:${10_000_000 + i}`).digest('base64url'),
       },
       1800,
     )

@@ -105,7 +105,7 @@ export class SessionManager {
   async current<User>(
     request: GuardRequest,
     cookieName: string,
-  ): Promise<{ session: Session<User>; userKey: string } | null> {
+  ): Promise<{ session: Session<User>; readonly userKey: string } | null> {
     const id = readCookie(request, cookieName)
     if (id === undefined || !ID.test(id)) return null
     const key = await storageId(id)
@@ -113,19 +113,22 @@ export class SessionManager {
     const now = this.clock.now()
     if (
       !session ||
-      session.userKey === undefined ||
+      !('userKey' in session) ||
       session.expiresAt <= now ||
       session.lastSeenAt + this.timeouts.idleSeconds * 1000 <= now
     ) {
       if (session) await this.store.delete(key)
       return null
     }
-    const { userKey } = session
-    if (now - session.lastSeenAt >= TOUCH_EVERY_MS) {
-      await this.store.touch(key, now, this.#ttl(session, now))
-      return { session: this.#view(session, now), userKey }
+    const seenAt = now - session.lastSeenAt >= TOUCH_EVERY_MS ? now : session.lastSeenAt
+    if (seenAt === now) await this.store.touch(key, now, this.#ttl(session, now))
+    // `userKey` is read only by those who need it (the memory store encodes it lazily).
+    return {
+      session: this.#view(session, seenAt),
+      get userKey() {
+        return session.userKey as string
+      },
     }
-    return { session: this.#view(session, session.lastSeenAt), userKey }
   }
 
   /** Ends every session of the user whose key hashes to `userKey`. */
