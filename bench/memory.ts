@@ -50,7 +50,9 @@ async function measure(): Promise<MemoryResult> {
         createdAt: now,
         expiresAt: now + 7 * 86_400_000,
         lastSeenAt: now,
-        userKey: createHash('sha256').update(`github:${10_000_000 + i}`).digest('base64url'),
+        userKey: createHash('sha256')
+          .update(`github:${10_000_000 + i}`)
+          .digest('base64url'),
       },
       1800,
     )
