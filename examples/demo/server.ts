@@ -62,11 +62,16 @@ let origin = ''
  * (127.0.0.1, [::1]) is redirected there; any other Host is refused with 421 before anything
  * runs, so a page that rebinds its own name to 127.0.0.1 cannot drive the demo (DNS rebinding).
  */
+let hosts: { canonical: ReadonlySet<string>; aliases: ReadonlySet<string> } | undefined
 const listener: RequestListener = (req: IncomingMessage, res: ServerResponse) => {
   const target = req.url ?? '/'
-  const refused = checkHost(req.headers.host, allowedHostSet(['localhost'], port))
+  if (!hosts) {
+    void writeWebResponse(startingResponse(), res)
+    return
+  }
+  const refused = checkHost(req.headers.host, hosts.canonical)
   if (refused !== undefined) {
-    const alias = checkHost(req.headers.host, allowedHostSet(['127.0.0.1', '[::1]'], port))
+    const alias = checkHost(req.headers.host, hosts.aliases)
     if (
       alias === undefined &&
       (req.method === 'GET' || req.method === 'HEAD') &&
@@ -108,6 +113,10 @@ await listen(servers[0] as Server, requestedPort, '127.0.0.1').catch(
   },
 )
 port = ((servers[0] as Server).address() as { port: number }).port
+hosts = {
+  canonical: allowedHostSet(['localhost'], port),
+  aliases: allowedHostSet(['127.0.0.1', '[::1]'], port),
+}
 origin = `http://localhost:${port}`
 const v6 = createServer(listener)
 await listen(v6, port, '::1').then(

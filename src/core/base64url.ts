@@ -81,3 +81,44 @@ export function decodeBase64url(text: string): Uint8Array | undefined {
 export function isBase64url(text: string): boolean {
   return /^[A-Za-z0-9_-]+$/.test(text) && text.length % 4 !== 1
 }
+
+/**
+ * Decodes the base64url of a 32-byte digest (43 characters, canonical) into `out`, without
+ * allocating; false, `out` unspecified, for any other string. The session stores use it to keep
+ * SHA-256 ids as raw bytes.
+ *
+ * @example
+ * ```ts
+ * const bytes = new Uint8Array(32)
+ * if (decodeDigest(storageId, bytes)) table.add(bytes)
+ * ```
+ */
+export function decodeDigest(text: string, out: Uint8Array): boolean {
+  if (text.length !== 43 || out.length < 32) return false
+  let o = 0
+  for (let i = 0; i < 40; i += 4) {
+    const a = digit(text, i)
+    const b = digit(text, i + 1)
+    const c = digit(text, i + 2)
+    const d = digit(text, i + 3)
+    if ((a | b | c | d) < 0) return false
+    const n = (a << 18) | (b << 12) | (c << 6) | d
+    out[o++] = n >> 16
+    out[o++] = (n >> 8) & 255
+    out[o++] = n & 255
+  }
+  const a = digit(text, 40)
+  const b = digit(text, 41)
+  const c = digit(text, 42)
+  // Canonical only (RFC 4648 §3.5): the two unused low bits of the last character are zero.
+  if ((a | b | c) < 0 || (c & 3) !== 0) return false
+  const n = (a << 18) | (b << 12) | (c << 6)
+  out[o++] = n >> 16
+  out[o] = (n >> 8) & 255
+  return true
+}
+
+function digit(text: string, i: number): number {
+  const code = text.charCodeAt(i)
+  return code < 128 ? (LOOKUP[code] as number) : -1
+}

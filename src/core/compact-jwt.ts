@@ -32,7 +32,11 @@ export interface JwtExpectations {
 
 /** Why a token was refused. `expired` alone is jose's `JWTExpired`. */
 export interface JwtRejection {
-  readonly reason: 'malformed' | 'alg' | 'key' | 'signature' | 'claim' | 'expired'
+  /**
+   * `no-key`: no key has the token's `kid` (or fits its `alg`); `key`: there are keys, but none
+   * of a kind these primitives verify (the caller then falls back to jose).
+   */
+  readonly reason: 'malformed' | 'alg' | 'no-key' | 'key' | 'signature' | 'claim' | 'expired'
   readonly message: string
   /** The claim at fault, for `claim` and `expired`. */
   readonly claim?: string
@@ -212,6 +216,7 @@ export async function verifyJwt(
   if (bad) return bad
   const alg = header.alg as string
   const candidates = await keys(header)
+  if (candidates.length === 0) return reject('no-key', 'no key for this token')
   let usable = false
   for (const key of candidates) {
     const verify = verifierFor(jws, key, alg)
@@ -230,20 +235,55 @@ export async function verifyJwt(
 export { isRejection }
 
 /**
- * A compact JWS of `claims` under `header`, signed by `sign` (a signer of the crypto seam's
- * `jws`, e.g. `jws.signer(key, 'HS256')`).
+ * The same expectations as options of jose's `jwtVerify`, for the portable path (plain data:
+ * this module does not import jose).
  *
  * @example
  * ```ts
- * const token = signCompact(jws, jws.signer(secret, 'HS256')!, { alg: 'HS256', typ: 'JWT' }, claims)
+ * const { payload } = await jwtVerify(token, key, joseOptions(expected))
  * ```
  */
-export function signCompact(
+export function joseOptions(expected: JwtExpectations): {
+  algorithms: string[]
+  typ?: string
+  issuer?: string | string[]
+  audience?: string | string[]
+  requiredClaims: string[]
+  clockTolerance: number
+  currentDate: Date
+} {
+  const list = (v: string | readonly string[]) => (typeof v === 'string' ? v : [...v])
+  return {
+    algorithms: [...expected.algorithms],
+    ...(expected.typ === undefined ? {} : { typ: expected.typ }),
+    ...(expected.issuer === undefined ? {} : { issuer: list(expected.issuer) }),
+    ...(expected.audience === undefined ? {} : { audience: list(expected.audience) }),
+    requiredClaims: [...(expected.requiredClaims ?? [])],
+    clockTolerance: expected.clockToleranceSeconds,
+    currentDate: new Date(expected.now),
+  }
+}
+
+/**
+ * A signer of compact JWTs under a fixed `header` with `key`: the header encoded once, the
+ * signature synchronous through `jws`. Undefined when `jws` cannot sign with this key and `alg`.
+ *
+ * @example
+ * ```ts
+ * const sign = compactSigner(jws, secret, { alg: 'HS256', typ: 'JWT' })
+ * const token = sign?.({ sub: 'alice', exp })
+ * ```
+ */
+export function compactSigner(
   jws: JwsPrimitives,
-  sign: (signingInput: string) => string,
-  header: Readonly<Record<string, unknown>>,
-  claims: Readonly<Record<string, unknown>>,
-): string {
-  const input = `${jws.encode(JSON.stringify(header))}.${jws.encode(JSON.stringify(claims))}`
-  return `${input}.${sign(input)}`
+  key: CryptoKey | Uint8Array,
+  header: Readonly<Record<string, unknown> & { alg: string }>,
+): ((claims: Readonly<Record<string, unknown>>) => string) | undefined {
+  const sign = jws.signer(key, header.alg)
+  if (!sign) return undefined
+  const encodedHeader = jws.encode(JSON.stringify(header))
+  return (claims) => {
+    const input = `${encodedHeader}.${jws.encode(JSON.stringify(claims))}`
+    return `${input}.${sign(input)}`
+  }
 }

@@ -6,6 +6,13 @@
  * @module
  */
 
+/** Anything with headers to look up: a Web `Request`, or the OP's own request shape. */
+export interface HasHeaders {
+  readonly headers: { get(name: string): string | null }
+}
+
+const ows = (text: string): string => text.replace(/^[ \t]+|[ \t]+$/g, '')
+
 /**
  * The value of cookie `name` in a request, if present exactly once (a duplicated name is
  * treated as absent: someone may be injecting a cookie).
@@ -16,16 +23,18 @@
  * ```
  */
 export function readCookie(request: HasHeaders, name: string): string | undefined {
-  const values = cookiePairs(request).filter(([n]) => n === name)
-  return values.length === 1 ? values[0]?.[1] : undefined
+  const header = request.headers.get('cookie')
+  if (!header) return undefined
+  let found: string | undefined
+  // On every guarded request: a scan of the header, allocating only the value it returns.
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=')
+    if (eq < 0 || ows(part.slice(0, eq)) !== name) continue
+    if (found !== undefined) return undefined
+    found = ows(part.slice(eq + 1))
+  }
+  return found
 }
-
-/** Anything with headers to look up: a Web `Request`, or the OP's own request shape. */
-export interface HasHeaders {
-  readonly headers: { get(name: string): string | null }
-}
-
-const ows = (text: string): string => text.replace(/^[ \t]+|[ \t]+$/g, '')
 
 /**
  * Every `name=value` pair of a request's `Cookie` header, in order (a name may repeat).

@@ -8,10 +8,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { Readable } from 'node:stream'
 import { opRequestOf, writeOpResponse } from '../node/op-message.ts'
+import { requestPath } from '../node/target.ts'
 import type { OpRequest, OpResponse } from '../op/http/message.ts'
 import { allowedHostSet, checkHost, hostRefusal } from './host-check.ts'
 
-/** Builds the Web request for a Node request, its URL on `origin` (scheme, host and port). */
+/**
+ * Builds the Web request for a Node request, its URL on `origin` (scheme, host and port) with the
+ * request-target appended, never resolved (see `requestPath`).
+ */
 export function toWebRequest(req: IncomingMessage, origin: string): Request {
   const headers = new Headers()
   for (const [name, value] of Object.entries(req.headers)) {
@@ -20,20 +24,7 @@ export function toWebRequest(req: IncomingMessage, origin: string): Request {
   }
   const method = req.method ?? 'GET'
   const hasBody = method !== 'GET' && method !== 'HEAD'
-  // Append the path to the origin, never resolve it: `//evil.example/x` must stay a path here,
-  // and an absolute-form target keeps only its path and query.
-  const target = req.url ?? '/'
-  const path = target.startsWith('/')
-    ? target
-    : (() => {
-        try {
-          const u = new URL(target)
-          return `${u.pathname}${u.search}`
-        } catch {
-          return '/'
-        }
-      })()
-  return new Request(`${origin}${path}`, {
+  return new Request(`${origin}${requestPath(req.url ?? '/')}`, {
     method,
     headers,
     ...(hasBody ? { body: Readable.toWeb(req) as ReadableStream, duplex: 'half' } : {}),

@@ -10,6 +10,7 @@ import type { OAuth2FlowOptions } from '../client/oauth2-flow.ts'
 import type { ProviderConfig } from '../client/provider-config.ts'
 import type { TokenSet } from '../client/tokens.ts'
 import type { Clock } from '../core/clock.ts'
+import { AuthkestraError } from '../core/errors.ts'
 import type { Secret } from '../core/keyring.ts'
 import type { RevocationStore } from './revocations/types.ts'
 import type { SessionStore } from './sessions/types.ts'
@@ -115,6 +116,11 @@ export type JwtConfig<User> = BaseConfig<User> & {
 }
 /** Either mode. */
 export type AuthkestraConfig<User> = SessionConfig<User> | JwtConfig<User>
+
+/** A `config_invalid` error naming what is wrong. */
+export function configError(message: string): AuthkestraError {
+  return new AuthkestraError('config_invalid', message)
+}
 
 /** Checks a positive integer option. */
 export function positiveInteger(

@@ -11,7 +11,7 @@ import { OAuth2Flow } from '../client/oauth2-flow.ts'
 import { systemClock } from '../core/clock.ts'
 import { AuthkestraError } from '../core/errors.ts'
 import { createKeyring } from '../core/keyring.ts'
-import type { JwtConfig, SessionConfig } from './config.ts'
+import { configError, type JwtConfig, type SessionConfig } from './config.ts'
 import type { GuardRequest } from './guards/types.ts'
 import { logoutEverywhereRoute, logoutRoute, refreshRoute } from './logout-routes.ts'
 import { sessionManager, statelessSessions } from './modes.ts'
@@ -61,10 +61,6 @@ export interface StatelessAuthkestra<User> extends AuthkestraBase {
   readonly mode: 'jwt'
   /** The verified token of a request (cookie, or `Authorization: Bearer`), or null. */
   verifyRequest(request: GuardRequest): Promise<SessionJwt<User> | null>
-}
-
-function configError(message: string): AuthkestraError {
-  return new AuthkestraError('config_invalid', message)
 }
 
 function checkBasePath(value: string | undefined): string {

@@ -6,18 +6,18 @@
  * @module
  */
 import type { Clock } from '../core/clock.ts'
-import { AuthkestraError } from '../core/errors.ts'
 import type { Keyring } from '../core/keyring.ts'
-import { type JwtModeOptions, positiveInteger, type SessionModeOptions } from './config.ts'
+import {
+  configError,
+  type JwtModeOptions,
+  positiveInteger,
+  type SessionModeOptions,
+} from './config.ts'
 import type { RevocationStore } from './revocations/types.ts'
 import { SessionManager } from './sessions/manager.ts'
 import { createMemorySessionStore } from './sessions/memory.ts'
 import { StatelessTokens } from './stateless.ts'
 import { StatelessSessions } from './stateless-sessions.ts'
-
-function configError(message: string): AuthkestraError {
-  return new AuthkestraError('config_invalid', message)
-}
 
 /** Session mode: sessions in the configured store (in memory by default). */
 export function sessionManager(session: SessionModeOptions, clock: Clock): SessionManager {

@@ -12,9 +12,9 @@
  */
 import { decodeProtectedHeader, errors as joseErrors, jwtVerify, SignJWT } from 'jose'
 import type { Clock } from '../core/clock.ts'
-import { isRejection, signCompact, verifyJwt } from '../core/compact-jwt.ts'
+import { compactSigner, isRejection, joseOptions, verifyJwt } from '../core/compact-jwt.ts'
 import { defaultCrypto } from '../core/crypto/index.ts'
-import type { Keyring } from '../core/keyring.ts'
+import type { DerivedKey, Keyring } from '../core/keyring.ts'
 import { randomToken } from '../core/random.ts'
 
 /** The claims of an Authkestra session JWT, as the app sees them. */
@@ -114,22 +114,38 @@ export class StatelessTokens {
       iat,
       exp,
     }
-    const header = { alg: 'HS256', kid: key.kid, typ: TYP }
-    const jws = defaultCrypto.jws
-    const sign = jws?.signer(key.key, 'HS256')
-    const token =
-      jws && sign
-        ? signCompact(jws, sign, header, claims)
-        : await new SignJWT(claims).setProtectedHeader(header).sign(key.key)
+    const sign = this.#signer(key)
+    const token = sign
+      ? sign(claims)
+      : await new SignJWT(claims)
+          .setProtectedHeader({ alg: 'HS256', kid: key.kid, typ: TYP })
+          .sign(key.key)
     return { token, expiresAt: exp * 1000, expiresIn: Math.max(0, exp - iat) }
   }
 
-  /** The verified claims (synchronously on `node:crypto`, else with jose), or null. */
-  async #claims(
-    token: string,
-    key: Uint8Array,
-    ignoreExpiry: boolean,
-  ): Promise<Record<string, unknown> | null> {
+  /** The synchronous signer of `key` (made once per key), where the crypto seam has one. */
+  #signer(key: DerivedKey): ((claims: Readonly<Record<string, unknown>>) => string) | undefined {
+    const jws = defaultCrypto.jws
+    if (!jws) return undefined
+    if (!this.#signers.has(key.key))
+      this.#signers.set(
+        key.key,
+        compactSigner(jws, key.key, { alg: 'HS256', kid: key.kid, typ: TYP }),
+      )
+    return this.#signers.get(key.key)
+  }
+
+  readonly #signers = new WeakMap<
+    Uint8Array,
+    ((claims: Readonly<Record<string, unknown>>) => string) | undefined
+  >()
+
+  /**
+   * The verified claims, by the key the token names (synchronously on `node:crypto`, else with
+   * jose), or null.
+   */
+  async #claims(token: string, ignoreExpiry: boolean): Promise<Record<string, unknown> | null> {
+    const keys = await this.keys.keys(PURPOSE)
     const expected = {
       ignoreExpiry,
       algorithms: ['HS256'],
@@ -142,20 +158,24 @@ export class StatelessTokens {
     }
     const jws = defaultCrypto.jws
     if (jws) {
-      const result = await verifyJwt(token, jws, () => [key], expected)
+      const result = await verifyJwt(
+        token,
+        jws,
+        (header) => keys.filter((k) => k.kid === header.kid).map((k) => k.key),
+        expected,
+      )
       return isRejection(result) ? null : result.payload
     }
+    let kid: unknown
     try {
-      const { payload } = await jwtVerify(token, key, {
-        algorithms: expected.algorithms,
-        typ: expected.typ,
-        issuer: expected.issuer,
-        audience: expected.audience,
-        currentDate: new Date(expected.now),
-        clockTolerance: expected.clockToleranceSeconds,
-        requiredClaims: expected.requiredClaims,
-      })
-      return payload
+      kid = decodeProtectedHeader(token).kid
+    } catch {
+      return null
+    }
+    const key = keys.find((k) => k.kid === kid)
+    if (!key) return null
+    try {
+      return (await jwtVerify(token, key.key, joseOptions(expected))).payload
     } catch (err) {
       // jose checks `exp` last: a JWTExpired token passed every other check.
       if (ignoreExpiry && err instanceof joseErrors.JWTExpired) return err.payload
@@ -173,16 +193,8 @@ export class StatelessTokens {
     options: { allowExpired?: boolean } = {},
   ): Promise<VerifiedToken<User> | null> {
     if (token.length > 8192) return null
-    let kid: unknown
     try {
-      kid = decodeProtectedHeader(token).kid
-    } catch {
-      return null
-    }
-    const key = (await this.keys.keys(PURPOSE)).find((k) => k.kid === kid)
-    if (!key) return null
-    try {
-      const p = await this.#claims(token, key.key, options.allowExpired === true)
+      const p = await this.#claims(token, options.allowExpired === true)
       if (!p) return null
       if (
         typeof p.prv !== 'string' ||

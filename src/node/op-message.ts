@@ -10,6 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { BodyTooLarge } from '../core/read-capped.ts'
 import type { OpRequest, OpResponse } from '../op/http/message.ts'
 import { nodeHeaderReader } from './headers.ts'
+import { requestPath } from './target.ts'
 
 /** Reads the body of `req`, refusing more than `max` bytes (the rest is not read). */
 function readBody(req: IncomingMessage, max: number): Promise<Uint8Array> {
@@ -45,21 +46,11 @@ function readBody(req: IncomingMessage, max: number): Promise<Uint8Array> {
  * ```
  */
 export function opRequestOf(req: IncomingMessage, origin: string): OpRequest {
-  const target = req.url ?? '/'
-  let path = target
-  if (!target.startsWith('/')) {
-    try {
-      const absolute = new URL(target)
-      path = `${absolute.pathname}${absolute.search}`
-    } catch {
-      path = '/'
-    }
-  }
   const method = req.method ?? 'GET'
   let body: Promise<Uint8Array> | undefined
   return {
     method,
-    url: new URL(`${origin}${path}`),
+    url: new URL(`${origin}${requestPath(req.url ?? '/')}`),
     headers: nodeHeaderReader(req.headers),
     body: (max) => {
       body ??=

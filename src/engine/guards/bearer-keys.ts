@@ -12,7 +12,6 @@ import {
   type CompactJWSHeaderParameters,
   type JWTPayload,
   type JWTVerifyGetKey,
-  type JWTVerifyOptions,
   type JWTVerifyResult,
   errors as joseErrors,
   jwtVerify,
@@ -20,7 +19,12 @@ import {
 import type { ResolvedHttpOptions } from '../../client/http.ts'
 import { remoteJwks } from '../../client/jwks.ts'
 import type { Clock } from '../../core/clock.ts'
-import { isRejection, type JwtExpectations, verifyJwt } from '../../core/compact-jwt.ts'
+import {
+  isRejection,
+  type JwtExpectations,
+  joseOptions,
+  verifyJwt,
+} from '../../core/compact-jwt.ts'
 import { defaultCrypto } from '../../core/crypto/index.ts'
 
 /** Where verification keys come from. */
@@ -127,19 +131,10 @@ const asFlattened = (token: string) => {
 async function verifyFast(
   token: string,
   keys: KeySource,
-  options: JWTVerifyOptions & { algorithms: string[]; currentDate: Date },
+  expected: JwtExpectations,
 ): Promise<JWTVerifyResult<JWTPayload> | undefined> {
   const jws = defaultCrypto.jws
   if (!jws) return undefined
-  const expected: JwtExpectations = {
-    algorithms: options.algorithms,
-    typ: options.typ,
-    issuer: options.issuer,
-    audience: options.audience,
-    requiredClaims: options.requiredClaims ?? [],
-    clockToleranceSeconds: Number(options.clockTolerance ?? 0),
-    now: options.currentDate.getTime(),
-  }
   const result = await verifyJwt(
     token,
     jws,
@@ -171,15 +166,20 @@ async function verifyFast(
 export async function verifyWith(
   token: string,
   keys: KeySource,
-  options: JWTVerifyOptions & { algorithms: string[]; currentDate: Date },
+  expected: JwtExpectations,
 ): Promise<JWTVerifyResult<JWTPayload>> {
-  const fast = await verifyFast(token, keys, options)
+  const fast = await verifyFast(token, keys, expected)
   if (fast) return fast
+  const options = joseOptions(expected)
   if (keys.kind === 'remote') return jwtVerify(token, keys.getKey, options)
   let failure: unknown
   for (const secret of keys.secrets) {
     try {
-      return await jwtVerify(token, (header) => hmacKey(secret, header.alg), options)
+      return await jwtVerify(
+        token,
+        ((header) => hmacKey(secret, header.alg)) as JWTVerifyGetKey,
+        options,
+      )
     } catch (err) {
       if (!(err instanceof joseErrors.JWSSignatureVerificationFailed)) throw err
       failure = err

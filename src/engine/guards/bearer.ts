@@ -97,12 +97,12 @@ async function verify(token: string, config: ResolvedBearerOptions): Promise<Bea
   let payload: JWTPayload
   try {
     ;({ payload } = await verifyWith(token, config.keys, {
-      algorithms: [...config.algorithms],
+      algorithms: config.algorithms,
       issuer: config.issuer,
-      audience: [...config.audience],
-      ...(config.typ === undefined ? {} : { typ: config.typ }),
-      clockTolerance: config.leewaySeconds,
-      currentDate: new Date(config.clock.now()),
+      audience: config.audience,
+      typ: config.typ,
+      clockToleranceSeconds: config.leewaySeconds,
+      now: config.clock.now(),
       requiredClaims: ['iss', 'sub', 'aud', 'exp'],
     }))
   } catch (err) {

@@ -8,44 +8,19 @@
  *
  * @module
  */
+import { decodeDigest } from '../../core/base64url.ts'
 import { Paged, PagedBytes } from './pages.ts'
 
 const ID_BYTES = 32
 const EMPTY = 0
 const TOMBSTONE = -1
 
-const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
-const VALUE = new Int8Array(128).fill(-1)
-for (let i = 0; i < 64; i++) VALUE[ALPHABET.charCodeAt(i)] = i
 /** Reused for every lookup: decoded ids are compared or copied at once, never kept. */
 const scratch = new Uint8Array(ID_BYTES)
 
-/**
- * The 32 bytes of a canonical base64url SHA-256 id (43 characters, the last one's low two bits
- * zero), decoded into a shared scratch buffer; undefined for any other string.
- */
+/** The 32 bytes of a base64url SHA-256 id, in the shared scratch buffer; else undefined. */
 function idBytes(id: string): Uint8Array | undefined {
-  if (id.length !== 43) return undefined
-  let o = 0
-  for (let i = 0; i < 40; i += 4) {
-    const a = VALUE[id.charCodeAt(i)] ?? -1
-    const b = VALUE[id.charCodeAt(i + 1)] ?? -1
-    const c = VALUE[id.charCodeAt(i + 2)] ?? -1
-    const d = VALUE[id.charCodeAt(i + 3)] ?? -1
-    if ((a | b | c | d) < 0) return undefined
-    const n = (a << 18) | (b << 12) | (c << 6) | d
-    scratch[o++] = n >> 16
-    scratch[o++] = (n >> 8) & 255
-    scratch[o++] = n & 255
-  }
-  const a = VALUE[id.charCodeAt(40)] ?? -1
-  const b = VALUE[id.charCodeAt(41)] ?? -1
-  const c = VALUE[id.charCodeAt(42)] ?? -1
-  if ((a | b | c) < 0 || (c & 3) !== 0) return undefined
-  const n = (a << 18) | (b << 12) | (c << 6)
-  scratch[o++] = n >> 16
-  scratch[o] = (n >> 8) & 255
-  return scratch
+  return decodeDigest(id, scratch) ? scratch : undefined
 }
 
 /** Session ids to slots, oldest first. */

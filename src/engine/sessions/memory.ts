@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { decodeBase64url, encodeBase64url } from '../../core/base64url.ts'
+import { decodeDigest, encodeBase64url } from '../../core/base64url.ts'
 import { type Clock, systemClock } from '../../core/clock.ts'
 import { IdTable } from './id-table.ts'
 import { Paged, PagedBytes } from './pages.ts'
@@ -37,9 +37,8 @@ class Columns {
 
 /** The 32 bytes of a canonical base64url user key hash, or undefined for any other string. */
 function keyBytes(userKey: string): Uint8Array | undefined {
-  if (userKey.length !== 43) return undefined
-  const bytes = decodeBase64url(userKey)
-  return bytes?.length === KEY_BYTES ? bytes : undefined
+  const bytes = new Uint8Array(KEY_BYTES)
+  return decodeDigest(userKey, bytes) ? bytes : undefined
 }
 
 /**

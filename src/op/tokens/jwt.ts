@@ -8,7 +8,7 @@
  */
 import { decodeProtectedHeader, type JWTPayload, errors as joseErrors, jwtVerify } from 'jose'
 import type { Clock } from '../../core/clock.ts'
-import { isRejection, verifyJwt } from '../../core/compact-jwt.ts'
+import { isRejection, joseOptions, verifyJwt } from '../../core/compact-jwt.ts'
 import { defaultCrypto } from '../../core/crypto/index.ts'
 import { randomToken } from '../../core/random.ts'
 import { accessTokenHash } from '../../core/token-hash.ts'
@@ -79,6 +79,55 @@ export async function issueIdToken(
   })
 }
 
+/** Signing algorithms the OP's keys may have (each key verifies with its own only). */
+const KEY_ALGS = ['ES256', 'RS256', 'EdDSA']
+
+/**
+ * The claims of a token signed by one of the OP's keys (`kid`, and that key's own algorithm),
+ * typed `at+jwt` for this issuer and audience; synchronous on `node:crypto`, jose elsewhere.
+ */
+async function verifiedClaims(
+  token: string,
+  deps: SignDeps & { audience: string },
+): Promise<JWTPayload | undefined> {
+  const expected = {
+    algorithms: KEY_ALGS,
+    typ: 'at+jwt',
+    issuer: deps.issuer,
+    audience: deps.audience,
+    clockToleranceSeconds: 5,
+    now: deps.clock.now(),
+    requiredClaims: ['sub', 'exp', 'iat', 'jti'],
+  }
+  const keyOf = async (header: Readonly<Record<string, unknown>>) => {
+    const key =
+      typeof header.kid === 'string' ? await deps.keys.verificationKey(header.kid) : undefined
+    return key && key.alg === header.alg ? key : undefined
+  }
+  const jws = defaultCrypto.jws
+  if (jws) {
+    const result = await verifyJwt(
+      token,
+      jws,
+      async (h) => {
+        const key = await keyOf(h)
+        return key ? [key.key] : []
+      },
+      expected,
+    )
+    if (!isRejection(result)) return result.payload as JWTPayload
+    if (result.reason !== 'key') return undefined
+  }
+  try {
+    const key = await keyOf(decodeProtectedHeader(token))
+    if (!key) return undefined
+    return (await jwtVerify(token, key.key, joseOptions(expected))).payload
+  } catch (err) {
+    if (err instanceof joseErrors.JOSEError) return undefined
+    throw err
+  }
+}
+
 /** The claims of a valid access token of this OP. */
 export interface AccessTokenClaims extends JWTPayload {
   readonly sub: string
@@ -97,46 +146,8 @@ export async function verifyAccessToken(
   token: string,
   deps: SignDeps & { store: OpStore; audience: string },
 ): Promise<AccessTokenClaims | undefined> {
-  let kid: unknown
-  try {
-    kid = decodeProtectedHeader(token).kid
-  } catch {
-    return undefined
-  }
-  if (typeof kid !== 'string') return undefined
-  const key = await deps.keys.verificationKey(kid)
-  if (!key) return undefined
-  const expected = {
-    algorithms: [key.alg],
-    typ: 'at+jwt',
-    issuer: deps.issuer,
-    audience: deps.audience,
-    clockToleranceSeconds: 5,
-    now: deps.clock.now(),
-    requiredClaims: ['sub', 'exp', 'iat', 'jti'],
-  }
-  let payload: JWTPayload
-  const jws = defaultCrypto.jws
-  const fast = jws ? await verifyJwt(token, jws, () => [key.key], expected) : undefined
-  if (fast !== undefined && !(isRejection(fast) && fast.reason === 'key')) {
-    if (isRejection(fast)) return undefined
-    payload = fast.payload as JWTPayload
-  } else {
-    try {
-      ;({ payload } = await jwtVerify(token, key.key, {
-        algorithms: expected.algorithms,
-        typ: expected.typ,
-        issuer: expected.issuer,
-        audience: expected.audience,
-        clockTolerance: expected.clockToleranceSeconds,
-        currentDate: new Date(expected.now),
-        requiredClaims: expected.requiredClaims,
-      }))
-    } catch (err) {
-      if (err instanceof joseErrors.JOSEError) return undefined
-      throw err
-    }
-  }
+  const payload = await verifiedClaims(token, deps)
+  if (!payload) return undefined
   const { client_id, scope, gid, jti } = payload as Record<string, unknown>
   if (
     typeof client_id !== 'string' ||

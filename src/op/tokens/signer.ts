@@ -7,6 +7,7 @@
  * @module
  */
 import { SignJWT } from 'jose'
+import { compactSigner } from '../../core/compact-jwt.ts'
 import { type CryptoBackend, defaultCrypto } from '../../core/crypto/index.ts'
 
 /** Signs JWTs with one key. */
@@ -32,27 +33,22 @@ export function createTokenSigner(
 ): TokenSigner {
   const { kid, alg, key } = signing
   const jws = backend.jws
-  const raw = jws?.signer(key, alg)
-  if (!jws || !raw) {
-    return {
-      kid,
-      alg,
-      sign: (typ, claims) =>
-        new SignJWT({ ...claims }).setProtectedHeader({ alg, kid, typ }).sign(key),
-    }
+  const signers = new Map<
+    string,
+    ((claims: Readonly<Record<string, unknown>>) => string) | undefined
+  >()
+  const fast = (typ: string) => {
+    if (!jws) return undefined
+    if (!signers.has(typ)) signers.set(typ, compactSigner(jws, key, { alg, kid, typ }))
+    return signers.get(typ)
   }
-  const headers = new Map<string, string>()
   return {
     kid,
     alg,
     async sign(typ, claims) {
-      let header = headers.get(typ)
-      if (header === undefined) {
-        header = jws.encode(JSON.stringify({ alg, kid, typ }))
-        headers.set(typ, header)
-      }
-      const input = `${header}.${jws.encode(JSON.stringify(claims))}`
-      return `${input}.${raw(input)}`
+      const sign = fast(typ)
+      if (sign) return sign(claims)
+      return new SignJWT({ ...claims }).setProtectedHeader({ alg, kid, typ }).sign(key)
     },
   }
 }
