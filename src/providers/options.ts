@@ -17,10 +17,12 @@ export interface ProviderOptions {
   readonly scopes?: readonly string[] | undefined
   /** Override the provider's default client authentication. */
   readonly clientAuthMethod?: ClientAuthMethod | undefined
+  /** Audiences besides `clientId` an ID token may name (default none; OIDC Core §3.1.3.7). */
+  readonly trustedAudiences?: readonly string[] | undefined
 }
 
 type Registration = Pick<ProviderConfig, 'clientId' | 'redirectUri'> &
-  Partial<Pick<ProviderConfig, 'clientSecret' | 'scopes' | 'clientAuthMethod'>>
+  Partial<Pick<ProviderConfig, 'clientSecret' | 'scopes' | 'clientAuthMethod' | 'trustedAudiences'>>
 
 /** The registration part of a {@link ProviderConfig}, with only the options that are set. */
 export function registration(options: ProviderOptions): Registration {
@@ -32,5 +34,8 @@ export function registration(options: ProviderOptions): Registration {
     ...(options.clientAuthMethod === undefined
       ? {}
       : { clientAuthMethod: options.clientAuthMethod }),
+    ...(options.trustedAudiences === undefined
+      ? {}
+      : { trustedAudiences: options.trustedAudiences }),
   }
 }

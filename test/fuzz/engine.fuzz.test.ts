@@ -240,31 +240,37 @@ describe('engine routes under fuzzed requests', () => {
     })
   }
 
-  it('a callback with random params and a forged flow cookie named after its state never signs in', async () => {
-    const handler = engines[0]?.[1] as (r: Request) => Promise<Response>
-    const state = fc.oneof(fc.constant(realFlow.state), fc.string({ maxLength: 80 }))
-    await fc.assert(
-      fc.asyncProperty(
-        state,
-        fc.oneof(fc.constant(realFlow.value), valueArb([]), fc.constant(`${realFlow.value}x`)),
-        rawPairsArb(['code', 'iss', 'error', 'returnTo'], ['code', idp.issuer, 'x']),
-        async (st, flowValue, extra) => {
-          const name = await flowCookieName(st, false)
-          const raw: RawRequest = {
-            method: 'GET',
-            path: '/auth/callback/idp',
-            query: `${new URLSearchParams({ state: st })}${extra ? `&${extra}` : ''}`,
-            body: undefined,
-            headers: { cookie: `${name}=${flowValue}` },
-          }
-          const request = buildRequest(APP, raw)
-          if (!request) return
-          await checkResponse(handler, raw, request)
-        },
-      ),
-      { numRuns: NUM_RUNS },
-    )
-  })
+  for (const secure of [false, true]) {
+    it(`a callback with random params and a forged flow cookie named after its state never signs in (${secure ? 'Secure: __Host- names, and planted unprefixed ones' : 'http://localhost'})`, async () => {
+      const handler = secure
+        ? sessionEngine(idp.issuer, {}, { secureCookies: true }).handler
+        : (engines[0]?.[1] as (r: Request) => Promise<Response>)
+      const state = fc.oneof(fc.constant(realFlow.state), fc.string({ maxLength: 80 }))
+      await fc.assert(
+        fc.asyncProperty(
+          state,
+          fc.oneof(fc.constant(realFlow.value), valueArb([]), fc.constant(`${realFlow.value}x`)),
+          rawPairsArb(['code', 'iss', 'error', 'returnTo'], ['code', idp.issuer, 'x']),
+          fc.boolean(),
+          async (st, flowValue, extra, planted) => {
+            // A planted cookie is what a sibling domain or a plain-http answer can set: no prefix.
+            const name = await flowCookieName(st, secure && !planted)
+            const raw: RawRequest = {
+              method: 'GET',
+              path: '/auth/callback/idp',
+              query: `${new URLSearchParams({ state: st })}${extra ? `&${extra}` : ''}`,
+              body: undefined,
+              headers: { cookie: `${name}=${flowValue}` },
+            }
+            const request = buildRequest(APP, raw)
+            if (!request) return
+            await checkResponse(handler, raw, request)
+          },
+        ),
+        { numRuns: NUM_RUNS },
+      )
+    })
+  }
 })
 
 type Callback = { url: URL; cookie: string }

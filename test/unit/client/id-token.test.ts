@@ -3,6 +3,7 @@ import { describe, it } from 'node:test'
 import { decodeJwt, generateKeyPair, SignJWT } from 'jose'
 import { OAuth2Flow } from '../../../src/client/oauth2-flow.ts'
 import { encodeBase64url } from '../../../src/core/base64url.ts'
+import { oidc } from '../../../src/providers/oidc.ts'
 import { code } from '../../helpers/assert-code.ts'
 import { CLIENT_ID, CLIENT_SECRET, createFakeOp, type FakeOp } from '../../helpers/fake-op.ts'
 import { FAKE_PROVIDER, login, setup } from '../../helpers/flow-setup.ts'
@@ -74,6 +75,16 @@ describe('ID token validation', () => {
       const { op, flow } = await setup({ idTokenClaims }, { trustedAudiences: ['api'] })
       await assert.rejects(login(op, flow), code('id_token_claim_invalid'))
     }
+  })
+
+  it('takes trustedAudiences through the provider descriptors', () => {
+    const config = oidc({
+      issuer: 'https://id.example',
+      clientId: 'web',
+      redirectUri: 'https://app.example/cb',
+      trustedAudiences: ['https://api.example'],
+    })
+    assert.deepEqual(config.trustedAudiences, ['https://api.example'])
   })
 
   it('checks trustedAudiences at configuration', () => {
