@@ -10,12 +10,13 @@ import { loadBenchmark } from './load.ts'
 import { memoryBenchmark } from './memory.ts'
 import { agent, opBenchmarks } from './op.ts'
 import { statelessBenchmarks } from './stateless.ts'
-import { storeBenchmarks } from './stores.ts'
+import { memoryReadBenchmarks, storeBenchmarks } from './stores.ts'
 
 const started = performance.now()
 const rows = [
   ...(await cryptoBenchmarks()),
   ...(await storeBenchmarks()),
+  ...(await memoryReadBenchmarks()),
   ...(await statelessBenchmarks()),
   ...(await opBenchmarks()),
   ...(await guardBenchmarks()),

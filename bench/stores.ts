@@ -1,13 +1,17 @@
 // Session store throughput: writes (set) and reads (get) per second for each store, as a ratio
 // to the in-memory store measured in the same run. Stores whose server is not reachable are
 // skipped with a printed reason.
+import { createHash, randomBytes } from 'node:crypto'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { Redis } from 'ioredis'
 import pg from 'pg'
+import { systemClock } from '../src/core/clock.ts'
+import type { GuardRequest } from '../src/engine/guards/types.ts'
 import type { RevocationStore } from '../src/engine/revocations/types.ts'
+import { SessionManager } from '../src/engine/sessions/manager.ts'
 import { createMemorySessionStore } from '../src/engine/sessions/memory.ts'
 import type { SessionStore, StoredSession } from '../src/engine/sessions/types.ts'
 import { createPostgresStores } from '../src/stores/postgres.ts'
@@ -122,5 +126,105 @@ export async function storeBenchmarks(): Promise<Comparison[]> {
     await candidate.close()
   }
   memory.close()
+  return rows
+}
+
+/**
+ * The simplest correct in-memory store, a `Map` of session objects (what the store was before its
+ * compact layout): the baseline for "reads no slower".
+ */
+function mapSessionStore(): SessionStore {
+  const map = new Map<string, { session: StoredSession; ttlEnd: number }>()
+  return {
+    async get(id) {
+      const entry = map.get(id)
+      if (!entry) return undefined
+      if (entry.ttlEnd <= Date.now()) {
+        map.delete(id)
+        return undefined
+      }
+      return entry.session
+    },
+    async set(id, value, ttlSeconds) {
+      map.set(id, { session: value, ttlEnd: Date.now() + ttlSeconds * 1000 })
+    },
+    async delete(id) {
+      map.delete(id)
+    },
+    async touch(id, lastSeenAt, ttlSeconds) {
+      const entry = map.get(id)
+      if (entry)
+        map.set(id, {
+          session: { ...entry.session, lastSeenAt },
+          ttlEnd: Date.now() + ttlSeconds * 1000,
+        })
+    },
+    async deleteByUser(userKey) {
+      for (const [id, entry] of map) if (entry.session.userKey === userKey) map.delete(id)
+    },
+  }
+}
+
+/**
+ * Reads from the compact memory store against a `Map` of objects, 200,000 sessions each, keyed as
+ * a login keys them; every read makes its id afresh (as a request does), in a scattered order.
+ * At the store, and through the session manager as a guard reads a session from its cookie.
+ */
+export async function memoryReadBenchmarks(): Promise<Comparison[]> {
+  const COUNT = 200_000
+  const compact = createMemorySessionStore()
+  const map = mapSessionStore()
+  const cookies: string[] = []
+  const digests: Buffer[] = []
+  const now = Date.now()
+  for (let i = 0; i < COUNT; i++) {
+    const cookie = randomBytes(32).toString('base64url')
+    const digest = createHash('sha256').update(cookie).digest()
+    const stored: StoredSession = {
+      user: { id: `u-${i}`, name: `User ${i}`, email: `user${i}@example.com` },
+      provider: 'github',
+      subject: String(10_000_000 + i),
+      createdAt: now,
+      expiresAt: now + 86_400_000,
+      lastSeenAt: now,
+      userKey: createHash('sha256').update(`github:${i}`).digest('base64url'),
+    }
+    await compact.set(digest.toString('base64url'), stored, 3600)
+    await map.set(digest.toString('base64url'), stored, 3600)
+    cookies.push(cookie)
+    digests.push(digest)
+  }
+  const requests: GuardRequest[] = cookies.map((cookie) => {
+    const header = `sid=${cookie}`
+    return {
+      url: 'https://app.example/',
+      method: 'GET',
+      headers: { get: (name: string) => (name === 'cookie' ? header : null) },
+    }
+  })
+  let n = 0
+  const next = () => (n++ * 7919) % COUNT
+  const read = (store: SessionStore) => () =>
+    store.get((digests[next()] as Buffer).toString('base64url'))
+  const timeouts = { idleSeconds: 3600, absoluteSeconds: 86_400 }
+  const byCookie = (store: SessionStore) => {
+    const manager = new SessionManager(store, timeouts, systemClock)
+    return () => manager.read(requests[next()] as GuardRequest, 'sid')
+  }
+  const rows = [
+    await compare(
+      'memory store read, 200,000 sessions',
+      ['Map of session objects', read(map)],
+      ['compact memory store', read(compact)],
+      { rounds: 5, ms: 300, target: '>= 0.9x (no slower)' },
+    ),
+    await compare(
+      'session read from its cookie (SessionManager), 200,000 sessions',
+      ['Map of session objects', byCookie(map)],
+      ['compact memory store', byCookie(compact)],
+      { rounds: 5, ms: 300, target: '>= 0.9x (no slower)' },
+    ),
+  ]
+  compact.close()
   return rows
 }

@@ -82,4 +82,69 @@ describe('memory session store internals', () => {
       { numRuns: 50 },
     )
   })
+
+  it('encodes slot bytes the same on Node Buffer pages and portable pages', async () => {
+    const { PagedBytes, portablePages, PAGE } = await import('../../src/engine/sessions/pages.ts')
+    const { randomBytes } = await import('node:crypto')
+    const native = new PagedBytes(32)
+    const portable = new PagedBytes(32, portablePages)
+    // Slots on either side of a page boundary, and far into a later page.
+    for (const slot of [0, 1, PAGE - 1, PAGE, PAGE + 1, 3 * PAGE + 17]) {
+      const bytes = randomBytes(32)
+      native.write(slot, bytes)
+      portable.write(slot, bytes)
+      assert.equal(native.base64url(slot), bytes.toString('base64url'))
+      assert.equal(portable.base64url(slot), bytes.toString('base64url'))
+      assert.ok(native.equals(slot, bytes) && portable.equals(slot, bytes))
+    }
+  })
+
+  it('keeps each field of a multi-field row apart', async () => {
+    const { Paged, PAGE } = await import('../../src/engine/sessions/pages.ts')
+    const rows = new Paged((n) => new Float64Array(n), 4)
+    for (const slot of [0, PAGE - 1, PAGE])
+      for (let f = 0; f < 4; f++) rows.set(slot, slot * 10 + f, f)
+    for (const slot of [0, PAGE - 1, PAGE])
+      for (let f = 0; f < 4; f++) assert.equal(rows.get(slot, f), slot * 10 + f)
+  })
+
+  it('keeps provider and user-key kind apart in the packed slot metadata', async () => {
+    const { createHash } = await import('node:crypto')
+    const key = (s: string) => createHash('sha256').update(s).digest('base64url')
+    const store = createMemorySessionStore()
+    const kinds = [key('user'), 'not-a-digest', undefined]
+    const stored = (i: number) => {
+      const userKey = kinds[i % 3]
+      return {
+        user: { i },
+        provider: `p${i % 300}`,
+        subject: `sub${i}`,
+        createdAt: i,
+        expiresAt: i + 1,
+        lastSeenAt: i + 2,
+        ...(userKey === undefined ? {} : { userKey }),
+      }
+    }
+    for (let i = 0; i < 600; i++) await store.set(key(`s${i}`), stored(i), 60)
+    for (let i = 0; i < 600; i++) assert.deepEqual(await store.get(key(`s${i}`)), stored(i))
+    await store.deleteByUser('not-a-digest')
+    assert.equal(store.size(), 400)
+    await store.deleteByUser(key('user'))
+    assert.equal(store.size(), 200)
+    store.close()
+  })
+
+  it('refuses a provider name past the 16,383 the slot metadata can index', async () => {
+    const store = createMemorySessionStore()
+    const base = { user: {}, subject: 's', createdAt: 1, expiresAt: 2, lastSeenAt: 1 }
+    for (let i = 0; i < 16_383; i++) await store.set(`id${i}`, { ...base, provider: `p${i}` }, 60)
+    await assert.rejects(store.set('id0', { ...base, provider: 'p-last' }, 60), RangeError)
+    // Refused before anything changed: the session under that id is still there, whole.
+    assert.equal((await store.get('id0'))?.provider, 'p0')
+    assert.equal(store.size(), 16_383)
+    // A known provider still stores.
+    await store.set('known', { ...base, provider: 'p0' }, 60)
+    assert.equal((await store.get('known'))?.provider, 'p0')
+    store.close()
+  })
 })

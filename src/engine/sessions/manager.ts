@@ -122,13 +122,7 @@ export class SessionManager {
     }
     const seenAt = now - session.lastSeenAt >= TOUCH_EVERY_MS ? now : session.lastSeenAt
     if (seenAt === now) await this.store.touch(key, now, this.#ttl(session, now))
-    // `userKey` is read only by those who need it (the memory store encodes it lazily).
-    return {
-      session: this.#view(session, seenAt),
-      get userKey() {
-        return session.userKey as string
-      },
-    }
+    return { session: this.#view(session, seenAt), userKey: session.userKey as string }
   }
 
   /** Ends every session of the user whose key hashes to `userKey`. */

@@ -3,15 +3,15 @@
  * expired sessions swept every minute. For one process; sessions die with it.
  *
  * Compact layout, for a million sessions in a few hundred MB: an {@link IdTable} from the
- * session's storage id (32 raw bytes) to a slot number; the slot's times in `Float64Array`s (in pages of 65,536 slots,
- * added as needed, never copied), its user key hash as 32 raw
- * bytes in one `Uint8Array`, the provider as an index into a small table, and only the app's user
- * object and the subject as JS values. `deleteByUser` scans the key bytes (a rare call: milliseconds
- * for a million sessions) instead of keeping a second index per user.
+ * session's storage id (32 raw bytes) to a slot number; per slot, its four times side by side in
+ * `Float64Array` pages (65,536 slots a page, added as needed, never copied), the provider index
+ * and user-key kind in one `Uint16Array`, the user key hash as 32 raw bytes; only the app's user
+ * object and the subject are JS values. `deleteByUser` scans the key bytes (a rare call:
+ * milliseconds for a million sessions) instead of keeping a second index per user.
  *
  * @module
  */
-import { decodeDigest, encodeBase64url } from '../../core/base64url.ts'
+import { decodeDigest } from '../../core/base64url.ts'
 import { type Clock, systemClock } from '../../core/clock.ts'
 import { IdTable } from './id-table.ts'
 import { Paged, PagedBytes } from './pages.ts'
@@ -19,18 +19,29 @@ import type { SessionStore, StoredSession } from './types.ts'
 
 const KEY_BYTES = 32
 
-/** The parallel columns of the sessions, by slot. */
+/** Fields of a slot's row in `times`. */
+const TTL_END = 0
+const CREATED_AT = 1
+const EXPIRES_AT = 2
+const LAST_SEEN_AT = 3
+/** `meta` holds the provider index above the user key's kind (2 bits). */
+const KIND_BITS = 2
+const KIND_MASK = 3
+const MAX_PROVIDERS = 2 ** (16 - KIND_BITS) - 1
+/** Kinds of user key: none, 32 bytes in `keys`, a string in `oddKeys`. */
+const NO_KEY = 0
+const KEY_BYTES_KIND = 1
+const ODD_KEY = 2
+
+/** The columns of the sessions, by slot: what one read takes lies in as few cache lines as it can. */
 class Columns {
-  readonly ttlEnd = new Paged((n) => new Float64Array(n))
-  readonly createdAt = new Paged((n) => new Float64Array(n))
-  readonly expiresAt = new Paged((n) => new Float64Array(n))
-  readonly lastSeenAt = new Paged((n) => new Float64Array(n))
-  readonly provider = new Paged((n) => new Uint16Array(n))
-  /** 1 when the slot's user key is in `keys`, 2 when it is in `oddKeys`, 0 for none. */
-  readonly keyKind = new Paged((n) => new Uint8Array(n))
+  /** Per slot: the store's TTL end, createdAt, expiresAt, lastSeenAt. */
+  readonly times = new Paged((n) => new Float64Array(n), 4)
+  readonly meta = new Paged((n) => new Uint16Array(n))
   readonly keys = new PagedBytes(KEY_BYTES)
+  /** Per slot: the app's user object; the subject (two arrays: one twice as long grows with more slack). */
   readonly users: unknown[] = []
-  readonly subjects: string[] = []
+  readonly subjects: unknown[] = []
   /** User keys that are not base64url of 32 bytes (kept as given). */
   readonly oddKeys = new Map<number, string>()
 }
@@ -66,18 +77,23 @@ export function createMemorySessionStore(
     let index = providerIndex.get(name)
     if (index === undefined) {
       index = providers.length
+      if (index >= MAX_PROVIDERS)
+        throw new RangeError('more than 16,383 provider names in one store')
       providers.push(name)
       providerIndex.set(name, index)
     }
     return index
   }
 
+  const kindOf = (slot: number) => cols.meta.get(slot) & KIND_MASK
+  const ttlEnd = (slot: number) => cols.times.get(slot, TTL_END)
+
   function release(slot: number): void {
     slots.deleteSlot(slot)
     cols.users[slot] = undefined
     cols.subjects[slot] = ''
-    if (cols.keyKind.get(slot) === 2) cols.oddKeys.delete(slot)
-    cols.keyKind.set(slot, 0)
+    if (kindOf(slot) === ODD_KEY) cols.oddKeys.delete(slot)
+    cols.meta.set(slot, 0)
     free.push(slot)
   }
 
@@ -88,39 +104,43 @@ export function createMemorySessionStore(
 
   function read(slot: number): StoredSession {
     const user = cols.users[slot]
-    const provider = providers[cols.provider.get(slot)] as string
     const subject = cols.subjects[slot] as string
-    const createdAt = cols.createdAt.get(slot)
-    const expiresAt = cols.expiresAt.get(slot)
-    const lastSeenAt = cols.lastSeenAt.get(slot)
-    const kind = cols.keyKind.get(slot)
-    if (kind === 0) return { user, provider, subject, createdAt, expiresAt, lastSeenAt }
-    if (kind === 2) {
-      const userKey = cols.oddKeys.get(slot) as string
-      return { user, provider, subject, createdAt, expiresAt, lastSeenAt, userKey }
+    const meta = cols.meta.get(slot)
+    const provider = providers[meta >>> KIND_BITS] as string
+    const createdAt = cols.times.get(slot, CREATED_AT)
+    const expiresAt = cols.times.get(slot, EXPIRES_AT)
+    const lastSeenAt = cols.times.get(slot, LAST_SEEN_AT)
+    const kind = meta & KIND_MASK
+    if (kind === NO_KEY) return { user, provider, subject, createdAt, expiresAt, lastSeenAt }
+    // Encoded natively from the page (~70 ns): cheaper than any lazy scheme, which would have to
+    // copy the bytes (the slot may be reused before anyone looks) and build a closure.
+    const userKey =
+      kind === ODD_KEY ? (cols.oddKeys.get(slot) as string) : cols.keys.base64url(slot)
+    return { user, provider, subject, createdAt, expiresAt, lastSeenAt, userKey }
+  }
+
+  function write(slot: number, session: StoredSession, provider: number, ttlSeconds: number): void {
+    cols.times.set(slot, clock.now() + ttlSeconds * 1000, TTL_END)
+    cols.times.set(slot, session.createdAt, CREATED_AT)
+    cols.times.set(slot, session.expiresAt, EXPIRES_AT)
+    cols.times.set(slot, session.lastSeenAt, LAST_SEEN_AT)
+    cols.users[slot] = session.user
+    cols.subjects[slot] = session.subject
+    const bytes = session.userKey === undefined ? undefined : keyBytes(session.userKey)
+    let kind = NO_KEY
+    if (bytes) {
+      cols.keys.write(slot, bytes)
+      kind = KEY_BYTES_KIND
+    } else if (session.userKey !== undefined) {
+      cols.oddKeys.set(slot, session.userKey)
+      kind = ODD_KEY
     }
-    // The key's bytes are copied now (the slot may be reused before anyone looks), and encoded
-    // only when read, through an own enumerable accessor: most reads never look, and the session
-    // still compares and serializes as plain data.
-    const bytes = cols.keys.copy(slot)
-    let userKey: string | undefined
-    return {
-      user,
-      provider,
-      subject,
-      createdAt,
-      expiresAt,
-      lastSeenAt,
-      get userKey(): string {
-        userKey ??= encodeBase64url(bytes)
-        return userKey
-      },
-    }
+    cols.meta.set(slot, (provider << KIND_BITS) | kind)
   }
 
   const timer = setInterval(() => {
     const now = clock.now()
-    for (const slot of slots.slots()) if (cols.ttlEnd.get(slot) <= now) release(slot)
+    for (const slot of slots.slots()) if (ttlEnd(slot) <= now) release(slot)
   }, options.sweepIntervalMs ?? 60_000)
   ;(timer as { unref?: () => void }).unref?.()
 
@@ -128,13 +148,14 @@ export function createMemorySessionStore(
     async get(id) {
       const slot = slots.get(id)
       if (slot === undefined) return undefined
-      if (cols.ttlEnd.get(slot) <= clock.now()) {
+      if (ttlEnd(slot) <= clock.now()) {
         release(slot)
         return undefined
       }
       return read(slot)
     },
     async set(id, session, ttlSeconds) {
+      const provider = providerOf(session.provider) // first: it may refuse
       remove(id)
       while (slots.size >= max) {
         const oldest = slots.oldest()
@@ -144,23 +165,7 @@ export function createMemorySessionStore(
       let slot = free.pop()
       if (slot === undefined) slot = used++
       slots.set(id, slot)
-      cols.ttlEnd.set(slot, clock.now() + ttlSeconds * 1000)
-      cols.createdAt.set(slot, session.createdAt)
-      cols.expiresAt.set(slot, session.expiresAt)
-      cols.lastSeenAt.set(slot, session.lastSeenAt)
-      cols.provider.set(slot, providerOf(session.provider))
-      cols.users[slot] = session.user
-      cols.subjects[slot] = session.subject
-      const bytes = session.userKey === undefined ? undefined : keyBytes(session.userKey)
-      if (bytes) {
-        cols.keys.write(slot, bytes)
-        cols.keyKind.set(slot, 1)
-      } else if (session.userKey !== undefined) {
-        cols.oddKeys.set(slot, session.userKey)
-        cols.keyKind.set(slot, 2)
-      } else {
-        cols.keyKind.set(slot, 0)
-      }
+      write(slot, session, provider, ttlSeconds)
     },
     async delete(id) {
       remove(id)
@@ -169,26 +174,22 @@ export function createMemorySessionStore(
       const slot = slots.get(id)
       if (slot === undefined) return
       const now = clock.now()
-      if (cols.ttlEnd.get(slot) <= now) return release(slot)
-      cols.lastSeenAt.set(slot, lastSeenAt)
-      cols.ttlEnd.set(slot, now + ttlSeconds * 1000)
+      if (ttlEnd(slot) <= now) return release(slot)
+      cols.times.set(slot, lastSeenAt, LAST_SEEN_AT)
+      cols.times.set(slot, now + ttlSeconds * 1000, TTL_END)
     },
     async deleteByUser(userKey) {
       const bytes = keyBytes(userKey)
       for (const slot of slots.slots()) {
-        const kind = cols.keyKind.get(slot)
+        const kind = kindOf(slot)
         const match =
-          kind === 2
+          kind === ODD_KEY
             ? cols.oddKeys.get(slot) === userKey
-            : kind === 1 && bytes && sameKey(slot, bytes)
+            : kind === KEY_BYTES_KIND && bytes && cols.keys.equals(slot, bytes)
         if (match) release(slot)
       }
     },
     size: () => slots.size,
     close: () => clearInterval(timer),
-  }
-
-  function sameKey(slot: number, bytes: Uint8Array): boolean {
-    return cols.keys.equals(slot, bytes)
   }
 }

@@ -14,40 +14,74 @@ const MASK = PAGE - 1
 
 type Numbers = Float64Array | Int32Array | Uint16Array | Uint8Array
 
-/** One number per slot. */
+/**
+ * `width` numbers per slot, side by side (the fields a read takes together share a cache line).
+ */
 export class Paged<A extends Numbers> {
   readonly #pages: A[] = []
-  constructor(private readonly make: (length: number) => A) {}
+  constructor(
+    private readonly make: (length: number) => A,
+    readonly width = 1,
+  ) {}
 
   #page(slot: number): A {
     const index = slot >>> SHIFT
     let page = this.#pages[index]
     if (!page) {
-      page = this.make(PAGE)
+      page = this.make(PAGE * this.width)
       this.#pages[index] = page
     }
     return page
   }
 
-  get(slot: number): number {
-    return this.#page(slot)[slot & MASK] as number
+  get(slot: number, field = 0): number {
+    return this.#page(slot)[(slot & MASK) * this.width + field] as number
   }
 
-  set(slot: number, value: number): void {
-    this.#page(slot)[slot & MASK] = value
+  set(slot: number, value: number, field = 0): void {
+    this.#page(slot)[(slot & MASK) * this.width + field] = value
   }
 }
+
+/** How byte pages are made and a range of one is encoded. */
+export interface PageKind {
+  alloc(length: number): Uint8Array
+  base64url(page: Uint8Array, start: number, end: number): string
+}
+
+/** Plain `Uint8Array` pages, the range encoded in JS: any runtime. */
+export const portablePages: PageKind = {
+  alloc: (length) => new Uint8Array(length),
+  base64url: (page, start, end) => encodeBase64url(page.subarray(start, end)),
+}
+
+interface NodeBuffer extends Uint8Array {
+  toString(encoding?: string, start?: number, end?: number): string
+}
+const NodeBuffer = (globalThis as { Buffer?: { alloc(length: number): NodeBuffer } }).Buffer
+
+/** Node's `Buffer` pages where the runtime has them: a range encodes natively, no view made. */
+const defaultPages: PageKind = NodeBuffer
+  ? {
+      alloc: (length) => NodeBuffer.alloc(length),
+      base64url: (page, start, end) => (page as NodeBuffer).toString('base64url', start, end),
+    }
+  : portablePages
 
 /** `width` bytes per slot. */
 export class PagedBytes {
   readonly #pages: Uint8Array[] = []
-  constructor(readonly width: number) {}
+  /** `kind` makes the pages (tests pass {@link portablePages} to cover both kinds). */
+  constructor(
+    readonly width: number,
+    private readonly kind: PageKind = defaultPages,
+  ) {}
 
   #page(slot: number): Uint8Array {
     const index = slot >>> SHIFT
     let page = this.#pages[index]
     if (!page) {
-      page = new Uint8Array(PAGE * this.width)
+      page = this.kind.alloc(PAGE * this.width)
       this.#pages[index] = page
     }
     return page
@@ -77,14 +111,9 @@ export class PagedBytes {
     )
   }
 
-  /** A copy of the slot's bytes. */
-  copy(slot: number): Uint8Array {
-    const offset = (slot & MASK) * this.width
-    return this.#page(slot).slice(offset, offset + this.width)
-  }
-
+  /** The slot's bytes in base64url (unpadded). */
   base64url(slot: number): string {
     const offset = (slot & MASK) * this.width
-    return encodeBase64url(this.#page(slot).subarray(offset, offset + this.width))
+    return this.kind.base64url(this.#page(slot), offset, offset + this.width)
   }
 }
