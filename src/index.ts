@@ -9,6 +9,8 @@
  * ```
  * @module
  */
+
+export type { HeaderReader, MessageResponse } from './core/http-message.ts'
 export type {
   AuthkestraConfig,
   BaseConfig,
@@ -53,6 +55,7 @@ export {
   type PrincipalOf,
   refuse,
 } from './engine/guards/types.ts'
+export { type EngineRequest, engineRequestOf } from './engine/message.ts'
 export { createMemoryRevocationStore } from './engine/revocations/memory.ts'
 export type { RevocationStore } from './engine/revocations/types.ts'
 export type { Session } from './engine/sessions/manager.ts'

@@ -15,11 +15,13 @@ import {
 } from 'express'
 import type { AuthkestraBase, Guard } from '../index.ts'
 import {
+  engineRequest,
   guardRequest,
   nodeBody,
   webHeaders,
   webRequest,
   webUrl,
+  writeMessage,
   writeResponse,
 } from './node-web.ts'
 
@@ -32,7 +34,7 @@ declare global {
   }
 }
 
-/** The Web request for `req`, with its body; undefined for a bad Host. */
+/** The Web request for `req`, with its body (for `onLogin`); undefined for a bad Host. */
 function toWebRequest(req: ExpressRequest): Request | undefined {
   const url = webUrl(req.protocol, req.host, req.originalUrl)
   if (url === undefined) return undefined
@@ -60,11 +62,13 @@ function badRequest(res: ExpressResponse): void {
 export function authkestra(auth: AuthkestraBase): Router {
   const router = Router()
   router.all(`${auth.basePath}/*path`, (req, res, next) => {
-    const request = toWebRequest(req)
+    const request = engineRequest(req.protocol, req.host, req.originalUrl, req, {
+      web: () => toWebRequest(req),
+    })
     if (request === undefined) return badRequest(res)
     auth
-      .handler(request)
-      .then((response) => writeResponse(response, res))
+      .handleMessage(request)
+      .then((response) => writeMessage(response, res))
       .catch(next)
   })
   return router

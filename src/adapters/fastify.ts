@@ -12,8 +12,8 @@ import type {
   FastifyRequest,
   preHandlerAsyncHookHandler,
 } from 'fastify'
-import type { AuthkestraBase, Guard } from '../index.ts'
-import { guardRequest, webHeaders, webRequest, webUrl } from './node-web.ts'
+import type { AuthkestraBase, Guard, MessageResponse } from '../index.ts'
+import { engineRequest, guardRequest, webHeaders, webRequest, webUrl } from './node-web.ts'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -28,6 +28,13 @@ function toWebRequest(request: FastifyRequest): Request | undefined {
   if (url === undefined) return undefined
   const body = request.body instanceof Uint8Array ? (request.body as Uint8Array<ArrayBuffer>) : null
   return webRequest(url, request.method, webHeaders(request.headers), body)
+}
+
+/** Sends an engine response through the reply (so the app's `onSend` hooks still run). */
+function sendMessage(reply: FastifyReply, response: MessageResponse): FastifyReply {
+  reply.code(response.status)
+  for (const [name, value] of Object.entries(response.headers)) reply.header(name, value)
+  return response.body === null ? reply.send() : reply.send(response.body)
 }
 
 /** Sends a Web response through the reply (so the app's `onSend` hooks still run). */
@@ -64,9 +71,13 @@ export function authkestra(auth: AuthkestraBase): FastifyPluginAsync {
         done(null, body)
       })
       routes.all(`${auth.basePath}/*`, async (request, reply) => {
-        const webRequest = toWebRequest(request)
-        if (webRequest === undefined) return badRequest(reply)
-        return send(reply, await auth.handler(webRequest))
+        // The catch-all parser buffered any body: the route reads that, never the drained stream.
+        const forEngine = engineRequest(request.protocol, request.host, request.url, request.raw, {
+          web: () => toWebRequest(request),
+          buffered: request.body instanceof Uint8Array ? request.body : new Uint8Array(),
+        })
+        if (forEngine === undefined) return badRequest(reply)
+        return sendMessage(reply, await auth.handleMessage(forEngine))
       })
     })
   }

@@ -8,8 +8,10 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web'
-import type { GuardRequest } from '../index.ts'
+import { BodyTooLarge } from '../core/read-capped.ts'
+import type { EngineRequest, GuardRequest, MessageResponse } from '../index.ts'
 import { nodeHeaderReader } from '../node/headers.ts'
+import { readBody } from '../node/op-message.ts'
 
 const HOST = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/
 
@@ -135,4 +137,73 @@ export async function writeResponse(response: Response, res: ServerResponse): Pr
   }
   if (response.body === null) res.end()
   else await pipeline(Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>), res)
+}
+
+const encoder = new TextEncoder()
+
+/** The bytes of a body a parser already read (re-serialized by {@link nodeBody}), capped. */
+async function parsedBytes(init: BodyInit | Uint8Array | null, max: number): Promise<Uint8Array> {
+  let bytes: Uint8Array
+  if (init === null) bytes = new Uint8Array()
+  else if (typeof init === 'string') bytes = encoder.encode(init)
+  else if (init instanceof Uint8Array) bytes = init
+  else if (init instanceof URLSearchParams) bytes = encoder.encode(init.toString())
+  else bytes = new Uint8Array()
+  if (bytes.length > max) throw new BodyTooLarge()
+  return bytes
+}
+
+/**
+ * The engine's request for a Node request, straight from `node:http` (the URL checked like
+ * {@link webUrl}, headers read from Node's object). The body is read only when a route asks:
+ * from the stream while unread, else what a body parser left (see {@link nodeBody}); `web`
+ * builds a Web `Request` only for `onLogin`. Undefined for a bad scheme, Host or target.
+ */
+export function engineRequest(
+  protocol: string,
+  host: string | undefined,
+  target: string,
+  req: IncomingMessage & { body?: unknown },
+  from: {
+    /** The Web request, for `onLogin`. */
+    web: () => Request | undefined
+    /** The body when the framework buffered it already (Fastify's catch-all parser). */
+    buffered?: Uint8Array
+  },
+): EngineRequest | undefined {
+  const url = webUrl(protocol, host, target)
+  if (url === undefined) return undefined
+  const method = req.method ?? 'GET'
+  let body: Promise<Uint8Array> | undefined
+  let request: Request | undefined
+  return {
+    url: url.href,
+    method,
+    headers: nodeHeaderReader(req.headers),
+    body: (max) => {
+      body ??=
+        method === 'GET' || method === 'HEAD'
+          ? Promise.resolve(new Uint8Array())
+          : from.buffered !== undefined
+            ? parsedBytes(from.buffered, max)
+            : req.body === undefined && !req.readableDidRead && !req.readableEnded
+              ? readBody(req, max)
+              : parsedBytes(nodeBody(req, webHeaders(req.headers)), max)
+      return body
+    },
+    web: () => {
+      request ??= from.web() ?? webRequest(url, method, webHeaders(req.headers), null)
+      return request
+    },
+  }
+}
+
+/** Writes an engine response onto a Node response; its cookies join any already set. */
+export function writeMessage(response: MessageResponse, res: ServerResponse): void {
+  res.statusCode = response.status
+  for (const [name, value] of Object.entries(response.headers)) {
+    if (name === 'set-cookie') res.appendHeader(name, value)
+    else res.setHeader(name, value)
+  }
+  res.end(response.body ?? undefined)
 }

@@ -10,10 +10,12 @@ import type { Identity } from '../client/identity.ts'
 import { OAuth2Flow } from '../client/oauth2-flow.ts'
 import { systemClock } from '../core/clock.ts'
 import { AuthkestraError } from '../core/errors.ts'
+import { type MessageResponse, toWebResponse } from '../core/http-message.ts'
 import { createKeyring } from '../core/keyring.ts'
 import { configError, type JwtConfig, type SessionConfig } from './config.ts'
 import type { GuardRequest } from './guards/types.ts'
 import { logoutEverywhereRoute, logoutRoute, refreshRoute } from './logout-routes.ts'
+import { type EngineRequest, engineRequestOf } from './message.ts'
 import { sessionManager, statelessSessions } from './modes.ts'
 import { failure } from './respond.ts'
 import {
@@ -36,6 +38,11 @@ export interface AuthkestraBase {
   readonly basePath: string
   /** Serves the auth routes; answers 404 for anything else under or outside the base path. */
   handler(request: Request): Promise<Response>
+  /**
+   * The same routes on the engine's own request and response shapes: what the Node adapters
+   * (and `authkestra/node`) call, feeding it straight from `node:http` without Web objects.
+   */
+  handleMessage(request: EngineRequest): Promise<MessageResponse>
   /** The configured providers. */
   providers(): readonly { id: string; name: string }[]
   /** The flow of one provider, for custom use (refresh, revoke). */
@@ -144,7 +151,7 @@ export function createAuthkestra<User = Identity>(
       console.error(`[authkestra] unexpected error in /${context.route}:`, error)
     })
 
-  async function handler(request: Request): Promise<Response> {
+  async function handleMessage(request: EngineRequest): Promise<MessageResponse> {
     const url = new URL(request.url)
     if (!url.pathname.startsWith(`${basePath}/`)) return failure(request, 'not_found')
     const [route, provider, extra] = url.pathname.slice(basePath.length + 1).split('/')
@@ -176,7 +183,8 @@ export function createAuthkestra<User = Identity>(
   const base: AuthkestraBase = {
     mode: sessions ? 'session' : 'jwt',
     basePath,
-    handler,
+    handler: async (request) => toWebResponse(await handleMessage(engineRequestOf(request))),
+    handleMessage,
     providers: () => [...flows.values()].map((f) => ({ id: f.id, name: f.name })),
     flow: (id) => flows.get(id),
     async logoutEverywhere(key) {

@@ -117,7 +117,7 @@ export async function deliverToken(
   user: unknown,
   who: LoginSubject,
   login: LoginClaims,
-  headers: Headers,
+  cookies: string[],
   deps: EngineDeps,
 ): Promise<{ body: Record<string, unknown> }> {
   const stateless = deps.stateless as NonNullable<EngineDeps['stateless']>
@@ -129,13 +129,6 @@ export async function deliverToken(
   // The cookie lives as long as the login, not the token: once the token has expired it grants
   // nothing, but a logout can still name the login it belongs to and end it.
   const untilLoginEnds = Math.max(expiresIn, login.sxp - Math.floor(deps.clock.now() / 1000))
-  headers.append('set-cookie', serializeCookie(name, token, { path: '/', secure }, untilLoginEnds))
+  cookies.push(serializeCookie(name, token, { path: '/', secure }, untilLoginEnds))
   return { body: { token_type: 'Bearer', expires_in: expiresIn } }
-}
-
-/** A JSON response that must not be cached. */
-export function jsonResponse(body: unknown, status: number, headers = new Headers()): Response {
-  headers.set('content-type', 'application/json; charset=utf-8')
-  headers.set('cache-control', 'no-store')
-  return new Response(JSON.stringify(body), { status, headers })
 }

@@ -11,6 +11,7 @@
 import { sealedAt } from '../client/flow-state.ts'
 import { cookiePairs, readCookie, serializeCookie } from '../core/cookies.ts'
 import { flowCookieName, flowCookiePrefix } from './cookie-policy.ts'
+import type { GuardRequest } from './guards/types.ts'
 
 /** How many logins may be in progress in one browser; a new one beyond drops the oldest. */
 export const MAX_FLOW_COOKIES = 4
@@ -25,7 +26,7 @@ const deletion = (name: string, secure: boolean) =>
  * cookies of the request so that at most {@link MAX_FLOW_COOKIES} remain.
  */
 export async function startFlowCookies(
-  request: Request,
+  request: GuardRequest,
   state: string,
   sealed: string,
   secure: boolean,
@@ -52,7 +53,7 @@ export async function startFlowCookies(
 
 /** The sealed flow state of the login named by `state` (empty when absent), and its deletion. */
 export async function takeFlowCookie(
-  request: Request,
+  request: GuardRequest,
   state: string,
   secure: boolean,
 ): Promise<{ sealed: string; clear: string }> {

@@ -9,29 +9,31 @@
  *
  * @module
  */
+import type { MessageResponse } from '../core/http-message.ts'
 import {
   clearSessionCookie,
   deliverToken,
   type EngineDeps,
-  jsonResponse,
   mayChangeState,
   readVerifiedToken,
   sessionCookieName,
   tokenCredential,
 } from './deps.ts'
+import { type EngineRequest, jsonResponse, noStore, redirect } from './message.ts'
 import { failure, wantsJson } from './respond.ts'
 
 /** The answer of a logout: 204 for API clients, else 303 to `/`; the cookie cleared. */
-function signedOut(request: Request, deps: EngineDeps): Response {
-  const headers = new Headers({ 'cache-control': 'no-store' })
-  headers.append('set-cookie', clearSessionCookie(request, deps))
-  if (wantsJson(request)) return new Response(null, { status: 204, headers })
-  headers.set('location', '/')
-  return new Response(null, { status: 303, headers })
+function signedOut(request: EngineRequest, deps: EngineDeps): MessageResponse {
+  const cookies = [clearSessionCookie(request, deps)]
+  if (wantsJson(request)) return noStore(204, {}, null, cookies)
+  return redirect('/', cookies, 303)
 }
 
 /** `POST /logout`: ends the session, or revokes the login of the token (stateless mode). */
-export async function logoutRoute(request: Request, deps: EngineDeps): Promise<Response> {
+export async function logoutRoute(
+  request: EngineRequest,
+  deps: EngineDeps,
+): Promise<MessageResponse> {
   if (!mayChangeState(request, deps)) return failure(request, 'forbidden_origin')
   if (deps.sessions) {
     await deps.sessions.manager.destroy(request, sessionCookieName(request, deps))
@@ -45,7 +47,10 @@ export async function logoutRoute(request: Request, deps: EngineDeps): Promise<R
 }
 
 /** `POST /logout-everywhere`: ends every session, or every login's tokens, of this user. */
-export async function logoutEverywhereRoute(request: Request, deps: EngineDeps): Promise<Response> {
+export async function logoutEverywhereRoute(
+  request: EngineRequest,
+  deps: EngineDeps,
+): Promise<MessageResponse> {
   if (!mayChangeState(request, deps)) return failure(request, 'forbidden_origin')
   if (deps.sessions) {
     // The user key stored with the session, as the login computed it from the live user object
@@ -62,20 +67,17 @@ export async function logoutEverywhereRoute(request: Request, deps: EngineDeps):
 }
 
 /** `POST /refresh` (stateless mode): a fresh token for the same login. */
-export async function refreshRoute(request: Request, deps: EngineDeps): Promise<Response> {
+export async function refreshRoute(
+  request: EngineRequest,
+  deps: EngineDeps,
+): Promise<MessageResponse> {
   if (!mayChangeState(request, deps)) return failure(request, 'forbidden_origin')
   const current = await readVerifiedToken(request, deps)
   if (!current || deps.clock.now() >= current.login.sxp * 1000)
     return failure(request, 'unauthorized')
   const { user, provider, subject } = current.view
-  const headers = new Headers()
-  const { body } = await deliverToken(
-    request,
-    user,
-    { provider, subject },
-    current.login,
-    headers,
-    deps,
-  )
-  return jsonResponse(body, 200, headers)
+  const cookies: string[] = []
+  const who = { provider, subject }
+  const { body } = await deliverToken(request, user, who, current.login, cookies, deps)
+  return jsonResponse(body, 200, cookies)
 }

@@ -5,6 +5,9 @@
  * @module
  */
 import type { AuthkestraErrorCode } from '../core/errors.ts'
+import type { MessageResponse } from '../core/http-message.ts'
+import type { GuardRequest } from './guards/types.ts'
+import { jsonResponse, noStore } from './message.ts'
 
 const STATUS: Partial<Record<AuthkestraErrorCode | string, number>> = {
   provider_unreachable: 502,
@@ -34,26 +37,24 @@ const MESSAGE: Partial<Record<string, string>> = {
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 
 /** True when the client prefers JSON. */
-export function wantsJson(request: Request): boolean {
+export function wantsJson(request: GuardRequest): boolean {
   const accept = request.headers.get('accept') ?? ''
   return accept.includes('application/json') && !accept.includes('text/html')
 }
 
-/** The failure response for `code`. */
+/** The failure response for `code`, with any cookies the route set before failing. */
 export function failure(
-  request: Request,
+  request: GuardRequest,
   code: string,
-  headers: Headers = new Headers(),
-): Response {
+  cookies: readonly string[] = [],
+): MessageResponse {
   const status = STATUS[code] ?? 400
   const message = MESSAGE[code] ?? 'The sign-in could not be completed. Please start again.'
-  headers.set('cache-control', 'no-store')
-  if (wantsJson(request)) {
-    headers.set('content-type', 'application/json; charset=utf-8')
-    return new Response(JSON.stringify({ error: code, message }), { status, headers })
-  }
-  headers.set('content-type', 'text/html; charset=utf-8')
-  headers.set('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'")
+  if (wantsJson(request)) return jsonResponse({ error: code, message }, status, cookies)
   const body = `<!doctype html><meta charset="utf-8"><title>Sign-in error</title><body style="font:16px system-ui;margin:3rem"><h1>Sign-in error</h1><p>${escapeHtml(message)}</p><p><small>Error code: <code>${escapeHtml(code)}</code></small></p><p><a href="/">Back to the start</a></p></body>`
-  return new Response(body, { status, headers })
+  const headers = {
+    'content-type': 'text/html; charset=utf-8',
+    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'",
+  }
+  return noStore(status, headers, body, cookies)
 }

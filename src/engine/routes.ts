@@ -7,33 +7,22 @@ import { openFlowState, sealFlowState } from '../client/flow-state.ts'
 import { isSafeReturnTo } from '../client/return-to.ts'
 import { readCookie, serializeCookie } from '../core/cookies.ts'
 import { AuthkestraError } from '../core/errors.ts'
+import type { MessageResponse } from '../core/http-message.ts'
 import { secureFor } from './cookie-policy.ts'
-import {
-  deliverToken,
-  type EngineDeps,
-  jsonResponse,
-  readSession,
-  readToken,
-  sessionCookieName,
-} from './deps.ts'
+import { deliverToken, type EngineDeps, readSession, readToken, sessionCookieName } from './deps.ts'
 import { startFlowCookies, takeFlowCookie } from './flow-cookies.ts'
+import { type EngineRequest, jsonResponse, redirect } from './message.ts'
 import { failure } from './respond.ts'
 
 export type { EngineDeps } from './deps.ts'
 export { readSession, readToken } from './deps.ts'
 
-function redirect(location: string, headers = new Headers()): Response {
-  headers.set('location', location)
-  headers.set('cache-control', 'no-store')
-  return new Response(null, { status: 302, headers })
-}
-
 /** `GET /login/:provider?returnTo=/path`: a new flow, its sealed state in its own cookie, 302. */
 export async function loginRoute(
-  request: Request,
+  request: EngineRequest,
   providerId: string,
   deps: EngineDeps,
-): Promise<Response> {
+): Promise<MessageResponse> {
   const flow = deps.flows.get(providerId)
   if (!flow) return failure(request, 'not_found')
   const requested = new URL(request.url).searchParams.getAll('returnTo')
@@ -41,10 +30,8 @@ export async function loginRoute(
   const { url, flowState } = await flow.initiateLogin(returnTo === undefined ? {} : { returnTo })
   const sealed = await sealFlowState(flowState, { keys: deps.keys, clock: deps.clock })
   const secure = secureFor(request, deps.secureCookies)
-  const headers = new Headers()
   const cookies = await startFlowCookies(request, flowState.state, sealed, secure, deps.clock.now())
-  for (const cookie of cookies) headers.append('set-cookie', cookie)
-  return redirect(url.href, headers)
+  return redirect(url.href, cookies)
 }
 
 /**
@@ -53,84 +40,94 @@ export async function loginRoute(
  * cookie is deleted whatever happens.
  */
 export async function callbackRoute(
-  request: Request,
+  request: EngineRequest,
   providerId: string,
   deps: EngineDeps,
-): Promise<Response> {
+): Promise<MessageResponse> {
   const flow = deps.flows.get(providerId)
   if (!flow) return failure(request, 'not_found')
-  const states = new URL(request.url).searchParams.getAll('state')
-  const headers = new Headers()
+  const url = new URL(request.url)
+  const states = url.searchParams.getAll('state')
   const state = states.length === 1 ? states[0] : undefined
-  if (state === undefined || state.length > 512)
-    return failure(request, 'callback_invalid', headers)
+  if (state === undefined || state.length > 512) return failure(request, 'callback_invalid')
   const { sealed, clear } = await takeFlowCookie(
     request,
     state,
     secureFor(request, deps.secureCookies),
   )
-  headers.append('set-cookie', clear)
+  const cookies = [clear]
   try {
     const flowState = await openFlowState(sealed, {
       keys: deps.keys,
       providerId,
       clock: deps.clock,
     })
-    const { identity, tokens } = await flow.finalizeLogin(request, flowState)
-    const user = await deps.onLogin(identity, { provider: providerId, tokens, request })
-    if (user === null || user === undefined) return failure(request, 'login_rejected', headers)
+    const { identity, tokens } = await flow.finalizeLogin(url, flowState)
+    const user = await deps.onLogin(identity, {
+      provider: providerId,
+      tokens,
+      get request() {
+        return request.web()
+      },
+    })
+    if (user === null || user === undefined) return failure(request, 'login_rejected', cookies)
     const who = { provider: providerId, subject: identity.subject }
     const returnTo =
       flowState.returnTo !== undefined && isSafeReturnTo(flowState.returnTo)
         ? flowState.returnTo
         : '/'
-    return await signIn(request, user, who, returnTo, headers, deps)
+    return await signIn(request, user, who, returnTo, cookies, deps)
   } catch (err) {
-    if (err instanceof AuthkestraError) return failure(request, err.code, headers)
+    if (err instanceof AuthkestraError) return failure(request, err.code, cookies)
     throw err
   }
 }
 
 async function signIn(
-  request: Request,
+  request: EngineRequest,
   user: unknown,
   who: { provider: string; subject: string },
   returnTo: string,
-  headers: Headers,
+  cookies: string[],
   deps: EngineDeps,
-): Promise<Response> {
+): Promise<MessageResponse> {
   const userKey = await deps.userKeyHash(user, who)
   if (deps.sessions) {
     const secure = secureFor(request, deps.secureCookies)
     const name = sessionCookieName(request, deps)
     const previous = readCookie(request, name)
     const { id, maxAgeSeconds } = await deps.sessions.manager.create(user, who, previous, userKey)
-    headers.append('set-cookie', serializeCookie(name, id, { path: '/', secure }, maxAgeSeconds))
-    return redirect(returnTo, headers)
+    cookies.push(serializeCookie(name, id, { path: '/', secure }, maxAgeSeconds))
+    return redirect(returnTo, cookies)
   }
   const stateless = deps.stateless as NonNullable<EngineDeps['stateless']>
   const login = stateless.sessions.startLogin(userKey)
-  const { body } = await deliverToken(request, user, who, login, headers, deps)
+  const { body } = await deliverToken(request, user, who, login, cookies, deps)
   if (stateless.delivery === 'json')
-    return jsonResponse({ ...body, return_to: returnTo }, 200, headers)
-  return redirect(returnTo, headers)
+    return jsonResponse({ ...body, return_to: returnTo }, 200, cookies)
+  return redirect(returnTo, cookies)
 }
 
 /** `GET /session`: the current user as JSON, or 401. */
-export async function sessionRoute(request: Request, deps: EngineDeps): Promise<Response> {
+export async function sessionRoute(
+  request: EngineRequest,
+  deps: EngineDeps,
+): Promise<MessageResponse> {
   const current = deps.sessions ? await readSession(request, deps) : await readToken(request, deps)
   if (!current) return jsonResponse({ error: 'unauthorized' }, 401)
   return jsonResponse(current, 200)
 }
 
 /** `GET /providers`: id, name and login URL of each provider. */
-export function providersRoute(deps: EngineDeps): Response {
+export function providersRoute(deps: EngineDeps): MessageResponse {
   const body = [...deps.flows.values()].map((f) => ({
     id: f.id,
     name: f.name,
     loginUrl: `${deps.basePath}/login/${f.id}`,
   }))
-  return new Response(JSON.stringify(body), {
+  return {
+    status: 200,
     headers: { 'content-type': 'application/json; charset=utf-8' },
-  })
+    body: JSON.stringify(body),
+  }
 }

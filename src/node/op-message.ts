@@ -13,7 +13,7 @@ import { nodeHeaderReader } from './headers.ts'
 import { requestPath } from './target.ts'
 
 /** Reads the body of `req`, refusing more than `max` bytes (the rest is not read). */
-function readBody(req: IncomingMessage, max: number): Promise<Uint8Array> {
+export function readBody(req: IncomingMessage, max: number): Promise<Uint8Array> {
   const declared = Number(req.headers['content-length'])
   if (Number.isFinite(declared) && declared > max) return Promise.reject(new BodyTooLarge())
   return new Promise((resolve, reject) => {

@@ -88,6 +88,12 @@ for (const mount of MOUNTS) {
       const done = await b.fetch(atOp.headers.get('location') ?? '')
       assert.equal(done.status, 302)
       assert.equal(done.headers.get('location'), '/dashboard')
+      // onLogin got the callback as a Web Request, whichever way the adapter fed the engine.
+      const seen = app().wiring.logins.at(-1)
+      assert.equal(seen?.isRequest, true)
+      assert.equal(seen?.method, 'GET')
+      assert.ok(seen?.url.startsWith(`${app().origin}/auth/callback/idp?`))
+      assert.equal(seen?.host, new URL(app().origin).host)
       assert.ok(
         done.headers
           .getSetCookie()

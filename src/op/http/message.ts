@@ -6,12 +6,10 @@
  *
  * @module
  */
+import { addCookies, type HeaderReader, type MessageResponse } from '../../core/http-message.ts'
 import { readCapped } from '../../core/read-capped.ts'
 
-/** Header lookup by (case-insensitive) name; Web `Headers` fits. */
-export interface HeaderReader {
-  get(name: string): string | null
-}
+export type { HeaderReader } from '../../core/http-message.ts'
 
 /** What the OP reads of a request. */
 export interface OpRequest {
@@ -26,12 +24,8 @@ export interface OpRequest {
   body(maxBytes: number): Promise<Uint8Array>
 }
 
-/** What the OP answers. Header names are lower-case; `set-cookie` may hold several values. */
-export interface OpResponse {
-  readonly status: number
-  readonly headers: Record<string, string | string[]>
-  readonly body: string | null
-}
+/** What the OP answers: the shared {@link MessageResponse}. */
+export type OpResponse = MessageResponse
 
 /**
  * The OP's view of a Web `Request`.
@@ -54,31 +48,11 @@ export function fromWebRequest(request: Request): OpRequest {
   }
 }
 
-/**
- * A Web `Response` for an {@link OpResponse}.
- *
- * @example
- * ```ts
- * return toWebResponse(await op.handleMessage(fromWebRequest(request)))
- * ```
- */
-export function toWebResponse(response: OpResponse): Response {
-  const headers = new Headers()
-  for (const [name, value] of Object.entries(response.headers)) {
-    if (Array.isArray(value)) for (const v of value) headers.append(name, v)
-    else headers.set(name, value as string)
-  }
-  return new Response(response.body, { status: response.status, headers })
-}
+export { toWebResponse } from '../../core/http-message.ts'
 
 /** Adds a `Set-Cookie` to a response (several may be set). */
 export function addCookie(response: OpResponse, cookie: string): OpResponse {
-  const existing = response.headers['set-cookie']
-  response.headers['set-cookie'] =
-    existing === undefined
-      ? [cookie]
-      : [...(Array.isArray(existing) ? existing : [existing]), cookie]
-  return response
+  return addCookies(response, [cookie])
 }
 
 /** True for an {@link OpResponse} (as opposed to the values endpoints pass between steps). */

@@ -37,11 +37,14 @@ export interface Wiring {
   /** The stateless engine under `/jwt`, and its session guard for `/api/jwt-me`. */
   readonly jwtAuth: StatelessAuthkestra<unknown>
   readonly jwtSignedIn: Guard<SessionJwt<unknown>>
+  /** What `onLogin` saw of each callback request, newest last. */
+  readonly logins: { url: string; isRequest: boolean; method: string; host: string | null }[]
 }
 
 /** The engine for an app served at `origin`, logging in with the OP at `issuer`. */
 export function wire(issuer: string, origin: string): Wiring {
   const clock = new MovableClock()
+  const logins: Wiring['logins'] = []
   const auth = createAuthkestra<unknown>({
     providers: [
       oidc({
@@ -55,6 +58,16 @@ export function wire(issuer: string, origin: string): Wiring {
     secret: SECRET,
     session: {},
     clock,
+    onLogin: (identity, { request }) => {
+      const { url, method } = request
+      logins.push({
+        url,
+        method,
+        isRequest: request instanceof Request,
+        host: request.headers.get('host'),
+      })
+      return identity
+    },
   })
   const apiToken = bearer({ secret: TOKEN.secret, issuer: TOKEN.issuer, audience: TOKEN.audience })
   const jwtAuth = createAuthkestra<unknown>({
@@ -80,5 +93,6 @@ export function wire(issuer: string, origin: string): Wiring {
     apiToken,
     jwtAuth,
     jwtSignedIn: session(jwtAuth),
+    logins,
   }
 }
