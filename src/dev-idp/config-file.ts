@@ -41,6 +41,7 @@ const CLIENT_KEYS = [
   'client_id',
   'client_secret',
   'redirect_uris',
+  'post_logout_redirect_uris',
   'token_endpoint_auth_method',
   'grant_types',
   'skip_consent',

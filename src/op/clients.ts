@@ -84,6 +84,12 @@ export async function registerClient(
   const redirectUris = redirects.map((u, i) =>
     checkRedirectUri(u, `${at}.redirect_uris[${i}]`, applicationType === 'native'),
   )
+  const postLogout = config.post_logout_redirect_uris ?? []
+  if (!Array.isArray(postLogout))
+    throw configError(`"${at}.post_logout_redirect_uris" must be an array of URIs`)
+  const postLogoutRedirectUris = postLogout.map((u, i) =>
+    checkRedirectUri(u, `${at}.post_logout_redirect_uris[${i}]`, applicationType === 'native'),
+  )
   const scopes = config.scope === undefined ? [] : String(config.scope).split(' ').filter(Boolean)
   for (const scope of scopes) {
     if (!isScopeToken(scope) || !knownScopes.has(scope)) {
@@ -100,6 +106,7 @@ export async function registerClient(
     ...(secret === undefined ? {} : { secretHash: await secretId(secret) }),
     tokenEndpointAuthMethod: method,
     redirectUris,
+    postLogoutRedirectUris,
     grantTypes: [...grantTypes],
     scopes,
     applicationType,

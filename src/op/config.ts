@@ -31,6 +31,8 @@ export interface OpClientConfig {
   /** A first-party client: no consent page. */
   readonly skip_consent?: boolean | undefined
   readonly client_name?: string | undefined
+  /** RP-Initiated Logout 1.0 §3.1: where the end-session endpoint may send the user back. */
+  readonly post_logout_redirect_uris?: readonly string[] | undefined
   /** Accept `code_challenge_method=plain` for this legacy client. RFC 9700 §2.1.1 says S256. */
   readonly pkce_plain?: 'allow-unsafe' | undefined
   /** An API (resource server): may introspect access tokens issued to other clients. */

@@ -8,6 +8,7 @@ import { AuthkestraError } from '../core/errors.ts'
 import type { OpConfig } from './config.ts'
 import { authorizeEndpoint } from './endpoints/authorize/index.ts'
 import { discoveryEndpoint, jwksEndpoint, metadata } from './endpoints/discovery.ts'
+import { endSessionConfirmEndpoint, endSessionEndpoint } from './endpoints/end-session/index.ts'
 import {
   appInteractions,
   type InteractionDetails,
@@ -69,6 +70,8 @@ const ROUTES: Record<string, Route> = {
   '/userinfo': (r, _p, rt) => userinfoEndpoint(r, rt),
   '/revoke': (r, _p, rt) => revocationEndpoint(r, rt),
   '/introspect': (r, _p, rt) => introspectionEndpoint(r, rt),
+  '/logout': (r, _p, rt) => endSessionEndpoint(r, rt),
+  '/logout/confirm': (r, _p, rt) => endSessionConfirmEndpoint(r, rt),
 }
 
 function route(pathname: string, basePath: string): { handler: Route; rest: string } | undefined {

@@ -20,6 +20,7 @@ import {
   STANDARD_SCOPES,
 } from './config.ts'
 import { createKeyManager, type KeyManager } from './keys.ts'
+import { createLogoutNotifier, type LogoutNotifier } from './logout/notifier.ts'
 import { createMemoryOpStore } from './store/memory.ts'
 import type { OpStore } from './store/types.ts'
 
@@ -32,6 +33,8 @@ export interface OpUrls {
   readonly revocation: string
   readonly introspection: string
   readonly interaction: string
+  /** RP-Initiated Logout 1.0 `end_session_endpoint`. */
+  readonly endSession: string
 }
 
 /** Finds and authenticates accounts. */
@@ -65,6 +68,7 @@ export interface OpRuntime {
   readonly accounts: AccountSource
   readonly clock: Clock
   readonly logger: OpLogger
+  readonly logout: LogoutNotifier
 }
 
 const defaultLogger: OpLogger = {
@@ -207,6 +211,7 @@ export async function setupOp(config: OpConfig): Promise<OpRuntime> {
         revocation: `${issuer}/revoke`,
         introspection: `${issuer}/introspect`,
         interaction: `${issuer}/interaction`,
+        endSession: `${issuer}/logout`,
       },
       ttl,
       scopes,
@@ -221,5 +226,6 @@ export async function setupOp(config: OpConfig): Promise<OpRuntime> {
     accounts,
     clock,
     logger,
+    logout: createLogoutNotifier({ store }),
   }
 }

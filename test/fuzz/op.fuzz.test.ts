@@ -25,6 +25,7 @@ import {
   REDIRECTS,
   realCode,
   realTokens,
+  SIGNED_OUT,
   tokenRequest,
   WEB_REDIRECT,
 } from './helpers/op-world.ts'
@@ -105,7 +106,8 @@ function allowedLocation(location: string): boolean {
   } catch {
     return false
   }
-  return REDIRECTS.includes(`${url.origin}${url.pathname}` as (typeof REDIRECTS)[number])
+  const target = `${url.origin}${url.pathname}`
+  return REDIRECTS.includes(target as (typeof REDIRECTS)[number]) || target === SIGNED_OUT
 }
 
 async function checkResponse(
@@ -125,10 +127,11 @@ async function checkResponse(
   }
   const status = response.status
   if (process.env.FUZZ_STATS) {
+    // A HEAD answer has a JSON type and no body.
+    const peek = await response.clone().text()
+    const json = (response.headers.get('content-type') ?? '').startsWith('application/json')
     const k = `${raw.method} ${path.replace(/interaction\/.*/, 'interaction/*')} ${status} ${
-      (response.headers.get('content-type') ?? '').startsWith('application/json')
-        ? ((await response.clone().json()) as { error?: string }).error
-        : ''
+      json && peek !== '' ? (JSON.parse(peek) as { error?: string }).error : ''
     }`
     STATS.set(k, (STATS.get(k) ?? 0) + 1)
   }
@@ -170,6 +173,11 @@ async function checkResponse(
   if (isToken) {
     assert.notEqual(status, 200, 'token endpoint answered 200 to a random request')
     assert.ok(world.store.size() <= sizeBefore, 'a random token request stored something')
+  }
+  if (path.startsWith(`${BASE}/logout`)) {
+    // No fuzzed cookie is a live session: nothing to confirm, so nothing may be stored.
+    assert.ok(world.store.size() <= sizeBefore, 'a logout without a session stored something')
+    if (location !== null) assert.ok(location.startsWith(SIGNED_OUT), `logout went to ${location}`)
   }
   if (status === 401 && path === `${BASE}/userinfo`) {
     assert.match(response.headers.get('www-authenticate') ?? '', /^Bearer /)

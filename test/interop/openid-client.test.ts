@@ -10,10 +10,12 @@ import { after, before, describe, it } from 'node:test'
 import * as client from 'openid-client'
 import { serve } from '../../src/dev-idp/serve.ts'
 import { createOp } from '../../src/op/create-op.ts'
+import { CookieJar } from '../helpers/cookie-jar.ts'
 import { loginThroughForm } from '../helpers/login-form.ts'
 import { type InteropIdp, startInteropIdp } from './helpers/dev-idp.ts'
 
 const REDIRECT_URI = 'https://rp.example/cb'
+const SIGNED_OUT = 'https://rp.example/signed-out'
 const SCOPE = 'openid profile email offline_access'
 const ALICE = {
   username: 'alice',
@@ -33,6 +35,7 @@ const DEV_IDP_FILE = {
       client_secret: CONFIDENTIAL.secret,
       token_endpoint_auth_method: 'client_secret_basic',
       redirect_uris: [REDIRECT_URI],
+      post_logout_redirect_uris: [SIGNED_OUT],
       client_name: 'Basic RP',
     },
     {
@@ -545,5 +548,58 @@ describe('openid-client v6: client_credentials with API scopes (createOp served 
       client.clientCredentialsGrant(config, { scope: 'api:write' }),
       isOAuthError('invalid_scope'),
     )
+  })
+})
+
+describe('openid-client: RP-initiated logout (RP-Initiated Logout 1.0)', () => {
+  it('builds the end-session URL from our discovery; the logout ends the OP session and returns with state', async () => {
+    const config = await confidential()
+    assert.equal(config.serverMetadata().end_session_endpoint, `${issuer.origin}/logout`)
+    const jar = new CookieJar()
+    const signIn = async (prompt?: string) => {
+      const verifier = client.randomPKCECodeVerifier()
+      const url = client.buildAuthorizationUrl(config, {
+        redirect_uri: REDIRECT_URI,
+        scope: 'openid',
+        code_challenge: await client.calculatePKCECodeChallenge(verifier),
+        code_challenge_method: 'S256',
+        ...(prompt ? { prompt } : {}),
+      })
+      return { url, verifier }
+    }
+    const first = await signIn()
+    const { callback } = await loginThroughForm(first.url, { ...ALICE, jar })
+    const tokens = await client.authorizationCodeGrant(config, callback, {
+      pkceCodeVerifier: first.verifier,
+    })
+    const sid = tokens.claims()?.sid
+    assert.equal(typeof sid, 'string', 'the ID token carries the OP session id')
+
+    const silentIn = async () => {
+      const silent = await signIn('none')
+      const answer = await fetch(silent.url, {
+        headers: { cookie: jar.header() ?? '' },
+        redirect: 'manual',
+      })
+      return new URL(answer.headers.get('location') ?? '').searchParams
+    }
+    assert.ok((await silentIn()).has('code'), 'signed in at the OP before the logout')
+
+    const state = client.randomState()
+    const end = client.buildEndSessionUrl(config, {
+      id_token_hint: tokens.id_token as string,
+      post_logout_redirect_uri: SIGNED_OUT,
+      state,
+    })
+    const headers = new Headers({ cookie: jar.header() ?? '' })
+    const response = await fetch(end, { headers, redirect: 'manual' })
+    jar.store(response)
+    assert.equal(response.status, 303)
+    const back = new URL(response.headers.get('location') ?? '')
+    assert.equal(`${back.origin}${back.pathname}`, SIGNED_OUT)
+    assert.equal(back.searchParams.get('state'), state)
+
+    // The OP session is gone: a silent authorization in the same browser needs a login.
+    assert.equal((await silentIn()).get('error'), 'login_required')
   })
 })

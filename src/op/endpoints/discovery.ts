@@ -22,6 +22,7 @@ export function metadata(settings: OpSettings): Record<string, unknown> {
     jwks_uri: settings.urls.jwks,
     revocation_endpoint: settings.urls.revocation,
     introspection_endpoint: settings.urls.introspection,
+    end_session_endpoint: settings.urls.endSession,
     scopes_supported: [...settings.scopes],
     claims_supported: SUPPORTED_CLAIMS,
     response_types_supported: ['code'],

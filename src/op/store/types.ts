@@ -17,6 +17,8 @@ export interface ClientRecord {
   readonly secretHash?: string
   readonly tokenEndpointAuthMethod: 'client_secret_basic' | 'client_secret_post' | 'none'
   readonly redirectUris: readonly string[]
+  /** RP-Initiated Logout 1.0 §3.1: where a logout may return to (exact match). */
+  readonly postLogoutRedirectUris?: readonly string[]
   readonly grantTypes: readonly ('authorization_code' | 'refresh_token' | 'client_credentials')[]
   /** Extra scopes this client may ask for (beyond `openid profile email offline_access`). */
   readonly scopes: readonly string[]
@@ -65,6 +67,8 @@ export interface InteractionRecord {
   /** Set once the user has logged in during this interaction. */
   readonly accountId?: string
   readonly authTime?: number
+  /** The OP session the user is signed in with (set with `accountId`). */
+  readonly sid?: string
 }
 
 /** An OP login session (the `ak_op_session` cookie). */
@@ -72,6 +76,22 @@ export interface SessionRecord {
   readonly accountId: string
   /** Seconds since the epoch. */
   readonly authTime: number
+  /**
+   * The session's public id, the `sid` of its ID tokens (Front-/Back-Channel Logout §1.1, §2.1);
+   * not the cookie's secret. A record without one (stored before 0.3) is not a live session.
+   */
+  readonly sid?: string
+}
+
+/** A validated end-session request awaiting the user's confirmation. */
+export interface LogoutRequestRecord {
+  readonly clientId?: string
+  readonly postLogoutRedirectUri?: string
+  readonly state?: string
+  /** The OP session it was made in: only that session may confirm it. */
+  readonly sid: string
+  /** Seconds since the epoch. */
+  readonly createdAt: number
 }
 
 /** What a code, a refresh token and the tokens they yield are bound to. */
@@ -81,6 +101,8 @@ export interface GrantBinding {
   readonly sub: string
   readonly scopes: readonly string[]
   readonly authTime: number
+  /** The OP session the grant was made in (the ID tokens' `sid`); none for auto-login. */
+  readonly sid?: string
 }
 
 /** An authorization code (stored under its hash, for at most 60 s). */
@@ -118,6 +140,14 @@ export interface OpRecords {
   username: { readonly sub: string }
   interaction: InteractionRecord
   session: SessionRecord
+  /**
+   * `${sid} ${clientId}`: this client got a code in that OP session, so logging the session out
+   * must reach it. Its own record (no read-modify-write of the session: concurrent logins of two
+   * clients in one browser cannot lose each other); found by listing the clients.
+   */
+  sessionClient: { readonly sub: string }
+  /** A logout waiting for the user to confirm it (end-session confirmation page). */
+  logoutRequest: LogoutRequestRecord
   code: CodeRecord
   refresh: RefreshRecord
   /** A revoked grant id or access-token `jti`, kept as long as its tokens could live. */

@@ -8,7 +8,12 @@
  */
 import { decodeProtectedHeader, type JWTPayload, errors as joseErrors, jwtVerify } from 'jose'
 import type { Clock } from '../../core/clock.ts'
-import { isRejection, joseOptions, verifyJwt } from '../../core/compact-jwt.ts'
+import {
+  isRejection,
+  type JwtExpectations,
+  joseOptions,
+  verifyJwt,
+} from '../../core/compact-jwt.ts'
 import { defaultCrypto } from '../../core/crypto/index.ts'
 import { randomToken } from '../../core/random.ts'
 import { accessTokenHash } from '../../core/token-hash.ts'
@@ -56,9 +61,12 @@ export async function issueAccessToken(
   return { token, jti, expiresIn: ttlSeconds }
 }
 
-/** Signs an ID token for `grant`, with `nonce`, `at_hash`, `auth_time`, `azp` and scope claims. */
+/**
+ * Signs an ID token for `grant`, with `nonce`, `at_hash`, `auth_time`, `azp`, the OP session's
+ * `sid` (Back-Channel Logout §2.1) and scope claims.
+ */
 export async function issueIdToken(
-  grant: Pick<GrantBinding, 'clientId' | 'sub' | 'authTime'>,
+  grant: Pick<GrantBinding, 'clientId' | 'sub' | 'authTime' | 'sid'>,
   extra: { nonce?: string | undefined; accessToken: string; claims: Record<string, unknown> },
   ttlSeconds: number,
   deps: SignDeps,
@@ -71,6 +79,7 @@ export async function issueIdToken(
     azp: grant.clientId,
     at_hash: await accessTokenHash(extra.accessToken, signer.alg),
     ...(extra.nonce === undefined ? {} : { nonce: extra.nonce }),
+    ...(grant.sid === undefined ? {} : { sid: grant.sid }),
     iss: deps.issuer,
     sub: grant.sub,
     aud: grant.clientId,
@@ -83,21 +92,21 @@ export async function issueIdToken(
 const KEY_ALGS = ['ES256', 'RS256', 'EdDSA']
 
 /**
- * The claims of a token signed by one of the OP's keys (`kid`, and that key's own algorithm),
- * typed `at+jwt` for this issuer and audience; synchronous on `node:crypto`, jose elsewhere.
+ * The claims of a token signed by one of the OP's keys (`kid`, and that key's own algorithm) for
+ * this issuer, as `expected` says (type, audience, required claims, whether an expired token
+ * still counts); synchronous on `node:crypto`, jose elsewhere.
  */
 async function verifiedClaims(
   token: string,
-  deps: SignDeps & { audience: string },
+  deps: SignDeps,
+  expected: Pick<JwtExpectations, 'typ' | 'audience' | 'requiredClaims' | 'ignoreExpiry'>,
 ): Promise<JWTPayload | undefined> {
-  const expected = {
+  const full: JwtExpectations = {
+    ...expected,
     algorithms: KEY_ALGS,
-    typ: 'at+jwt',
     issuer: deps.issuer,
-    audience: deps.audience,
     clockToleranceSeconds: 5,
     now: deps.clock.now(),
-    requiredClaims: ['sub', 'exp', 'iat', 'jti'],
   }
   const keyOf = async (header: Readonly<Record<string, unknown>>) => {
     const key =
@@ -113,7 +122,7 @@ async function verifiedClaims(
         const key = await keyOf(h)
         return key ? [key.key] : []
       },
-      expected,
+      full,
     )
     if (!isRejection(result)) return result.payload as JWTPayload
     if (result.reason !== 'key') return undefined
@@ -121,11 +130,29 @@ async function verifiedClaims(
   try {
     const key = await keyOf(decodeProtectedHeader(token))
     if (!key) return undefined
-    return (await jwtVerify(token, key.key, joseOptions(expected))).payload
+    return (await jwtVerify(token, key.key, joseOptions(full))).payload
   } catch (err) {
+    // jose has no "ignore expiry": an expired token that passed every other check is this.
+    if (err instanceof joseErrors.JWTExpired && full.ignoreExpiry) return err.payload
     if (err instanceof joseErrors.JOSEError) return undefined
     throw err
   }
+}
+
+/**
+ * One of the OP's own ID tokens, as an `id_token_hint` (RP-Initiated Logout 1.0 §2): signed by
+ * one of its keys for this issuer, typed as the OP types its ID tokens; an expired one counts
+ * (the logout of a session whose ID token has expired is the usual case). Undefined otherwise.
+ */
+export async function verifyIdTokenHint(
+  token: string,
+  deps: SignDeps,
+): Promise<JWTPayload | undefined> {
+  return verifiedClaims(token, deps, {
+    typ: 'JWT',
+    requiredClaims: ['sub', 'aud', 'iat'],
+    ignoreExpiry: true,
+  })
 }
 
 /** The claims of a valid access token of this OP. */
@@ -146,7 +173,11 @@ export async function verifyAccessToken(
   token: string,
   deps: SignDeps & { store: OpStore; audience: string },
 ): Promise<AccessTokenClaims | undefined> {
-  const payload = await verifiedClaims(token, deps)
+  const payload = await verifiedClaims(token, deps, {
+    typ: 'at+jwt',
+    audience: deps.audience,
+    requiredClaims: ['sub', 'exp', 'iat', 'jti'],
+  })
   if (!payload) return undefined
   const { client_id, scope, gid, jti } = payload as Record<string, unknown>
   if (

@@ -10,12 +10,26 @@ import {
   type RawRequest,
   rawPairsArb,
 } from './arbitraries.ts'
-import { CLIENTS, ISSUER, type OpWorld, PASSWORD, REDIRECTS, WEB_REDIRECT } from './op-world.ts'
+import {
+  CLIENTS,
+  ISSUER,
+  type OpWorld,
+  PASSWORD,
+  REDIRECTS,
+  SIGNED_OUT,
+  WEB_REDIRECT,
+} from './op-world.ts'
 
 const BASE = new URL(ISSUER).pathname
 const ORIGIN = new URL(ISSUER).origin
 
 const PARAM_KEYS = [
+  'id_token_hint',
+  'post_logout_redirect_uri',
+  'ui_locales',
+  'uid',
+  'csrf',
+  'decision',
   'response_type',
   'client_id',
   'redirect_uri',
@@ -84,6 +98,8 @@ export function pool(planted: Planted): string[] {
     'urn:ietf:params:oauth:grant-type:device_code',
     ...Object.values(CLIENTS).map((c) => c.id),
     ...REDIRECTS,
+    SIGNED_OUT,
+    `${SIGNED_OUT}?x=1`,
     `${WEB_REDIRECT}/x`,
     `${WEB_REDIRECT}?x=1`,
     `${WEB_REDIRECT}#f`,
@@ -133,6 +149,9 @@ function pathArb(planted: Planted): fc.Arbitrary<string> {
       `${BASE}/userinfo`,
       `${BASE}/revoke`,
       `${BASE}/introspect`,
+      `${BASE}/logout`,
+      `${BASE}/logout`,
+      `${BASE}/logout/confirm`,
       `${BASE}/interaction/`,
       `${BASE}`,
       '/',
@@ -195,6 +214,9 @@ export function shapedArb(planted: Planted): fc.Arbitrary<RawRequest> {
       client_secret: pick('wrong', ''),
       token: pick(planted.refreshToken, planted.idToken, planted.code),
       token_type_hint: pick('refresh_token', 'access_token', 'id_token'),
+      id_token_hint: pick(planted.idToken, `${planted.idToken}x`),
+      post_logout_redirect_uri: pick(...pool(planted).filter((v) => v.includes('://'))),
+      ui_locales: pick('en', 'fr-CA en', ''),
     },
     {
       requiredKeys: [
@@ -217,6 +239,7 @@ export function shapedArb(planted: Planted): fc.Arbitrary<RawRequest> {
         `${BASE}/revoke`,
         `${BASE}/introspect`,
         `${BASE}/userinfo`,
+        `${BASE}/logout`,
       ),
       fields,
       align: fc.boolean(),
@@ -234,7 +257,16 @@ export function shapedArb(planted: Planted): fc.Arbitrary<RawRequest> {
       // half the time the redirect URI is the one registered for the client, to get past it
       const fields: Record<string, string> = { ...f }
       if (align) fields.redirect_uri = fields.client_id === 'spa' ? REDIRECTS[1] : WEB_REDIRECT
-      const method = path.endsWith('/authorize') || path.endsWith('/userinfo') ? m : 'POST'
+      // and a logout names the client with its registered post-logout URI, to reach the redirect
+      if (align && path.endsWith('/logout')) {
+        fields.client_id = CLIENTS.web.id
+        fields.post_logout_redirect_uri = SIGNED_OUT
+        delete fields.id_token_hint
+      }
+      const method =
+        path.endsWith('/authorize') || path.endsWith('/userinfo') || path.endsWith('/logout')
+          ? m
+          : 'POST'
       const encoded = new URLSearchParams(fields).toString()
       return method === 'GET'
         ? { method, path, query: encoded, body: undefined, headers }

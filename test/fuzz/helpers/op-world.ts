@@ -8,6 +8,8 @@ export const ISSUER = 'https://op.example/oidc'
 export const WEB_REDIRECT = 'https://rp.example/cb'
 export const SPA_REDIRECT = 'http://localhost:3000/cb'
 export const REDIRECTS = [WEB_REDIRECT, SPA_REDIRECT] as const
+/** The web client's registered `post_logout_redirect_uris`. */
+export const SIGNED_OUT = 'https://rp.example/signed-out'
 export const PASSWORD = 'correct horse battery staple'
 
 export const CLIENTS = {
@@ -41,6 +43,7 @@ export async function fuzzOp(autoLogin = false): Promise<OpWorld> {
         client_id: CLIENTS.web.id,
         client_secret: CLIENTS.web.secret,
         redirect_uris: [WEB_REDIRECT],
+        post_logout_redirect_uris: [SIGNED_OUT],
         skip_consent: true,
       },
       {

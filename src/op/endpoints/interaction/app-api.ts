@@ -119,7 +119,7 @@ async function finish(
     { accountId: result.sub, authTime: signedIn.authTime },
     runtime,
   )
-  return completeInteraction(uid, signedIn, runtime, [session])
+  return completeInteraction(uid, { ...signedIn, sid: session.sid }, runtime, [session.cookie])
 }
 
 /** The interaction API of one OP. */

@@ -60,7 +60,7 @@ export async function beginAuthorization(
   if (deps.settings.autoLogin !== undefined) {
     const sub =
       (await deps.store.get('username', deps.settings.autoLogin))?.sub ?? deps.settings.autoLogin
-    return issueCode(request, sub, now, deps)
+    return issueCode(request, sub, now, undefined, deps)
   }
   const session = await currentSession(http, deps)
   const loginNeeded =
@@ -78,7 +78,7 @@ export async function beginAuthorization(
     )
   }
   if (session && !loginNeeded && !consent)
-    return issueCode(request, session.accountId, session.authTime, deps)
+    return issueCode(request, session.accountId, session.authTime, session.sid, deps)
 
   const uid = randomToken(16)
   await deps.store.set(
@@ -88,7 +88,7 @@ export async function beginAuthorization(
       request,
       createdAt: now,
       ...(session && !loginNeeded
-        ? { accountId: session.accountId, authTime: session.authTime }
+        ? { accountId: session.accountId, authTime: session.authTime, sid: session.sid }
         : {}),
     },
     { ttlSeconds: deps.settings.ttl.interaction },

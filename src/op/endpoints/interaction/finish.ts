@@ -1,7 +1,7 @@
 /**
  * The end of a successful authorization: a single-use code (stored under its hash for at most
- * 60 s, bound to the client, redirect URI, PKCE challenge, nonce, scopes, subject and a new grant
- * id) and the redirect back to the client with `code`, `state` and `iss`.
+ * 60 s, bound to the client, redirect URI, PKCE challenge, nonce, scopes, subject, OP session and
+ * a new grant id) and the redirect back to the client with `code`, `state` and `iss`.
  *
  * @module
  */
@@ -11,12 +11,14 @@ import type { OpRuntime } from '../../setup.ts'
 import type { AuthorizationRequest, CodeRecord } from '../../store/types.ts'
 import { newSecret, secretId } from '../../tokens/secrets.ts'
 import { authorizationResponse } from '../authorize/respond.ts'
+import { rememberSessionClient } from './session.ts'
 
 /** Issues the code and redirects to the client. */
 export async function issueCode(
   request: AuthorizationRequest,
   sub: string,
   authTime: number,
+  sid: string | undefined,
   deps: Pick<OpRuntime, 'settings' | 'store'>,
   headers: Readonly<Record<string, string>> = {},
 ): Promise<OpResponse> {
@@ -28,6 +30,7 @@ export async function issueCode(
     sub,
     scopes: request.scopes,
     authTime,
+    ...(sid === undefined ? {} : { sid }),
     redirectUri: request.redirectUri,
     ...(request.nonce === undefined ? {} : { nonce: request.nonce }),
     ...(request.codeChallenge === undefined ? {} : { codeChallenge: request.codeChallenge }),
@@ -35,6 +38,7 @@ export async function issueCode(
       ? {}
       : { codeChallengeMethod: request.codeChallengeMethod }),
   }
+  if (sid !== undefined) await rememberSessionClient(sid, request.clientId, sub, deps)
   await deps.store.set('code', await secretId(code), record, {
     ttlSeconds: deps.settings.ttl.code,
     family: grantId,

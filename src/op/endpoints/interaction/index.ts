@@ -98,6 +98,7 @@ async function complete(
     record.request,
     record.accountId as string,
     record.authTime as number,
+    record.sid,
     deps,
   )
   for (const cookie of [...cookies, clearInteractionCookie(uid, deps)]) addCookie(response, cookie)
@@ -176,16 +177,16 @@ async function login(request: OpRequest, uid: string, deps: OpRuntime): Promise<
   }
   const authTime = Math.floor(deps.clock.now() / 1000)
   const session = await startSession(request, { accountId: sub, authTime }, deps)
-  const loggedIn: InteractionRecord = { ...record, accountId: sub, authTime }
+  const loggedIn: InteractionRecord = { ...record, accountId: sub, authTime, sid: session.sid }
   const client = await deps.store.get('client', record.request.clientId)
   if (client && (await consentNeeded(record.request, sub, client, deps.store))) {
     await deps.store.set('interaction', uid, loggedIn, {
       ttlSeconds: deps.settings.ttl.interaction,
     })
     const response = await render(uid, loggedIn, deps)
-    return addCookie(response, session)
+    return addCookie(response, session.cookie)
   }
-  return complete(uid, loggedIn, deps, [session])
+  return complete(uid, loggedIn, deps, [session.cookie])
 }
 
 async function consent(request: OpRequest, uid: string, deps: OpRuntime): Promise<OpResponse> {

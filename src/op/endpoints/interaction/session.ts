@@ -5,7 +5,9 @@
  * @module
  */
 import { readCookie, serializeCookie } from '../../../core/cookies.ts'
+import { randomToken } from '../../../core/random.ts'
 import type { OpRequest } from '../../http/message.ts'
+import type { LogoutNotifier } from '../../logout/notifier.ts'
 import type { OpRuntime } from '../../setup.ts'
 import type { SessionRecord } from '../../store/types.ts'
 import { newSecret, secretId } from '../../tokens/secrets.ts'
@@ -15,29 +17,75 @@ export const INTERACTION_COOKIE = 'ak_op_interaction'
 
 type Deps = Pick<OpRuntime, 'settings' | 'store'>
 
+/** A live OP session: its record (with its public `sid`) and its storage id. */
+export type LiveSession = SessionRecord & { readonly sid: string; readonly storageId: string }
+
 /** The session of this browser, if it has a live one. */
 export async function currentSession(
   request: OpRequest,
   deps: Deps,
-): Promise<SessionRecord | undefined> {
+): Promise<LiveSession | undefined> {
   const value = readCookie(request, SESSION_COOKIE)
   if (value === undefined || !/^[A-Za-z0-9_-]{43}$/.test(value)) return undefined
-  return deps.store.get('session', await secretId(value))
+  const storageId = await secretId(value)
+  const record = await deps.store.get('session', storageId)
+  // A session from before `sid` existed cannot be logged out by id: not live (sign in again).
+  if (record?.sid === undefined) return undefined
+  return { ...record, sid: record.sid, storageId }
 }
 
-/** Starts a new session; returns the `Set-Cookie` value. Any previous session id is dropped. */
+/**
+ * Starts a new session with a new `sid`; returns the `Set-Cookie` value and the `sid`. A
+ * previous session of this browser is ended (its clients are told, see `endSession`).
+ */
 export async function startSession(
   request: OpRequest,
-  record: SessionRecord,
-  deps: Deps,
-): Promise<string> {
-  const previous = readCookie(request, SESSION_COOKIE)
-  if (previous !== undefined) await deps.store.delete('session', await secretId(previous))
+  record: Omit<SessionRecord, 'sid'>,
+  deps: Deps & { logout: LogoutNotifier },
+): Promise<{ cookie: string; sid: string }> {
+  const previous = await currentSession(request, deps)
+  if (previous) await deps.logout.ended(previous, 'new_login')
+  else {
+    const stale = readCookie(request, SESSION_COOKIE)
+    if (stale !== undefined) await deps.store.delete('session', await secretId(stale))
+  }
   const id = newSecret()
-  await deps.store.set('session', await secretId(id), record, {
-    ttlSeconds: deps.settings.ttl.session,
-  })
-  return serializeCookie(SESSION_COOKIE, id, cookieScope(deps), deps.settings.ttl.session)
+  const sid = randomToken(16)
+  await deps.store.set(
+    'session',
+    await secretId(id),
+    { ...record, sid },
+    { ttlSeconds: deps.settings.ttl.session },
+  )
+  return {
+    cookie: serializeCookie(SESSION_COOKIE, id, cookieScope(deps), deps.settings.ttl.session),
+    sid,
+  }
+}
+
+/** The `Set-Cookie` that ends this browser's OP session cookie. */
+export function clearSessionCookie(deps: Pick<OpRuntime, 'settings'>): string {
+  return serializeCookie(SESSION_COOKIE, '', cookieScope(deps), 0)
+}
+
+/**
+ * Records that `clientId` got a code in OP session `sid`, for as long as the session can live:
+ * logging the session out must reach that client.
+ */
+export async function rememberSessionClient(
+  sid: string,
+  clientId: string,
+  sub: string,
+  deps: Deps,
+): Promise<void> {
+  await deps.store.set(
+    'sessionClient',
+    `${sid} ${clientId}`,
+    { sub },
+    {
+      ttlSeconds: deps.settings.ttl.session,
+    },
+  )
 }
 
 /** Cookie path and `Secure` flag for this OP. */

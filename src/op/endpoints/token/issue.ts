@@ -177,11 +177,19 @@ async function storeRefreshToken(
   deps: IssueDeps,
 ): Promise<string> {
   const token = newSecret()
-  const { grantId, clientId, sub, scopes, authTime } = grant
+  const { grantId, clientId, sub, scopes, authTime, sid } = grant
   await deps.store.set(
     'refresh',
     await secretId(token),
-    { grantId, clientId, sub, scopes, authTime, familyExpiresAt },
+    {
+      grantId,
+      clientId,
+      sub,
+      scopes,
+      authTime,
+      familyExpiresAt,
+      ...(sid === undefined ? {} : { sid }),
+    },
     { ttlSeconds: Math.max(1, familyExpiresAt - nowSeconds(deps)), family: grantId },
   )
   return token

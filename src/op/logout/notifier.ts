@@ -1,0 +1,50 @@
+/**
+ * Ending an OP session: the session record goes, and the clients that got a code in it are
+ * collected (from the `sessionClient` records, found by listing the clients) so the logout can
+ * reach them. Every way a session ends goes through here: the end-session endpoint, a new login
+ * over it.
+ *
+ * @module
+ */
+import type { LiveSession } from '../endpoints/interaction/session.ts'
+import type { ClientRecord, OpStore } from '../store/types.ts'
+
+/** Why an OP session ended. */
+export type LogoutReason = 'end_session' | 'new_login'
+
+/** A client that signed in through an ended session, and the subject it knows. */
+export interface SessionClient {
+  readonly client: ClientRecord
+  readonly sub: string
+}
+
+/** Ends OP sessions. */
+export interface LogoutNotifier {
+  /** Ends `session`; returns the clients that used it (each told once). */
+  ended(session: LiveSession, reason: LogoutReason): Promise<readonly SessionClient[]>
+}
+
+/**
+ * The notifier of one OP.
+ *
+ * @example
+ * ```ts
+ * const clients = await runtime.logout.ended(session, 'end_session')
+ * ```
+ */
+export function createLogoutNotifier(deps: { store: OpStore }): LogoutNotifier {
+  return {
+    async ended(session) {
+      await deps.store.delete('session', session.storageId)
+      const used: SessionClient[] = []
+      for (const client of await deps.store.list('client')) {
+        const id = `${session.sid} ${client.clientId}`
+        const record = await deps.store.get('sessionClient', id)
+        if (!record) continue
+        await deps.store.delete('sessionClient', id)
+        used.push({ client, sub: record.sub })
+      }
+      return used
+    },
+  }
+}
