@@ -42,6 +42,8 @@ const CLIENT_KEYS = [
   'client_secret',
   'redirect_uris',
   'post_logout_redirect_uris',
+  'backchannel_logout_uri',
+  'backchannel_logout_session_required',
   'token_endpoint_auth_method',
   'grant_types',
   'skip_consent',

@@ -36,6 +36,25 @@ function checkRedirectUri(value: unknown, field: string, native: boolean): strin
   return value
 }
 
+/**
+ * Back-Channel Logout 1.0 §2.2: an absolute https URL (http on loopback) without a fragment,
+ * which the OP POSTs to.
+ */
+function checkLogoutUri(value: unknown, field: string): string {
+  let url: URL | undefined
+  try {
+    url = typeof value === 'string' ? new URL(value) : undefined
+  } catch {
+    url = undefined
+  }
+  if (!url) throw configError(`"${field}" must be an absolute URL`)
+  if (url.hash !== '') throw configError(`"${field}" must not contain a fragment`)
+  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname)
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback))
+    throw configError(`"${field}" must use https (http only on loopback)`)
+  return url.href
+}
+
 /** Turns configured clients into stored records. */
 export async function registerClient(
   config: OpClientConfig,
@@ -90,6 +109,11 @@ export async function registerClient(
   const postLogoutRedirectUris = postLogout.map((u, i) =>
     checkRedirectUri(u, `${at}.post_logout_redirect_uris[${i}]`, applicationType === 'native'),
   )
+  const backchannel = config.backchannel_logout_uri
+  if (backchannel !== undefined) checkLogoutUri(backchannel, `${at}.backchannel_logout_uri`)
+  const sessionRequired = config.backchannel_logout_session_required
+  if (sessionRequired !== undefined && typeof sessionRequired !== 'boolean')
+    throw configError(`"${at}.backchannel_logout_session_required" must be true or false`)
   const scopes = config.scope === undefined ? [] : String(config.scope).split(' ').filter(Boolean)
   for (const scope of scopes) {
     if (!isScopeToken(scope) || !knownScopes.has(scope)) {
@@ -107,6 +131,8 @@ export async function registerClient(
     tokenEndpointAuthMethod: method,
     redirectUris,
     postLogoutRedirectUris,
+    ...(backchannel === undefined ? {} : { backchannelLogoutUri: backchannel }),
+    ...(sessionRequired === true ? { backchannelLogoutSessionRequired: true } : {}),
     grantTypes: [...grantTypes],
     scopes,
     applicationType,

@@ -33,6 +33,10 @@ export interface OpClientConfig {
   readonly client_name?: string | undefined
   /** RP-Initiated Logout 1.0 §3.1: where the end-session endpoint may send the user back. */
   readonly post_logout_redirect_uris?: readonly string[] | undefined
+  /** Back-Channel Logout 1.0 §2.2: where the OP POSTs a logout token when a session ends. */
+  readonly backchannel_logout_uri?: string | undefined
+  /** Back-Channel Logout 1.0 §2.2: the client needs `sid` in logout tokens (default false). */
+  readonly backchannel_logout_session_required?: boolean | undefined
   /** Accept `code_challenge_method=plain` for this legacy client. RFC 9700 §2.1.1 says S256. */
   readonly pkce_plain?: 'allow-unsafe' | undefined
   /** An API (resource server): may introspect access tokens issued to other clients. */
@@ -106,6 +110,29 @@ export interface OpConfig {
   readonly accessTokenAudience?: string
   readonly clock?: Clock
   readonly logger?: OpLogger
+  /** How back-channel logout notifications are delivered (Back-Channel Logout 1.0 §2.5). */
+  readonly backchannelLogout?: BackchannelLogoutOptions
+}
+
+/** Delivery of back-channel logout tokens: never in the way of the user's response. */
+export interface BackchannelLogoutOptions {
+  /** Per attempt (default 5000 ms). */
+  readonly timeoutMs?: number
+  /** Attempts per client, retrying network errors, timeouts and 5xx only (default 3). */
+  readonly attempts?: number
+  /** Told of every delivery that failed for good (also logged as a warning). */
+  readonly onFailure?: (failure: BackchannelFailure) => void
+}
+
+/** A logout token a client did not accept. No token or secret in it. */
+export interface BackchannelFailure {
+  readonly clientId: string
+  readonly uri: string
+  readonly attempts: number
+  /** The last HTTP status, when the client answered at all. */
+  readonly status?: number
+  /** What went wrong, for operators. */
+  readonly reason: string
 }
 
 /** TTLs with defaults applied. */

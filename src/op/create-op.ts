@@ -53,6 +53,14 @@ export interface Op {
   rotateKeys(): Promise<void>
   /** Deletes a key at once (compromise): every token it signed stops verifying. */
   revokeKey(kid: string): Promise<void>
+  /**
+   * Signs a user out of the OP everywhere (an admin action, a password change): every OP session
+   * of `sub` ends, and each client the user signed in to through one of them gets a back-channel
+   * logout token naming the user. Resolves once the sessions are gone (deliveries go on behind).
+   */
+  logoutUser(sub: string): Promise<void>
+  /** Resolves once every back-channel logout delivery started so far has finished. */
+  logoutDeliveriesSettled(): Promise<void>
 }
 
 type Route = (
@@ -147,5 +155,9 @@ export async function createOp(config: OpConfig): Promise<Op> {
     async revokeKey(kid) {
       await runtime.keys.revoke(kid)
     },
+    async logoutUser(sub) {
+      await runtime.logout.endUser(sub)
+    },
+    logoutDeliveriesSettled: () => runtime.backchannel.settled(),
   }
 }

@@ -20,6 +20,7 @@ import {
   STANDARD_SCOPES,
 } from './config.ts'
 import { createKeyManager, type KeyManager } from './keys.ts'
+import { type Backchannel, createBackchannel } from './logout/backchannel.ts'
 import { createLogoutNotifier, type LogoutNotifier } from './logout/notifier.ts'
 import { createMemoryOpStore } from './store/memory.ts'
 import type { OpStore } from './store/types.ts'
@@ -69,6 +70,7 @@ export interface OpRuntime {
   readonly clock: Clock
   readonly logger: OpLogger
   readonly logout: LogoutNotifier
+  readonly backchannel: Backchannel
 }
 
 const defaultLogger: OpLogger = {
@@ -199,6 +201,13 @@ export async function setupOp(config: OpConfig): Promise<OpRuntime> {
     retentionMs: (Math.max(ttl.accessToken, ttl.idToken) + 60) * 1000,
   })
   await keys.signingKey()
+  const backchannel = createBackchannel({
+    issuer,
+    keys,
+    clock,
+    logger,
+    options: config.backchannelLogout,
+  })
   return {
     settings: {
       issuer,
@@ -226,6 +235,7 @@ export async function setupOp(config: OpConfig): Promise<OpRuntime> {
     accounts,
     clock,
     logger,
-    logout: createLogoutNotifier({ store }),
+    logout: createLogoutNotifier({ store, backchannel }),
+    backchannel,
   }
 }

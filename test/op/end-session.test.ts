@@ -7,8 +7,9 @@ import { before, describe, it } from 'node:test'
 import { decodeJwt, SignJWT } from 'jose'
 import type { Op } from '../../src/op/create-op.ts'
 import type { createMemoryOpStore } from '../../src/op/store/memory.ts'
-import { actionOf, authorizationUrl, Browser, csrfOf } from './helpers/browser.ts'
+import { actionOf, Browser, csrfOf } from './helpers/browser.ts'
 import { ISSUER, testOp } from './helpers/op-setup.ts'
+import { signedIn as signedInAt, signIn as signInAt } from './helpers/sign-in.ts'
 
 const RP = 'https://rp.example'
 const CALLBACK = `${RP}/cb`
@@ -34,47 +35,8 @@ before(async () => {
   }))
 })
 
-/** Signs alice in through `clientId` in `browser`; returns the tokens the client gets. */
-async function signIn(browser: Browser, clientId = 'rp') {
-  const auth = await authorizationUrl(ISSUER, { client_id: clientId, redirect_uri: CALLBACK })
-  let response = await browser.get(auth.url)
-  if (!new URL(response.headers.get('location') ?? '').href.startsWith(CALLBACK)) {
-    const page = await browser.get(response.headers.get('location') ?? '')
-    const html = await page.text()
-    response = await browser.post(actionOf(html), {
-      username: 'alice',
-      password: 'wonderland',
-      csrf: csrfOf(html),
-    })
-  }
-  const code = new URL(response.headers.get('location') ?? '').searchParams.get('code') ?? ''
-  const token = await op.handler(
-    new Request(`${ISSUER}/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        grant_type: 'authorization_code',
-        code,
-        redirect_uri: CALLBACK,
-        client_id: clientId,
-        code_verifier: auth.verifier,
-      }),
-    }),
-  )
-  assert.equal(token.status, 200)
-  return (await token.json()) as { id_token: string; access_token: string }
-}
-
-/** Whether `browser` still has a live OP session (a prompt=none authorization succeeds). */
-async function signedIn(browser: Browser): Promise<boolean> {
-  const auth = await authorizationUrl(ISSUER, {
-    client_id: 'rp',
-    redirect_uri: CALLBACK,
-    prompt: 'none',
-  })
-  const response = await browser.get(auth.url)
-  return new URL(response.headers.get('location') ?? '').searchParams.has('code')
-}
+const signIn = (browser: Browser, clientId = 'rp') => signInAt(op, browser, clientId, CALLBACK)
+const signedIn = (browser: Browser) => signedInAt(op, browser, 'rp', CALLBACK)
 
 function endSession(params: Record<string, string>): URL {
   const url = new URL(END)

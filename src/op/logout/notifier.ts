@@ -1,13 +1,14 @@
 /**
  * Ending an OP session: the session record goes, and the clients that got a code in it are
- * collected (from the `sessionClient` records, found by listing the clients) so the logout can
- * reach them. Every way a session ends goes through here: the end-session endpoint, a new login
- * over it.
+ * collected (from the `sessionClient` records, found by listing the clients) and told: a
+ * back-channel logout token to each that registered a `backchannel_logout_uri`, in the background.
+ * Every way a session ends goes through here: the end-session endpoint, a new login over it.
  *
  * @module
  */
-import type { LiveSession } from '../endpoints/interaction/session.ts'
+import { type LiveSession, userFamily } from '../endpoints/interaction/session.ts'
 import type { ClientRecord, OpStore } from '../store/types.ts'
+import type { Backchannel } from './backchannel.ts'
 
 /** Why an OP session ended. */
 export type LogoutReason = 'end_session' | 'new_login'
@@ -22,6 +23,11 @@ export interface SessionClient {
 export interface LogoutNotifier {
   /** Ends `session`; returns the clients that used it (each told once). */
   ended(session: LiveSession, reason: LogoutReason): Promise<readonly SessionClient[]>
+  /**
+   * Ends every OP session of `sub` (an admin logout); each client the user signed in to in a
+   * live session gets a logout token naming the user (`sub`, no `sid`).
+   */
+  endUser(sub: string): Promise<readonly SessionClient[]>
 }
 
 /**
@@ -32,7 +38,10 @@ export interface LogoutNotifier {
  * const clients = await runtime.logout.ended(session, 'end_session')
  * ```
  */
-export function createLogoutNotifier(deps: { store: OpStore }): LogoutNotifier {
+export function createLogoutNotifier(deps: {
+  store: OpStore
+  backchannel: Backchannel
+}): LogoutNotifier {
   return {
     async ended(session) {
       await deps.store.delete('session', session.storageId)
@@ -44,6 +53,16 @@ export function createLogoutNotifier(deps: { store: OpStore }): LogoutNotifier {
         await deps.store.delete('sessionClient', id)
         used.push({ client, sub: record.sub })
       }
+      deps.backchannel.notify(used.map((u) => ({ ...u, sid: session.sid })))
+      return used
+    },
+    async endUser(sub) {
+      const used: SessionClient[] = []
+      for (const client of await deps.store.list('client'))
+        if (await deps.store.get('userClient', `${sub} ${client.clientId}`))
+          used.push({ client, sub })
+      await deps.store.revokeFamily(userFamily(sub))
+      deps.backchannel.notify(used)
       return used
     },
   }

@@ -19,6 +19,10 @@ export interface ClientRecord {
   readonly redirectUris: readonly string[]
   /** RP-Initiated Logout 1.0 §3.1: where a logout may return to (exact match). */
   readonly postLogoutRedirectUris?: readonly string[]
+  /** Back-Channel Logout 1.0 §2.2: where logout tokens go. */
+  readonly backchannelLogoutUri?: string
+  /** The client needs `sid` in its logout tokens. */
+  readonly backchannelLogoutSessionRequired?: boolean
   readonly grantTypes: readonly ('authorization_code' | 'refresh_token' | 'client_credentials')[]
   /** Extra scopes this client may ask for (beyond `openid profile email offline_access`). */
   readonly scopes: readonly string[]
@@ -146,6 +150,8 @@ export interface OpRecords {
    * clients in one browser cannot lose each other); found by listing the clients.
    */
   sessionClient: { readonly sub: string }
+  /** `${sub} ${clientId}`: the user signed in to this client in a live OP session (admin logout). */
+  userClient: { readonly sub: string }
   /** A logout waiting for the user to confirm it (end-session confirmation page). */
   logoutRequest: LogoutRequestRecord
   code: CodeRecord

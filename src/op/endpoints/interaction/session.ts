@@ -55,7 +55,7 @@ export async function startSession(
     'session',
     await secretId(id),
     { ...record, sid },
-    { ttlSeconds: deps.settings.ttl.session },
+    { ttlSeconds: deps.settings.ttl.session, family: userFamily(record.accountId) },
   )
   return {
     cookie: serializeCookie(SESSION_COOKIE, id, cookieScope(deps), deps.settings.ttl.session),
@@ -78,14 +78,17 @@ export async function rememberSessionClient(
   sub: string,
   deps: Deps,
 ): Promise<void> {
-  await deps.store.set(
-    'sessionClient',
-    `${sid} ${clientId}`,
-    { sub },
-    {
-      ttlSeconds: deps.settings.ttl.session,
-    },
-  )
+  const options = { ttlSeconds: deps.settings.ttl.session, family: userFamily(sub) }
+  await deps.store.set('sessionClient', `${sid} ${clientId}`, { sub }, options)
+  await deps.store.set('userClient', `${sub} ${clientId}`, { sub }, options)
+}
+
+/**
+ * The family of every OP session of a user and of its client records: one `revokeFamily` ends
+ * them all (an admin logout). Grant ids never contain `:`, so the two kinds of family never meet.
+ */
+export function userFamily(sub: string): string {
+  return `user:${sub}`
 }
 
 /** Cookie path and `Secure` flag for this OP. */
