@@ -58,6 +58,7 @@ const URL_FIELDS = [
   'token_endpoint',
   'userinfo_endpoint',
   'revocation_endpoint',
+  'end_session_endpoint',
   'jwks_uri',
 ] as const
 

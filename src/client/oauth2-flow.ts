@@ -12,6 +12,7 @@ import { type InitiateLoginOptions, type LoginStart, startLogin } from './author
 import { type CallbackInput, validateCallback } from './callback.ts'
 import type { ClientCredentials } from './client-auth.ts'
 import { DiscoveryCache } from './discovery.ts'
+import { endSessionUrl } from './end-session.ts'
 import { FLOW_STATE_MAX_TTL_MS, type FlowState } from './flow-state.ts'
 import { type HttpOptions, type ResolvedHttpOptions, resolveHttpOptions } from './http.ts'
 import { type IdTokenExpectations, verifyIdToken } from './id-token.ts'
@@ -226,6 +227,30 @@ export class OAuth2Flow {
     return this.#grant(grant, provider, {
       ...(subject === undefined ? {} : { subject }),
       ...(typeof authTime === 'number' ? { authTime } : {}),
+    })
+  }
+
+  /** The `post_logout_redirect_uri` registered at the provider, if the app set one. */
+  get postLogoutRedirectUri(): string | undefined {
+    return this.#config.postLogoutRedirectUri
+  }
+
+  /**
+   * The RP-Initiated Logout request for this provider (see `end-session.ts`), or undefined when
+   * the app set no `postLogoutRedirectUri` or the provider has no `end_session_endpoint`.
+   */
+  async endSessionUrl(options: {
+    state: string
+    idTokenHint?: string | undefined
+  }): Promise<URL | undefined> {
+    const postLogoutRedirectUri = this.#config.postLogoutRedirectUri
+    if (postLogoutRedirectUri === undefined) return undefined
+    const provider = await this.provider()
+    if (!provider.endSessionEndpoint) return undefined
+    return endSessionUrl(provider.endSessionEndpoint, {
+      clientId: this.#config.clientId,
+      postLogoutRedirectUri,
+      ...options,
     })
   }
 

@@ -48,6 +48,8 @@ export interface ProviderConfig {
   readonly tokenEndpoint?: string
   readonly userinfoEndpoint?: string
   readonly revocationEndpoint?: string
+  /** RP-Initiated Logout 1.0 `end_session_endpoint` (default: from discovery). */
+  readonly endSessionEndpoint?: string
   readonly jwksUri?: string
   readonly clientId: string
   readonly clientSecret?: string | undefined
@@ -55,6 +57,12 @@ export interface ProviderConfig {
   readonly clientAuthMethod?: ClientAuthMethod
   /** The callback URL registered at the provider, sent as `redirect_uri`. */
   readonly redirectUri: string
+  /**
+   * RP-Initiated Logout 1.0: the `post_logout_redirect_uri` registered at the provider. With it
+   * (and an `end_session_endpoint`), the engine's logout also ends the session at the provider,
+   * and the engine keeps each session's ID token, for that `id_token_hint` only.
+   */
+  readonly postLogoutRedirectUri?: string
   /** Scopes asked for when a login names none. With `openid`, the flow is OpenID Connect. */
   readonly scopes?: readonly string[]
   /** Fixed extra authorization parameters for every login (e.g. Google's `access_type`). */

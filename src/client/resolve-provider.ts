@@ -17,6 +17,7 @@ export interface ResolvedProvider {
   readonly tokenEndpoint: URL
   readonly userinfoEndpoint: URL | undefined
   readonly revocationEndpoint: URL | undefined
+  readonly endSessionEndpoint: URL | undefined
   readonly jwksUri: URL | undefined
   /** RFC 9207: every authorization response must carry `iss`. */
   readonly issRequired: boolean
@@ -122,6 +123,8 @@ export function checkProviderConfig(config: ProviderConfig): void {
     'tokenEndpoint',
     'userinfoEndpoint',
     'revocationEndpoint',
+    'endSessionEndpoint',
+    'postLogoutRedirectUri',
     'jwksUri',
   ] as const) {
     if (config[name] !== undefined) checkEndpointUrl(config[name], name, policy)
@@ -210,6 +213,11 @@ export function resolveProvider(
       config.revocationEndpoint,
       metadata?.revocation_endpoint,
       'revocationEndpoint',
+    ),
+    endSessionEndpoint: url(
+      config.endSessionEndpoint,
+      metadata?.end_session_endpoint,
+      'endSessionEndpoint',
     ),
     jwksUri: url(config.jwksUri, metadata?.jwks_uri, 'jwksUri'),
     issRequired:

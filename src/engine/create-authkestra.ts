@@ -17,6 +17,7 @@ import type { GuardRequest } from './guards/types.ts'
 import { logoutEverywhereRoute, logoutRoute, refreshRoute } from './logout-routes.ts'
 import { type EngineRequest, engineRequestOf } from './message.ts'
 import { sessionManager, statelessSessions } from './modes.ts'
+import { checkPostLogoutRedirectUris, logoutCallbackRoute } from './provider-logout.ts'
 import { failure } from './respond.ts'
 import {
   callbackRoute,
@@ -120,6 +121,7 @@ export function createAuthkestra<User = Identity>(
     if (flows.has(flow.id)) throw configError(`"providers[${i}].id" "${flow.id}" is used twice`)
     flows.set(flow.id, flow)
   }
+  checkPostLogoutRedirectUris(flows.values(), basePath)
   const secureCookies = config.secureCookies ?? 'auto'
   if (secureCookies !== 'auto' && typeof secureCookies !== 'boolean')
     throw configError('"secureCookies" must be "auto", true or false')
@@ -161,6 +163,8 @@ export function createAuthkestra<User = Identity>(
           return await loginRoute(request, provider, deps)
         if (route === 'callback' && provider !== undefined && request.method === 'GET')
           return await callbackRoute(request, provider, deps)
+        if (route === 'logout-callback' && provider !== undefined && request.method === 'GET')
+          return await logoutCallbackRoute(request, provider, deps)
         if (provider === undefined && request.method === 'POST') {
           if (route === 'logout') return await logoutRoute(request, deps)
           if (route === 'logout-everywhere' && (sessions || stateless?.revokes))

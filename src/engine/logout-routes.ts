@@ -20,11 +20,27 @@ import {
   tokenCredential,
 } from './deps.ts'
 import { type EngineRequest, jsonResponse, noStore, redirect } from './message.ts'
+import { logoutAtProvider } from './provider-logout.ts'
 import { failure, wantsJson } from './respond.ts'
 
-/** The answer of a logout: 204 for API clients, else 303 to `/`; the cookie cleared. */
-function signedOut(request: EngineRequest, deps: EngineDeps): MessageResponse {
+/**
+ * The answer of a logout: for a provider set up for RP-initiated logout, on to its end-session
+ * endpoint (303; API clients get 200 with `{ redirect }` to navigate to); else 204 for API
+ * clients, 303 to `/` otherwise. The cookie is cleared either way.
+ */
+async function signedOut(
+  request: EngineRequest,
+  deps: EngineDeps,
+  atProvider?: { provider: string; idToken: string | undefined },
+): Promise<MessageResponse> {
   const cookies = [clearSessionCookie(request, deps)]
+  const onward =
+    atProvider &&
+    (await logoutAtProvider(request, atProvider.provider, atProvider.idToken, cookies, deps))
+  if (onward) {
+    if (!wantsJson(request)) return onward
+    return jsonResponse({ redirect: onward.headers.location }, 200, cookies)
+  }
   if (wantsJson(request)) return noStore(204, {}, null, cookies)
   return redirect('/', cookies, 303)
 }
@@ -36,14 +52,27 @@ export async function logoutRoute(
 ): Promise<MessageResponse> {
   if (!mayChangeState(request, deps)) return failure(request, 'forbidden_origin')
   if (deps.sessions) {
-    await deps.sessions.manager.destroy(request, sessionCookieName(request, deps))
-  } else {
-    const credential = tokenCredential(request, deps)
-    const stateless = deps.stateless
-    const login = credential && (await stateless?.sessions.loginToEnd(credential.token))
-    if (login) await stateless?.sessions.endLogin(login)
+    const name = sessionCookieName(request, deps)
+    const current = await deps.sessions.manager.current(request, name)
+    await deps.sessions.manager.destroy(request, name)
+    if (!current) return signedOut(request, deps)
+    return signedOut(request, deps, {
+      provider: current.session.provider,
+      idToken: current.idToken,
+    })
   }
-  return signedOut(request, deps)
+  const credential = tokenCredential(request, deps)
+  const stateless = deps.stateless
+  // Read before it is revoked: whose provider to log out of (a live token only). A stateless
+  // token keeps no ID token, so the provider asks its user to confirm.
+  const verified = await readVerifiedToken(request, deps)
+  const login = credential && (await stateless?.sessions.loginToEnd(credential.token))
+  if (login) await stateless?.sessions.endLogin(login)
+  return signedOut(
+    request,
+    deps,
+    verified ? { provider: verified.view.provider, idToken: undefined } : undefined,
+  )
 }
 
 /** `POST /logout-everywhere`: ends every session, or every login's tokens, of this user. */

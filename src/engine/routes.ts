@@ -5,6 +5,7 @@
  */
 import { openFlowState, sealFlowState } from '../client/flow-state.ts'
 import { isSafeReturnTo } from '../client/return-to.ts'
+import type { TokenSet } from '../client/tokens.ts'
 import { readCookie, serializeCookie } from '../core/cookies.ts'
 import { AuthkestraError } from '../core/errors.ts'
 import type { MessageResponse } from '../core/http-message.ts'
@@ -76,7 +77,7 @@ export async function callbackRoute(
       flowState.returnTo !== undefined && isSafeReturnTo(flowState.returnTo)
         ? flowState.returnTo
         : '/'
-    return await signIn(request, user, who, returnTo, cookies, deps)
+    return await signIn(request, user, who, returnTo, cookies, deps, tokens)
   } catch (err) {
     if (err instanceof AuthkestraError) return failure(request, err.code, cookies)
     throw err
@@ -90,13 +91,18 @@ async function signIn(
   returnTo: string,
   cookies: string[],
   deps: EngineDeps,
+  tokens?: TokenSet,
 ): Promise<MessageResponse> {
   const userKey = await deps.userKeyHash(user, who)
   if (deps.sessions) {
     const secure = secureFor(request, deps.secureCookies)
     const name = sessionCookieName(request, deps)
     const previous = readCookie(request, name)
-    const { id, maxAgeSeconds } = await deps.sessions.manager.create(user, who, previous, userKey)
+    // The ID token is kept only as the hint of a logout at the provider, when that is set up.
+    const flow = deps.flows.get(who.provider)
+    const idToken = flow?.postLogoutRedirectUri === undefined ? undefined : tokens?.idToken
+    const { manager } = deps.sessions
+    const { id, maxAgeSeconds } = await manager.create(user, who, previous, userKey, idToken)
     cookies.push(serializeCookie(name, id, { path: '/', secure }, maxAgeSeconds))
     return redirect(returnTo, cookies)
   }

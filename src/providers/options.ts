@@ -19,10 +19,20 @@ export interface ProviderOptions {
   readonly clientAuthMethod?: ClientAuthMethod | undefined
   /** Audiences besides `clientId` an ID token may name (default none; OIDC Core §3.1.3.7). */
   readonly trustedAudiences?: readonly string[] | undefined
+  /**
+   * The `post_logout_redirect_uri` registered at the provider: the engine's logout then also
+   * ends the provider's session (RP-Initiated Logout, when the provider supports it).
+   */
+  readonly postLogoutRedirectUri?: string | undefined
 }
 
 type Registration = Pick<ProviderConfig, 'clientId' | 'redirectUri'> &
-  Partial<Pick<ProviderConfig, 'clientSecret' | 'scopes' | 'clientAuthMethod' | 'trustedAudiences'>>
+  Partial<
+    Pick<
+      ProviderConfig,
+      'clientSecret' | 'scopes' | 'clientAuthMethod' | 'trustedAudiences' | 'postLogoutRedirectUri'
+    >
+  >
 
 /** The registration part of a {@link ProviderConfig}, with only the options that are set. */
 export function registration(options: ProviderOptions): Registration {
@@ -37,5 +47,8 @@ export function registration(options: ProviderOptions): Registration {
     ...(options.trustedAudiences === undefined
       ? {}
       : { trustedAudiences: options.trustedAudiences }),
+    ...(options.postLogoutRedirectUri === undefined
+      ? {}
+      : { postLogoutRedirectUri: options.postLogoutRedirectUri }),
   }
 }

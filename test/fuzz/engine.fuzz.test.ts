@@ -13,6 +13,7 @@ import { flowCookieName } from '../../src/engine/cookie-policy.ts'
 import {
   APP,
   AppBrowser,
+  idpProvider,
   jwtEngine,
   type RunningIdp,
   sessionEngine,
@@ -43,6 +44,21 @@ before(async () => {
     ['session', sessionEngine(idp.issuer).handler],
     ['jwt cookie', jwtEngine(idp.issuer).handler],
     ['jwt json', jwtEngine(idp.issuer, { delivery: 'json' }).handler],
+    [
+      'session, logout at the provider',
+      sessionEngine(
+        idp.issuer,
+        {},
+        {
+          providers: [
+            {
+              ...idpProvider(idp.issuer),
+              postLogoutRedirectUri: `${APP}/auth/logout-callback/idp`,
+            },
+          ],
+        },
+      ).handler,
+    ],
   ]
   const browser = new AppBrowser(engines[0]?.[1] as (r: Request) => Promise<Response>)
   const { authorizationUrl } = await browser.startLogin()
@@ -84,6 +100,7 @@ const PATHS = [
   'callback',
   'logout',
   'logout-everywhere',
+  'logout-callback',
   'refresh',
   'session',
   'providers',
@@ -107,6 +124,7 @@ function pathArb(): fc.Arbitrary<string> {
         '/auth/callback/idp',
         '/auth/logout',
         '/auth/logout-everywhere',
+        '/auth/logout-callback/idp',
         '/auth/refresh',
         '/auth/session',
         '/auth/providers',
@@ -141,7 +159,13 @@ function requestArb(): fc.Arbitrary<RawRequest & { origin: string }> {
     ['state', 'code', 'iss', 'error', 'error_description', 'returnTo', 'session_state', 'scope'],
     values,
   )
-  const flowNames = [realFlow.name, 'ak_flow_AAAAAAAAAAAAAAAA', ...SESSION_COOKIES]
+  const flowNames = [
+    realFlow.name,
+    'ak_flow_AAAAAAAAAAAAAAAA',
+    'ak_logout',
+    '__Host-ak_logout',
+    ...SESSION_COOKIES,
+  ]
   const cookie = fc.option(
     fc
       .array(
@@ -224,7 +248,7 @@ async function checkResponse(
 }
 
 describe('engine routes under fuzzed requests', () => {
-  for (const mode of ['session', 'jwt cookie', 'jwt json']) {
+  for (const mode of ['session', 'jwt cookie', 'jwt json', 'session, logout at the provider']) {
     it(`never throw, 5xx, sign in, or redirect off-site (${mode})`, async () => {
       const handler = (
         engines.find(([m]) => m === mode) as [string, (r: Request) => Promise<Response>]

@@ -112,6 +112,22 @@ export function storeConformance(
         assert.equal(await store.sessions.get('s-touched'), undefined)
       })
 
+      it('keeps the ID token of a session set up for RP-initiated logout, through touch', async () => {
+        const idToken = `eyJhbGciOiJFUzI1NiJ9.${'x'.repeat(600)}.sig`
+        const s = { ...session(clock), idToken }
+        await store.sessions.set('s-idt', s, 60)
+        assert.deepEqual(await store.sessions.get('s-idt'), s)
+        await store.sessions.touch('s-idt', clock.now() + 1, 60)
+        assert.equal((await store.sessions.get('s-idt'))?.idToken, idToken)
+        await store.sessions.delete('s-idt')
+        await store.sessions.set('s-idt', session(clock), 60)
+        assert.equal(
+          (await store.sessions.get('s-idt'))?.idToken,
+          undefined,
+          'not kept past delete',
+        )
+      })
+
       it('keeps unicode and large values intact', async () => {
         const user = {
           name: 'Ünïcødé ✓ 日本語 🚀',

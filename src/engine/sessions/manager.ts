@@ -74,6 +74,7 @@ export class SessionManager {
     who: { provider: string; subject: string },
     previousId: string | undefined,
     userKey: string,
+    idToken?: string,
   ) {
     if (previousId !== undefined && ID.test(previousId))
       await this.store.delete(await storageId(previousId))
@@ -86,6 +87,7 @@ export class SessionManager {
       expiresAt: now + this.timeouts.absoluteSeconds * 1000,
       lastSeenAt: now,
       userKey,
+      ...(idToken === undefined ? {} : { idToken }),
     }
     const id = randomToken(32)
     await this.store.set(await storageId(id), session, this.#ttl(session, now))
@@ -105,7 +107,7 @@ export class SessionManager {
   async current<User>(
     request: GuardRequest,
     cookieName: string,
-  ): Promise<{ session: Session<User>; readonly userKey: string } | null> {
+  ): Promise<{ session: Session<User>; userKey: string; idToken: string | undefined } | null> {
     const id = readCookie(request, cookieName)
     if (id === undefined || !ID.test(id)) return null
     const key = await storageId(id)
@@ -122,7 +124,11 @@ export class SessionManager {
     }
     const seenAt = now - session.lastSeenAt >= TOUCH_EVERY_MS ? now : session.lastSeenAt
     if (seenAt === now) await this.store.touch(key, now, this.#ttl(session, now))
-    return { session: this.#view(session, seenAt), userKey: session.userKey as string }
+    return {
+      session: this.#view(session, seenAt),
+      userKey: session.userKey as string,
+      idToken: session.idToken,
+    }
   }
 
   /** Ends every session of the user whose key hashes to `userKey`. */

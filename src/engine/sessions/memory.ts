@@ -42,6 +42,8 @@ class Columns {
   /** Per slot: the app's user object; the subject (two arrays: one twice as long grows with more slack). */
   readonly users: unknown[] = []
   readonly subjects: unknown[] = []
+  /** ID tokens kept for RP-initiated logout (only sessions of providers set up for it). */
+  readonly idTokens = new Map<number, string>()
   /** User keys that are not base64url of 32 bytes (kept as given). */
   readonly oddKeys = new Map<number, string>()
 }
@@ -92,6 +94,7 @@ export function createMemorySessionStore(
     slots.deleteSlot(slot)
     cols.users[slot] = undefined
     cols.subjects[slot] = ''
+    cols.idTokens.delete(slot)
     if (kindOf(slot) === ODD_KEY) cols.oddKeys.delete(slot)
     cols.meta.set(slot, 0)
     free.push(slot)
@@ -111,12 +114,24 @@ export function createMemorySessionStore(
     const expiresAt = cols.times.get(slot, EXPIRES_AT)
     const lastSeenAt = cols.times.get(slot, LAST_SEEN_AT)
     const kind = meta & KIND_MASK
+    const idToken = cols.idTokens.get(slot)
+    if (idToken !== undefined) {
+      const userKey = kind === NO_KEY ? undefined : keyOf(slot, kind)
+      return {
+        ...{ user, provider, subject, createdAt, expiresAt, lastSeenAt },
+        ...(userKey === undefined ? {} : { userKey }),
+        idToken,
+      }
+    }
     if (kind === NO_KEY) return { user, provider, subject, createdAt, expiresAt, lastSeenAt }
     // Encoded natively from the page (~70 ns): cheaper than any lazy scheme, which would have to
     // copy the bytes (the slot may be reused before anyone looks) and build a closure.
-    const userKey =
-      kind === ODD_KEY ? (cols.oddKeys.get(slot) as string) : cols.keys.base64url(slot)
+    const userKey = keyOf(slot, kind)
     return { user, provider, subject, createdAt, expiresAt, lastSeenAt, userKey }
+  }
+
+  function keyOf(slot: number, kind: number): string {
+    return kind === ODD_KEY ? (cols.oddKeys.get(slot) as string) : cols.keys.base64url(slot)
   }
 
   function write(slot: number, session: StoredSession, provider: number, ttlSeconds: number): void {
@@ -126,6 +141,7 @@ export function createMemorySessionStore(
     cols.times.set(slot, session.lastSeenAt, LAST_SEEN_AT)
     cols.users[slot] = session.user
     cols.subjects[slot] = session.subject
+    if (session.idToken !== undefined) cols.idTokens.set(slot, session.idToken)
     const bytes = session.userKey === undefined ? undefined : keyBytes(session.userKey)
     let kind = NO_KEY
     if (bytes) {

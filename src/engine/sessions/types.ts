@@ -25,6 +25,11 @@ export interface StoredSession<User = unknown> {
    * versions before 0.2.
    */
   readonly userKey?: string
+  /**
+   * The provider's ID token of the login, kept only when the provider is set up for
+   * RP-initiated logout: the `id_token_hint` of that logout, never shown to the app.
+   */
+  readonly idToken?: string
 }
 
 /** Session storage. Implementations expire records after their TTL. */

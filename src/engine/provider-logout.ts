@@ -1,0 +1,86 @@
+/**
+ * Logout at the provider (OpenID Connect RP-Initiated Logout 1.0), for providers set up with a
+ * `postLogoutRedirectUri`: after the engine's own logout, the browser goes to the provider's
+ * `end_session_endpoint` with the session's ID token as `id_token_hint` (kept for that alone),
+ * `client_id`, `post_logout_redirect_uri` and a fresh `state`. The state waits in a short-lived
+ * cookie; `GET {basePath}/logout-callback/:provider` (where `post_logout_redirect_uri` points)
+ * compares it in constant time and sends the user home.
+ *
+ * @module
+ */
+import type { OAuth2Flow } from '../client/oauth2-flow.ts'
+import { readCookie, serializeCookie } from '../core/cookies.ts'
+import { defaultCrypto } from '../core/crypto/index.ts'
+import type { MessageResponse } from '../core/http-message.ts'
+import { randomToken } from '../core/random.ts'
+import { configError } from './config.ts'
+import { secureFor, siteCookieName } from './cookie-policy.ts'
+import type { EngineDeps } from './deps.ts'
+import { type EngineRequest, redirect } from './message.ts'
+import { failure } from './respond.ts'
+
+/** How long a logout at the provider may take before its return is refused. */
+const LOGOUT_COOKIE_MAX_AGE = 600
+
+const cookieName = (request: EngineRequest, deps: EngineDeps) =>
+  siteCookieName('ak_logout', secureFor(request, deps.secureCookies), undefined)
+
+/**
+ * The `post_logout_redirect_uri` of each flow must be this engine's return route for it: the
+ * provider sends the user back there, and nowhere else checks the state.
+ */
+export function checkPostLogoutRedirectUris(flows: Iterable<OAuth2Flow>, basePath: string): void {
+  for (const flow of flows) {
+    const uri = flow.postLogoutRedirectUri
+    if (uri === undefined) continue
+    const expected = `${basePath}/logout-callback/${flow.id}`
+    if (new URL(uri).pathname !== expected)
+      throw configError(`provider "${flow.id}": "postLogoutRedirectUri" must point at ${expected}`)
+  }
+}
+
+/**
+ * After the engine's logout: the redirect to the provider's end-session endpoint, or undefined
+ * when this provider is not set up for it.
+ */
+export async function logoutAtProvider(
+  request: EngineRequest,
+  provider: string | undefined,
+  idTokenHint: string | undefined,
+  cookies: string[],
+  deps: EngineDeps,
+): Promise<MessageResponse | undefined> {
+  const flow = provider === undefined ? undefined : deps.flows.get(provider)
+  const state = randomToken(32)
+  const url = await flow?.endSessionUrl({ state, idTokenHint })
+  if (!url) return undefined
+  const secure = secureFor(request, deps.secureCookies)
+  cookies.push(
+    serializeCookie(cookieName(request, deps), state, { path: '/', secure }, LOGOUT_COOKIE_MAX_AGE),
+  )
+  return redirect(url.href, cookies, 303)
+}
+
+/** `GET /logout-callback/:provider`: the provider's answer, its `state` checked; then home. */
+export async function logoutCallbackRoute(
+  request: EngineRequest,
+  providerId: string,
+  deps: EngineDeps,
+): Promise<MessageResponse> {
+  if (deps.flows.get(providerId)?.postLogoutRedirectUri === undefined)
+    return failure(request, 'not_found')
+  const name = cookieName(request, deps)
+  const secure = secureFor(request, deps.secureCookies)
+  const cookies = [serializeCookie(name, '', { path: '/', secure }, 0)]
+  const expected = readCookie(request, name)
+  const states = new URL(request.url).searchParams.getAll('state')
+  const got = states.length === 1 ? states[0] : undefined
+  const encoder = new TextEncoder()
+  const matches =
+    expected !== undefined &&
+    got !== undefined &&
+    got.length === expected.length &&
+    defaultCrypto.timingSafeEqual(encoder.encode(got), encoder.encode(expected))
+  if (!matches) return failure(request, 'state_mismatch', cookies)
+  return redirect('/', cookies, 303)
+}

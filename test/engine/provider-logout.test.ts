@@ -1,0 +1,97 @@
+// Both sides of RP-initiated logout together: the engine signs alice in at our own OP (the dev
+// IdP, started from a config file with post_logout_redirect_uris, over HTTP on loopback, through
+// its login form), and its POST /auth/logout ends the local session, the OP session (the ID token
+// hint names it, so the OP asks nothing) and comes back through /auth/logout-callback with the
+// state checked.
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { createAuthkestra, type SessionAuthkestra } from '../../src/index.ts'
+import { oidc } from '../../src/providers/oidc.ts'
+import { CookieJar } from '../helpers/cookie-jar.ts'
+import { loginThroughForm } from '../helpers/login-form.ts'
+import { type InteropIdp, startInteropIdp } from '../interop/helpers/dev-idp.ts'
+import { APP, AppBrowser, SECRET } from './helpers/setup.ts'
+
+const CLIENT = {
+  clientId: 'app',
+  clientSecret: 'app-secret-0123456789abcdefghijklmnopqrstu',
+  redirectUri: `${APP}/auth/callback/idp`,
+  postLogoutRedirectUri: `${APP}/auth/logout-callback/idp`,
+}
+
+describe('engine + our OP: logout that reaches the OP and comes back', () => {
+  let running: InteropIdp
+  let auth: SessionAuthkestra<unknown>
+
+  before(async () => {
+    running = await startInteropIdp(
+      {
+        clients: [
+          {
+            client_id: CLIENT.clientId,
+            client_secret: CLIENT.clientSecret,
+            redirect_uris: [CLIENT.redirectUri],
+            post_logout_redirect_uris: [CLIENT.postLogoutRedirectUri],
+            skip_consent: true,
+          },
+        ],
+        users: [{ username: 'alice', password: 'wonderland' }],
+      },
+      'authkestra-provider-logout-',
+    )
+    auth = createAuthkestra<unknown>({
+      providers: [oidc({ id: 'idp', issuer: running.issuer.origin, ...CLIENT })],
+      secret: SECRET,
+      session: {},
+    })
+  })
+
+  after(async () => {
+    await running?.close()
+  })
+
+  /** Whether the browser (cookies `jar` at the OP) still has an OP session. */
+  async function atOp(jar: CookieJar): Promise<URLSearchParams> {
+    const login = await new AppBrowser(auth.handler).request('/auth/login/idp')
+    const url = new URL(login.headers.get('location') ?? '')
+    url.searchParams.set('prompt', 'none')
+    const answer = await fetch(url, { headers: { cookie: jar.header() ?? '' }, redirect: 'manual' })
+    return new URL(answer.headers.get('location') ?? '').searchParams
+  }
+
+  it('ends both sessions with no question asked, and returns home with the state checked', async () => {
+    const browser = new AppBrowser(auth.handler)
+    const jar = new CookieJar()
+    const login = await browser.request('/auth/login/idp')
+    const { callback } = await loginThroughForm(new URL(login.headers.get('location') ?? ''), {
+      username: 'alice',
+      password: 'wonderland',
+      jar,
+    })
+    assert.equal((await browser.request(callback.href)).status, 302)
+    assert.ok((await atOp(jar)).has('code'), 'signed in at the OP')
+
+    const logout = await browser.request('/auth/logout', {
+      method: 'POST',
+      headers: { origin: APP },
+    })
+    assert.equal(logout.status, 303)
+    const endSession = new URL(logout.headers.get('location') ?? '')
+    assert.equal(endSession.href.split('?')[0], `${running.issuer.origin}/logout`)
+    assert.ok(endSession.searchParams.get('id_token_hint'))
+
+    const atTheOp = await fetch(endSession, {
+      headers: { cookie: jar.header() ?? '' },
+      redirect: 'manual',
+    })
+    jar.store(atTheOp)
+    assert.equal(atTheOp.status, 303, 'the hint names this session: no confirmation page')
+    const back = new URL(atTheOp.headers.get('location') ?? '')
+    assert.equal(back.searchParams.get('state'), endSession.searchParams.get('state'))
+    const home = await browser.request(back.href)
+    assert.equal(home.status, 303)
+    assert.equal(home.headers.get('location'), '/')
+    assert.equal((await browser.request('/auth/session')).status, 401)
+    assert.equal((await atOp(jar)).get('error'), 'login_required', 'the OP session ended too')
+  })
+})
