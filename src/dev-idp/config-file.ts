@@ -44,6 +44,8 @@ const CLIENT_KEYS = [
   'post_logout_redirect_uris',
   'backchannel_logout_uri',
   'backchannel_logout_session_required',
+  'frontchannel_logout_uri',
+  'frontchannel_logout_session_required',
   'token_endpoint_auth_method',
   'grant_types',
   'skip_consent',

@@ -37,8 +37,8 @@ function checkRedirectUri(value: unknown, field: string, native: boolean): strin
 }
 
 /**
- * Back-Channel Logout 1.0 §2.2: an absolute https URL (http on loopback) without a fragment,
- * which the OP POSTs to.
+ * Back-Channel Logout 1.0 §2.2, Front-Channel Logout 1.0 §2: an absolute https URL (http on
+ * loopback) without a fragment.
  */
 function checkLogoutUri(value: unknown, field: string): string {
   let url: URL | undefined
@@ -114,6 +114,17 @@ export async function registerClient(
   const sessionRequired = config.backchannel_logout_session_required
   if (sessionRequired !== undefined && typeof sessionRequired !== 'boolean')
     throw configError(`"${at}.backchannel_logout_session_required" must be true or false`)
+  const frontchannel = config.frontchannel_logout_uri
+  if (frontchannel !== undefined) {
+    const url = new URL(checkLogoutUri(frontchannel, `${at}.frontchannel_logout_uri`))
+    if (!redirectUris.some((r) => new URL(r).origin === url.origin))
+      throw configError(
+        `"${at}.frontchannel_logout_uri" must have the scheme, host and port of one of its redirect_uris`,
+      )
+  }
+  const frontSession = config.frontchannel_logout_session_required
+  if (frontSession !== undefined && typeof frontSession !== 'boolean')
+    throw configError(`"${at}.frontchannel_logout_session_required" must be true or false`)
   const scopes = config.scope === undefined ? [] : String(config.scope).split(' ').filter(Boolean)
   for (const scope of scopes) {
     if (!isScopeToken(scope) || !knownScopes.has(scope)) {
@@ -133,6 +144,8 @@ export async function registerClient(
     postLogoutRedirectUris,
     ...(backchannel === undefined ? {} : { backchannelLogoutUri: backchannel }),
     ...(sessionRequired === true ? { backchannelLogoutSessionRequired: true } : {}),
+    ...(frontchannel === undefined ? {} : { frontchannelLogoutUri: frontchannel }),
+    ...(frontSession === true ? { frontchannelLogoutSessionRequired: true } : {}),
     grantTypes: [...grantTypes],
     scopes,
     applicationType,

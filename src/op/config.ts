@@ -37,6 +37,13 @@ export interface OpClientConfig {
   readonly backchannel_logout_uri?: string | undefined
   /** Back-Channel Logout 1.0 §2.2: the client needs `sid` in logout tokens (default false). */
   readonly backchannel_logout_session_required?: boolean | undefined
+  /**
+   * Front-Channel Logout 1.0 §2: the page the OP loads in an iframe when a session the client
+   * used ends; same scheme, host and port as one of its `redirect_uris`.
+   */
+  readonly frontchannel_logout_uri?: string | undefined
+  /** Front-Channel Logout 1.0 §2: add `iss` and `sid` to that URL (default false). */
+  readonly frontchannel_logout_session_required?: boolean | undefined
   /** Accept `code_challenge_method=plain` for this legacy client. RFC 9700 §2.1.1 says S256. */
   readonly pkce_plain?: 'allow-unsafe' | undefined
   /** An API (resource server): may introspect access tokens issued to other clients. */

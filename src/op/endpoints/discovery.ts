@@ -25,6 +25,8 @@ export function metadata(settings: OpSettings): Record<string, unknown> {
     end_session_endpoint: settings.urls.endSession,
     backchannel_logout_supported: true,
     backchannel_logout_session_supported: true,
+    frontchannel_logout_supported: true,
+    frontchannel_logout_session_supported: true,
     scopes_supported: [...settings.scopes],
     claims_supported: SUPPORTED_CLAIMS,
     response_types_supported: ['code'],

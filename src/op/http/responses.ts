@@ -57,19 +57,23 @@ export function empty(status: number, headers: Readonly<Record<string, string>> 
   return { status, headers: { ...NO_STORE, ...lower(headers) }, body: null }
 }
 
-/** An HTML page that cannot be framed, cached, or run any script. */
+/**
+ * An HTML page that cannot be framed, cached, or run any script. `frameSources` lists the only
+ * origins it may frame (the front-channel logout page), none by default.
+ */
 export function html(
   body: string,
   status = 200,
   headers: Readonly<Record<string, string>> = {},
+  frameSources: readonly string[] = [],
 ): OpResponse {
+  const frames = frameSources.length === 0 ? '' : `; frame-src ${frameSources.join(' ')}`
   return {
     status,
     headers: {
       ...lower(headers),
       'content-type': 'text/html; charset=utf-8',
-      'content-security-policy':
-        "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
+      'content-security-policy': `default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'${frames}`,
       'x-frame-options': 'DENY',
       'x-content-type-options': 'nosniff',
       'referrer-policy': 'no-referrer',

@@ -23,6 +23,10 @@ export interface ClientRecord {
   readonly backchannelLogoutUri?: string
   /** The client needs `sid` in its logout tokens. */
   readonly backchannelLogoutSessionRequired?: boolean
+  /** Front-Channel Logout 1.0 §2: the page loaded in an iframe at logout. */
+  readonly frontchannelLogoutUri?: string
+  /** Add `iss` and `sid` to the front-channel URL. */
+  readonly frontchannelLogoutSessionRequired?: boolean
   readonly grantTypes: readonly ('authorization_code' | 'refresh_token' | 'client_credentials')[]
   /** Extra scopes this client may ask for (beyond `openid profile email offline_access`). */
   readonly scopes: readonly string[]

@@ -23,6 +23,17 @@ export async function signIn(
     })
   }
   const code = new URL(response.headers.get('location') ?? '').searchParams.get('code') ?? ''
+  return redeemCode(op, code, clientId, callback, auth.verifier)
+}
+
+/** Exchanges a code of public client `clientId` at the token endpoint (PKCE verifier given). */
+export async function redeemCode(
+  op: Op,
+  code: string,
+  clientId: string,
+  callback: string,
+  verifier: string,
+): Promise<{ id_token: string; access_token: string }> {
   const token = await op.handler(
     new Request(`${op.issuer}/token`, {
       method: 'POST',
@@ -32,7 +43,7 @@ export async function signIn(
         code,
         redirect_uri: callback,
         client_id: clientId,
-        code_verifier: auth.verifier,
+        code_verifier: verifier,
       }),
     }),
   )

@@ -10,8 +10,9 @@
  *    one-time CSRF token and pending request are bound to this browser's session, so a page
  *    elsewhere cannot sign anyone out.
  * 3. The end: the session record, its cookie, and the clients that used it are told (see
- *    `logout/notifier.ts`); then a 303 to the registered `post_logout_redirect_uri` with `state`
- *    (§3), or the OP's signed-out page.
+ *    `logout/notifier.ts`: back-channel in the background); then a 303 to the registered
+ *    `post_logout_redirect_uri` with `state` (§3), or the OP's signed-out page, which first loads
+ *    the front-channel pages of those clients (`logout/frontchannel.ts`).
  *
  * @module
  */
@@ -20,6 +21,8 @@ import { OAuthProblem } from '../../errors.ts'
 import type { OpRequest, OpResponse } from '../../http/message.ts'
 import { readParams } from '../../http/params.ts'
 import { html, redirect } from '../../http/responses.ts'
+import { frontchannelUrls } from '../../logout/frontchannel.ts'
+import type { SessionClient } from '../../logout/notifier.ts'
 import type { OpRuntime } from '../../setup.ts'
 import type { LogoutRequestRecord } from '../../store/types.ts'
 import { newSecret, secretId } from '../../tokens/secrets.ts'
@@ -54,13 +57,32 @@ function attributable(hint: IdTokenHint | undefined, session: LiveSession): bool
   )
 }
 
-/** §3: back to the client with `state`, or the OP's own page; the session cookie cleared. */
-function finish(pending: Pending, ended: boolean, deps: OpRuntime) {
+/**
+ * §3: back to the client with `state`, or the OP's own page; the session cookie cleared. When
+ * clients that used the session asked for front-channel logout, the page loads theirs first and
+ * then moves on (Front-Channel Logout 1.0 §4).
+ */
+function finish(
+  pending: Pending,
+  ended: { clients: readonly SessionClient[]; sid: string } | undefined,
+  deps: OpRuntime,
+): OpResponse {
   const cookies = ended ? { 'set-cookie': clearSessionCookie(deps) } : {}
-  if (pending.postLogoutRedirectUri === undefined) return html(signedOutPage(), 200, cookies)
-  const target = new URL(pending.postLogoutRedirectUri)
-  if (pending.state !== undefined) target.searchParams.append('state', pending.state)
-  return redirect(target, cookies)
+  let next: string | undefined
+  if (pending.postLogoutRedirectUri !== undefined) {
+    const target = new URL(pending.postLogoutRedirectUri)
+    if (pending.state !== undefined) target.searchParams.append('state', pending.state)
+    next = target.href
+  }
+  const frames = ended ? frontchannelUrls(ended.clients, ended.sid, deps.settings.issuer) : []
+  if (frames.length === 0 && next !== undefined) return redirect(next, cookies)
+  const origins = [...new Set(frames.map((f) => new URL(f).origin))]
+  return html(signedOutPage(frames, next), 200, cookies, origins)
+}
+
+/** Ends `session` and returns what {@link finish} needs to tell its clients. */
+async function end(session: LiveSession, deps: OpRuntime) {
+  return { clients: await deps.logout.ended(session, 'end_session'), sid: session.sid }
 }
 
 /** Handles `GET|POST /logout`. */
@@ -84,11 +106,8 @@ export async function endSessionEndpoint(request: OpRequest, deps: OpRuntime): P
     throw err
   }
   const session = await currentSession(request, deps)
-  if (!session) return finish(pending, false, deps)
-  if (attributable(hint, session)) {
-    await deps.logout.ended(session, 'end_session')
-    return finish(pending, true, deps)
-  }
+  if (!session) return finish(pending, undefined, deps)
+  if (attributable(hint, session)) return finish(pending, await end(session, deps), deps)
   return askFirst(pending, session, deps)
 }
 
@@ -143,7 +162,6 @@ export async function endSessionConfirmEndpoint(
   if (!pending || !session || pending.sid !== session.sid)
     return html(signOutErrorPage(EXPIRED), 400)
   if (decision !== 'logout') return html(stayedPage())
-  await deps.logout.ended(session, 'end_session')
   const { sid: _sid, createdAt: _at, ...rest } = pending
-  return finish(rest, true, deps)
+  return finish(rest, await end(session, deps), deps)
 }

@@ -30,9 +30,22 @@ ${from}
   )
 }
 
-/** The end of a logout with nowhere to return to. */
-export function signedOutPage(): string {
-  return page('Signed out', '<h1>You are signed out</h1><p>You can close this window.</p>')
+/**
+ * The end of a logout: the clients' front-channel logout pages in invisible iframes and, when
+ * the logout returns to a client, a refresh there after a moment (no script needed) with a link.
+ */
+export function signedOutPage(frames: readonly string[] = [], next?: string): string {
+  const iframes = frames
+    .map(
+      (src) =>
+        `<iframe src="${escapeHtml(src)}" title="signing out" width="0" height="0" style="border:0;position:absolute" aria-hidden="true"></iframe>`,
+    )
+    .join('\n')
+  const onward =
+    next === undefined
+      ? '<p>You can close this window.</p>'
+      : `<meta http-equiv="refresh" content="2;url=${escapeHtml(next)}"><p><a href="${escapeHtml(next)}">Continue</a></p>`
+  return page('Signed out', `<h1>You are signed out</h1>${onward}${iframes}`)
 }
 
 /** The user chose to stay signed in. */
