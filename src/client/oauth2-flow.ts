@@ -19,6 +19,7 @@ import { type IdTokenExpectations, verifyIdToken } from './id-token.ts'
 import { type Identity, oidcProfile, toIdentity } from './identity.ts'
 import { type JwksTiming, remoteJwks } from './jwks.ts'
 import { collectClaims } from './login-claims.ts'
+import { type LogoutTokenClaims, verifyLogoutToken } from './logout-token.ts'
 import type { ProviderConfig } from './provider-config.ts'
 import type { BackoffPolicy } from './remote-cache.ts'
 import { checkProviderConfig, type ResolvedProvider, resolveProvider } from './resolve-provider.ts'
@@ -251,6 +252,30 @@ export class OAuth2Flow {
       clientId: this.#config.clientId,
       postLogoutRedirectUri,
       ...options,
+    })
+  }
+
+  /** Whether the app registered this engine's back-channel logout URI at the provider. */
+  get backchannelLogout(): boolean {
+    return this.#config.backchannelLogout === true
+  }
+
+  /**
+   * Validates a back-channel logout token from this provider (see `logout-token.ts`); throws
+   * `logout_token_invalid`. The replay check on its `jti` is the caller's.
+   */
+  async verifyLogoutToken(token: string): Promise<LogoutTokenClaims> {
+    const provider = await this.provider()
+    if (provider.issuer === undefined)
+      throw new AuthkestraError('config_invalid', `provider "${this.id}" has no issuer`)
+    return verifyLogoutToken(token, this.#keys(provider), {
+      issuer: provider.issuer,
+      issuerAliases: this.#config.quirks?.idTokenIssuerAliases ?? [],
+      clientId: this.#config.clientId,
+      trustedAudiences: this.#config.trustedAudiences ?? [],
+      algorithms: provider.idTokenAlgorithms,
+      clock: this.#clock,
+      leewaySeconds: this.#leeway,
     })
   }
 

@@ -63,6 +63,12 @@ export interface ProviderConfig {
    * and the engine keeps each session's ID token, for that `id_token_hint` only.
    */
   readonly postLogoutRedirectUri?: string
+  /**
+   * Back-Channel Logout 1.0: the app registered `{basePath}/backchannel-logout/{id}` as this
+   * client's `backchannel_logout_uri` at the provider; the engine then serves it and remembers
+   * each login's `sid` to end the right sessions.
+   */
+  readonly backchannelLogout?: boolean
   /** Scopes asked for when a login names none. With `openid`, the flow is OpenID Connect. */
   readonly scopes?: readonly string[]
   /** Fixed extra authorization parameters for every login (e.g. Google's `access_type`). */

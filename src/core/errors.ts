@@ -48,6 +48,8 @@ export type AuthkestraErrorCode =
   | 'id_token_expired'
   | 'id_token_claim_invalid'
   | 'id_token_nonce_mismatch'
+  // back-channel logout
+  | 'logout_token_invalid'
   // userinfo / identity
   | 'userinfo_subject_mismatch'
   | 'identity_invalid'

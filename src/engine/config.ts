@@ -102,6 +102,13 @@ export interface BaseConfig<User> {
    * here: they are answered with their code.
    */
   readonly onError?: (error: unknown, context: { route: string }) => void
+  /**
+   * Back-channel logout (for providers with `backchannelLogout: true`): where the `jti` of each
+   * logout token acted on is remembered until it expires, so a replayed token is refused. Default:
+   * an in-memory store, for one process; give the `revocations` of your shared store when several
+   * instances serve the route.
+   */
+  readonly backchannelLogout?: { readonly replayStore?: RevocationStore }
 }
 
 /** Session-mode configuration. */

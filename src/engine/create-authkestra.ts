@@ -12,6 +12,7 @@ import { systemClock } from '../core/clock.ts'
 import { AuthkestraError } from '../core/errors.ts'
 import { type MessageResponse, toWebResponse } from '../core/http-message.ts'
 import { createKeyring } from '../core/keyring.ts'
+import { backchannelLogoutRoute, checkBackchannelLogout } from './backchannel-logout.ts'
 import { configError, type JwtConfig, type SessionConfig } from './config.ts'
 import type { GuardRequest } from './guards/types.ts'
 import { logoutEverywhereRoute, logoutRoute, refreshRoute } from './logout-routes.ts'
@@ -19,6 +20,7 @@ import { type EngineRequest, engineRequestOf } from './message.ts'
 import { sessionManager, statelessSessions } from './modes.ts'
 import { checkPostLogoutRedirectUris, logoutCallbackRoute } from './provider-logout.ts'
 import { failure } from './respond.ts'
+import { createMemoryRevocationStore } from './revocations/memory.ts'
 import {
   callbackRoute,
   type EngineDeps,
@@ -126,6 +128,7 @@ export function createAuthkestra<User = Identity>(
   if (secureCookies !== 'auto' && typeof secureCookies !== 'boolean')
     throw configError('"secureCookies" must be "auto", true or false')
   const sessions = config.session ? sessionManager(config.session, clock) : undefined
+  checkBackchannelLogout(flows.values(), sessions?.store)
   const jwt = config.jwt
   const stateless = jwt ? statelessSessions(jwt, keys, clock) : undefined
   const userKey =
@@ -140,7 +143,10 @@ export function createAuthkestra<User = Identity>(
     trustedOrigins: new Set(config.trustedOrigins ?? []),
     onLogin: (config.onLogin as EngineDeps['onLogin']) ?? ((identity) => identity),
     userKeyHash: (user, who) => userKeyHash(checkUserKey(userKey(user, who))),
-    sessions: sessions ? { manager: sessions, cookieName: config.session?.cookieName } : undefined,
+    sessions: sessions
+      ? { manager: sessions, store: sessions.store, cookieName: config.session?.cookieName }
+      : undefined,
+    logoutTokens: config.backchannelLogout?.replayStore ?? createMemoryRevocationStore({ clock }),
     stateless: stateless
       ? { sessions: stateless, delivery: jwt?.delivery ?? 'cookie', cookieName: jwt?.cookieName }
       : undefined,
@@ -165,6 +171,8 @@ export function createAuthkestra<User = Identity>(
           return await callbackRoute(request, provider, deps)
         if (route === 'logout-callback' && provider !== undefined && request.method === 'GET')
           return await logoutCallbackRoute(request, provider, deps)
+        if (route === 'backchannel-logout' && provider !== undefined && request.method === 'POST')
+          return await backchannelLogoutRoute(request, provider, deps)
         if (provider === undefined && request.method === 'POST') {
           if (route === 'logout') return await logoutRoute(request, deps)
           if (route === 'logout-everywhere' && (sessions || stateless?.revokes))

@@ -13,7 +13,9 @@ import type { Keyring } from '../core/keyring.ts'
 import type { LoginContext } from './config.ts'
 import { secureFor, siteCookieName } from './cookie-policy.ts'
 import type { GuardRequest } from './guards/types.ts'
+import type { RevocationStore } from './revocations/types.ts'
 import type { Session, SessionManager } from './sessions/manager.ts'
+import type { SessionStore } from './sessions/types.ts'
 import type { LoginClaims, SessionJwt, VerifiedToken } from './stateless.ts'
 import type { StatelessSessions } from './stateless-sessions.ts'
 import type { LoginSubject } from './user-key.ts'
@@ -29,7 +31,11 @@ export interface EngineDeps {
   readonly onLogin: (identity: Identity, context: LoginContext) => Promise<unknown> | unknown
   /** The user key hash of a signed-in user (see `./user-key.ts`). */
   readonly userKeyHash: (user: unknown, who: LoginSubject) => Promise<string>
-  readonly sessions: { manager: SessionManager; cookieName: string | undefined } | undefined
+  readonly sessions:
+    | { manager: SessionManager; store: SessionStore; cookieName: string | undefined }
+    | undefined
+  /** The `jti`s of back-channel logout tokens already acted on (see `backchannel-logout.ts`). */
+  readonly logoutTokens: RevocationStore
   readonly stateless:
     | { sessions: StatelessSessions; delivery: 'cookie' | 'json'; cookieName: string | undefined }
     | undefined

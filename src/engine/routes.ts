@@ -4,6 +4,7 @@
  * @module
  */
 import { openFlowState, sealFlowState } from '../client/flow-state.ts'
+import type { OAuth2Flow } from '../client/oauth2-flow.ts'
 import { isSafeReturnTo } from '../client/return-to.ts'
 import type { TokenSet } from '../client/tokens.ts'
 import { readCookie, serializeCookie } from '../core/cookies.ts'
@@ -84,6 +85,20 @@ export async function callbackRoute(
   }
 }
 
+/**
+ * What a session keeps of the provider's login, only for the logouts set up with it: the ID
+ * token as the hint of a logout at the provider, the provider's `sid` for a back-channel logout.
+ */
+function providerLogin(flow: OAuth2Flow | undefined, tokens: TokenSet | undefined) {
+  const sid = tokens?.idTokenClaims?.sid
+  return {
+    ...(flow?.postLogoutRedirectUri !== undefined && tokens?.idToken !== undefined
+      ? { idToken: tokens.idToken }
+      : {}),
+    ...(flow?.backchannelLogout && typeof sid === 'string' ? { providerSid: sid } : {}),
+  }
+}
+
 async function signIn(
   request: EngineRequest,
   user: unknown,
@@ -98,11 +113,9 @@ async function signIn(
     const secure = secureFor(request, deps.secureCookies)
     const name = sessionCookieName(request, deps)
     const previous = readCookie(request, name)
-    // The ID token is kept only as the hint of a logout at the provider, when that is set up.
-    const flow = deps.flows.get(who.provider)
-    const idToken = flow?.postLogoutRedirectUri === undefined ? undefined : tokens?.idToken
     const { manager } = deps.sessions
-    const { id, maxAgeSeconds } = await manager.create(user, who, previous, userKey, idToken)
+    const login = providerLogin(deps.flows.get(who.provider), tokens)
+    const { id, maxAgeSeconds } = await manager.create(user, who, previous, userKey, login)
     cookies.push(serializeCookie(name, id, { path: '/', secure }, maxAgeSeconds))
     return redirect(returnTo, cookies)
   }

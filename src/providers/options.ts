@@ -24,13 +24,20 @@ export interface ProviderOptions {
    * ends the provider's session (RP-Initiated Logout, when the provider supports it).
    */
   readonly postLogoutRedirectUri?: string | undefined
+  /** The app registered `{basePath}/backchannel-logout/{id}` at the provider (Back-Channel Logout). */
+  readonly backchannelLogout?: boolean | undefined
 }
 
 type Registration = Pick<ProviderConfig, 'clientId' | 'redirectUri'> &
   Partial<
     Pick<
       ProviderConfig,
-      'clientSecret' | 'scopes' | 'clientAuthMethod' | 'trustedAudiences' | 'postLogoutRedirectUri'
+      | 'clientSecret'
+      | 'scopes'
+      | 'clientAuthMethod'
+      | 'trustedAudiences'
+      | 'postLogoutRedirectUri'
+      | 'backchannelLogout'
     >
   >
 
@@ -50,5 +57,8 @@ export function registration(options: ProviderOptions): Registration {
     ...(options.postLogoutRedirectUri === undefined
       ? {}
       : { postLogoutRedirectUri: options.postLogoutRedirectUri }),
+    ...(options.backchannelLogout === undefined
+      ? {}
+      : { backchannelLogout: options.backchannelLogout }),
   }
 }

@@ -54,6 +54,7 @@ before(async () => {
             {
               ...idpProvider(idp.issuer),
               postLogoutRedirectUri: `${APP}/auth/logout-callback/idp`,
+              backchannelLogout: true,
             },
           ],
         },
@@ -101,6 +102,7 @@ const PATHS = [
   'logout',
   'logout-everywhere',
   'logout-callback',
+  'backchannel-logout',
   'refresh',
   'session',
   'providers',
@@ -125,6 +127,7 @@ function pathArb(): fc.Arbitrary<string> {
         '/auth/logout',
         '/auth/logout-everywhere',
         '/auth/logout-callback/idp',
+        '/auth/backchannel-logout/idp',
         '/auth/refresh',
         '/auth/session',
         '/auth/providers',
@@ -156,7 +159,17 @@ function requestArb(): fc.Arbitrary<RawRequest & { origin: string }> {
     'idp',
   ]
   const pairs = rawPairsArb(
-    ['state', 'code', 'iss', 'error', 'error_description', 'returnTo', 'session_state', 'scope'],
+    [
+      'state',
+      'code',
+      'iss',
+      'error',
+      'error_description',
+      'returnTo',
+      'session_state',
+      'scope',
+      'logout_token',
+    ],
     values,
   )
   const flowNames = [

@@ -6,7 +6,10 @@
 // to /auth/logout-callback/op with the state, which the engine checks. Afterwards oidc-provider
 // has no session either (prompt=none answers login_required).
 import assert from 'node:assert/strict'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { after, before, describe, it } from 'node:test'
+import { engineRequest, writeMessage } from '../../src/adapters/node-web.ts'
 import { createAuthkestra, type SessionAuthkestra } from '../../src/index.ts'
 import { oidc } from '../../src/providers/oidc.ts'
 import {
@@ -29,8 +32,20 @@ describe('interop: the engine’s RP-initiated logout against oidc-provider v9',
   let op: RunningOidcProvider
   let auth: SessionAuthkestra<unknown>
   const idTokens: string[] = []
+  // The engine on loopback for oidc-provider's back-channel POSTs (the browser side stays
+  // in-process at APP; both share the engine and its session store).
+  let backchannel: Server
 
   before(async () => {
+    backchannel = createServer((req, res) => {
+      const request = engineRequest('http', req.headers.host, req.url ?? '/', req, {
+        web: () => undefined,
+      })
+      if (!request) return void res.writeHead(400).end()
+      auth.handleMessage(request).then((response) => writeMessage(response, res))
+    })
+    await new Promise<void>((resolve) => backchannel.listen(0, '127.0.0.1', resolve))
+    const receiver = `http://127.0.0.1:${(backchannel.address() as AddressInfo).port}`
     op = await startOidcProvider({
       clients: [
         {
@@ -39,11 +54,26 @@ describe('interop: the engine’s RP-initiated logout against oidc-provider v9',
           token_endpoint_auth_method: 'client_secret_basic',
           redirect_uris: [CLIENT.redirectUri],
           post_logout_redirect_uris: [CLIENT.postLogoutRedirectUri],
+          backchannel_logout_uri: `${receiver}/auth/backchannel-logout/${PROVIDER_ID}`,
+          backchannel_logout_session_required: true,
         },
       ],
+      configuration: {
+        // oidc-provider refuses to call special-use addresses (its SSRF guard, a dispatcher it
+        // puts in the options); the receiver here is on loopback, so this test lets it through.
+        fetch: (url: string, options: RequestInit & { dispatcher?: unknown }) => {
+          const { dispatcher: _guard, ...rest } = options
+          return fetch(url, rest)
+        },
+        features: {
+          devInteractions: { enabled: false },
+          revocation: { enabled: true },
+          backchannelLogout: { enabled: true },
+        },
+      },
     })
     auth = createAuthkestra<unknown>({
-      providers: [oidc({ id: PROVIDER_ID, issuer: op.issuer, ...CLIENT })],
+      providers: [oidc({ id: PROVIDER_ID, issuer: op.issuer, ...CLIENT, backchannelLogout: true })],
       secret: SECRET,
       session: {},
       onLogin: (identity, { tokens }) => {
@@ -54,6 +84,8 @@ describe('interop: the engine’s RP-initiated logout against oidc-provider v9',
   })
 
   after(async () => {
+    backchannel?.closeAllConnections()
+    backchannel?.close()
     await op?.close()
     assert.deepEqual(op?.serverErrors ?? [], [], 'oidc-provider reported no server_error')
   })
@@ -140,6 +172,21 @@ describe('interop: the engine’s RP-initiated logout against oidc-provider v9',
     assert.equal(home.headers.get('location'), '/')
     assert.equal(browser.cookies.has('ak_logout'), false, 'the state cookie is spent')
     assert.equal(await signedInAtOp(jar), false, 'oidc-provider’s session ended too')
+  })
+
+  it('ends our session when oidc-provider’s session ends there (its back-channel logout token)', async () => {
+    const browser = new AppBrowser(auth.handler)
+    const jar = new CookieJar()
+    await signIn(browser, jar)
+    assert.equal((await browser.request('/auth/session')).status, 200)
+    // The user signs out at oidc-provider itself, not through the app.
+    const back = await confirmAtOp(new URL(`${op.issuer}/session/end`), jar)
+    assert.equal(back.pathname, '/session/end/success')
+    assert.equal(
+      (await browser.request('/auth/session')).status,
+      401,
+      'oidc-provider POSTed a logout token naming our session’s sid, and the engine ended it',
+    )
   })
 
   it('answers an API client 200 { redirect } instead of the 303', async () => {

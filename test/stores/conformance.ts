@@ -128,6 +128,39 @@ export function storeConformance(
         )
       })
 
+      it('ends sessions by the provider’s session id and by its subject, nothing else', async () => {
+        const { sessions } = store
+        assert.ok(sessions.deleteByProviderSession && sessions.deleteByProviderSubject)
+        const login = (provider: string, subject: string, providerSid?: string) => ({
+          ...session(clock, { provider, subject }, `key-${provider}-${subject}`),
+          provider,
+          subject,
+          ...(providerSid === undefined ? {} : { providerSid }),
+        })
+        await sessions.set('bcl-1', login('op', 'alice', 'sid-x'), 60)
+        await sessions.set('bcl-2', login('op', 'alice', 'sid-y'), 60)
+        await sessions.set('bcl-3', login('op', 'bob', 'sid-z'), 60)
+        await sessions.set('bcl-4', login('other', 'alice', 'sid-x'), 60)
+        await sessions.set('bcl-5', login('op', 'carol'), 60)
+        // Re-set under another sid: the old sid no longer finds it.
+        await sessions.set('bcl-6', login('op', 'dave', 'sid-x'), 60)
+        await sessions.set('bcl-6', login('op', 'dave', 'sid-w'), 60)
+        await sessions.deleteByProviderSession('op', 'sid-x')
+        const alive = async () => {
+          const ids = ['bcl-1', 'bcl-2', 'bcl-3', 'bcl-4', 'bcl-5', 'bcl-6']
+          const found = await Promise.all(ids.map((id) => sessions.get(id)))
+          return ids.filter((_, i) => found[i] !== undefined)
+        }
+        assert.deepEqual(await alive(), ['bcl-2', 'bcl-3', 'bcl-4', 'bcl-5', 'bcl-6'])
+        assert.equal((await sessions.get('bcl-6'))?.providerSid, 'sid-w')
+        await sessions.deleteByProviderSubject('op', 'alice')
+        assert.deepEqual(await alive(), ['bcl-3', 'bcl-4', 'bcl-5', 'bcl-6'])
+        await sessions.deleteByProviderSubject('op', 'carol')
+        await sessions.deleteByProviderSession('op', 'nobody')
+        assert.deepEqual(await alive(), ['bcl-3', 'bcl-4', 'bcl-6'])
+        for (const id of ['bcl-3', 'bcl-4', 'bcl-6']) await sessions.delete(id)
+      })
+
       it('keeps unicode and large values intact', async () => {
         const user = {
           name: 'Ünïcødé ✓ 日本語 🚀',

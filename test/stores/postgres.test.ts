@@ -88,6 +88,8 @@ describe('postgres stores', { skip }, () => {
         'mig_revocations_pkey',
         'mig_sessions_expires_idx',
         'mig_sessions_pkey',
+        'mig_sessions_provider_sid_idx',
+        'mig_sessions_provider_subject_idx',
         'mig_sessions_user_key_idx',
       ],
     )

@@ -81,11 +81,14 @@ describe('redis stores', { skip }, () => {
 
   it('lays keys out as documented, with native TTLs a little past the lifetime', async () => {
     await stores.sessions.set('sid', session(clock.now()), 60)
-    assert.deepEqual(Object.keys(await redis.hgetall(`${prefix}session:sid`)).sort(), [
-      'e',
-      'l',
-      'v',
-    ])
+    const sessionHash = await redis.hgetall(`${prefix}session:sid`)
+    assert.deepEqual(Object.keys(sessionHash).sort(), ['e', 'l', 'ps', 'v'])
+    // Indexed under the provider's subject for back-channel logout (no sid: no sid index).
+    assert.equal(sessionHash.ps, `${session(0).provider}:${session(0).subject}`)
+    assert.deepEqual(
+      await redis.zrange(`${prefix}provider-subject-sessions:${sessionHash.ps}`, '0', '-1'),
+      [`${prefix}session:sid`],
+    )
     const sessionTtl = await redis.pttl(`${prefix}session:sid`)
     assert.ok(sessionTtl > 59_000 && sessionTtl <= 61_000, String(sessionTtl))
 

@@ -73,6 +73,8 @@ describe('sqlite stores', () => {
         'ak_revocations_expires_at',
         'ak_sessions',
         'ak_sessions_expires_at',
+        'ak_sessions_provider_sid',
+        'ak_sessions_provider_subject',
         'ak_sessions_user_key',
         'app_users',
       ],
@@ -143,6 +145,23 @@ describe('sqlite stores', () => {
     clock.advance(601_000)
     assert.equal(await stores.sessions.get('h-session'), undefined)
     stores.close()
+    db.close()
+  })
+
+  it('finds sessions for back-channel logout through the JSON indexes, not a table scan', async () => {
+    const { SESSION_JSON } = await import('../../src/stores/sqlite/schema.ts')
+    const db = new Database(':memory:')
+    await createSqliteStores({ database: db }).migrate()
+    for (const field of ['subject', 'providerSid'] as const) {
+      const plan = db
+        .prepare(
+          `EXPLAIN QUERY PLAN DELETE FROM "authkestra_sessions"
+           WHERE ${SESSION_JSON.provider} = ? AND ${SESSION_JSON[field]} = ?`,
+        )
+        .all('op', 'x') as { detail: string }[]
+      const index = field === 'subject' ? 'provider_subject' : 'provider_sid'
+      assert.match(plan[0]?.detail ?? '', new RegExp(`USING INDEX authkestra_sessions_${index}`))
+    }
     db.close()
   })
 

@@ -41,7 +41,7 @@ async function storageId(sessionId: string): Promise<string> {
 /** Session operations over a store. */
 export class SessionManager {
   constructor(
-    private readonly store: SessionStore,
+    readonly store: SessionStore,
     private readonly timeouts: SessionTimeouts,
     private readonly clock: Clock,
   ) {}
@@ -74,7 +74,7 @@ export class SessionManager {
     who: { provider: string; subject: string },
     previousId: string | undefined,
     userKey: string,
-    idToken?: string,
+    login: { idToken?: string | undefined; providerSid?: string | undefined } = {},
   ) {
     if (previousId !== undefined && ID.test(previousId))
       await this.store.delete(await storageId(previousId))
@@ -87,7 +87,8 @@ export class SessionManager {
       expiresAt: now + this.timeouts.absoluteSeconds * 1000,
       lastSeenAt: now,
       userKey,
-      ...(idToken === undefined ? {} : { idToken }),
+      ...(login.idToken === undefined ? {} : { idToken: login.idToken }),
+      ...(login.providerSid === undefined ? {} : { providerSid: login.providerSid }),
     }
     const id = randomToken(32)
     await this.store.set(await storageId(id), session, this.#ttl(session, now))

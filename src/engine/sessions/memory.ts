@@ -44,6 +44,8 @@ class Columns {
   readonly subjects: unknown[] = []
   /** ID tokens kept for RP-initiated logout (only sessions of providers set up for it). */
   readonly idTokens = new Map<number, string>()
+  /** The provider's `sid` of the login, when its ID token had one. */
+  readonly providerSids = new Map<number, string>()
   /** User keys that are not base64url of 32 bytes (kept as given). */
   readonly oddKeys = new Map<number, string>()
 }
@@ -95,6 +97,7 @@ export function createMemorySessionStore(
     cols.users[slot] = undefined
     cols.subjects[slot] = ''
     cols.idTokens.delete(slot)
+    cols.providerSids.delete(slot)
     if (kindOf(slot) === ODD_KEY) cols.oddKeys.delete(slot)
     cols.meta.set(slot, 0)
     free.push(slot)
@@ -115,12 +118,14 @@ export function createMemorySessionStore(
     const lastSeenAt = cols.times.get(slot, LAST_SEEN_AT)
     const kind = meta & KIND_MASK
     const idToken = cols.idTokens.get(slot)
-    if (idToken !== undefined) {
+    const providerSid = cols.providerSids.get(slot)
+    if (idToken !== undefined || providerSid !== undefined) {
       const userKey = kind === NO_KEY ? undefined : keyOf(slot, kind)
       return {
         ...{ user, provider, subject, createdAt, expiresAt, lastSeenAt },
         ...(userKey === undefined ? {} : { userKey }),
-        idToken,
+        ...(idToken === undefined ? {} : { idToken }),
+        ...(providerSid === undefined ? {} : { providerSid }),
       }
     }
     if (kind === NO_KEY) return { user, provider, subject, createdAt, expiresAt, lastSeenAt }
@@ -142,6 +147,7 @@ export function createMemorySessionStore(
     cols.users[slot] = session.user
     cols.subjects[slot] = session.subject
     if (session.idToken !== undefined) cols.idTokens.set(slot, session.idToken)
+    if (session.providerSid !== undefined) cols.providerSids.set(slot, session.providerSid)
     const bytes = session.userKey === undefined ? undefined : keyBytes(session.userKey)
     let kind = NO_KEY
     if (bytes) {
@@ -204,6 +210,19 @@ export function createMemorySessionStore(
             : kind === KEY_BYTES_KIND && bytes && cols.keys.equals(slot, bytes)
         if (match) release(slot)
       }
+    },
+    async deleteByProviderSession(provider, sid) {
+      const index = providerIndex.get(provider)
+      if (index === undefined) return
+      for (const [slot, value] of [...cols.providerSids])
+        if (value === sid && cols.meta.get(slot) >>> KIND_BITS === index) release(slot)
+    },
+    async deleteByProviderSubject(provider, subject) {
+      const index = providerIndex.get(provider)
+      if (index === undefined) return
+      for (const slot of slots.slots())
+        if (cols.subjects[slot] === subject && cols.meta.get(slot) >>> KIND_BITS === index)
+          release(slot)
     },
     size: () => slots.size,
     close: () => clearInterval(timer),

@@ -30,6 +30,11 @@ export interface StoredSession<User = unknown> {
    * RP-initiated logout: the `id_token_hint` of that logout, never shown to the app.
    */
   readonly idToken?: string
+  /**
+   * The provider's own session id of the login (the ID token's `sid`): what a back-channel
+   * logout token names (OpenID Connect Back-Channel Logout 1.0 §2.4).
+   */
+  readonly providerSid?: string
 }
 
 /** Session storage. Implementations expire records after their TTL. */
@@ -41,4 +46,11 @@ export interface SessionStore {
   touch(id: string, lastSeenAt: number, ttlSeconds: number): Promise<void>
   /** Deletes every session whose `userKey` is `userKey` (one statement or script). */
   deleteByUser(userKey: string): Promise<void>
+  /**
+   * Deletes every session that `provider`'s login session `sid` made (a back-channel logout
+   * naming `sid`). Optional for stores written before 0.3; back-channel logout needs it.
+   */
+  deleteByProviderSession?(provider: string, sid: string): Promise<void>
+  /** Deletes every session of `provider`'s user `subject` (a back-channel logout naming `sub`). */
+  deleteByProviderSubject?(provider: string, subject: string): Promise<void>
 }

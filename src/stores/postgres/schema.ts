@@ -80,6 +80,10 @@ export function migrationStatements(t: Tables): string[] {
     // Sessions tables created before 0.2 have no user_key column.
     `ALTER TABLE ${t.sessions} ADD COLUMN IF NOT EXISTS user_key text NULL`,
     `CREATE INDEX IF NOT EXISTS "${p}sessions_user_key_idx" ON ${t.sessions} (user_key) WHERE user_key IS NOT NULL`,
+    // Back-channel logout finds sessions by the provider's subject or session id: indexes on the
+    // JSON itself, so rows stored before 0.3 are found too (no column to backfill).
+    `CREATE INDEX IF NOT EXISTS "${p}sessions_provider_subject_idx" ON ${t.sessions} ((value->>'provider'), (value->>'subject'))`,
+    `CREATE INDEX IF NOT EXISTS "${p}sessions_provider_sid_idx" ON ${t.sessions} ((value->>'provider'), (value->>'providerSid')) WHERE value ? 'providerSid'`,
     `CREATE TABLE IF NOT EXISTS ${t.revocations} (
       key text PRIMARY KEY,
       revoked_at bigint NOT NULL,

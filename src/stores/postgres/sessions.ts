@@ -48,6 +48,23 @@ export function postgresSessionStore(run: Run, t: Tables, clock: Clock): Session
         await query(`DELETE FROM ${t.sessions} WHERE user_key = $1`, [userKey])
       }),
 
+    deleteByProviderSubject: (provider, subject) =>
+      run('sessions.deleteByProviderSubject', async (query) => {
+        await query(
+          `DELETE FROM ${t.sessions} WHERE value->>'provider' = $1 AND value->>'subject' = $2`,
+          [provider, subject],
+        )
+      }),
+
+    deleteByProviderSession: (provider, sid) =>
+      run('sessions.deleteByProviderSession', async (query) => {
+        await query(
+          `DELETE FROM ${t.sessions}
+           WHERE value ? 'providerSid' AND value->>'provider' = $1 AND value->>'providerSid' = $2`,
+          [provider, sid],
+        )
+      }),
+
     // Only a live session is touched: touching never brings an expired one back.
     async touch(id, lastSeenAt, ttlSeconds) {
       const expiresAt = expiryMs(clock, ttlSeconds)

@@ -102,34 +102,64 @@ return out
 `)
 
 /**
- * KEYS: session, its user's session index. ARGV: json, lastSeenAt, expiresAt (ms), px, user key
- * ('' = none), px of the index (the session's absolute end plus a margin), index key prefix,
- * the session's absolute end (ms), now (ms). The index is a sorted set of session keys scored by
- * their absolute end: entries past it are dropped here, so it holds at most the sessions that
- * could still be alive. A session re-set under another user leaves its old user's index.
+ * KEYS: session, its user's session index, its provider-subject index, its provider-session
+ * index. ARGV: json, lastSeenAt, expiresAt (ms), px, user key ('' = none), px of the indexes (the
+ * session's absolute end plus a margin), user index key prefix, the session's absolute end (ms),
+ * now (ms), provider-subject value, provider-session value ('' = none), their two key prefixes.
+ * Each index is a sorted set of session keys scored by their absolute end: entries past it are
+ * dropped here, so it holds at most the sessions that could still be alive. A session re-set under
+ * another user (or provider login) leaves its old indexes. The hash keeps each value it is
+ * indexed under (`u`, `ps`, `pi`), which deletions check before acting on an index's member.
  */
 export const SESSION_SET = script(`
-local old = redis.call('HGET', KEYS[1], 'u')
-if old and old ~= ARGV[5] then redis.call('ZREM', ARGV[7] .. old, KEYS[1]) end
+local function unindex(field, prefix, value)
+  local old = redis.call('HGET', KEYS[1], field)
+  if old and old ~= value then redis.call('ZREM', prefix .. old, KEYS[1]) end
+end
+local function index(field, key, value)
+  redis.call('HSET', KEYS[1], field, value)
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', ARGV[9])
+  redis.call('ZADD', key, ARGV[8], KEYS[1])
+  local ttl = redis.call('PTTL', key)
+  if ttl < tonumber(ARGV[6]) then redis.call('PEXPIRE', key, ARGV[6]) end
+end
+unindex('u', ARGV[7], ARGV[5])
+unindex('ps', ARGV[12], ARGV[10])
+unindex('pi', ARGV[13], ARGV[11])
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'v', ARGV[1], 'l', ARGV[2], 'e', ARGV[3])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
-if ARGV[5] ~= '' then
-  redis.call('HSET', KEYS[1], 'u', ARGV[5])
-  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[9])
-  redis.call('ZADD', KEYS[2], ARGV[8], KEYS[1])
-  local ttl = redis.call('PTTL', KEYS[2])
-  if ttl < tonumber(ARGV[6]) then redis.call('PEXPIRE', KEYS[2], ARGV[6]) end
-end
+if ARGV[5] ~= '' then index('u', KEYS[2], ARGV[5]) end
+index('ps', KEYS[3], ARGV[10])
+if ARGV[11] ~= '' then index('pi', KEYS[4], ARGV[11]) end
 return 1
 `)
 
-/** KEYS: session. ARGV: index key prefix. Deletes it and drops it from its user's index. */
+/**
+ * KEYS: session. ARGV: the user, provider-subject and provider-session index key prefixes.
+ * Deletes it and drops it from its indexes.
+ */
 export const SESSION_DELETE = script(`
-local u = redis.call('HGET', KEYS[1], 'u')
-if u then redis.call('ZREM', ARGV[1] .. u, KEYS[1]) end
+local values = redis.call('HMGET', KEYS[1], 'u', 'ps', 'pi')
+for i = 1, 3 do
+  if values[i] then redis.call('ZREM', ARGV[i] .. values[i], KEYS[1]) end
+end
 redis.call('DEL', KEYS[1])
 return 1
+`)
+
+/**
+ * KEYS: a provider-subject or provider-session index. ARGV: the hash field of that index (`ps`
+ * or `pi`), its value. Deletes the members still indexed under this value (a session re-set since
+ * is left alone), then the index.
+ */
+export const SESSION_DELETE_INDEXED = script(`
+local members = redis.call('ZRANGE', KEYS[1], 0, -1)
+for _, k in ipairs(members) do
+  if redis.call('HGET', k, ARGV[1]) == ARGV[2] then redis.call('DEL', k) end
+end
+redis.call('DEL', KEYS[1])
+return #members
 `)
 
 /**

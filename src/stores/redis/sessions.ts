@@ -4,7 +4,8 @@
  * than the session's, and its expiry by the injected clock in the hash so reads honour that clock.
  * Each user's sessions are indexed in a sorted set `${prefix}user-sessions:${userKey}` (scored by
  * absolute end, pruned at each login, living as long as the longest of them), which
- * `deleteByUser` empties in one script.
+ * `deleteByUser` empties in one script; the same for the provider's subject and session id of
+ * each login (`provider-subject-sessions:`, `provider-sid-sessions:`), for back-channel logout.
  *
  * @module
  */
@@ -16,6 +17,7 @@ import { type Guard, parseJson, UnreadableRecord } from './guard.ts'
 import {
   runScript,
   SESSION_DELETE,
+  SESSION_DELETE_INDEXED,
   SESSION_DELETE_USER,
   SESSION_SET,
   SESSION_TOUCH,
@@ -40,6 +42,13 @@ export function createRedisSessionStore(deps: RedisSessionDeps): SessionStore {
   const key = (id: string) => `${deps.prefix}session:${id}`
   const userSet = (userKey: string) => `${deps.prefix}user-sessions:${userKey}`
   const userSetPrefix = `${deps.serverPrefix}user-sessions:`
+  // Provider ids are [a-z0-9_-], so `provider:value` is unambiguous.
+  const subjectSet = (value: string) => `${deps.prefix}provider-subject-sessions:${value}`
+  const subjectSetPrefix = `${deps.serverPrefix}provider-subject-sessions:`
+  const sidSet = (value: string) => `${deps.prefix}provider-sid-sessions:${value}`
+  const sidSetPrefix = `${deps.serverPrefix}provider-sid-sessions:`
+  const deleteIndexed = (key: string, field: 'ps' | 'pi', value: string) =>
+    runScript(redis, SESSION_DELETE_INDEXED, [key], [field, value])
 
   return {
     get(id) {
@@ -58,10 +67,13 @@ export function createRedisSessionStore(deps: RedisSessionDeps): SessionStore {
         const now = clock.now()
         const userKey = session.userKey ?? ''
         const untilEnd = Math.max(ttlSeconds, (session.expiresAt - now) / 1000)
+        const bySubject = `${session.provider}:${session.subject}`
+        const bySid =
+          session.providerSid === undefined ? '' : `${session.provider}:${session.providerSid}`
         await runScript(
           redis,
           SESSION_SET,
-          [key(id), userSet(userKey)],
+          [key(id), userSet(userKey), subjectSet(bySubject), sidSet(bySid)],
           [
             JSON.stringify(session),
             session.lastSeenAt,
@@ -72,18 +84,39 @@ export function createRedisSessionStore(deps: RedisSessionDeps): SessionStore {
             userSetPrefix,
             session.expiresAt,
             now,
+            bySubject,
+            bySid,
+            subjectSetPrefix,
+            sidSetPrefix,
           ],
         )
       })
     },
     delete(id) {
       return guard('sessions.delete', async () => {
-        await runScript(redis, SESSION_DELETE, [key(id)], [userSetPrefix])
+        await runScript(
+          redis,
+          SESSION_DELETE,
+          [key(id)],
+          [userSetPrefix, subjectSetPrefix, sidSetPrefix],
+        )
       })
     },
     deleteByUser(userKey) {
       return guard('sessions.deleteByUser', async () => {
         await runScript(redis, SESSION_DELETE_USER, [userSet(userKey)], [userKey])
+      })
+    },
+    deleteByProviderSubject(provider, subject) {
+      return guard('sessions.deleteByProviderSubject', async () => {
+        const value = `${provider}:${subject}`
+        await deleteIndexed(subjectSet(value), 'ps', value)
+      })
+    },
+    deleteByProviderSession(provider, sid) {
+      return guard('sessions.deleteByProviderSession', async () => {
+        const value = `${provider}:${sid}`
+        await deleteIndexed(sidSet(value), 'pi', value)
       })
     },
     touch(id, lastSeenAt, ttlSeconds) {

@@ -24,6 +24,14 @@ export interface SqliteTables {
 
 const PREFIX = /^[A-Za-z_][A-Za-z0-9_]{0,40}$/
 
+/** The JSON fields of a session row that back-channel logout looks up (the same text in the
+ * indexes and the queries, so that SQLite uses the indexes). */
+export const SESSION_JSON = {
+  provider: `json_extract(value, '$.provider')`,
+  subject: `json_extract(value, '$.subject')`,
+  providerSid: `json_extract(value, '$.providerSid')`,
+} as const
+
 /** Validates `prefix` (it is spliced into SQL identifiers) and derives every name from it. */
 export function sqliteTables(prefix: string): SqliteTables {
   if (!PREFIX.test(prefix)) {
@@ -73,6 +81,13 @@ export function sqliteTables(prefix: string): SqliteTables {
     lateDdl: [
       `CREATE INDEX IF NOT EXISTS ${name('sessions_user_key')} ON ${sessions} (user_key)
         WHERE user_key IS NOT NULL`,
+      // Back-channel logout finds sessions by the provider's subject or session id: indexes on
+      // the JSON itself, so rows stored before 0.3 are found too (no column to backfill).
+      `CREATE INDEX IF NOT EXISTS ${name('sessions_provider_subject')} ON ${sessions}
+        (${SESSION_JSON.provider}, ${SESSION_JSON.subject})`,
+      `CREATE INDEX IF NOT EXISTS ${name('sessions_provider_sid')} ON ${sessions}
+        (${SESSION_JSON.provider}, ${SESSION_JSON.providerSid})
+        WHERE ${SESSION_JSON.providerSid} IS NOT NULL`,
     ],
   }
 }
