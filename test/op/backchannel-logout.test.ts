@@ -231,6 +231,27 @@ describe('back-channel logout from the OP', () => {
   })
 })
 
+describe('back-channel logout options', () => {
+  for (const options of [
+    { attempts: 0 },
+    { attempts: 11 },
+    { attempts: 1.5 },
+    { timeoutMs: 50 },
+    { timeoutMs: Number.POSITIVE_INFINITY },
+  ]) {
+    it(`refuses ${JSON.stringify(options)}`, async () => {
+      await assert.rejects(
+        createOp({
+          issuer: ISSUER,
+          logger: { warn: () => {}, error: () => {} },
+          backchannelLogout: options,
+        }),
+        (err: Error & { code?: string }) => err.code === 'config_invalid',
+      )
+    })
+  }
+})
+
 describe('back-channel logout client metadata', () => {
   for (const [uri, why] of [
     ['http://rp.example/bc', /https/],

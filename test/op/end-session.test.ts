@@ -31,6 +31,7 @@ before(async () => {
         client_name: 'The <RP>',
       },
       { client_id: 'other', redirect_uris: [CALLBACK], skip_consent: true },
+      { client_id: 'asks', redirect_uris: [CALLBACK] },
     ],
   }))
 })
@@ -150,6 +151,45 @@ describe('RP-initiated logout', () => {
     assert.equal(forged.headers.get('location'), null)
     assert.equal(await signedIn(victim), true)
     assert.equal(await signedIn(attacker), true)
+  })
+
+  it('asks first for a hint without sid, even of the same user (it could be any earlier session)', async () => {
+    const browser = new Browser(op.handler)
+    await signIn(browser)
+    // Another OP over the same store signs with the same keys, for the same user, but with no
+    // OP session (auto-login): its ID token has no sid.
+    const { createOp } = await import('../../src/op/create-op.ts')
+    const twin = await createOp({
+      issuer: ISSUER,
+      store,
+      clock: { now: () => now.value },
+      logger: { warn: () => {}, error: () => {} },
+      dangerouslyAutoLogin: 'alice',
+    })
+    const { signIn: twinSignIn } = await import('./helpers/sign-in.ts')
+    const { id_token } = await twinSignIn(twin, new Browser(twin.handler), 'rp', CALLBACK)
+    assert.equal(decodeJwt(id_token).sid, undefined)
+    const response = await browser.get(endSession({ id_token_hint: id_token }))
+    assert.equal(response.status, 200)
+    assert.match(await response.text(), /Sign out\?/)
+    assert.equal(await signedIn(browser), true)
+  })
+
+  it('refuses a consent left open in a tab once the OP session is logged out: no code', async () => {
+    const browser = new Browser(op.handler)
+    const { id_token } = await signIn(browser)
+    const { authorizationUrl } = await import('./helpers/browser.ts')
+    const auth = await authorizationUrl(ISSUER, { client_id: 'asks', redirect_uri: CALLBACK })
+    const page = await browser.get((await browser.get(auth.url)).headers.get('location') ?? '')
+    const consentHtml = await page.text()
+    assert.match(consentHtml, /decision/, 'the consent page is showing')
+    assert.equal((await browser.get(endSession({ id_token_hint: id_token }))).status, 200)
+    const allow = await browser.post(actionOf(consentHtml), {
+      csrf: csrfOf(consentHtml),
+      decision: 'allow',
+    })
+    assert.equal(allow.status, 400)
+    assert.equal(allow.headers.get('location'), null, 'no code for a logged-out session')
   })
 
   it('without a session, goes straight back to a registered URI (nothing to end)', async () => {

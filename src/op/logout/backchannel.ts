@@ -10,7 +10,12 @@
  * @module
  */
 import { randomToken } from '../../core/random.ts'
-import type { BackchannelFailure, BackchannelLogoutOptions, OpLogger } from '../config.ts'
+import {
+  type BackchannelFailure,
+  type BackchannelLogoutOptions,
+  configError,
+  type OpLogger,
+} from '../config.ts'
 import type { KeyManager } from '../keys.ts'
 import type { ClientRecord } from '../store/types.ts'
 
@@ -44,6 +49,42 @@ interface Deps {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Deliveries in flight at once, and waiting beyond those: a hanging client cannot pile up work. */
+const MAX_CONCURRENT = 32
+const MAX_WAITING = 10_000
+
+/** Runs tasks at most `max` at a time, queueing up to `waiting` more; `false` when dropped. */
+function slots(max: number, waiting: number) {
+  let running = 0
+  const queue: (() => void)[] = []
+  return async (task: () => Promise<void>): Promise<boolean> => {
+    if (running >= max) {
+      if (queue.length >= waiting) return false
+      await new Promise<void>((resolve) => queue.push(resolve))
+    }
+    running++
+    try {
+      await task()
+    } finally {
+      running--
+      queue.shift()?.()
+    }
+    return true
+  }
+}
+
+/** `attempts` 1 to 10, `timeoutMs` 100 to 60,000: anything else is a configuration mistake. */
+function checkOptions(options: BackchannelLogoutOptions | undefined): void {
+  const { attempts, timeoutMs } = options ?? {}
+  if (attempts !== undefined && !(Number.isInteger(attempts) && attempts >= 1 && attempts <= 10))
+    throw configError('"backchannelLogout.attempts" must be an integer from 1 to 10')
+  if (
+    timeoutMs !== undefined &&
+    !(Number.isInteger(timeoutMs) && timeoutMs >= 100 && timeoutMs <= 60_000)
+  )
+    throw configError('"backchannelLogout.timeoutMs" must be an integer from 100 to 60000')
+}
 
 /** A logout token for `target` (§2.4): `iss`, `aud`, `iat`, `exp`, `jti`, `events`, `sub`, `sid`; never `nonce`. */
 async function logoutToken(target: LogoutTarget, deps: Deps): Promise<string> {
@@ -112,7 +153,9 @@ async function deliver(target: LogoutTarget, uri: string, deps: Deps): Promise<v
  * ```
  */
 export function createBackchannel(deps: Deps): Backchannel {
+  checkOptions(deps.options)
   const inFlight = new Set<Promise<void>>()
+  const limit = slots(MAX_CONCURRENT, MAX_WAITING)
   return {
     notify(targets) {
       for (const target of targets) {
@@ -124,9 +167,22 @@ export function createBackchannel(deps: Deps): Backchannel {
           )
           continue
         }
-        const task = deliver(target, uri, deps).catch((err) => {
-          deps.logger.error('back-channel logout failed unexpectedly', err)
-        })
+        const task = limit(() => deliver(target, uri, deps)).then(
+          (ran) => {
+            if (ran) return
+            const failure = {
+              clientId: target.client.clientId,
+              uri,
+              attempts: 0,
+              reason: 'too many deliveries waiting',
+            }
+            deps.logger.warn(
+              `back-channel logout to client "${failure.clientId}" dropped: ${failure.reason}`,
+            )
+            deps.options?.onFailure?.(failure)
+          },
+          (err) => deps.logger.error('back-channel logout failed unexpectedly', err),
+        )
         inFlight.add(task)
         void task.finally(() => inFlight.delete(task))
       }

@@ -48,13 +48,12 @@ function refused(problem: OAuthProblem): OpResponse {
   return html(signOutErrorPage(message), problem.status, problem.headers)
 }
 
-/** Whether the hint names this browser's session: same user, and same session when it says. */
+/**
+ * Whether the hint names this browser's session: same user and same `sid`. A hint without `sid`
+ * (an old ID token, or another OP's habit) could be any earlier session of the user: ask first.
+ */
 function attributable(hint: IdTokenHint | undefined, session: LiveSession): boolean {
-  return (
-    hint !== undefined &&
-    hint.sub === session.accountId &&
-    (hint.sid ?? session.sid) === session.sid
-  )
+  return hint !== undefined && hint.sub === session.accountId && hint.sid === session.sid
 }
 
 /**

@@ -18,7 +18,7 @@ import { authorizationResponse } from '../authorize/respond.ts'
 import { authTooOld, consentNeeded, interactionCookie } from './begin.ts'
 import { issueCode } from './finish.ts'
 import { consentPage, errorPage, loginPage } from './pages.ts'
-import { cookieScope, startSession } from './session.ts'
+import { cookieScope, currentSession, startSession } from './session.ts'
 
 const EXPIRED =
   'This sign-in has expired or was opened in another browser. Go back to the application and start again.'
@@ -196,6 +196,12 @@ async function consent(request: OpRequest, uid: string, deps: OpRuntime): Promis
   const now = Math.floor(deps.clock.now() / 1000)
   if (record.accountId === undefined || tooOldForConsent(record, now)) {
     return html(errorPage(EXPIRED), 400)
+  }
+  // The OP session the user signed in with must still be this browser's: a consent left open
+  // in a tab must not issue a code (with the sid of a session already logged out) after a logout.
+  if (record.sid !== undefined && (await currentSession(request, deps))?.sid !== record.sid) {
+    await deps.store.delete('interaction', uid)
+    return html(errorPage(EXPIRED), 400, { 'set-cookie': clearInteractionCookie(uid, deps) })
   }
   if (params.get('decision') !== 'allow') {
     await deps.store.delete('interaction', uid)
