@@ -11,6 +11,7 @@
 import type { OAuth2Flow } from '../client/oauth2-flow.ts'
 import { readCookie, serializeCookie } from '../core/cookies.ts'
 import { defaultCrypto } from '../core/crypto/index.ts'
+import { AuthkestraError } from '../core/errors.ts'
 import type { MessageResponse } from '../core/http-message.ts'
 import { randomToken } from '../core/random.ts'
 import { configError } from './config.ts'
@@ -52,7 +53,15 @@ export async function logoutAtProvider(
 ): Promise<MessageResponse | undefined> {
   const flow = provider === undefined ? undefined : deps.flows.get(provider)
   const state = randomToken(32)
-  const url = await flow?.endSessionUrl({ state, idTokenHint })
+  let url: URL | undefined
+  try {
+    url = await flow?.endSessionUrl({ state, idTokenHint })
+  } catch (err) {
+    // The provider's discovery is down or broken: the local logout has happened, so the user
+    // is signed out here and goes home, as without a logout at the provider.
+    if (err instanceof AuthkestraError) return undefined
+    throw err
+  }
   if (!url) return undefined
   const secure = secureFor(request, deps.secureCookies)
   cookies.push(

@@ -95,3 +95,51 @@ describe('engine + our OP: logout that reaches the OP and comes back', () => {
     assert.equal((await atOp(jar)).get('error'), 'login_required', 'the OP session ended too')
   })
 })
+
+describe('engine: logout at a provider that cannot be reached', () => {
+  it('still signs out here and goes home (303 /), the session gone', async () => {
+    const { createHash, randomBytes } = await import('node:crypto')
+    const { createMemorySessionStore } = await import('../../src/index.ts')
+    const store = createMemorySessionStore()
+    const down = createAuthkestra<unknown>({
+      providers: [
+        oidc({
+          id: 'idp',
+          issuer: 'http://127.0.0.1:1',
+          clientId: 'app',
+          redirectUri: `${APP}/auth/callback/idp`,
+          postLogoutRedirectUri: `${APP}/auth/logout-callback/idp`,
+        }),
+      ],
+      secret: SECRET,
+      session: { store },
+    })
+    const cookie = randomBytes(32).toString('base64url')
+    const now = Date.now()
+    const storageId = createHash('sha256').update(cookie).digest('base64url')
+    await store.set(
+      storageId,
+      {
+        user: {},
+        provider: 'idp',
+        subject: 'alice',
+        createdAt: now,
+        expiresAt: now + 60_000,
+        lastSeenAt: now,
+        userKey: createHash('sha256').update('idp:alice').digest('base64url'),
+        idToken: 'h.p.s',
+      },
+      60,
+    )
+    const response = await down.handler(
+      new Request(`${APP}/auth/logout`, {
+        method: 'POST',
+        headers: { origin: APP, cookie: `ak_session=${cookie}` },
+      }),
+    )
+    assert.equal(response.status, 303)
+    assert.equal(response.headers.get('location'), '/')
+    assert.equal(await store.get(storageId), undefined)
+    store.close()
+  })
+})
