@@ -260,6 +260,11 @@ export class OAuth2Flow {
     return this.#config.backchannelLogout === true
   }
 
+  /** Whether the app registered this engine's front-channel logout URI at the provider. */
+  get frontchannelLogout(): boolean {
+    return this.#config.frontchannelLogout === true
+  }
+
   /**
    * Validates a back-channel logout token from this provider (see `logout-token.ts`); throws
    * `logout_token_invalid`. The replay check on its `jti` is the caller's.

@@ -69,6 +69,12 @@ export interface ProviderConfig {
    * each login's `sid` to end the right sessions.
    */
   readonly backchannelLogout?: boolean
+  /**
+   * Front-Channel Logout 1.0: the app registered `{basePath}/frontchannel-logout/{id}` as this
+   * client's `frontchannel_logout_uri` (with `frontchannel_logout_session_required`); the engine
+   * serves it and remembers each login's `sid`.
+   */
+  readonly frontchannelLogout?: boolean
   /** Scopes asked for when a login names none. With `openid`, the flow is OpenID Connect. */
   readonly scopes?: readonly string[]
   /** Fixed extra authorization parameters for every login (e.g. Google's `access_type`). */

@@ -81,7 +81,7 @@ async function endSessions(
 }
 
 /**
- * At start: back-channel logout needs session mode (a stateless token has no server-side session
+ * At start: back- and front-channel logout need session mode (a stateless token has no server-side session
  * to end yet) and a session store that can find sessions by the provider's login.
  */
 export function checkBackchannelLogout(

@@ -14,6 +14,7 @@ import { type MessageResponse, toWebResponse } from '../core/http-message.ts'
 import { createKeyring } from '../core/keyring.ts'
 import { backchannelLogoutRoute, checkBackchannelLogout } from './backchannel-logout.ts'
 import { configError, type JwtConfig, type SessionConfig } from './config.ts'
+import { frontchannelLogoutRoute } from './frontchannel-logout.ts'
 import type { GuardRequest } from './guards/types.ts'
 import { logoutEverywhereRoute, logoutRoute, refreshRoute } from './logout-routes.ts'
 import { type EngineRequest, engineRequestOf } from './message.ts'
@@ -173,6 +174,8 @@ export function createAuthkestra<User = Identity>(
           return await logoutCallbackRoute(request, provider, deps)
         if (route === 'backchannel-logout' && provider !== undefined && request.method === 'POST')
           return await backchannelLogoutRoute(request, provider, deps)
+        if (route === 'frontchannel-logout' && provider !== undefined && request.method === 'GET')
+          return await frontchannelLogoutRoute(request, provider, deps)
         if (provider === undefined && request.method === 'POST') {
           if (route === 'logout') return await logoutRoute(request, deps)
           if (route === 'logout-everywhere' && (sessions || stateless?.revokes))

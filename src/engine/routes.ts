@@ -87,7 +87,8 @@ export async function callbackRoute(
 
 /**
  * What a session keeps of the provider's login, only for the logouts set up with it: the ID
- * token as the hint of a logout at the provider, the provider's `sid` for a back-channel logout.
+ * token as the hint of a logout at the provider, the provider's `sid` for a back- or front-channel
+ * logout.
  */
 function providerLogin(flow: OAuth2Flow | undefined, tokens: TokenSet | undefined) {
   const sid = tokens?.idTokenClaims?.sid
@@ -95,7 +96,9 @@ function providerLogin(flow: OAuth2Flow | undefined, tokens: TokenSet | undefine
     ...(flow?.postLogoutRedirectUri !== undefined && tokens?.idToken !== undefined
       ? { idToken: tokens.idToken }
       : {}),
-    ...(flow?.backchannelLogout && typeof sid === 'string' ? { providerSid: sid } : {}),
+    ...((flow?.backchannelLogout || flow?.frontchannelLogout) && typeof sid === 'string'
+      ? { providerSid: sid }
+      : {}),
   }
 }
 

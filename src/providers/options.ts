@@ -26,6 +26,8 @@ export interface ProviderOptions {
   readonly postLogoutRedirectUri?: string | undefined
   /** The app registered `{basePath}/backchannel-logout/{id}` at the provider (Back-Channel Logout). */
   readonly backchannelLogout?: boolean | undefined
+  /** The app registered `{basePath}/frontchannel-logout/{id}` at the provider (Front-Channel Logout). */
+  readonly frontchannelLogout?: boolean | undefined
 }
 
 type Registration = Pick<ProviderConfig, 'clientId' | 'redirectUri'> &
@@ -38,6 +40,7 @@ type Registration = Pick<ProviderConfig, 'clientId' | 'redirectUri'> &
       | 'trustedAudiences'
       | 'postLogoutRedirectUri'
       | 'backchannelLogout'
+      | 'frontchannelLogout'
     >
   >
 
@@ -60,5 +63,8 @@ export function registration(options: ProviderOptions): Registration {
     ...(options.backchannelLogout === undefined
       ? {}
       : { backchannelLogout: options.backchannelLogout }),
+    ...(options.frontchannelLogout === undefined
+      ? {}
+      : { frontchannelLogout: options.frontchannelLogout }),
   }
 }

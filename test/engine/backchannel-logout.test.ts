@@ -60,6 +60,12 @@ before(async () => {
         backchannelLogout: true,
       }),
       oidc({ ...registration, id: 'plain', redirectUri: `${APP}/auth/callback/plain` }),
+      oidc({
+        ...registration,
+        id: 'fc',
+        redirectUri: `${APP}/auth/callback/fc`,
+        frontchannelLogout: true,
+      }),
     ],
     secret: SECRET,
     session: { store },
@@ -244,5 +250,47 @@ describe('back-channel logout config', () => {
       (err: Error & { code?: string }) =>
         err.code === 'config_invalid' && /needs session mode/.test(err.message),
     )
+  })
+})
+
+describe('front-channel logout receiver', () => {
+  const get = (query: string, path = '/auth/frontchannel-logout/fc') =>
+    auth.handler(new Request(`${APP}${path}?${query}`, { headers: { accept: 'application/json' } }))
+  const fcSession = { ...stored('carol', 'sid-fc'), provider: 'fc' }
+
+  it('ends the sessions of the provider login named by sid; only the provider may frame the answer', async () => {
+    await store.set('carol-1', fcSession, 600)
+    const response = await get(
+      new URLSearchParams({ iss: provider.origin, sid: 'sid-fc' }).toString(),
+    )
+    assert.equal(response.status, 200)
+    assert.equal(response.headers.get('cache-control'), 'no-store')
+    assert.equal(
+      response.headers.get('content-security-policy'),
+      `default-src 'none'; frame-ancestors ${provider.origin}`,
+    )
+    assert.equal(await store.get('carol-1'), undefined)
+    assert.deepEqual(await alive(), ['alice-1', 'alice-2', 'bob-1'], 'other providers untouched')
+  })
+
+  for (const [what, query, status] of [
+    ['another issuer', `iss=${encodeURIComponent('https://evil.example')}&sid=sid-fc`, 400],
+    ['no sid', `iss=${encodeURIComponent('ISSUER')}`, 400],
+    ['no iss', 'sid=sid-fc', 400],
+    ['two sids', `iss=${encodeURIComponent('ISSUER')}&sid=sid-fc&sid=other`, 400],
+  ] as const) {
+    it(`refuses ${what} (${status}), ending nothing`, async () => {
+      await store.set('carol-1', fcSession, 600)
+      const response = await get(query.replace('ISSUER', provider.origin))
+      assert.equal(response.status, status)
+      assert.equal(((await response.json()) as { error: string }).error, 'callback_invalid')
+      assert.ok(await store.get('carol-1'))
+    })
+  }
+
+  it('is 404 for a provider not set up for it', async () => {
+    const response = await get(`iss=${provider.origin}&sid=sid-1`, '/auth/frontchannel-logout/op')
+    assert.equal(response.status, 404)
+    assert.deepEqual(await alive(), ['alice-1', 'alice-2', 'bob-1'])
   })
 })
