@@ -8,8 +8,8 @@
  *
  * @module
  */
-import { defaultCrypto } from '../core/crypto/index.ts'
 import { AuthkestraError } from '../core/errors.ts'
+import { sameString } from '../core/same-string.ts'
 import { isOAuthErrorCode } from './oauth-error.ts'
 
 /** The callback as a `Request`, an absolute URL (string or object), or its query parameters. */
@@ -57,12 +57,6 @@ function toParams(input: CallbackInput, redirectUri: string): URLSearchParams {
   return url.searchParams
 }
 
-const encoder = new TextEncoder()
-
-function sameSecret(a: string, b: string): boolean {
-  return defaultCrypto.timingSafeEqual(encoder.encode(a), encoder.encode(b))
-}
-
 /**
  * Checks the callback and returns the authorization code. Throws `callback_invalid`,
  * `state_mismatch`, `issuer_missing`, `issuer_mismatch` or `authorization_error` (with the
@@ -90,7 +84,7 @@ export function validateCallback(input: CallbackInput, expected: CallbackExpecta
   // RFC 6749 §4.1.2.1: state is required in error responses too, so a forged error cannot
   // abort someone's login with a message of the attacker's choosing.
   if (values.state === undefined) throw invalid('"state" is missing from the callback')
-  if (!sameSecret(values.state, expected.state)) {
+  if (!sameString(values.state, expected.state)) {
     throw new AuthkestraError('state_mismatch', '"state" does not match the login that was started')
   }
 

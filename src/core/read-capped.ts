@@ -50,3 +50,8 @@ export async function readCapped(
   }
   return out
 }
+
+/** Whether a `Content-Type` is `application/x-www-form-urlencoded` (any parameters, `charset`). */
+export function isFormContentType(type: string | null): boolean {
+  return /^application\/x-www-form-urlencoded\s*(;|$)/i.test(type ?? '')
+}

@@ -16,15 +16,12 @@
  * @module
  */
 import type { LogoutTokenClaims } from '../client/logout-token.ts'
-import type { OAuth2Flow } from '../client/oauth2-flow.ts'
 import { AuthkestraError } from '../core/errors.ts'
 import type { MessageResponse } from '../core/http-message.ts'
-import { BodyTooLarge } from '../core/read-capped.ts'
-import { configError } from './config.ts'
+import { BodyTooLarge, isFormContentType } from '../core/read-capped.ts'
 import type { EngineDeps } from './deps.ts'
 import { type EngineRequest, jsonResponse, noStore } from './message.ts'
 import { failure } from './respond.ts'
-import type { SessionStore } from './sessions/types.ts'
 
 /** A logout token is a JWT of a few hundred bytes; a form larger than this is not one. */
 const MAX_BODY_BYTES = 16_384
@@ -33,8 +30,7 @@ class BadLogoutRequest extends Error {}
 
 /** §2.5: `application/x-www-form-urlencoded` with exactly one `logout_token`. */
 async function readLogoutToken(request: EngineRequest): Promise<string> {
-  const type = request.headers.get('content-type') ?? ''
-  if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(type))
+  if (!isFormContentType(request.headers.get('content-type')))
     throw new BadLogoutRequest('the body must be a form')
   let bytes: Uint8Array
   try {
@@ -78,24 +74,6 @@ async function endSessions(
   const store = deps.sessions?.store
   if (claims.sid !== undefined) await store?.deleteByProviderSession?.(provider, claims.sid)
   else if (claims.sub !== undefined) await store?.deleteByProviderSubject?.(provider, claims.sub)
-}
-
-/**
- * At start: back- and front-channel logout need session mode (a stateless token has no server-side session
- * to end yet) and a session store that can find sessions by the provider's login.
- */
-export function checkBackchannelLogout(
-  flows: Iterable<OAuth2Flow>,
-  store: SessionStore | undefined,
-): void {
-  for (const flow of flows) {
-    if (!flow.backchannelLogout) continue
-    if (!store) throw configError(`provider "${flow.id}": "backchannelLogout" needs session mode`)
-    if (!store.deleteByProviderSession || !store.deleteByProviderSubject)
-      throw configError(
-        `provider "${flow.id}": "backchannelLogout" needs a session store with deleteByProviderSession and deleteByProviderSubject`,
-      )
-  }
 }
 
 /** Handles a back-channel logout request of `providerId`. */

@@ -12,14 +12,15 @@ import { systemClock } from '../core/clock.ts'
 import { AuthkestraError } from '../core/errors.ts'
 import { type MessageResponse, toWebResponse } from '../core/http-message.ts'
 import { createKeyring } from '../core/keyring.ts'
-import { backchannelLogoutRoute, checkBackchannelLogout } from './backchannel-logout.ts'
+import { backchannelLogoutRoute } from './backchannel-logout.ts'
 import { configError, type JwtConfig, type SessionConfig } from './config.ts'
 import { frontchannelLogoutRoute } from './frontchannel-logout.ts'
 import type { GuardRequest } from './guards/types.ts'
+import { checkProviderLogouts } from './logout-config.ts'
 import { logoutEverywhereRoute, logoutRoute, refreshRoute } from './logout-routes.ts'
 import { type EngineRequest, engineRequestOf } from './message.ts'
 import { sessionManager, statelessSessions } from './modes.ts'
-import { checkPostLogoutRedirectUris, logoutCallbackRoute } from './provider-logout.ts'
+import { logoutCallbackRoute } from './provider-logout.ts'
 import { failure } from './respond.ts'
 import { createMemoryRevocationStore } from './revocations/memory.ts'
 import {
@@ -124,12 +125,11 @@ export function createAuthkestra<User = Identity>(
     if (flows.has(flow.id)) throw configError(`"providers[${i}].id" "${flow.id}" is used twice`)
     flows.set(flow.id, flow)
   }
-  checkPostLogoutRedirectUris(flows.values(), basePath)
   const secureCookies = config.secureCookies ?? 'auto'
   if (secureCookies !== 'auto' && typeof secureCookies !== 'boolean')
     throw configError('"secureCookies" must be "auto", true or false')
   const sessions = config.session ? sessionManager(config.session, clock) : undefined
-  checkBackchannelLogout(flows.values(), sessions?.store)
+  checkProviderLogouts(flows.values(), basePath, sessions?.store)
   const jwt = config.jwt
   const stateless = jwt ? statelessSessions(jwt, keys, clock) : undefined
   const userKey =

@@ -52,14 +52,8 @@ export async function logoutRoute(
 ): Promise<MessageResponse> {
   if (!mayChangeState(request, deps)) return failure(request, 'forbidden_origin')
   if (deps.sessions) {
-    const name = sessionCookieName(request, deps)
-    const current = await deps.sessions.manager.current(request, name)
-    await deps.sessions.manager.destroy(request, name)
-    if (!current) return signedOut(request, deps)
-    return signedOut(request, deps, {
-      provider: current.session.provider,
-      idToken: current.idToken,
-    })
+    const ended = await deps.sessions.manager.end(request, sessionCookieName(request, deps))
+    return signedOut(request, deps, ended)
   }
   const credential = tokenCredential(request, deps)
   const stateless = deps.stateless

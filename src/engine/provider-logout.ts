@@ -8,13 +8,11 @@
  *
  * @module
  */
-import type { OAuth2Flow } from '../client/oauth2-flow.ts'
 import { readCookie, serializeCookie } from '../core/cookies.ts'
-import { defaultCrypto } from '../core/crypto/index.ts'
 import { AuthkestraError } from '../core/errors.ts'
 import type { MessageResponse } from '../core/http-message.ts'
 import { randomToken } from '../core/random.ts'
-import { configError } from './config.ts'
+import { sameString } from '../core/same-string.ts'
 import { secureFor, siteCookieName } from './cookie-policy.ts'
 import type { EngineDeps } from './deps.ts'
 import { type EngineRequest, redirect } from './message.ts'
@@ -25,20 +23,6 @@ const LOGOUT_COOKIE_MAX_AGE = 600
 
 const cookieName = (request: EngineRequest, deps: EngineDeps) =>
   siteCookieName('ak_logout', secureFor(request, deps.secureCookies), undefined)
-
-/**
- * The `post_logout_redirect_uri` of each flow must be this engine's return route for it: the
- * provider sends the user back there, and nowhere else checks the state.
- */
-export function checkPostLogoutRedirectUris(flows: Iterable<OAuth2Flow>, basePath: string): void {
-  for (const flow of flows) {
-    const uri = flow.postLogoutRedirectUri
-    if (uri === undefined) continue
-    const expected = `${basePath}/logout-callback/${flow.id}`
-    if (new URL(uri).pathname !== expected)
-      throw configError(`provider "${flow.id}": "postLogoutRedirectUri" must point at ${expected}`)
-  }
-}
 
 /**
  * After the engine's logout: the redirect to the provider's end-session endpoint, or undefined
@@ -84,12 +68,7 @@ export async function logoutCallbackRoute(
   const expected = readCookie(request, name)
   const states = new URL(request.url).searchParams.getAll('state')
   const got = states.length === 1 ? states[0] : undefined
-  const encoder = new TextEncoder()
-  const matches =
-    expected !== undefined &&
-    got !== undefined &&
-    got.length === expected.length &&
-    defaultCrypto.timingSafeEqual(encoder.encode(got), encoder.encode(expected))
-  if (!matches) return failure(request, 'state_mismatch', cookies)
+  if (expected === undefined || got === undefined || !sameString(got, expected))
+    return failure(request, 'state_mismatch', cookies)
   return redirect('/', cookies, 303)
 }

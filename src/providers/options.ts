@@ -30,41 +30,26 @@ export interface ProviderOptions {
   readonly frontchannelLogout?: boolean | undefined
 }
 
+/** The registration fields copied onto the provider when set. */
+const OPTIONAL = [
+  'clientSecret',
+  'scopes',
+  'clientAuthMethod',
+  'trustedAudiences',
+  'postLogoutRedirectUri',
+  'backchannelLogout',
+  'frontchannelLogout',
+] as const
+
 type Registration = Pick<ProviderConfig, 'clientId' | 'redirectUri'> &
-  Partial<
-    Pick<
-      ProviderConfig,
-      | 'clientSecret'
-      | 'scopes'
-      | 'clientAuthMethod'
-      | 'trustedAudiences'
-      | 'postLogoutRedirectUri'
-      | 'backchannelLogout'
-      | 'frontchannelLogout'
-    >
-  >
+  Partial<Pick<ProviderConfig, (typeof OPTIONAL)[number]>>
 
 /** The registration part of a {@link ProviderConfig}, with only the options that are set. */
 export function registration(options: ProviderOptions): Registration {
-  return {
+  const out: Record<string, unknown> = {
     clientId: options.clientId,
     redirectUri: options.redirectUri,
-    ...(options.clientSecret === undefined ? {} : { clientSecret: options.clientSecret }),
-    ...(options.scopes === undefined ? {} : { scopes: options.scopes }),
-    ...(options.clientAuthMethod === undefined
-      ? {}
-      : { clientAuthMethod: options.clientAuthMethod }),
-    ...(options.trustedAudiences === undefined
-      ? {}
-      : { trustedAudiences: options.trustedAudiences }),
-    ...(options.postLogoutRedirectUri === undefined
-      ? {}
-      : { postLogoutRedirectUri: options.postLogoutRedirectUri }),
-    ...(options.backchannelLogout === undefined
-      ? {}
-      : { backchannelLogout: options.backchannelLogout }),
-    ...(options.frontchannelLogout === undefined
-      ? {}
-      : { frontchannelLogout: options.frontchannelLogout }),
   }
+  for (const key of OPTIONAL) if (options[key] !== undefined) out[key] = options[key]
+  return out as Registration
 }

@@ -116,6 +116,19 @@ describe('single logout: the OP ends the session, both apps hear it over the bac
   const sessionAt = async (app: App, cookie: string) =>
     (await fetch(`${app.origin}/auth/session`, { headers: { cookie } })).status
 
+  /** The user signs out at the OP: its confirmation form (no id_token_hint from an app). */
+  async function signOutAtOp(jar: CookieJar): Promise<Response> {
+    const ask = await fetch(`${op.issuer}/logout`, { headers: { cookie: jar.header() ?? '' } })
+    const html = await ask.text()
+    const field = (name: string) =>
+      new RegExp(`name="${name}" value="([^"]+)"`).exec(html)?.[1] ?? ''
+    return fetch(`${op.issuer}/logout/confirm`, {
+      method: 'POST',
+      headers: { cookie: jar.header() ?? '', 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ uid: field('uid'), csrf: field('csrf'), decision: 'logout' }),
+    })
+  }
+
   it('signs out of the OP once; both apps’ sessions end', async () => {
     const jar = new CookieJar()
     const [one, two] = apps as [App, App]
@@ -124,19 +137,7 @@ describe('single logout: the OP ends the session, both apps hear it over the bac
     assert.equal(await sessionAt(one, first), 200)
     assert.equal(await sessionAt(two, second), 200)
 
-    // The user signs out at the OP: its confirmation form (no id_token_hint from an app here).
-    const ask = await fetch(`${op.issuer}/logout`, { headers: { cookie: jar.header() ?? '' } })
-    const html = await ask.text()
-    const field = (name: string) =>
-      new RegExp(`name="${name}" value="([^"]+)"`).exec(html)?.[1] ?? ''
-    const confirmed = await fetch(`${op.issuer}/logout/confirm`, {
-      method: 'POST',
-      headers: {
-        cookie: jar.header() ?? '',
-        'content-type': 'application/x-www-form-urlencoded',
-      },
-      body: new URLSearchParams({ uid: field('uid'), csrf: field('csrf'), decision: 'logout' }),
-    })
+    const confirmed = await signOutAtOp(jar)
     assert.equal(confirmed.status, 200)
     await op.logoutDeliveriesSettled()
     assert.equal(await sessionAt(one, first), 401, 'app 1 heard the logout token')
@@ -149,15 +150,7 @@ describe('single logout: the OP ends the session, both apps hear it over the bac
     const theirs = new CookieJar()
     const myCookie = await signIn(one, mine)
     const theirCookie = await signIn(one, theirs)
-    const ask = await fetch(`${op.issuer}/logout`, { headers: { cookie: mine.header() ?? '' } })
-    const html = await ask.text()
-    const field = (name: string) =>
-      new RegExp(`name="${name}" value="([^"]+)"`).exec(html)?.[1] ?? ''
-    await fetch(`${op.issuer}/logout/confirm`, {
-      method: 'POST',
-      headers: { cookie: mine.header() ?? '', 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ uid: field('uid'), csrf: field('csrf'), decision: 'logout' }),
-    })
+    await signOutAtOp(mine)
     await op.logoutDeliveriesSettled()
     assert.equal(await sessionAt(one, myCookie), 401)
     assert.equal(await sessionAt(one, theirCookie), 200, 'the other browser’s sid was not named')

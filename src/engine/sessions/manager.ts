@@ -114,12 +114,7 @@ export class SessionManager {
     const key = await storageId(id)
     const session = await this.store.get(key)
     const now = this.clock.now()
-    if (
-      !session ||
-      !('userKey' in session) ||
-      session.expiresAt <= now ||
-      session.lastSeenAt + this.timeouts.idleSeconds * 1000 <= now
-    ) {
+    if (!session || !this.#live(session, now)) {
       if (session) await this.store.delete(key)
       return null
     }
@@ -137,9 +132,29 @@ export class SessionManager {
     await this.store.deleteByUser(userKey)
   }
 
-  /** Destroys the session in cookie `cookieName`, if any. */
-  async destroy(request: GuardRequest, cookieName: string): Promise<void> {
+  /**
+   * Ends the session in cookie `cookieName`, if any, and returns what a logout at its provider
+   * needs when it was live (read once, never touched first).
+   */
+  async end(
+    request: GuardRequest,
+    cookieName: string,
+  ): Promise<{ provider: string; idToken: string | undefined } | undefined> {
     const id = readCookie(request, cookieName)
-    if (id !== undefined && ID.test(id)) await this.store.delete(await storageId(id))
+    if (id === undefined || !ID.test(id)) return undefined
+    const key = await storageId(id)
+    const session = await this.store.get(key)
+    await this.store.delete(key)
+    if (!session || !this.#live(session, this.clock.now())) return undefined
+    return { provider: session.provider, idToken: session.idToken }
+  }
+
+  /** Whether a stored session may still be used (see {@link SessionManager.current}). */
+  #live(session: StoredSession, now: number): boolean {
+    return (
+      'userKey' in session &&
+      session.expiresAt > now &&
+      session.lastSeenAt + this.timeouts.idleSeconds * 1000 > now
+    )
   }
 }

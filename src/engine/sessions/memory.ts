@@ -42,10 +42,11 @@ class Columns {
   /** Per slot: the app's user object; the subject (two arrays: one twice as long grows with more slack). */
   readonly users: unknown[] = []
   readonly subjects: unknown[] = []
-  /** ID tokens kept for RP-initiated logout (only sessions of providers set up for it). */
-  readonly idTokens = new Map<number, string>()
-  /** The provider's `sid` of the login, when its ID token had one. */
-  readonly providerSids = new Map<number, string>()
+  /**
+   * What only sessions of providers set up for logout there carry: the ID token (the hint of an
+   * RP-initiated logout) and the provider's `sid` (back- and front-channel logout).
+   */
+  readonly extras = new Map<number, Pick<StoredSession, 'idToken' | 'providerSid'>>()
   /** User keys that are not base64url of 32 bytes (kept as given). */
   readonly oddKeys = new Map<number, string>()
 }
@@ -96,8 +97,7 @@ export function createMemorySessionStore(
     slots.deleteSlot(slot)
     cols.users[slot] = undefined
     cols.subjects[slot] = ''
-    cols.idTokens.delete(slot)
-    cols.providerSids.delete(slot)
+    cols.extras.delete(slot)
     if (kindOf(slot) === ODD_KEY) cols.oddKeys.delete(slot)
     cols.meta.set(slot, 0)
     free.push(slot)
@@ -117,16 +117,10 @@ export function createMemorySessionStore(
     const expiresAt = cols.times.get(slot, EXPIRES_AT)
     const lastSeenAt = cols.times.get(slot, LAST_SEEN_AT)
     const kind = meta & KIND_MASK
-    const idToken = cols.idTokens.get(slot)
-    const providerSid = cols.providerSids.get(slot)
-    if (idToken !== undefined || providerSid !== undefined) {
-      const userKey = kind === NO_KEY ? undefined : keyOf(slot, kind)
-      return {
-        ...{ user, provider, subject, createdAt, expiresAt, lastSeenAt },
-        ...(userKey === undefined ? {} : { userKey }),
-        ...(idToken === undefined ? {} : { idToken }),
-        ...(providerSid === undefined ? {} : { providerSid }),
-      }
+    const extras = cols.extras.get(slot)
+    if (extras !== undefined) {
+      const base = { user, provider, subject, createdAt, expiresAt, lastSeenAt, ...extras }
+      return kind === NO_KEY ? base : { ...base, userKey: keyOf(slot, kind) }
     }
     if (kind === NO_KEY) return { user, provider, subject, createdAt, expiresAt, lastSeenAt }
     // Encoded natively from the page (~70 ns): cheaper than any lazy scheme, which would have to
@@ -146,8 +140,12 @@ export function createMemorySessionStore(
     cols.times.set(slot, session.lastSeenAt, LAST_SEEN_AT)
     cols.users[slot] = session.user
     cols.subjects[slot] = session.subject
-    if (session.idToken !== undefined) cols.idTokens.set(slot, session.idToken)
-    if (session.providerSid !== undefined) cols.providerSids.set(slot, session.providerSid)
+    const { idToken, providerSid } = session
+    if (idToken !== undefined || providerSid !== undefined)
+      cols.extras.set(slot, {
+        ...(idToken === undefined ? {} : { idToken }),
+        ...(providerSid === undefined ? {} : { providerSid }),
+      })
     const bytes = session.userKey === undefined ? undefined : keyBytes(session.userKey)
     let kind = NO_KEY
     if (bytes) {
@@ -214,8 +212,8 @@ export function createMemorySessionStore(
     async deleteByProviderSession(provider, sid) {
       const index = providerIndex.get(provider)
       if (index === undefined) return
-      for (const [slot, value] of [...cols.providerSids])
-        if (value === sid && cols.meta.get(slot) >>> KIND_BITS === index) release(slot)
+      for (const [slot, extras] of [...cols.extras])
+        if (extras.providerSid === sid && cols.meta.get(slot) >>> KIND_BITS === index) release(slot)
     },
     async deleteByProviderSubject(provider, subject) {
       const index = providerIndex.get(provider)

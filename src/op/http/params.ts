@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { BodyTooLarge } from '../../core/read-capped.ts'
+import { BodyTooLarge, isFormContentType } from '../../core/read-capped.ts'
 import { invalidRequest, OAuthProblem } from '../errors.ts'
 import type { OpRequest } from './message.ts'
 
@@ -54,8 +54,7 @@ async function readBody(request: OpRequest): Promise<string> {
 
 /** True when the request's content type is a form (any charset parameter). */
 export function isForm(request: OpRequest): boolean {
-  const type = request.headers.get('content-type') ?? ''
-  return /^application\/x-www-form-urlencoded\s*(;|$)/i.test(type)
+  return isFormContentType(request.headers.get('content-type'))
 }
 
 /**

@@ -42,25 +42,30 @@ export function createLogoutNotifier(deps: {
   store: OpStore
   backchannel: Backchannel
 }): LogoutNotifier {
+  /** The clients that have a record of `kind` under `id(client)`, looked up together. */
+  async function clientsWith(
+    kind: 'sessionClient' | 'userClient',
+    id: (client: ClientRecord) => string,
+  ): Promise<SessionClient[]> {
+    const clients = await deps.store.list('client')
+    const records = await Promise.all(clients.map((client) => deps.store.get(kind, id(client))))
+    return clients.flatMap((client, i) => {
+      const record = records[i]
+      return record ? [{ client, sub: record.sub }] : []
+    })
+  }
+
   return {
     async ended(session) {
       await deps.store.delete('session', session.storageId)
-      const used: SessionClient[] = []
-      for (const client of await deps.store.list('client')) {
-        const id = `${session.sid} ${client.clientId}`
-        const record = await deps.store.get('sessionClient', id)
-        if (!record) continue
-        await deps.store.delete('sessionClient', id)
-        used.push({ client, sub: record.sub })
-      }
+      const key = (client: ClientRecord) => `${session.sid} ${client.clientId}`
+      const used = await clientsWith('sessionClient', key)
+      await Promise.all(used.map(({ client }) => deps.store.delete('sessionClient', key(client))))
       deps.backchannel.notify(used.map((u) => ({ ...u, sid: session.sid })))
       return used
     },
     async endUser(sub) {
-      const used: SessionClient[] = []
-      for (const client of await deps.store.list('client'))
-        if (await deps.store.get('userClient', `${sub} ${client.clientId}`))
-          used.push({ client, sub })
+      const used = await clientsWith('userClient', (client) => `${sub} ${client.clientId}`)
       await deps.store.revokeFamily(userFamily(sub))
       deps.backchannel.notify(used)
       return used
