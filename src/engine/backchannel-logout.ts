@@ -8,8 +8,8 @@
  *    JWKS, `iss`, `aud`, `exp`, `iat`, type, `sub`/`sid`, `events`, no `nonce`, `jti`.
  * 3. `checkReplay` (§2.6 step 7): a `jti` seen before is refused; each is remembered until the
  *    token expires, in the store the engine was given (shared by every instance).
- * 4. `endSessions` (§2.7): with a `sid`, the sessions that provider login made; with only a
- *    `sub`, every session of that user at this provider.
+ * 4. `endProviderLogins` (§2.7): with a `sid`, the sessions that provider login made; with only
+ *    a `sub`, every session of that user at this provider (stateless mode: their tokens).
  * 5. §2.8: 200 with `Cache-Control: no-store`, or 400 `invalid_request` (what failed is not
  *    echoed: the token is the sender's, and a mismatch says nothing useful to anyone else).
  *
@@ -65,15 +65,22 @@ async function checkReplay(
   await store.revoke(key, now, Math.max(now, claims.exp * 1000) + 60_000)
 }
 
-/** §2.7: the sessions of that provider login (`sid`), else of that user (`sub`). */
-async function endSessions(
+/**
+ * §2.7: the sessions of that provider login (`sid`), else of that user (`sub`); in stateless
+ * mode, the tokens of those logins (revoked, see `stateless-sessions.ts`).
+ */
+export async function endProviderLogins(
   provider: string,
-  claims: LogoutTokenClaims,
+  named: { sid?: string | undefined; sub?: string | undefined },
   deps: EngineDeps,
 ): Promise<void> {
+  if (deps.stateless) {console.log("END", provider, named)
+    await deps.stateless.sessions.endProviderLogin(provider, named)
+    return
+  }
   const store = deps.sessions?.store
-  if (claims.sid !== undefined) await store?.deleteByProviderSession?.(provider, claims.sid)
-  else if (claims.sub !== undefined) await store?.deleteByProviderSubject?.(provider, claims.sub)
+  if (named.sid !== undefined) await store?.deleteByProviderSession?.(provider, named.sid)
+  else if (named.sub !== undefined) await store?.deleteByProviderSubject?.(provider, named.sub)
 }
 
 /** Handles a back-channel logout request of `providerId`. */
@@ -88,7 +95,7 @@ export async function backchannelLogoutRoute(
     const token = await readLogoutToken(request)
     const claims = await flow.verifyLogoutToken(token)
     await checkReplay(providerId, claims, deps)
-    await endSessions(providerId, claims, deps)
+    await endProviderLogins(providerId, claims, deps)
     return noStore(200, {}, null)
   } catch (err) {
     const bad =

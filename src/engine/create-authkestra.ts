@@ -129,9 +129,9 @@ export function createAuthkestra<User = Identity>(
   if (secureCookies !== 'auto' && typeof secureCookies !== 'boolean')
     throw configError('"secureCookies" must be "auto", true or false')
   const sessions = config.session ? sessionManager(config.session, clock) : undefined
-  checkProviderLogouts(flows.values(), basePath, sessions?.store)
   const jwt = config.jwt
   const stateless = jwt ? statelessSessions(jwt, keys, clock) : undefined
+  checkProviderLogouts(flows.values(), basePath, sessions?.store, stateless?.revokes === true)
   const userKey =
     (config.userKey as ((user: unknown, who: LoginSubject) => string) | undefined) ?? defaultUserKey
   if (typeof userKey !== 'function') throw configError('"userKey" must be a function')

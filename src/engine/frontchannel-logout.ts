@@ -7,12 +7,13 @@
  * 1. `iss` and `sid` exactly once each (§3: the RP needs both to know which login ended); `iss`
  *    must be the provider's issuer.
  * 2. The sessions that provider login (`sid`) made end: found in the store, since a cross-site
- *    iframe carries no `SameSite=Lax` session cookie.
+ *    iframe carries no `SameSite=Lax` session cookie (stateless mode: their tokens are revoked).
  * 3. A tiny page, never cached, that only the provider's origin may frame.
  *
  * @module
  */
 import type { MessageResponse } from '../core/http-message.ts'
+import { endProviderLogins } from './backchannel-logout.ts'
 import type { EngineDeps } from './deps.ts'
 import { type EngineRequest, noStore } from './message.ts'
 import { failure } from './respond.ts'
@@ -37,7 +38,7 @@ export async function frontchannelLogoutRoute(
     (sid[0] as string).length > 255
   )
     return failure(request, 'callback_invalid')
-  await deps.sessions?.store.deleteByProviderSession?.(providerId, sid[0] as string)
+  await endProviderLogins(providerId, { sid: sid[0] as string }, deps)
   const frameAncestors = issuer === undefined ? "'none'" : new URL(issuer).origin
   return noStore(
     200,

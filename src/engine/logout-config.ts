@@ -4,8 +4,8 @@
  * - `postLogoutRedirectUri` (RP-initiated logout) must point at this engine's
  *   `{basePath}/logout-callback/{provider}`: the provider sends the user back there, and nowhere
  *   else checks the state.
- * - `backchannelLogout` / `frontchannelLogout` need session mode (a stateless token names no
- *   server-side session yet) and a session store that finds sessions by the provider's login.
+ * - `backchannelLogout` / `frontchannelLogout` need a session store that finds sessions by the
+ *   provider's login or, in stateless mode, a revocation store (`jwt.revocations`).
  *
  * @module
  */
@@ -18,6 +18,7 @@ export function checkProviderLogouts(
   flows: Iterable<OAuth2Flow>,
   basePath: string,
   store: SessionStore | undefined,
+  statelessRevokes: boolean,
 ): void {
   for (const flow of flows) {
     const uri = flow.postLogoutRedirectUri
@@ -30,7 +31,12 @@ export function checkProviderLogouts(
         ? 'frontchannelLogout'
         : undefined
     if (option === undefined) continue
-    if (!store) throw configError(`provider "${flow.id}": "${option}" needs session mode`)
+    if (!store) {
+      if (statelessRevokes) continue
+      throw configError(
+        `provider "${flow.id}": "${option}" needs a revocation store ("jwt.revocations") in stateless mode`,
+      )
+    }
     if (!store.deleteByProviderSession || !store.deleteByProviderSubject)
       throw configError(
         `provider "${flow.id}": "${option}" needs a session store with deleteByProviderSession and deleteByProviderSubject`,

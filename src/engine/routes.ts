@@ -15,6 +15,8 @@ import { deliverToken, type EngineDeps, readSession, readToken, sessionCookieNam
 import { startFlowCookies, takeFlowCookie } from './flow-cookies.ts'
 import { type EngineRequest, jsonResponse, redirect } from './message.ts'
 import { failure } from './respond.ts'
+import type { ProviderLoginHashes } from './stateless.ts'
+import { providerLoginHashes } from './stateless-sessions.ts'
 
 export type { EngineDeps } from './deps.ts'
 export { readSession, readToken } from './deps.ts'
@@ -102,6 +104,22 @@ function providerLogin(flow: OAuth2Flow | undefined, tokens: TokenSet | undefine
   }
 }
 
+/**
+ * What a stateless login keeps of the provider's login, only for a provider set up for back- or
+ * front-channel logout: hashes of its `sid` and of its ID token's `sub` (what its logout tokens
+ * name, whatever the profile mapping made the subject).
+ */
+async function statelessProviderLogin(
+  flow: OAuth2Flow | undefined,
+  provider: string,
+  tokens: TokenSet | undefined,
+): Promise<ProviderLoginHashes> {
+  const claims = tokens?.idTokenClaims
+  if (!(flow?.backchannelLogout || flow?.frontchannelLogout) || !claims) return {}
+  const text = (value: unknown) => (typeof value === 'string' && value !== '' ? value : undefined)
+  return providerLoginHashes(provider, { sid: text(claims.sid), sub: text(claims.sub) })
+}
+
 async function signIn(
   request: EngineRequest,
   user: unknown,
@@ -123,7 +141,10 @@ async function signIn(
     return redirect(returnTo, cookies)
   }
   const stateless = deps.stateless as NonNullable<EngineDeps['stateless']>
-  const login = stateless.sessions.startLogin(userKey)
+  const login = stateless.sessions.startLogin(
+    userKey,
+    await statelessProviderLogin(deps.flows.get(who.provider), who.provider, tokens),
+  )
   const { body } = await deliverToken(request, user, who, login, cookies, deps)
   if (stateless.delivery === 'json')
     return jsonResponse({ ...body, return_to: returnTo }, 200, cookies)

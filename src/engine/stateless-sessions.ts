@@ -14,11 +14,14 @@
  *
  * @module
  */
+import { encodeBase64url } from '../core/base64url.ts'
 import type { Clock } from '../core/clock.ts'
+import { defaultCrypto } from '../core/crypto/index.ts'
 import { AuthkestraError } from '../core/errors.ts'
 import type { RevocationStore } from './revocations/types.ts'
 import {
   type LoginClaims,
+  type ProviderLoginHashes,
   type StatelessTokens,
   TOKEN_LEEWAY_SECONDS,
   type VerifiedToken,
@@ -39,9 +42,12 @@ export class StatelessSessions {
     return this.revocations !== undefined
   }
 
-  /** The first token of a new login by the user whose key hashes to `uky`. */
-  startLogin(uky: string): LoginClaims {
-    return this.tokens.newLogin(uky)
+  /**
+   * The claims of a new login by the user whose key hashes to `uky`; `provider`, for a provider
+   * set up for channel logouts, is its login (see {@link providerLoginHashes}).
+   */
+  startLogin(uky: string, provider?: ProviderLoginHashes): LoginClaims {
+    return this.tokens.newLogin(uky, provider)
   }
 
   /** A token in `login` (never living past the login's end). */
@@ -57,10 +63,13 @@ export class StatelessSessions {
   async verify<User>(token: string): Promise<VerifiedToken<User> | null> {
     const verified = await this.tokens.verify<User>(token)
     if (!verified || !this.revocations) return verified
-    const { sid, uky, lat } = verified.login
-    const [loginEnded, userEnded] = await this.revocations.revokedAt([`sid:${sid}`, `usr:${uky}`])
+    const { sid, uky, lat, psi, psu } = verified.login
+    const keys = [`sid:${sid}`, `usr:${uky}`]
+    if (psi !== undefined) keys.push(`psi:${psi}`)
+    if (psu !== undefined) keys.push(`psu:${psu}`)
+    const [loginEnded, ...since] = await this.revocations.revokedAt(keys)
     if (loginEnded !== undefined) return null
-    if (userEnded !== undefined && lat <= userEnded) return null
+    for (const endedAt of since) if (endedAt !== undefined && lat <= endedAt) return null
     return verified
   }
 
@@ -89,14 +98,49 @@ export class StatelessSessions {
 
   /** Ends every login of the user whose key hashes to `uky` that started until now. */
   async endUser(uky: string): Promise<void> {
+    await this.#revokeSince(`usr:${uky}`, 'log out everywhere')
+  }
+
+  /**
+   * Ends the logins of one provider login (`sid`, the provider's session id) or, with only
+   * `sub`, of that provider user, that started until now: a back- or front-channel logout.
+   */
+  async endProviderLogin(
+    provider: string,
+    named: { sid?: string | undefined; sub?: string | undefined },
+  ): Promise<void> {
+    const { psi, psu } = await providerLoginHashes(provider, named)
+    if (psi !== undefined) await this.#revokeSince(`psi:${psi}`, 'a provider logout')
+    else if (psu !== undefined) await this.#revokeSince(`psu:${psu}`, 'a provider logout')
+  }
+
+  /** Revokes `key` now, for every login that started until now, as long as one could live. */
+  async #revokeSince(key: string, what: string): Promise<void> {
     if (!this.revocations) {
       throw new AuthkestraError(
         'unsupported_operation',
-        'log out everywhere needs "jwt.revocations" (a store): tokens cannot be ended without one',
+        `${what} needs "jwt.revocations" (a store): tokens cannot be ended without one`,
       )
     }
     const now = this.clock.now()
     const until = now + this.tokens.absoluteSeconds * 1000 + LEEWAY_MS
-    await this.revocations.revoke(`usr:${uky}`, now, until)
+    await this.revocations.revoke(key, now, until)
+  }
+}
+
+/**
+ * The hashes a stateless login keeps of the provider's login: of the provider id and its
+ * session id (`psi`), of the provider id and the subject its ID token named (`psu`). A newline
+ * separates them (provider ids never hold one), so no two pairs hash alike.
+ */
+export async function providerLoginHashes(
+  provider: string,
+  named: { sid?: string | undefined; sub?: string | undefined },
+): Promise<ProviderLoginHashes> {
+  const hash = async (value: string) =>
+    encodeBase64url(await defaultCrypto.sha256(`${provider}\n${value}`))
+  return {
+    ...(named.sid === undefined ? {} : { psi: await hash(named.sid) }),
+    ...(named.sub === undefined ? {} : { psu: await hash(named.sub) }),
   }
 }

@@ -6,7 +6,9 @@
  * Every token of one login repeats that login's claims, so a refreshed token is still the same
  * login: `sid` (a random login id, what a logout revokes), `uky` (the SHA-256 of the user key,
  * what "log out everywhere" revokes), `lat` (when the user logged in, in ms) and `sxp` (the
- * absolute end of the login, in seconds: no refresh goes past it).
+ * absolute end of the login, in seconds: no refresh goes past it); for a provider set up for
+ * back- or front-channel logout, `psi` and `psu` (hashes of the provider's session id and
+ * subject, what those logouts revoke).
  *
  * @module
  */
@@ -40,6 +42,19 @@ export interface LoginClaims {
   readonly lat: number
   /** Absolute end of the login, seconds since the epoch. */
   readonly sxp: number
+  /**
+   * The provider's login, for its back- and front-channel logouts: the SHA-256 (base64url) of
+   * the provider id and the provider's session id (`psi`), and of the provider id and the
+   * subject its ID token named (`psu`). Only for providers set up for those logouts.
+   */
+  readonly psi?: string
+  readonly psu?: string
+}
+
+/** The provider's login of a new login, for {@link StatelessTokens.newLogin}. */
+export interface ProviderLoginHashes {
+  readonly psi?: string
+  readonly psu?: string
 }
 
 /** A token that verified, with its login claims. */
@@ -57,6 +72,11 @@ export const TOKEN_LEEWAY_SECONDS = 5
 const PURPOSE = 'session-jwt'
 const SID = /^[A-Za-z0-9_-]{22}$/
 const UKY = /^[A-Za-z0-9_-]{43}$/
+
+/** Absent, or a base64url SHA-256 like `uky`. */
+function optionalHash(value: unknown): boolean {
+  return value === undefined || (typeof value === 'string' && UKY.test(value))
+}
 
 /** Issues and verifies session JWTs. */
 export class StatelessTokens {
@@ -80,13 +100,15 @@ export class StatelessTokens {
   }
 
   /** The claims of a new login by the user whose key hashes to `uky`. */
-  newLogin(uky: string): LoginClaims {
+  newLogin(uky: string, provider: ProviderLoginHashes = {}): LoginClaims {
     const now = Math.floor(this.clock.now())
     return {
       sid: randomToken(16),
       uky,
       lat: now,
       sxp: Math.floor(now / 1000) + this.options.absoluteSeconds,
+      ...(provider.psi === undefined ? {} : { psi: provider.psi }),
+      ...(provider.psu === undefined ? {} : { psu: provider.psu }),
     }
   }
 
@@ -107,6 +129,8 @@ export class StatelessTokens {
       uky: login.uky,
       lat: login.lat,
       sxp: login.sxp,
+      ...(login.psi === undefined ? {} : { psi: login.psi }),
+      ...(login.psu === undefined ? {} : { psu: login.psu }),
       iss: this.options.issuer,
       aud: this.options.audience,
       sub: who.subject,
@@ -204,11 +228,20 @@ export class StatelessTokens {
         typeof p.uky !== 'string' ||
         !UKY.test(p.uky) ||
         !Number.isSafeInteger(p.lat) ||
-        !Number.isSafeInteger(p.sxp)
+        !Number.isSafeInteger(p.sxp) ||
+        !optionalHash(p.psi) ||
+        !optionalHash(p.psu)
       ) {
         return null
       }
-      const login = { sid: p.sid, uky: p.uky, lat: p.lat as number, sxp: p.sxp as number }
+      const login: LoginClaims = {
+        sid: p.sid,
+        uky: p.uky,
+        lat: p.lat as number,
+        sxp: p.sxp as number,
+        ...(p.psi === undefined ? {} : { psi: p.psi as string }),
+        ...(p.psu === undefined ? {} : { psu: p.psu as string }),
+      }
       return {
         login,
         view: {

@@ -231,7 +231,7 @@ describe('back-channel logout receiver', () => {
 })
 
 describe('back-channel logout config', () => {
-  it('needs session mode', () => {
+  it('needs a revocation store in stateless mode', () => {
     assert.throws(
       () =>
         createAuthkestra({
@@ -248,7 +248,8 @@ describe('back-channel logout config', () => {
           jwt: { revocations: 'none-logout-keeps-tokens-valid-until-exp' },
         }),
       (err: Error & { code?: string }) =>
-        err.code === 'config_invalid' && /needs session mode/.test(err.message),
+        err.code === 'config_invalid' &&
+        /needs a revocation store \("jwt\.revocations"\) in stateless mode/.test(err.message),
     )
   })
 })

@@ -1,7 +1,8 @@
 // Single logout across both sides, over real HTTP on loopback: two apps (two engines, each its
 // own client of our OP with a backchannel_logout_uri) sign the same browser in through the OP's
 // login form; the user signs out at the OP (its confirmation form); the OP POSTs a logout token to
-// each app, and both apps' sessions are gone. The apps run on the Node-native path
+// each app, and both apps' sessions are gone. The first app keeps server-side sessions, the
+// second is stateless (its JWT is revoked). The apps run on the Node-native path
 // (engineRequest → auth.handleMessage → writeMessage), which is what the Express and Fastify
 // adapters use.
 import assert from 'node:assert/strict'
@@ -10,21 +11,28 @@ import type { AddressInfo } from 'node:net'
 import { after, before, describe, it } from 'node:test'
 import { engineRequest, writeMessage } from '../../src/adapters/node-web.ts'
 import { serve } from '../../src/dev-idp/serve.ts'
-import { createAuthkestra, type SessionAuthkestra } from '../../src/index.ts'
+import {
+  createAuthkestra,
+  createMemoryRevocationStore,
+  type SessionAuthkestra,
+  type StatelessAuthkestra,
+} from '../../src/index.ts'
 import { createOp, type Op } from '../../src/op/create-op.ts'
 import type { OpRequest } from '../../src/op/http/message.ts'
 import { oidc } from '../../src/providers/oidc.ts'
 import { CookieJar } from '../helpers/cookie-jar.ts'
 import { loginThroughForm } from '../helpers/login-form.ts'
 
+type Auth = SessionAuthkestra<unknown> | StatelessAuthkestra<unknown>
+
 interface App {
   readonly server: Server
   readonly origin: string
-  auth?: SessionAuthkestra<unknown>
+  auth?: Auth
 }
 
 async function startApp(): Promise<App> {
-  const app: { server?: Server; origin: string; auth?: SessionAuthkestra<unknown> } = { origin: '' }
+  const app: { server?: Server; origin: string; auth?: Auth } = { origin: '' }
   const server = createServer((req, res) => {
     const request = engineRequest('http', req.headers.host, req.url ?? '/', req, {
       web: () => undefined,
@@ -57,7 +65,8 @@ describe('single logout: the OP ends the session, both apps hear it over the bac
       client_secret: `app-${i}-secret-0123456789abcdefghijklmno`,
       redirect_uris: [`${app.origin}/auth/callback/idp`],
       backchannel_logout_uri: `${app.origin}/auth/backchannel-logout/idp`,
-      backchannel_logout_session_required: true,
+      // The stateless app takes logout tokens without sid too (op.logoutUser sends those).
+      backchannel_logout_session_required: i === 0,
       skip_consent: true,
     })
     op = await createOp({
@@ -68,7 +77,7 @@ describe('single logout: the OP ends the session, both apps hear it over the bac
     })
     ready({ message: (m) => op.handleMessage(m) })
     apps.forEach((app, i) => {
-      app.auth = createAuthkestra<unknown>({
+      const config = {
         providers: [
           oidc({
             id: 'idp',
@@ -80,8 +89,14 @@ describe('single logout: the OP ends the session, both apps hear it over the bac
           }),
         ],
         secret: 'single-logout-test-secret-0123456789abcdef',
-        session: {},
-      })
+      }
+      app.auth =
+        i === 0
+          ? createAuthkestra<unknown>({ ...config, session: {} })
+          : createAuthkestra<unknown>({
+              ...config,
+              jwt: { revocations: createMemoryRevocationStore() },
+            })
     })
   })
 
@@ -108,7 +123,9 @@ describe('single logout: the OP ends the session, both apps hear it over the bac
       : (await loginThroughForm(start, { username: 'alice', password: 'wonderland', jar })).callback
     const done = await fetch(callback, { headers: { cookie: flow }, redirect: 'manual' })
     assert.equal(done.status, 302)
-    const session = done.headers.getSetCookie().find((c) => c.startsWith('ak_session='))
+    const session = done.headers
+      .getSetCookie()
+      .find((c) => c.startsWith('ak_session=') || c.startsWith('ak_token='))
     assert.ok(session)
     return session.split(';')[0] as string
   }
@@ -129,7 +146,7 @@ describe('single logout: the OP ends the session, both apps hear it over the bac
     })
   }
 
-  it('signs out of the OP once; both apps’ sessions end', async () => {
+  it('signs out of the OP once; both apps’ sessions end (a session, a stateless token)', async () => {
     const jar = new CookieJar()
     const [one, two] = apps as [App, App]
     const first = await signIn(one, jar)
@@ -145,14 +162,48 @@ describe('single logout: the OP ends the session, both apps hear it over the bac
   })
 
   it('ends only the sessions of that OP session: another browser stays signed in', async () => {
-    const [one] = apps as [App]
-    const mine = new CookieJar()
-    const theirs = new CookieJar()
-    const myCookie = await signIn(one, mine)
-    const theirCookie = await signIn(one, theirs)
-    await signOutAtOp(mine)
+    for (const app of apps) {
+      const mine = new CookieJar()
+      const theirs = new CookieJar()
+      const myCookie = await signIn(app, mine)
+      const theirCookie = await signIn(app, theirs)
+      await signOutAtOp(mine)
+      await op.logoutDeliveriesSettled()
+      assert.equal(await sessionAt(app, myCookie), 401)
+      assert.equal(await sessionAt(app, theirCookie), 200, 'the other browser’s sid was not named')
+    }
+  })
+
+  it('stateless: a refreshed token of the login ends with it; a later login is not revoked', async () => {
+    const two = apps[1] as App
+    const jar = new CookieJar()
+    const before = await signIn(two, jar)
+    const refresh = await fetch(`${two.origin}/auth/refresh`, {
+      method: 'POST',
+      headers: { cookie: before, origin: two.origin },
+    })
+    assert.equal(refresh.status, 200)
+    const refreshed = refresh.headers.getSetCookie()[0]?.split(';')[0] as string
+    assert.notEqual(refreshed, before)
+    assert.equal(await sessionAt(two, refreshed), 200)
+    await signOutAtOp(jar)
     await op.logoutDeliveriesSettled()
-    assert.equal(await sessionAt(one, myCookie), 401)
-    assert.equal(await sessionAt(one, theirCookie), 200, 'the other browser’s sid was not named')
+    assert.equal(await sessionAt(two, before), 401)
+    assert.equal(await sessionAt(two, refreshed), 401, 'the refreshed token kept the provider sid')
+    const after = await signIn(two, jar)
+    assert.equal(await sessionAt(two, after), 200)
+  })
+
+  it('stateless: an admin logout of the user (a token with sub, no sid) ends every browser’s token', async () => {
+    const two = apps[1] as App
+    const cookies = [await signIn(two, new CookieJar()), await signIn(two, new CookieJar())]
+    const session = await fetch(`${two.origin}/auth/session`, {
+      headers: { cookie: cookies[0] as string },
+    })
+    const { subject } = (await session.json()) as { subject: string }
+    await op.logoutUser(subject)
+    await op.logoutDeliveriesSettled()
+    for (const cookie of cookies) assert.equal(await sessionAt(two, cookie), 401)
+    assert.equal(await sessionAt(two, await signIn(two, new CookieJar())), 200, 'a later login')
   })
 })
