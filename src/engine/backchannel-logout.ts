@@ -74,7 +74,8 @@ export async function endProviderLogins(
   named: { sid?: string | undefined; sub?: string | undefined },
   deps: EngineDeps,
 ): Promise<void> {
-  if (deps.stateless) {console.log("END", provider, named)
+  if (deps.stateless) {
+    console.log('END', provider, named)
     await deps.stateless.sessions.endProviderLogin(provider, named)
     return
   }

@@ -3,7 +3,8 @@
  * same-origin only (`Origin`, else `Sec-Fetch-Site`: a cross-site page cannot log users out or
  * refresh their tokens); a bearer token attached by the page itself needs no such check.
  *
- * - `POST /logout`: ends this session; in stateless mode, revokes this login's tokens.
+ * - `POST /logout`: ends this session; in stateless mode, revokes this login's tokens; then, for
+ *   a provider set up for it and unless `?local=true`, on to the provider's logout.
  * - `POST /logout-everywhere`: ends every session (or every login's tokens) of this user.
  * - `POST /refresh` (stateless mode): a new token for the same login, up to its absolute end.
  *
@@ -45,15 +46,20 @@ async function signedOut(
   return redirect('/', cookies, 303)
 }
 
-/** `POST /logout`: ends the session, or revokes the login of the token (stateless mode). */
+/**
+ * `POST /logout`: ends the session, or revokes the login of the token (stateless mode); then on
+ * to the provider's logout when it is set up for one, unless the request says `?local=true`
+ * (sign out of this app only, the provider's session and the other apps' kept).
+ */
 export async function logoutRoute(
   request: EngineRequest,
   deps: EngineDeps,
 ): Promise<MessageResponse> {
   if (!mayChangeState(request, deps)) return failure(request, 'forbidden_origin')
+  const local = new URL(request.url).searchParams.get('local') === 'true'
   if (deps.sessions) {
     const ended = await deps.sessions.manager.end(request, sessionCookieName(request, deps))
-    return signedOut(request, deps, ended)
+    return signedOut(request, deps, local ? undefined : ended)
   }
   const credential = tokenCredential(request, deps)
   const stateless = deps.stateless
@@ -65,7 +71,7 @@ export async function logoutRoute(
   return signedOut(
     request,
     deps,
-    verified ? { provider: verified.view.provider, idToken: undefined } : undefined,
+    verified && !local ? { provider: verified.view.provider, idToken: undefined } : undefined,
   )
 }
 

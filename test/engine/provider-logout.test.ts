@@ -94,6 +94,27 @@ describe('engine + our OP: logout that reaches the OP and comes back', () => {
     assert.equal((await browser.request('/auth/session')).status, 401)
     assert.equal((await atOp(jar)).get('error'), 'login_required', 'the OP session ended too')
   })
+
+  it('with ?local=true signs out of the app only: no redirect to the OP, its session kept', async () => {
+    const browser = new AppBrowser(auth.handler)
+    const jar = new CookieJar()
+    const login = await browser.request('/auth/login/idp')
+    const { callback } = await loginThroughForm(new URL(login.headers.get('location') ?? ''), {
+      username: 'alice',
+      password: 'wonderland',
+      jar,
+    })
+    assert.equal((await browser.request(callback.href)).status, 302)
+    const logout = await browser.request('/auth/logout?local=true', {
+      method: 'POST',
+      headers: { origin: APP },
+    })
+    assert.equal(logout.status, 303)
+    assert.equal(logout.headers.get('location'), '/')
+    assert.ok(!logout.headers.getSetCookie().some((c) => c.startsWith('ak_logout=')))
+    assert.equal((await browser.request('/auth/session')).status, 401)
+    assert.ok((await atOp(jar)).has('code'), 'still signed in at the OP')
+  })
 })
 
 describe('engine: logout at a provider that cannot be reached', () => {
