@@ -1,7 +1,8 @@
 /**
  * The demo app as one Web handler: the embedded OP ("Authkestra ID") under `/oidc`, the engine
- * under `/auth` (session mode, in-memory sessions), and the pages: home, profile and the flow
- * inspector. `server.ts` puts it on `node:http`; tests can call it directly.
+ * under `/auth` (session mode), the pages (home, profile, the flow inspector), and a second app,
+ * "Notes", under `/notes` with its own engine at `/notes/auth`, to show single logout.
+ * `server.ts` puts it on `node:http`; tests can call it directly.
  *
  * In your own app, import from `authkestra`, `authkestra/op` and `authkestra/providers`; the demo
  * imports the sources so that `npm start` works without a build.
@@ -15,12 +16,14 @@ import type { SessionStore } from '../../src/engine/sessions/types.ts'
 import type { OpLogger } from '../../src/op/config.ts'
 import type { OpStore } from '../../src/op/store/types.ts'
 import type { Html } from './html.ts'
-import { createIdentityProvider, OP_PATH } from './identity-provider.ts'
+import { createIdentityProvider, NOTES, OP_PATH } from './identity-provider.ts'
 import { checkPkce } from './inspector/pkce-check.ts'
 import { FlowRecorder } from './inspector/recorder.ts'
+import { createNotesAuth } from './notes.ts'
 import { homePage } from './pages/home.ts'
 import { emptyInspectorPage, inspectorPage } from './pages/inspector.ts'
 import { notFoundPage } from './pages/not-found.ts'
+import { notesPage } from './pages/notes.ts'
 import { profilePage } from './pages/profile.ts'
 import { type DemoEnv, demoProviders } from './providers.ts'
 import { type DemoUser, toDemoUser } from './user.ts'
@@ -35,8 +38,15 @@ export interface DemoOptions {
   readonly env?: DemoEnv
   /** Where the OP reports (never secrets). */
   readonly logger?: OpLogger
-  /** Where sessions and the OP's records live (default: in memory). */
-  readonly stores?: { readonly sessions: SessionStore; readonly op: OpStore }
+  /**
+   * Where sessions and the OP's records live (default: in memory); `notesSessions`, the second
+   * app's sessions (its own store: apps do not share sessions).
+   */
+  readonly stores?: {
+    readonly sessions: SessionStore
+    readonly op: OpStore
+    readonly notesSessions?: SessionStore
+  }
 }
 
 /** A ready demo. */
@@ -106,15 +116,24 @@ export async function createDemo(options: DemoOptions): Promise<Demo> {
       toDemoUser(identity, recorder.finish(request, identity, tokens, provider)),
   })
   const authHandler = recorder.wrapHandler(auth.handler)
+  const notesApp = createNotesAuth(origin, secret, options.stores?.notesSessions)
   const buttons = auth.providers()
   const providerName = (id: string) => buttons.find((p) => p.id === id)?.name ?? id
 
-  async function render(path: string, session: Session<DemoUser> | null): Promise<Response> {
+  async function render(
+    path: string,
+    session: Session<DemoUser> | null,
+    request: Request,
+  ): Promise<Response> {
     const user = session?.user ?? null
     const now = Date.now()
     switch (path) {
       case '/':
         return page(homePage(user, buttons))
+      case NOTES.path: {
+        const notesSession = await notesApp.getSession(request)
+        return page(notesPage(notesSession?.user ?? null, user, notesApp.basePath))
+      }
       case '/profile':
         return session
           ? page(profilePage(session, providerName(session.provider), now))
@@ -139,12 +158,13 @@ export async function createDemo(options: DemoOptions): Promise<Demo> {
     )
       return op.handler(request)
     if (path.startsWith(`${auth.basePath}/`)) return authHandler(request)
+    if (path.startsWith(`${notesApp.basePath}/`)) return notesApp.handler(request)
     if (request.method !== 'GET' && request.method !== 'HEAD')
       return new Response(null, { status: 405, headers: { allow: 'GET, HEAD' } })
     const file = ASSETS[path]
     if (file) return new Response(file.body, { headers: { 'content-type': file.type } })
     try {
-      return await render(path, await auth.getSession(request))
+      return await render(path, await auth.getSession(request), request)
     } catch (err) {
       logger.error(`page ${path} failed: ${err instanceof Error ? err.name : 'unknown error'}`)
       return new Response('Something went wrong.', {

@@ -1,7 +1,10 @@
 /**
  * "Authkestra ID": the embedded OpenID Provider, mounted at `<origin>/oidc` in the demo's own
- * server, with the demo app as a public client (PKCE is its only proof at the token endpoint)
- * and one user, alice / wonderland.
+ * server, with two public clients (PKCE is their only proof at the token endpoint): the demo app
+ * and "Notes", a second app in the same server (`/notes`), and one user, alice / wonderland.
+ * Both clients registered a `post_logout_redirect_uri` (signing out of Authkestra ID from the
+ * app) and a `backchannel_logout_uri` (Authkestra ID tells each app when its session ends:
+ * single logout).
  *
  * @module
  */
@@ -19,6 +22,24 @@ export const OP_PATH = '/oidc'
 /** The demo app's client id at Authkestra ID. */
 export const CLIENT_ID = 'demo-app'
 
+/** The second app's client id, its path and its engine's base path. */
+export const NOTES = { clientId: 'demo-notes', path: '/notes', basePath: '/notes/auth' } as const
+
+/** A first-party public client whose engine is at `<origin><basePath>`. */
+function demoClient(origin: string, clientId: string, clientName: string, basePath: string) {
+  return {
+    client_id: clientId,
+    client_name: clientName,
+    redirect_uris: [`${origin}${basePath}/callback/authkestra`],
+    post_logout_redirect_uris: [`${origin}${basePath}/logout-callback/authkestra`],
+    backchannel_logout_uri: `${origin}${basePath}/backchannel-logout/authkestra`,
+    backchannel_logout_session_required: true,
+    token_endpoint_auth_method: 'none',
+    // First-party app: no consent page.
+    skip_consent: true,
+  } as const
+}
+
 /** Starts Authkestra ID for the demo served at `origin` (e.g. `http://localhost:3000`). */
 export function createIdentityProvider(
   origin: string,
@@ -29,14 +50,8 @@ export function createIdentityProvider(
     issuer: `${origin}${OP_PATH}`,
     ...(store ? { store } : {}),
     clients: [
-      {
-        client_id: CLIENT_ID,
-        client_name: 'Authkestra demo',
-        redirect_uris: [`${origin}/auth/callback/authkestra`],
-        token_endpoint_auth_method: 'none',
-        // First-party app: no consent page.
-        skip_consent: true,
-      },
+      demoClient(origin, CLIENT_ID, 'Authkestra demo', '/auth'),
+      demoClient(origin, NOTES.clientId, 'Authkestra Notes', NOTES.basePath),
     ],
     accounts: [
       {

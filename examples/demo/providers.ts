@@ -25,6 +25,9 @@ export function demoProviders(
       issuer: `${origin}${OP_PATH}`,
       clientId: CLIENT_ID,
       redirectUri: `${origin}/auth/callback/authkestra`,
+      // "Sign out of Authkestra ID too", and its single logout reaching this app.
+      postLogoutRedirectUri: `${origin}/auth/logout-callback/authkestra`,
+      backchannelLogout: true,
     }),
   ]
   const notes: string[] = []

@@ -133,13 +133,16 @@ const database = new Database(join(dataDir, 'demo.sqlite'))
 database.pragma('journal_mode = WAL')
 const stores = createSqliteStores({ database })
 await stores.migrate()
+// The second app ("Notes") keeps its sessions apart, in tables of its own.
+const notesStores = createSqliteStores({ database, tablePrefix: 'notes_' })
+await notesStores.migrate()
 const opNotes: string[] = []
 try {
   const demo = await createDemo({
     origin,
     secret,
     env: process.env,
-    stores,
+    stores: { ...stores, notesSessions: notesStores.sessions },
     logger: {
       warn: (message) => opNotes.push(`Authkestra ID: ${message}`),
       error: (message) => console.error(`Authkestra ID error: ${message}`),
@@ -153,6 +156,7 @@ try {
       '',
       `  Open ${origin} and sign in with Authkestra ID as ${DEMO_USER.username} / ${DEMO_USER.password}.`,
       `  Flow inspector: ${origin}/inspector`,
+      `  A second app signed in through the same IdP (single sign-on and single logout): ${origin}/notes`,
       `  Authkestra ID, the OpenID Provider embedded in this server: ${origin}${OP_PATH}`,
       ...(others.length > 0 ? [`  Also signing in with: ${others.join(', ')}`] : []),
       '',

@@ -1,5 +1,7 @@
 // The demo in a real browser (Chromium, headless, via playwright-core): sign in through the OP's
-// login form, land on alice's profile, open the flow inspector, sign out. Screenshots go to
+// login form, land on alice's profile, open the flow inspector, sign in to the second app (Notes)
+// by single sign-on, sign out of one app only, then out of Authkestra ID from each app in turn
+// (the other app's session ends over the back channel), sign out. Screenshots go to
 // test-artifacts/. Skipped, with the reason, when /usr/bin/chromium is not installed.
 import assert from 'node:assert/strict'
 import { existsSync, mkdirSync } from 'node:fs'
@@ -94,6 +96,81 @@ describe('the demo in Chromium', { skip }, () => {
     assert.equal(values[1], challenge, 'computed now = the challenge of step 1')
     assert.equal(values[2], challenge)
     await page.screenshot({ path: `${ARTIFACTS}demo-inspector.png`, fullPage: true })
+  })
+
+  /** Reloads `page` until `locator` reads `text`: a back-channel logout lands a moment later. */
+  async function eventually(path: string, selector: string, text: RegExp): Promise<string> {
+    let seen = ''
+    for (let i = 0; i < 50; i++) {
+      await page.goto(`${demo.origin}${path}`)
+      seen = (await page.locator(selector).textContent()) ?? ''
+      if (text.test(seen)) return seen
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    return seen
+  }
+
+  const signInToNotes = async () => {
+    await page.goto(`${demo.origin}/notes`)
+    await page.getByRole('link', { name: 'Sign in to Notes with Authkestra ID' }).click()
+    await page.waitForURL(`${demo.origin}/notes`)
+    assert.match(
+      (await page.locator('.notes-status').textContent()) ?? '',
+      /Signed in to Notes as Alice Liddell/,
+    )
+  }
+
+  it('signs in to Notes, the second app, with no password: single sign-on at Authkestra ID', async () => {
+    await signInToNotes()
+    assert.equal(await page.locator('.app-status').textContent(), 'signed in as Alice Liddell')
+    await page.screenshot({ path: `${ARTIFACTS}demo-notes.png`, fullPage: true })
+  })
+
+  it('signs out of Notes only: the demo app and Authkestra ID stay signed in', async () => {
+    await page.getByRole('button', { name: 'Sign out of Notes' }).click()
+    await page.waitForURL(`${demo.origin}/`)
+    assert.equal(await page.locator('.who-name').textContent(), 'Alice Liddell')
+    await page.goto(`${demo.origin}/notes`)
+    assert.equal(await page.locator('.notes-status').textContent(), 'Signed out of Notes.')
+    await signInToNotes() // no password asked: the OP session is still there
+  })
+
+  it('signs out of Authkestra ID from the demo app: Notes is signed out too (single logout)', async () => {
+    await page.goto(`${demo.origin}/profile`)
+    await page.getByRole('button', { name: 'Sign out of Authkestra ID too' }).click()
+    await page.waitForURL(`${demo.origin}/`)
+    assert.equal(await page.locator('.who').textContent(), 'Signed out')
+    assert.equal(
+      await eventually('/notes', '.notes-status', /Signed out of Notes/),
+      'Signed out of Notes.',
+      'Authkestra ID told Notes over the back channel',
+    )
+    await page.screenshot({ path: `${ARTIFACTS}demo-single-logout.png`, fullPage: true })
+    // The OP session is gone: signing in again asks for the password.
+    await page.goto(demo.origin)
+    await page.getByRole('link', { name: 'Sign in with Authkestra ID' }).click()
+    await page.waitForURL(/\/oidc\/interaction\//)
+    await page.getByLabel('Username').fill('alice')
+    await page.getByLabel('Password').fill('wonderland')
+    await page.getByRole('button', { name: 'Sign in' }).click()
+    await page.waitForURL(`${demo.origin}/profile`)
+  })
+
+  it('signs out of Authkestra ID from Notes: the demo app is signed out too', async () => {
+    await signInToNotes()
+    await page.getByRole('button', { name: 'Sign out of Authkestra ID too' }).click()
+    await page.waitForURL(`${demo.origin}/`)
+    assert.equal(
+      await eventually('/', '.who', /Signed out/),
+      'Signed out',
+      'Authkestra ID told the demo app over the back channel',
+    )
+    await page.getByRole('link', { name: 'Sign in with Authkestra ID' }).click()
+    await page.waitForURL(/\/oidc\/interaction\//)
+    await page.getByLabel('Username').fill('alice')
+    await page.getByLabel('Password').fill('wonderland')
+    await page.getByRole('button', { name: 'Sign in' }).click()
+    await page.waitForURL(`${demo.origin}/profile`)
   })
 
   it('signs out with the header form', async () => {

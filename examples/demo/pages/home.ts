@@ -5,7 +5,13 @@
  */
 import { type Html, html } from '../html.ts'
 import type { DemoUser } from '../user.ts'
-import { layout, type ProviderButton, signInButtons } from './layout.ts'
+import {
+  layout,
+  type ProviderButton,
+  providerSignOutForm,
+  signInButtons,
+  signOutForm,
+} from './layout.ts'
 
 /** The home page. */
 export function homePage(user: DemoUser | null, providers: readonly ProviderButton[]): Html {
@@ -18,6 +24,7 @@ export function homePage(user: DemoUser | null, providers: readonly ProviderButt
 <a class="button primary" href="/profile">Go to your profile</a>
 <a class="button secondary" href="/inspector">Open the flow inspector</a>
 </div>
+${user.provider === 'authkestra' ? html`<p class="hint">Also open <a href="/notes">Notes</a>, a second app that signs in through the same Authkestra ID: one sign-in serves both, and signing out of Authkestra ID from either ends both.</p><div class="actions">${signOutForm()}${providerSignOutForm()}</div>` : ''}
 </section>`
     : html`<section class="card hero">
 <h1>Sign in, and watch PKCE at work</h1>

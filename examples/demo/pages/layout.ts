@@ -8,7 +8,7 @@ import { type Html, html } from '../html.ts'
 import type { DemoUser } from '../user.ts'
 
 /** Which navigation entry is the current page. */
-export type Section = 'home' | 'profile' | 'inspector' | 'none'
+export type Section = 'home' | 'profile' | 'inspector' | 'notes' | 'none'
 
 /** A button that starts a login with one provider. */
 export interface ProviderButton {
@@ -30,9 +30,21 @@ export function signInButtons(providers: readonly ProviderButton[], returnTo: st
   )}</div>`
 }
 
-/** The sign-out form: a same-origin POST, which the engine's logout route requires. */
-export function signOutForm(): Html {
-  return html`<form class="signout" method="post" action="/auth/logout"><button type="submit" class="button link">Sign out</button></form>`
+/**
+ * The sign-out form: a same-origin POST, which the engine's logout route requires. `local=true`
+ * signs out of this app only; Authkestra ID's session (and the other app's) stays.
+ */
+export function signOutForm(basePath = '/auth', label = 'Sign out'): Html {
+  return html`<form class="signout" method="post" action="${basePath}/logout?local=true"><button type="submit" class="button link">${label}</button></form>`
+}
+
+/**
+ * Signs out of this app and of Authkestra ID (RP-initiated logout: the engine sends the browser
+ * to the OP's end-session endpoint with the ID token as hint); the OP then tells every other app
+ * of that session over the back channel.
+ */
+export function providerSignOutForm(basePath = '/auth'): Html {
+  return html`<form class="signout" method="post" action="${basePath}/logout"><button type="submit" class="button link">Sign out of Authkestra ID too</button></form>`
 }
 
 /** Ends every session of this user, in every browser (the engine's logout-everywhere route). */
@@ -70,6 +82,7 @@ export function layout(
 ${navLink('/', 'Home', section === 'home')}
 ${navLink('/profile', 'Profile', section === 'profile')}
 ${navLink('/inspector', 'Flow inspector', section === 'inspector')}
+${navLink('/notes', 'Notes', section === 'notes')}
 </nav>
 <div class="who">${
     user

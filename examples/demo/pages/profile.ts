@@ -6,7 +6,7 @@
 import type { Session } from '../../../src/engine/sessions/manager.ts'
 import { formatTime, type Html, html, relativeTime } from '../html.ts'
 import type { DemoUser } from '../user.ts'
-import { layout, signOutEverywhereForm, signOutForm } from './layout.ts'
+import { layout, providerSignOutForm, signOutEverywhereForm, signOutForm } from './layout.ts'
 
 /** Claims that are times in seconds since the epoch (OIDC Core §2). */
 const TIME_CLAIMS = new Set(['exp', 'iat', 'nbf', 'auth_time', 'updated_at'])
@@ -57,7 +57,7 @@ export function profilePage(session: Session<DemoUser>, providerName: string, no
 <dt>Subject</dt><dd><code>${user.subject}</code></dd>
 <dt>Username</dt><dd>${user.username ?? '—'}</dd>
 </dl>
-<div class="actions"><a class="button secondary" href="/inspector">See how this sign-in worked</a>${signOutForm()}${signOutEverywhereForm()}</div>
+<div class="actions"><a class="button secondary" href="/inspector">See how this sign-in worked</a>${signOutForm()}${user.provider === 'authkestra' ? providerSignOutForm() : ''}${signOutEverywhereForm()}</div>
 </section>
 <section class="card">
 <h2>Session</h2>
@@ -65,7 +65,7 @@ export function profilePage(session: Session<DemoUser>, providerName: string, no
 <dt>Started</dt><dd>${formatTime(session.createdAt.getTime())}</dd>
 <dt>Expires</dt><dd>${formatTime(expires)} <span class="muted">(${relativeTime(expires, now)}, whatever you do)</span></dd>
 <dt>Idle timeout</dt><dd>${formatTime(idle)} <span class="muted">(${relativeTime(idle, now)} unless you come back)</span></dd>
-<dt>Stored</dt><dd>in this process's memory: it ends when the demo stops</dd>
+<dt>Stored</dt><dd>on the server, in the demo's session store; your browser holds only its id</dd>
 </dl>
 </section>
 <section class="card">
