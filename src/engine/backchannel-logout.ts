@@ -75,7 +75,6 @@ export async function endProviderLogins(
   deps: EngineDeps,
 ): Promise<void> {
   if (deps.stateless) {
-    console.log('END', provider, named)
     await deps.stateless.sessions.endProviderLogin(provider, named)
     return
   }
