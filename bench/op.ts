@@ -157,8 +157,11 @@ export interface OpInfo {
   token: string
 }
 
-/** One full login, as a browser plus a public client would do it; throws on any deviation. */
-export async function login(op: OpInfo): Promise<void> {
+/**
+ * One full login, as a browser plus a public client would do it; throws on any deviation.
+ * `session`: the cookies of a browser already signed in at the OP (single sign-on).
+ */
+export async function login(op: OpInfo, session?: ReadonlyMap<string, string>): Promise<void> {
   const verifier = randomBytes(32).toString('base64url')
   const challenge = createHash('sha256').update(verifier).digest('base64url')
   const state = randomBytes(16).toString('base64url')
@@ -172,7 +175,7 @@ export async function login(op: OpInfo): Promise<void> {
     code_challenge: challenge,
     code_challenge_method: 'S256',
   }).toString()
-  const jar = new Map<string, string>()
+  const jar = new Map<string, string>(session)
   let next = url
   let code: string | undefined
   for (let hop = 0; hop < 8 && code === undefined; hop++) {
@@ -217,7 +220,7 @@ const SELF = fileURLToPath(import.meta.url)
  * Starts one OP in a child process: `ours` (createOp, served Node-natively), `theirs`
  * (oidc-provider) or `floor` (the minimal bare node:http OP of `floor-op.ts`).
  */
-export function startOp(which: 'ours' | 'theirs' | 'floor'): Promise<Child<OpInfo>> {
+export function startOp(which: 'ours' | 'ours-sso' | 'theirs' | 'floor'): Promise<Child<OpInfo>> {
   return startChild<OpInfo>(SELF, ['serve', which])
 }
 
@@ -289,10 +292,78 @@ export async function opBenchmarks(options: OpBenchOptions = {}): Promise<Compar
       rows.push(cpuRow('theirs', 'oidc-provider 9', '>= 4x (CPU <= 0.25x)'))
       rows.push(cpuRow('floor', 'minimal bare node:http OP', '>= 0.67x (CPU <= 1.5x)'))
     }
+    rows.push(...(await ssoRows(ops.ours, roundMs, rounds)))
   } finally {
     for (const name of names) await ops[name].stop()
   }
   return rows
+}
+
+/**
+ * What a login over an OP session costs against the automatic login (both ours, concurrency 16):
+ * the browser signed in once through the login form, then every login reads the session and the
+ * consent, and records the client in the session (two writes, for logout) before the code.
+ */
+async function ssoRows(
+  auto: Child<OpInfo>,
+  roundMs: number,
+  rounds: number,
+): Promise<Comparison[]> {
+  const sso = await startOp('ours-sso')
+  try {
+    const { loginThroughForm } = await import('../test/helpers/login-form.ts')
+    const { CookieJar } = await import('../test/helpers/cookie-jar.ts')
+    const jar = new CookieJar()
+    const url = new URL(sso.info.authorize)
+    url.search = new URLSearchParams({
+      response_type: 'code',
+      client_id: CLIENT_ID,
+      redirect_uri: REDIRECT_URI,
+      scope: 'openid',
+      code_challenge: createHash('sha256').update('v'.repeat(43)).digest('base64url'),
+      code_challenge_method: 'S256',
+    }).toString()
+    await loginThroughForm(url, { username: 'alice', password: 'wonderland-bench', jar })
+    const session = new Map(
+      (jar.header() ?? '').split('; ').map((pair) => {
+        const eq = pair.indexOf('=')
+        return [pair.slice(0, eq), pair.slice(eq + 1)] as [string, string]
+      }),
+    )
+    const warm = await runFor(1500, 8, () => login(sso.info, session))
+    if (warm.errors > 0) throw warm.firstError
+    const runs = {
+      auto: { ms: 0, n: 0, rate: [] as number[] },
+      sso: { ms: 0, n: 0, rate: [] as number[] },
+    }
+    for (let r = 0; r < rounds; r++) {
+      for (const name of r % 2 === 0 ? (['auto', 'sso'] as const) : (['sso', 'auto'] as const)) {
+        const child = name === 'auto' ? auto : sso
+        const before = cpuMs(child.pid)
+        const res = await runFor(roundMs, 16, () =>
+          login(child.info, name === 'sso' ? session : undefined),
+        )
+        if (res.errors > 0) throw res.firstError
+        runs[name].ms += cpuMs(child.pid) - before
+        runs[name].n += res.n
+        runs[name].rate.push((res.n * 1000) / res.elapsedMs)
+      }
+    }
+    const perCpuSecond = (name: 'auto' | 'sso') => (runs[name].n * 1000) / runs[name].ms
+    const msPerLogin = (name: 'auto' | 'sso') => (runs[name].ms / runs[name].n).toFixed(2)
+    return [
+      {
+        name: `OP CPU, concurrency 16 (logins per OP CPU-s; ms/login ${msPerLogin('auto')} → ${msPerLogin('sso')})`,
+        baseline: 'authkestra OP, automatic login',
+        candidate: 'authkestra OP, signed-in browser (SSO, session-client records)',
+        baselineOpsPerSec: perCpuSecond('auto'),
+        candidateOpsPerSec: perCpuSecond('sso'),
+        ratio: perCpuSecond('sso') / perCpuSecond('auto'),
+      },
+    ]
+  } finally {
+    await sso.stop()
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -319,7 +390,7 @@ async function listen(): Promise<{
   }
 }
 
-async function serveOurs(): Promise<OpInfo> {
+async function serveOurs(autoLogin = true): Promise<OpInfo> {
   const { createOp } = await import('../src/op/create-op.ts')
   const { opRequestOf, writeOpResponse } = await import('../src/node/op-message.ts')
   const { issuer, setHandler } = await listen()
@@ -336,7 +407,7 @@ async function serveOurs(): Promise<OpInfo> {
       },
     ],
     accounts: [{ username: 'alice', password: 'wonderland-bench', claims: { name: 'Alice' } }],
-    dangerouslyAutoLogin: 'alice',
+    ...(autoLogin ? { dangerouslyAutoLogin: 'alice' } : {}),
     logger: { warn: () => {}, error: (m) => process.stderr.write(`${m}\n`) },
   })
   // The Node-native path the dev IdP serves on (src/node/op-message.ts): no Web objects.
@@ -450,7 +521,7 @@ if (process.argv[1] === SELF && process.argv[2] === 'serve') {
       ? await serveTheirs()
       : which === 'floor'
         ? await serveFloor(CLIENT_ID, REDIRECT_URI)
-        : await serveOurs()
+        : await serveOurs(which !== 'ours-sso')
   process.stdout.write(`${JSON.stringify(info)}\n`)
   process.on('SIGTERM', () => process.exit(0))
 } else if (process.argv[1] === SELF) {

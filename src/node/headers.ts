@@ -19,13 +19,21 @@ import type { IncomingHttpHeaders } from 'node:http'
 export function nodeHeaderReader(headers: IncomingHttpHeaders): {
   get(name: string): string | null
 } {
-  return {
-    get(name) {
-      const key = name.toLowerCase()
-      const value = headers[key]
-      if (value === undefined) return null
-      if (Array.isArray(value)) return value.join(key === 'cookie' ? '; ' : ', ')
-      return value
-    },
+  return new NodeHeaderReader(headers)
+}
+
+/** A class, not a closure per request: one shape, nothing made per lookup. */
+class NodeHeaderReader {
+  readonly #headers: IncomingHttpHeaders
+  constructor(headers: IncomingHttpHeaders) {
+    this.#headers = headers
+  }
+
+  get(name: string): string | null {
+    const key = name.toLowerCase()
+    const value = this.#headers[key]
+    if (value === undefined) return null
+    if (Array.isArray(value)) return value.join(key === 'cookie' ? '; ' : ', ')
+    return value
   }
 }

@@ -46,19 +46,30 @@ export function readBody(req: IncomingMessage, max: number): Promise<Uint8Array>
  * ```
  */
 export function opRequestOf(req: IncomingMessage, origin: string): OpRequest {
-  const method = req.method ?? 'GET'
-  let body: Promise<Uint8Array> | undefined
-  return {
-    method,
-    url: new URL(`${origin}${requestPath(req.url ?? '/')}`),
-    headers: nodeHeaderReader(req.headers),
-    body: (max) => {
-      body ??=
-        method === 'GET' || method === 'HEAD'
-          ? Promise.resolve(new Uint8Array())
-          : readBody(req, max)
-      return body
-    },
+  return new NodeOpRequest(req, origin)
+}
+
+/** An {@link OpRequest} over a Node request (a class: no closures made per request). */
+class NodeOpRequest implements OpRequest {
+  readonly method: string
+  readonly url: URL
+  readonly headers: OpRequest['headers']
+  readonly #req: IncomingMessage
+  #body: Promise<Uint8Array> | undefined
+
+  constructor(req: IncomingMessage, origin: string) {
+    this.#req = req
+    this.method = req.method ?? 'GET'
+    this.url = new URL(`${origin}${requestPath(req.url ?? '/')}`)
+    this.headers = nodeHeaderReader(req.headers)
+  }
+
+  body(max: number): Promise<Uint8Array> {
+    this.#body ??=
+      this.method === 'GET' || this.method === 'HEAD'
+        ? Promise.resolve(new Uint8Array())
+        : readBody(this.#req, max)
+    return this.#body
   }
 }
 

@@ -7,6 +7,9 @@
 import { type Clock, systemClock } from '../../core/clock.ts'
 import type { Consumed, OpRecordKind, OpRecords, OpSetOptions, OpStore } from './types.ts'
 
+/** The kinds whose records are made from the app's configuration (accounts, clients, keys). */
+const COPIED: ReadonlySet<OpRecordKind> = new Set(['account', 'client', 'key', 'username'])
+
 interface Entry {
   value: unknown
   expiresAt: number
@@ -75,7 +78,9 @@ export function createMemoryOpStore(
           ? Number.POSITIVE_INFINITY
           : clock.now() + opts.ttlSeconds * 1000
       entries.set(k, {
-        value: structuredClone(value),
+        // Records are immutable (readonly types) and built fresh per request; only those that
+        // come from the app's configuration are copied, so a later change there cannot reach in.
+        value: COPIED.has(kind) ? structuredClone(value) : value,
         expiresAt,
         consumed: false,
         family: opts.family,
