@@ -1,11 +1,15 @@
 // The crypto seam: is the node:crypto fast path worth having? (DESIGN.md: only where it
 // measurably wins.) And what does PKCE cost against a raw node:crypto reference?
+
+import * as nodeCryptoModule from 'node:crypto'
 import { createHash, randomBytes } from 'node:crypto'
 import * as oauth from 'oauth4webapi'
-import { nodeCrypto } from '../src/core/crypto/node.ts'
+import { createNodeCrypto } from '../src/core/crypto/node.ts'
 import { webCrypto } from '../src/core/crypto/web.ts'
 import { Pkce } from '../src/core/pkce.ts'
 import { type Comparison, compare } from './lib.ts'
+
+const nodeCrypto = createNodeCrypto(nodeCryptoModule)
 
 export async function cryptoBenchmarks(): Promise<Comparison[]> {
   const key = webCrypto.randomBytes(32)

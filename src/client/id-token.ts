@@ -6,9 +6,10 @@
  * @see https://openid.net/specs/openid-connect-core-1_0.html#IDTokenValidation
  * @module
  */
-import { type JWTPayload, type JWTVerifyGetKey, errors as joseErrors, jwtVerify } from 'jose'
+import { errors as joseErrors, jwtVerify } from 'jose'
 import type { Clock } from '../core/clock.ts'
 import { AuthkestraError, type AuthkestraErrorCode } from '../core/errors.ts'
+import type { JwtPayload, KeyResolver } from '../core/jwt-types.ts'
 import { accessTokenHash } from '../core/token-hash.ts'
 import { joseCause } from './jose-cause.ts'
 
@@ -101,11 +102,11 @@ export { accessTokenHash } from '../core/token-hash.ts'
 /** Verifies an ID token and returns its claims. */
 export async function verifyIdToken(
   idToken: string,
-  keys: JWTVerifyGetKey,
+  keys: KeyResolver,
   expected: IdTokenExpectations,
-): Promise<JWTPayload> {
+): Promise<JwtPayload> {
   const now = expected.clock.now()
-  let payload: JWTPayload
+  let payload: JwtPayload
   let alg: string
   try {
     const result = await jwtVerify(idToken, keys, {

@@ -11,12 +11,14 @@
  */
 import {
   createLocalJWKSet,
+  type FlattenedJWSInput,
   type JSONWebKeySet,
-  type JWTVerifyGetKey,
+  type JWSHeaderParameters,
   errors as joseErrors,
 } from 'jose'
 import { type Clock, systemClock } from '../core/clock.ts'
 import { AuthkestraError } from '../core/errors.ts'
+import type { KeyResolver } from '../core/jwt-types.ts'
 import { httpRequest, parseJsonObject, type ResolvedHttpOptions } from './http.ts'
 import { type BackoffPolicy, RemoteCache } from './remote-cache.ts'
 
@@ -44,7 +46,7 @@ export function remoteJwks(
   http: ResolvedHttpOptions,
   timing: JwksTiming & BackoffPolicy = {},
   clock: Clock = systemClock,
-): JWTVerifyGetKey {
+): KeyResolver {
   const ttlMs = timing.cacheMaxAgeMs ?? 600_000
   const cooldownMs = timing.cooldownMs ?? 30_000
   const cache = new RemoteCache<LocalKeySet>(
@@ -74,7 +76,10 @@ export function remoteJwks(
     },
     { ...timing, clock },
   )
-  return async (header, token) => {
+  return async (given, flattened) => {
+    // jose's key set wants its own header and token types; these are what it was handed.
+    const header = given as JWSHeaderParameters
+    const token = flattened as FlattenedJWSInput
     const keys = await cache.get()
     try {
       return await keys(header, token)

@@ -9,8 +9,9 @@
  * @see https://openid.net/specs/openid-connect-backchannel-1_0.html#Validation
  * @module
  */
-import { type JWTPayload, type JWTVerifyGetKey, errors as joseErrors, jwtVerify } from 'jose'
+import { errors as joseErrors, jwtVerify } from 'jose'
 import { AuthkestraError } from '../core/errors.ts'
+import type { JwtPayload, KeyResolver } from '../core/jwt-types.ts'
 import type { IdTokenExpectations } from './id-token.ts'
 
 /** §2.4: the member of `events` that makes a JWT a logout token. */
@@ -45,9 +46,9 @@ const invalid = (message: string, cause?: unknown): AuthkestraError =>
 /** §2.6 step 3: what jose checks (signature, alg, iss, aud, exp, iat present). */
 async function checkSignatureAndClaims(
   token: string,
-  keys: JWTVerifyGetKey,
+  keys: KeyResolver,
   expected: LogoutTokenExpectations,
-): Promise<{ payload: JWTPayload; typ: string | undefined }> {
+): Promise<{ payload: JwtPayload; typ: string | undefined }> {
   try {
     const { payload, protectedHeader } = await jwtVerify(token, keys, {
       issuer: [expected.issuer, ...(expected.issuerAliases ?? [])],
@@ -76,7 +77,7 @@ function checkType(typ: string | undefined): void {
 }
 
 /** OIDC Core §3.1.3.7 as for ID tokens: no audience the client does not trust. */
-function checkAudiences(payload: JWTPayload, expected: LogoutTokenExpectations): void {
+function checkAudiences(payload: JwtPayload, expected: LogoutTokenExpectations): void {
   const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud]
   const trusted = new Set([expected.clientId, ...(expected.trustedAudiences ?? [])])
   if (!audiences.every((a) => typeof a === 'string' && trusted.has(a)))
@@ -84,7 +85,7 @@ function checkAudiences(payload: JWTPayload, expected: LogoutTokenExpectations):
 }
 
 /** §2.6 step 3: `iat` neither in the future nor older than the token's kind allows. */
-function checkIssuedAt(payload: JWTPayload, expected: LogoutTokenExpectations): void {
+function checkIssuedAt(payload: JwtPayload, expected: LogoutTokenExpectations): void {
   const now = expected.clock.now() / 1000
   const iat = payload.iat as number
   if (iat > now + expected.leewaySeconds) throw invalid('logout token "iat" is in the future')
@@ -93,7 +94,7 @@ function checkIssuedAt(payload: JWTPayload, expected: LogoutTokenExpectations): 
 }
 
 /** §2.6 step 4: a `sub`, a `sid`, or both, as non-empty strings. */
-function checkSubjectOrSession(payload: JWTPayload): { sub?: string; sid?: string } {
+function checkSubjectOrSession(payload: JwtPayload): { sub?: string; sid?: string } {
   const { sub, sid } = payload as { sub?: unknown; sid?: unknown }
   const ok = (v: unknown) =>
     v === undefined || (typeof v === 'string' && v !== '' && v.length <= 255)
@@ -106,7 +107,7 @@ function checkSubjectOrSession(payload: JWTPayload): { sub?: string; sid?: strin
 }
 
 /** §2.6 step 5: `events` is an object with the back-channel logout member, itself an object. */
-function checkEvents(payload: JWTPayload): void {
+function checkEvents(payload: JwtPayload): void {
   const events = payload.events
   const event =
     typeof events === 'object' && events !== null && !Array.isArray(events)
@@ -117,12 +118,12 @@ function checkEvents(payload: JWTPayload): void {
 }
 
 /** §2.6 step 6: no `nonce`, so that an ID token never passes as a logout token. */
-function checkNoNonce(payload: JWTPayload): void {
+function checkNoNonce(payload: JwtPayload): void {
   if (payload.nonce !== undefined) throw invalid('logout token must not contain "nonce"')
 }
 
 /** §2.4: a `jti`, for the caller's replay check (§2.6 step 7). */
-function checkJti(payload: JWTPayload): string {
+function checkJti(payload: JwtPayload): string {
   const { jti } = payload
   if (typeof jti !== 'string' || jti === '' || jti.length > 255)
     throw invalid('logout token must have a "jti"')
@@ -139,7 +140,7 @@ function checkJti(payload: JWTPayload): string {
  */
 export async function verifyLogoutToken(
   token: string,
-  keys: JWTVerifyGetKey,
+  keys: KeyResolver,
   expected: LogoutTokenExpectations,
 ): Promise<LogoutTokenClaims> {
   const { payload, typ } = await checkSignatureAndClaims(token, keys, expected)

@@ -5,8 +5,9 @@
  *
  * @module
  */
-import { exportJWK, generateKeyPair, importJWK, type JWK } from 'jose'
+import { exportJWK, generateKeyPair, importJWK } from 'jose'
 import type { Clock } from '../core/clock.ts'
+import type { Jwk } from '../core/jwt-types.ts'
 import { randomToken } from '../core/random.ts'
 import type { OpStore, SigningKeyRecord } from './store/types.ts'
 import { createTokenSigner, type TokenSigner } from './tokens/signer.ts'
@@ -25,7 +26,7 @@ export interface KeyManager {
   /** The key that signs now (created on first use). */
   signingKey(): Promise<SigningKey>
   /** The public keys to publish. */
-  publicJwks(): Promise<{ keys: JWK[] }>
+  publicJwks(): Promise<{ keys: Jwk[] }>
   /** The public key for a `kid`, for verifying the OP's own tokens. */
   verificationKey(kid: string): Promise<{ key: CryptoKey; alg: string } | undefined>
   /**
@@ -100,7 +101,7 @@ export function createKeyManager(deps: {
   function toSigningKey(record: SigningKeyRecord): Promise<SigningKey> {
     let key = imported.get(record.kid)
     if (!key) {
-      key = (importJWK((record.privateJwk ?? {}) as JWK, record.alg) as Promise<CryptoKey>).then(
+      key = (importJWK((record.privateJwk ?? {}) as Jwk, record.alg) as Promise<CryptoKey>).then(
         (k) => {
           const signing = { kid: record.kid, alg: record.alg, key: k }
           return { ...signing, signer: createTokenSigner(signing) }
@@ -117,14 +118,14 @@ export function createKeyManager(deps: {
     },
     async publicJwks() {
       const keys = (await deps.store.list('key')).filter(published)
-      return { keys: keys.map((k) => k.publicJwk as JWK) }
+      return { keys: keys.map((k) => k.publicJwk as Jwk) }
     },
     async verificationKey(kid: string) {
       const record = await deps.store.get('key', kid)
       if (!record || !published(record)) return undefined
       let key = publicImported.get(kid)
       if (!key) {
-        key = importJWK(record.publicJwk as JWK, record.alg) as Promise<CryptoKey>
+        key = importJWK(record.publicJwk as Jwk, record.alg) as Promise<CryptoKey>
         publicImported.set(kid, key)
       }
       return { key: await key, alg: record.alg }

@@ -110,6 +110,16 @@ describe('the demo in Chromium', { skip }, () => {
     return seen
   }
 
+  /** From a page with the sign-in button: Authkestra ID asks for the password (no OP session). */
+  const signInWithPassword = async () => {
+    await page.getByRole('link', { name: 'Sign in with Authkestra ID' }).click()
+    await page.waitForURL(/\/oidc\/interaction\//)
+    await page.getByLabel('Username').fill('alice')
+    await page.getByLabel('Password').fill('wonderland')
+    await page.getByRole('button', { name: 'Sign in' }).click()
+    await page.waitForURL(`${demo.origin}/profile`)
+  }
+
   const signInToNotes = async () => {
     await page.goto(`${demo.origin}/notes`)
     await page.getByRole('link', { name: 'Sign in to Notes with Authkestra ID' }).click()
@@ -148,12 +158,7 @@ describe('the demo in Chromium', { skip }, () => {
     await page.screenshot({ path: `${ARTIFACTS}demo-single-logout.png`, fullPage: true })
     // The OP session is gone: signing in again asks for the password.
     await page.goto(demo.origin)
-    await page.getByRole('link', { name: 'Sign in with Authkestra ID' }).click()
-    await page.waitForURL(/\/oidc\/interaction\//)
-    await page.getByLabel('Username').fill('alice')
-    await page.getByLabel('Password').fill('wonderland')
-    await page.getByRole('button', { name: 'Sign in' }).click()
-    await page.waitForURL(`${demo.origin}/profile`)
+    await signInWithPassword()
   })
 
   it('signs out of Authkestra ID from Notes: the demo app is signed out too', async () => {
@@ -165,12 +170,7 @@ describe('the demo in Chromium', { skip }, () => {
       'Signed out',
       'Authkestra ID told the demo app over the back channel',
     )
-    await page.getByRole('link', { name: 'Sign in with Authkestra ID' }).click()
-    await page.waitForURL(/\/oidc\/interaction\//)
-    await page.getByLabel('Username').fill('alice')
-    await page.getByLabel('Password').fill('wonderland')
-    await page.getByRole('button', { name: 'Sign in' }).click()
-    await page.waitForURL(`${demo.origin}/profile`)
+    await signInWithPassword()
   })
 
   it('signs out with the header form', async () => {

@@ -59,7 +59,8 @@ describe('engine + our OP: logout that reaches the OP and comes back', () => {
     return new URL(answer.headers.get('location') ?? '').searchParams
   }
 
-  it('ends both sessions with no question asked, and returns home with the state checked', async () => {
+  /** A browser signed in to the app through the OP's login form (OP cookies in `jar`). */
+  async function signedIn(): Promise<{ browser: AppBrowser; jar: CookieJar }> {
     const browser = new AppBrowser(auth.handler)
     const jar = new CookieJar()
     const login = await browser.request('/auth/login/idp')
@@ -69,6 +70,11 @@ describe('engine + our OP: logout that reaches the OP and comes back', () => {
       jar,
     })
     assert.equal((await browser.request(callback.href)).status, 302)
+    return { browser, jar }
+  }
+
+  it('ends both sessions with no question asked, and returns home with the state checked', async () => {
+    const { browser, jar } = await signedIn()
     assert.ok((await atOp(jar)).has('code'), 'signed in at the OP')
 
     const logout = await browser.request('/auth/logout', {
@@ -96,15 +102,7 @@ describe('engine + our OP: logout that reaches the OP and comes back', () => {
   })
 
   it('with ?local=true signs out of the app only: no redirect to the OP, its session kept', async () => {
-    const browser = new AppBrowser(auth.handler)
-    const jar = new CookieJar()
-    const login = await browser.request('/auth/login/idp')
-    const { callback } = await loginThroughForm(new URL(login.headers.get('location') ?? ''), {
-      username: 'alice',
-      password: 'wonderland',
-      jar,
-    })
-    assert.equal((await browser.request(callback.href)).status, 302)
+    const { browser, jar } = await signedIn()
     const logout = await browser.request('/auth/logout?local=true', {
       method: 'POST',
       headers: { origin: APP },

@@ -3,12 +3,15 @@
 // fast path accepts, jose accepts the same claims; on canonical tokens without `crit`/`b64` the two
 // give the same verdict, and an expiry is an expiry in both.
 import assert from 'node:assert/strict'
+import * as nodeCryptoModule from 'node:crypto'
 import { before, describe, it } from 'node:test'
 import fc from 'fast-check'
 import { generateKeyPair, errors as joseErrors, jwtVerify } from 'jose'
 import { isRejection, type JwtExpectations, verifyJwt } from '../../src/core/compact-jwt.ts'
-import { nodeJws } from '../../src/core/crypto/node-jws.ts'
+import { createNodeJws } from '../../src/core/crypto/node-jws.ts'
 import { NUM_RUNS } from './helpers/arbitraries.ts'
+
+const nodeJws = createNodeJws(nodeCryptoModule)
 
 const NOW = Date.UTC(2030, 0, 1)
 const SEC = NOW / 1000

@@ -1,11 +1,14 @@
 // The OP's token signer: the synchronous node:crypto path and jose's portable path give the same
 // header and claims, and jose verifies both, for each algorithm the OP signs with.
 import assert from 'node:assert/strict'
+import * as nodeCryptoModule from 'node:crypto'
 import { describe, it } from 'node:test'
 import { decodeProtectedHeader, generateKeyPair, jwtVerify } from 'jose'
-import { nodeCrypto } from '../../src/core/crypto/node.ts'
+import { createNodeCrypto } from '../../src/core/crypto/node.ts'
 import { webCrypto } from '../../src/core/crypto/web.ts'
 import { createTokenSigner } from '../../src/op/tokens/signer.ts'
+
+const nodeCrypto = createNodeCrypto(nodeCryptoModule)
 
 const claims = {
   iss: 'https://op.example',

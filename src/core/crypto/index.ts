@@ -1,21 +1,37 @@
 /**
- * Chooses the crypto backend once, at load: `node:crypto` where the runtime has it, Web Crypto
- * everywhere else. Both implement the same {@link CryptoBackend} and are tested against each other.
+ * Chooses the crypto backend once, at load: `node:crypto` where the runtime has it (Node
+ * ≥ 20.16, Bun, Deno), Web Crypto everywhere else (and on Node before 20.16, which lacks
+ * `process.getBuiltinModule`). Both implement the same {@link CryptoBackend} and are tested against each other.
  *
  * @module
  */
+import { createNodeCrypto } from './node.ts'
 import type { CryptoBackend } from './types.ts'
 import { webCrypto } from './web.ts'
 
-async function loadNodeBackend(): Promise<CryptoBackend | undefined> {
-  const runtime = globalThis as { process?: { versions?: { node?: string } } }
-  if (typeof runtime.process?.versions?.node !== 'string') return undefined
+/** The `node:crypto` module, as the Node backend takes it. */
+type NodeCryptoModule = Parameters<typeof createNodeCrypto>[0]
+
+/**
+ * `node:crypto` where the runtime has it, read synchronously with `process.getBuiltinModule`
+ * (Node ≥ 20.16, Bun, Deno): no top-level `await` and no static import, so the package loads
+ * as CommonJS (`require`) too, and in runtimes without `node:crypto`.
+ */
+function nodeCryptoModule(): NodeCryptoModule | undefined {
+  const runtime = globalThis as {
+    process?: { getBuiltinModule?: (id: string) => unknown }
+  }
   try {
-    return (await import('./node.ts')).nodeCrypto
+    const module = runtime.process?.getBuiltinModule?.('node:crypto') as
+      | NodeCryptoModule
+      | undefined
+    return typeof module?.createHash === 'function' ? module : undefined
   } catch {
     return undefined
   }
 }
+
+const nodeModule = nodeCryptoModule()
 
 /**
  * The backend Authkestra uses unless a caller passes another one.
@@ -25,7 +41,7 @@ async function loadNodeBackend(): Promise<CryptoBackend | undefined> {
  * const bytes = defaultCrypto.randomBytes(32)
  * ```
  */
-export const defaultCrypto: CryptoBackend = (await loadNodeBackend()) ?? webCrypto
+export const defaultCrypto: CryptoBackend = nodeModule ? createNodeCrypto(nodeModule) : webCrypto
 
 export type { BinaryInput, CryptoBackend, ScryptParams } from './types.ts'
 export { toBytes } from './types.ts'

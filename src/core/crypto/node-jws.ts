@@ -8,7 +8,8 @@
  *
  * @module
  */
-import { constants, createHmac, KeyObject, sign, timingSafeEqual, verify } from 'node:crypto'
+import type * as NodeCrypto from 'node:crypto'
+import type { KeyObject } from 'node:crypto'
 import type { JwsPrimitives } from './types.ts'
 
 type Scheme =
@@ -43,6 +44,7 @@ const CURVE: Readonly<Record<string, string>> = {
 
 /** The key as `node:crypto` wants it, or undefined when it does not fit the scheme. */
 function keyObject(
+  { KeyObject }: typeof NodeCrypto,
   key: CryptoKey,
   scheme: Scheme,
   type: 'private' | 'public',
@@ -68,7 +70,7 @@ function keyObject(
   return undefined
 }
 
-function options(scheme: Scheme, key: KeyObject) {
+function options({ constants }: typeof NodeCrypto, scheme: Scheme, key: KeyObject) {
   if (scheme.kind === 'ecdsa') return { key, dsaEncoding: 'ieee-p1363' as const }
   if (scheme.kind === 'pss')
     return { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: scheme.salt }
@@ -78,68 +80,73 @@ function options(scheme: Scheme, key: KeyObject) {
 const hashOf = (scheme: Scheme): string | null => ('hash' in scheme ? scheme.hash : null)
 
 /**
- * The `node:crypto` {@link JwsPrimitives}.
+ * The `node:crypto` {@link JwsPrimitives}, over the module itself (handed in, so that nothing
+ * here imports `node:crypto`: runtimes without it never load it).
  *
  * @example
  * ```ts
- * const sign = nodeJws.signer(privateKey, 'ES256')
- * const jws = `${input}.${sign?.(input)}`
+ * const jws = createNodeJws(process.getBuiltinModule('node:crypto'))
+ * const sign = jws.signer(privateKey, 'ES256')
  * ```
  */
-export const nodeJws: JwsPrimitives = {
-  encode: (text) => Buffer.from(text, 'utf8').toString('base64url'),
-  decode(b64) {
-    if (!/^[A-Za-z0-9_-]*$/.test(b64) || b64.length % 4 === 1) return undefined
-    const bytes = Buffer.from(b64, 'base64url')
-    // Canonical only: re-encoding must give the same text (no stray trailing bits).
-    if (bytes.toString('base64url') !== b64) return undefined
-    return bytes.toString('utf8')
-  },
-  signer(key, alg) {
-    const scheme = SCHEMES[alg]
-    if (!scheme) return undefined
-    if (scheme.kind === 'hmac') {
-      if (!(key instanceof Uint8Array)) return undefined
-      const secret = Buffer.from(key)
-      return (input) => createHmac(scheme.hash, secret).update(input, 'latin1').digest('base64url')
-    }
-    if (key instanceof Uint8Array) return undefined
-    const object = keyObject(key, scheme, 'private')
-    if (!object) return undefined
-    const opts = options(scheme, object)
-    const hash = hashOf(scheme)
-    return (input) => sign(hash, Buffer.from(input, 'latin1'), opts).toString('base64url')
-  },
-  verifier(key, alg) {
-    const scheme = SCHEMES[alg]
-    if (!scheme) return undefined
-    if (scheme.kind === 'hmac') {
-      if (!(key instanceof Uint8Array)) return undefined
-      const secret = Buffer.from(key)
+export function createNodeJws(nodeCrypto: typeof NodeCrypto): JwsPrimitives {
+  const { createHmac, sign, timingSafeEqual, verify } = nodeCrypto
+  return {
+    encode: (text) => Buffer.from(text, 'utf8').toString('base64url'),
+    decode(b64) {
+      if (!/^[A-Za-z0-9_-]*$/.test(b64) || b64.length % 4 === 1) return undefined
+      const bytes = Buffer.from(b64, 'base64url')
+      // Canonical only: re-encoding must give the same text (no stray trailing bits).
+      if (bytes.toString('base64url') !== b64) return undefined
+      return bytes.toString('utf8')
+    },
+    signer(key, alg) {
+      const scheme = SCHEMES[alg]
+      if (!scheme) return undefined
+      if (scheme.kind === 'hmac') {
+        if (!(key instanceof Uint8Array)) return undefined
+        const secret = Buffer.from(key)
+        return (input) =>
+          createHmac(scheme.hash, secret).update(input, 'latin1').digest('base64url')
+      }
+      if (key instanceof Uint8Array) return undefined
+      const object = keyObject(nodeCrypto, key, scheme, 'private')
+      if (!object) return undefined
+      const opts = options(nodeCrypto, scheme, object)
+      const hash = hashOf(scheme)
+      return (input) => sign(hash, Buffer.from(input, 'latin1'), opts).toString('base64url')
+    },
+    verifier(key, alg) {
+      const scheme = SCHEMES[alg]
+      if (!scheme) return undefined
+      if (scheme.kind === 'hmac') {
+        if (!(key instanceof Uint8Array)) return undefined
+        const secret = Buffer.from(key)
+        return (input, signature) => {
+          const expected = createHmac(scheme.hash, secret).update(input, 'latin1').digest()
+          const given = Buffer.from(signature, 'base64url')
+          return (
+            given.length === expected.length &&
+            given.toString('base64url') === signature &&
+            timingSafeEqual(given, expected)
+          )
+        }
+      }
+      if (key instanceof Uint8Array) return undefined
+      const object = keyObject(nodeCrypto, key, scheme, 'public')
+      if (!object) return undefined
+      const opts = options(nodeCrypto, scheme, object)
+      const hash = hashOf(scheme)
       return (input, signature) => {
-        const expected = createHmac(scheme.hash, secret).update(input, 'latin1').digest()
         const given = Buffer.from(signature, 'base64url')
-        return (
-          given.length === expected.length &&
-          given.toString('base64url') === signature &&
-          timingSafeEqual(given, expected)
-        )
+        if (given.toString('base64url') !== signature) return false
+        if (scheme.kind === 'ecdsa' && given.length !== scheme.bytes) return false
+        try {
+          return verify(hash, Buffer.from(input, 'latin1'), opts, given)
+        } catch {
+          return false
+        }
       }
-    }
-    if (key instanceof Uint8Array) return undefined
-    const object = keyObject(key, scheme, 'public')
-    if (!object) return undefined
-    const opts = options(scheme, object)
-    const hash = hashOf(scheme)
-    return (input, signature) => {
-      const given = Buffer.from(signature, 'base64url')
-      if (given.toString('base64url') !== signature) return false
-      if (scheme.kind === 'ecdsa' && given.length !== scheme.bytes) return false
-      try {
-        return verify(hash, Buffer.from(input, 'latin1'), opts, given)
-      } catch {
-        return false
-      }
-    }
-  },
+    },
+  }
 }

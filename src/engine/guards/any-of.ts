@@ -40,7 +40,7 @@ function noCredentials(refusals: readonly Response[]): GuardResult<never> {
  * if (!result.ok) return result.response
  * ```
  */
-export function anyOf<const Guards extends readonly [Guard<unknown>, ...Guard<unknown>[]]>(
+export function anyOf<Guards extends readonly [Guard<unknown>, ...Guard<unknown>[]]>(
   ...guards: Guards
 ): Guard<PrincipalOf<Guards[number]>> {
   if (guards.length === 0 || !guards.every((g) => typeof g === 'function')) {

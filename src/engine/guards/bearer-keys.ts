@@ -10,7 +10,6 @@
  */
 import {
   type CompactJWSHeaderParameters,
-  type JWTPayload,
   type JWTVerifyGetKey,
   type JWTVerifyResult,
   errors as joseErrors,
@@ -26,11 +25,12 @@ import {
   verifyJwt,
 } from '../../core/compact-jwt.ts'
 import { defaultCrypto } from '../../core/crypto/index.ts'
+import type { JwtPayload, KeyResolver } from '../../core/jwt-types.ts'
 
 /** Where verification keys come from. */
 export type KeySource =
   | { readonly kind: 'secret'; readonly secrets: readonly Uint8Array[] }
-  | { readonly kind: 'remote'; readonly getKey: JWTVerifyGetKey }
+  | { readonly kind: 'remote'; readonly getKey: KeyResolver }
 
 /** The keys could not be had. The message names the failure, never a token. */
 export class KeysUnavailable extends Error {
@@ -50,10 +50,10 @@ export function remoteKeys(
   jwksUri: () => Promise<URL>,
   http: ResolvedHttpOptions,
   clock: Clock,
-): JWTVerifyGetKey {
-  let current: { href: string; getKey: JWTVerifyGetKey } | undefined
+): KeyResolver {
+  let current: { href: string; getKey: KeyResolver } | undefined
   return async (header, token) => {
-    let getKey: JWTVerifyGetKey
+    let getKey: KeyResolver
     try {
       const uri = await jwksUri()
       if (current?.href !== uri.href)
@@ -132,7 +132,7 @@ async function verifyFast(
   token: string,
   keys: KeySource,
   expected: JwtExpectations,
-): Promise<JWTVerifyResult<JWTPayload> | undefined> {
+): Promise<JWTVerifyResult<JwtPayload> | undefined> {
   const jws = defaultCrypto.jws
   if (!jws) return undefined
   const result = await verifyJwt(
@@ -150,9 +150,9 @@ async function verifyFast(
   )
   if (!isRejection(result)) {
     return {
-      payload: result.payload as JWTPayload,
+      payload: result.payload as JwtPayload,
       protectedHeader: result.header as JWTVerifyResult['protectedHeader'],
-    } as JWTVerifyResult<JWTPayload>
+    } as JWTVerifyResult<JwtPayload>
   }
   if (result.reason === 'key') return undefined
   throw new RejectedToken(result.message, result.reason === 'expired')
@@ -167,7 +167,7 @@ export async function verifyWith(
   token: string,
   keys: KeySource,
   expected: JwtExpectations,
-): Promise<JWTVerifyResult<JWTPayload>> {
+): Promise<{ readonly payload: JwtPayload }> {
   const fast = await verifyFast(token, keys, expected)
   if (fast) return fast
   const options = joseOptions(expected)

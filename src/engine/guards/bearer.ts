@@ -13,7 +13,8 @@
  * @see https://www.rfc-editor.org/rfc/rfc9068#section-4
  * @module
  */
-import { type JWTPayload, errors as joseErrors } from 'jose'
+import { errors as joseErrors } from 'jose'
+import type { JwtPayload } from '../../core/jwt-types.ts'
 import { KeysUnavailable, RejectedToken, verifyWith } from './bearer-keys.ts'
 import {
   type BearerOptions,
@@ -32,7 +33,7 @@ export interface BearerPrincipal {
   /** The token's scopes, from `scope` (space-separated) or else `scp` (array or string). */
   readonly scopes: readonly string[]
   /** Every claim of the verified token. */
-  readonly claims: JWTPayload
+  readonly claims: JwtPayload
 }
 
 /** Longest token accepted, in characters. */
@@ -57,7 +58,7 @@ function stringList(value: unknown, claim: string): readonly string[] {
 }
 
 /** Rule (RFC 9068 §2.2.3, RFC 8693 §4.2): `scope` is space-separated; `scp` is a common alias. */
-function scopesOf(claims: JWTPayload): readonly string[] {
+function scopesOf(claims: JwtPayload): readonly string[] {
   if (claims.scope !== undefined) {
     if (typeof claims.scope !== 'string') throw new Invalid('"scope" claim must be a string')
     return claims.scope.split(' ').filter((s) => s !== '')
@@ -66,7 +67,7 @@ function scopesOf(claims: JWTPayload): readonly string[] {
 }
 
 /** Rule: `sub` a non-empty string, `client_id` a string if present, `iat` not in the future. */
-function principalOf(claims: JWTPayload, config: ResolvedBearerOptions): BearerPrincipal {
+function principalOf(claims: JwtPayload, config: ResolvedBearerOptions): BearerPrincipal {
   const { sub, client_id, iat } = claims
   if (typeof sub !== 'string' || sub === '') {
     throw new Invalid('"sub" claim must be a non-empty string')
@@ -94,7 +95,7 @@ function classify(err: unknown): unknown {
 }
 
 async function verify(token: string, config: ResolvedBearerOptions): Promise<BearerPrincipal> {
-  let payload: JWTPayload
+  let payload: JwtPayload
   try {
     ;({ payload } = await verifyWith(token, config.keys, {
       algorithms: config.algorithms,

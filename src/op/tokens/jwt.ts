@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { decodeProtectedHeader, type JWTPayload, errors as joseErrors, jwtVerify } from 'jose'
+import { decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose'
 import type { Clock } from '../../core/clock.ts'
 import {
   isRejection,
@@ -15,6 +15,7 @@ import {
   verifyJwt,
 } from '../../core/compact-jwt.ts'
 import { defaultCrypto } from '../../core/crypto/index.ts'
+import type { JwtPayload } from '../../core/jwt-types.ts'
 import { randomToken } from '../../core/random.ts'
 import { accessTokenHash } from '../../core/token-hash.ts'
 import type { KeyManager } from '../keys.ts'
@@ -100,7 +101,7 @@ async function verifiedClaims(
   token: string,
   deps: SignDeps,
   expected: Pick<JwtExpectations, 'typ' | 'audience' | 'requiredClaims' | 'ignoreExpiry'>,
-): Promise<JWTPayload | undefined> {
+): Promise<JwtPayload | undefined> {
   const full: JwtExpectations = {
     ...expected,
     algorithms: KEY_ALGS,
@@ -124,7 +125,7 @@ async function verifiedClaims(
       },
       full,
     )
-    if (!isRejection(result)) return result.payload as JWTPayload
+    if (!isRejection(result)) return result.payload as JwtPayload
     if (result.reason !== 'key') return undefined
   }
   try {
@@ -147,7 +148,7 @@ async function verifiedClaims(
 export async function verifyIdTokenHint(
   token: string,
   deps: SignDeps,
-): Promise<JWTPayload | undefined> {
+): Promise<JwtPayload | undefined> {
   return verifiedClaims(token, deps, {
     typ: 'JWT',
     requiredClaims: ['sub', 'aud', 'iat'],
@@ -156,7 +157,7 @@ export async function verifyIdTokenHint(
 }
 
 /** The claims of a valid access token of this OP. */
-export interface AccessTokenClaims extends JWTPayload {
+export interface AccessTokenClaims extends JwtPayload {
   readonly sub: string
   readonly client_id: string
   readonly scope: string

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict'
+import * as nodeCryptoModule from 'node:crypto'
 import { describe, it } from 'node:test'
 import { defaultCrypto, webCrypto } from '../../../src/core/crypto/index.ts'
-import { nodeCrypto } from '../../../src/core/crypto/node.ts'
+import { createNodeCrypto } from '../../../src/core/crypto/node.ts'
 import type { CryptoBackend } from '../../../src/core/crypto/types.ts'
+
+const nodeCrypto = createNodeCrypto(nodeCryptoModule)
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
 const unhex = (h: string): Uint8Array => new Uint8Array(Buffer.from(h, 'hex'))

@@ -1,9 +1,12 @@
 // The `node:crypto` JWS primitives against jose: what one signs the other verifies, for every
 // algorithm; tampered, foreign-key, wrong-curve and non-canonical signatures are refused.
 import assert from 'node:assert/strict'
+import * as nodeCrypto from 'node:crypto'
 import { describe, it } from 'node:test'
 import { CompactSign, compactVerify, generateKeyPair } from 'jose'
-import { nodeJws } from '../../../src/core/crypto/node-jws.ts'
+import { createNodeJws } from '../../../src/core/crypto/node-jws.ts'
+
+const nodeJws = createNodeJws(nodeCrypto)
 
 const ALGS = [
   'ES256',
