@@ -1,4 +1,4 @@
-// An Express 5 app with Authkestra: `npm run dev-idp` in one terminal, `npx tsx examples/express.ts`
+// An Express app (4 or 5) with Authkestra: `npm run dev-idp` in one terminal, `npx tsx examples/express.ts`
 // in another (in this repository, `npm run build` first: the examples import the built
 // package), then open http://localhost:3000 and sign in as alice / wonderland.
 

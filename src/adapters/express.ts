@@ -1,17 +1,19 @@
 /**
- * `authkestra/express`: the engine in Express 5. `authkestra(auth)` is a router serving the auth
- * routes; `requireAuth(guard)` protects a route; `getAuth(req, guard)` reads its typed principal.
- * Translation only: every decision is the engine's. Body parsers mounted before the router are
- * fine (a consumed body is forwarded re-serialized, never awaited again), and the request URL
- * follows `app.set('trust proxy', …)` through `req.protocol` and `req.host`.
+ * `authkestra/express`: the engine in Express 4 and 5. `authkestra(auth)` is a middleware serving
+ * the auth routes; `requireAuth(guard)` protects a route; `getAuth(req, guard)` reads its typed
+ * principal. Translation only: every decision is the engine's. Nothing here is imported from
+ * Express at run time (no `Router`, no route syntax, which changed between 4 and 5), so the app's
+ * own Express, whichever major, is the one that runs. Body parsers mounted before it are fine (a
+ * consumed body is forwarded re-serialized, never awaited again), and the request URL follows
+ * `app.set('trust proxy', …)`: `req.protocol`, and the host read the way Express 5's `req.host`
+ * reads it (Express 4's `req.host` drops the port).
  *
  * @module
  */
-import {
-  type Request as ExpressRequest,
-  type Response as ExpressResponse,
-  type RequestHandler,
-  Router,
+import type {
+  Request as ExpressRequest,
+  Response as ExpressResponse,
+  RequestHandler,
 } from 'express'
 import type { AuthkestraBase, Guard } from '../index.ts'
 import {
@@ -34,9 +36,27 @@ declare global {
   }
 }
 
+/**
+ * The request's host with its port: `X-Forwarded-Host` (its first value) when the app trusts the
+ * peer as a proxy (`trust proxy`), else `Host`. What Express 5's `req.host` does; Express 4 has
+ * no such getter (its `req.host` is the hostname), but both keep the compiled trust function.
+ */
+function hostOf(req: ExpressRequest): string | undefined {
+  const trust = req.app.get('trust proxy fn') as
+    | ((address: string | undefined, hop: number) => boolean)
+    | undefined
+  const forwarded = req.headers['x-forwarded-host']
+  const value = typeof forwarded === 'string' ? forwarded : forwarded?.[0]
+  if (value !== undefined && value !== '' && trust?.(req.socket.remoteAddress, 0) === true) {
+    const comma = value.indexOf(',')
+    return (comma < 0 ? value : value.slice(0, comma)).trimEnd()
+  }
+  return req.headers.host
+}
+
 /** The Web request for `req`, with its body (for `onLogin`); undefined for a bad Host. */
 function toWebRequest(req: ExpressRequest): Request | undefined {
-  const url = webUrl(req.protocol, req.host, req.originalUrl)
+  const url = webUrl(req.protocol, hostOf(req), req.originalUrl)
   if (url === undefined) return undefined
   const headers = webHeaders(req.headers)
   return webRequest(url, req.method, headers, nodeBody(req, headers))
@@ -47,7 +67,8 @@ function badRequest(res: ExpressResponse): void {
 }
 
 /**
- * A router serving `${auth.basePath}/*` through the engine. Mount it at the app's root.
+ * Middleware serving `${auth.basePath}/…` through the engine; every other request goes on to the
+ * next handler. Mount it at the app's root.
  *
  * @example
  * ```ts
@@ -59,10 +80,11 @@ function badRequest(res: ExpressResponse): void {
  * app.use(authkestra(auth)) // GET /auth/login/github, /auth/callback/github, POST /auth/logout…
  * ```
  */
-export function authkestra(auth: AuthkestraBase): Router {
-  const router = Router()
-  router.all(`${auth.basePath}/*path`, (req, res, next) => {
-    const request = engineRequest(req.protocol, req.host, req.originalUrl, req, {
+export function authkestra(auth: AuthkestraBase): RequestHandler {
+  const prefix = `${auth.basePath}/`
+  return (req, res, next) => {
+    if (!req.originalUrl.startsWith(prefix)) return next()
+    const request = engineRequest(req.protocol, hostOf(req), req.originalUrl, req, {
       web: () => toWebRequest(req),
     })
     if (request === undefined) return badRequest(res)
@@ -70,8 +92,7 @@ export function authkestra(auth: AuthkestraBase): Router {
       .handleMessage(request)
       .then((response) => writeMessage(response, res))
       .catch(next)
-  })
-  return router
+  }
 }
 
 /**
@@ -93,7 +114,13 @@ export function authkestra(auth: AuthkestraBase): Router {
  */
 export function requireAuth<Principal>(guard: Guard<Principal>): RequestHandler {
   return (req, res, next) => {
-    const request = guardRequest(req.protocol, req.host, req.originalUrl, req.method, req.headers)
+    const request = guardRequest(
+      req.protocol,
+      hostOf(req),
+      req.originalUrl,
+      req.method,
+      req.headers,
+    )
     if (request === undefined) return badRequest(res)
     guard(request)
       .then(async (result) => {

@@ -1,6 +1,6 @@
 /**
  * End to end through every adapter: the same assertions, over real HTTP on loopback, against the
- * raw Web handler on node:http, Express 5, Fastify 5 and Hono 4 (on @hono/node-server). Each app
+ * raw Web handler on node:http, Express 5, Express 4, Fastify 5 and Hono 4 (on @hono/node-server). Each app
  * logs in with our OP, guards `GET /api/me` with `session(auth)`, and must behave identically:
  * adapters only translate, so any difference between mounts is an adapter bug.
  */
@@ -10,6 +10,7 @@ import {
   type RunningApp,
   type StartApp,
   startExpress,
+  startExpress4,
   startFastify,
   startHono,
   startNodeHttp,
@@ -29,6 +30,7 @@ interface MountSpec {
 const MOUNTS: readonly MountSpec[] = [
   { name: 'node:http (raw handler)', start: startNodeHttp, trustsProxy: false },
   { name: 'express', start: startExpress, trustsProxy: true },
+  { name: 'express 4', start: startExpress4, trustsProxy: true },
   { name: 'fastify', start: startFastify, trustsProxy: true },
   { name: 'hono', start: startHono, trustsProxy: false },
 ]
@@ -217,6 +219,24 @@ for (const mount of MOUNTS) {
         assert.equal(await errorOf(foreign), 'forbidden_origin')
       }
       assert.equal((await b.fetch('/api/me')).status, 200, 'still signed in')
+    })
+
+    it(`${mount.trustsProxy ? 'honours' : 'ignores'} X-Forwarded-Host (with its port) from a loopback proxy`, async () => {
+      const b = await signedIn()
+      // Behind a trusted proxy the request's origin is the forwarded one, port included (Express 4's
+      // req.host would drop it); otherwise the forwarded host is a stranger's header.
+      const forwarded = 'app.example:8443'
+      const logout = await b.fetch('/auth/logout', {
+        method: 'POST',
+        headers: {
+          origin: `https://${forwarded}`,
+          'x-forwarded-host': forwarded,
+          'x-forwarded-proto': 'https',
+          ...JSON_ACCEPT,
+        },
+      })
+      assert.equal(logout.status, mount.trustsProxy ? 204 : 403)
+      if (!mount.trustsProxy) assert.equal((await b.fetch('/api/me')).status, 200)
     })
 
     it('does not let a "//host" request-target fake the origin of a logout', async () => {

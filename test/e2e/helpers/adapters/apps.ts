@@ -8,6 +8,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
 import express from 'express'
+// @ts-expect-error the alias has no type declarations of its own (its types are @types/express 4)
+import express4 from 'express4'
 import Fastify from 'fastify'
 import { Hono } from 'hono'
 import * as forExpress from '../../../../src/adapters/express.ts'
@@ -100,37 +102,49 @@ export const startNodeHttp: StartApp = async (build) => {
   return { origin, wiring, close: closer(server) }
 }
 
-/** Express 5, body parsers mounted before the auth router, behind a (trusted) loopback proxy. */
-export const startExpress: StartApp = async (build) => {
-  const { server, origin, set } = await deferredServer()
-  const wiring = build(origin)
-  const { auth, signedIn, apiToken, jwtAuth, jwtSignedIn } = wiring
-  const app = express()
-  app.set('trust proxy', 'loopback')
-  app.use(express.json())
-  app.use(express.urlencoded())
-  app.use(forExpress.authkestra(auth))
-  app.use(forExpress.authkestra(jwtAuth))
-  app.get('/api/jwt-me', forExpress.requireAuth(jwtSignedIn), (req, res) => {
-    res.json(forExpress.getAuth(req, jwtSignedIn))
-  })
-  app.get('/public', (_req, res) => {
-    res.json({ public: true })
-  })
-  app.get('/api/me', forExpress.requireAuth(signedIn), (req, res) => {
-    const principal: Session<unknown> = forExpress.getAuth(req, signedIn) // typed by the guard
-    res.json(principal)
-  })
-  app.get('/api/token', forExpress.requireAuth(apiToken), (req, res) => {
-    const { subject, scopes } = forExpress.getAuth(req, apiToken)
-    res.json({ subject, scopes })
-  })
-  app.post('/api/echo', forExpress.requireAuth(signedIn), express.text(), (req, res) => {
-    res.type('text/plain').send(req.body)
-  })
-  set(app)
-  return { origin, wiring, close: closer(server) }
-}
+/**
+ * Express (5, or 4 through the `express4` alias), body parsers mounted before the auth
+ * middleware, behind a (trusted) loopback proxy. The same app on either major: the adapter
+ * imports nothing from Express at run time, so the app's own Express runs it.
+ */
+const expressApp =
+  (expressOf: typeof express): StartApp =>
+  async (build) => {
+    const { server, origin, set } = await deferredServer()
+    const wiring = build(origin)
+    const { auth, signedIn, apiToken, jwtAuth, jwtSignedIn } = wiring
+    const app = expressOf()
+    app.set('trust proxy', 'loopback')
+    app.use(expressOf.json())
+    app.use(expressOf.urlencoded({ extended: false }))
+    app.use(forExpress.authkestra(auth))
+    app.use(forExpress.authkestra(jwtAuth))
+    app.get('/api/jwt-me', forExpress.requireAuth(jwtSignedIn), (req, res) => {
+      res.json(forExpress.getAuth(req, jwtSignedIn))
+    })
+    app.get('/public', (_req, res) => {
+      res.json({ public: true })
+    })
+    app.get('/api/me', forExpress.requireAuth(signedIn), (req, res) => {
+      const principal: Session<unknown> = forExpress.getAuth(req, signedIn) // typed by the guard
+      res.json(principal)
+    })
+    app.get('/api/token', forExpress.requireAuth(apiToken), (req, res) => {
+      const { subject, scopes } = forExpress.getAuth(req, apiToken)
+      res.json({ subject, scopes })
+    })
+    app.post('/api/echo', forExpress.requireAuth(signedIn), expressOf.text(), (req, res) => {
+      res.type('text/plain').send(req.body)
+    })
+    set(app)
+    return { origin, wiring, close: closer(server) }
+  }
+
+/** Express 5. */
+export const startExpress: StartApp = expressApp(express)
+
+/** Express 4 (the `express4` dev dependency, an alias of express@4), typed as Express 5's. */
+export const startExpress4: StartApp = expressApp(express4 as unknown as typeof express)
 
 /** Fastify 5 (trusting a loopback proxy), with a route of its own taking forms to prove the auth routes' parser stays theirs. */
 export const startFastify: StartApp = async (build) => {
