@@ -2,13 +2,13 @@
 // in another (in this repository, `npm run build` first: the examples import the built
 // package), then open http://localhost:3000 and sign in as alice / wonderland.
 
-import { createAuthkestra, session } from 'authkestra'
+import { createAuthkestra, sessionGuard } from 'authkestra'
 import { authkestra, getAuth, requireAuth } from 'authkestra/express'
 import express from 'express'
 import { origin, port, provider, secret } from './provider.ts'
 
 const auth = createAuthkestra({ providers: [provider()], secret, session: {} })
-const signedIn = session(auth)
+const signedIn = sessionGuard(auth)
 const app = express()
 
 app.use(authkestra(auth)) // /auth/login/:provider, /auth/callback/:provider, /auth/logout, /auth/session

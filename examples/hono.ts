@@ -2,16 +2,16 @@
 // terminal, `npx tsx examples/hono.ts` in another (in this repository, `npm run build` first:
 // the examples import the built package), then open http://localhost:3000.
 import { serve } from '@hono/node-server'
-import { createAuthkestra, session } from 'authkestra'
-import { authkestraRoutes, requireAuth } from 'authkestra/hono'
+import { createAuthkestra, sessionGuard } from 'authkestra'
+import { authkestra, requireAuth } from 'authkestra/hono'
 import { Hono } from 'hono'
 import { origin, port, provider, secret } from './provider.ts'
 
 const auth = createAuthkestra({ providers: [provider()], secret, session: {} })
-const signedIn = session(auth)
+const signedIn = sessionGuard(auth)
 const app = new Hono()
 
-app.use(authkestraRoutes(auth)) // /auth/login/:provider, /auth/callback/:provider, /auth/logout, /auth/session
+app.use(authkestra(auth)) // /auth/login/:provider, /auth/callback/:provider, /auth/logout, /auth/session
 app.get('/', (c) =>
   c.html(`<a href="/auth/login/${auth.providers()[0]?.id ?? ''}?returnTo=/me">Sign in</a>`),
 )

@@ -25,7 +25,7 @@ import {
   webUrl,
   writeMessage,
   writeResponse,
-} from './node-web.ts'
+} from '../node/web.ts'
 
 declare global {
   namespace Express {
@@ -103,10 +103,10 @@ export function authkestra(auth: AuthkestraBase): RequestHandler {
  *
  * @example
  * ```ts
- * import { session } from 'authkestra'
+ * import { sessionGuard } from 'authkestra'
  * import { getAuth, requireAuth } from 'authkestra/express'
  *
- * const signedIn = session(auth)
+ * const signedIn = sessionGuard(auth)
  * app.get('/api/me', requireAuth(signedIn), (req, res) => {
  *   res.json(getAuth(req, signedIn).user)
  * })

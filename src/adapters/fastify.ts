@@ -13,7 +13,7 @@ import type {
   preHandlerAsyncHookHandler,
 } from 'fastify'
 import type { AuthkestraBase, Guard, MessageResponse } from '../index.ts'
-import { engineRequest, guardRequest, webHeaders, webRequest, webUrl } from './node-web.ts'
+import { engineRequest, guardRequest, webHeaders, webRequest, webUrl } from '../node/web.ts'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -93,10 +93,10 @@ export function authkestra(auth: AuthkestraBase): FastifyPluginAsync {
  *
  * @example
  * ```ts
- * import { session } from 'authkestra'
+ * import { sessionGuard } from 'authkestra'
  * import { getAuth, requireAuth } from 'authkestra/fastify'
  *
- * const signedIn = session(auth)
+ * const signedIn = sessionGuard(auth)
  * app.get('/api/me', { preHandler: requireAuth(signedIn) }, async (request) => {
  *   return getAuth(request, signedIn).user
  * })

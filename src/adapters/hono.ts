@@ -1,6 +1,7 @@
 /**
- * `authkestra/hono`: the engine in Hono 4, on any runtime Hono runs on. `authkestraRoutes(auth)`
- * serves the auth routes; `requireAuth(guard)` protects a route and puts the typed principal in
+ * `authkestra/hono`: the engine in Hono 4, on any runtime Hono runs on. `authkestra(auth)`
+ * serves the auth routes (the same name as in the Express and Fastify adapters; the earlier
+ * `authkestraRoutes` still works); `requireAuth(guard)` protects a route and puts the typed principal in
  * `c.get('auth')`. Translation only: Hono already speaks `Request` and `Response`.
  *
  * @module
@@ -28,13 +29,13 @@ async function rawRequest(c: Context): Promise<Request> {
  * @example
  * ```ts
  * import { Hono } from 'hono'
- * import { authkestraRoutes } from 'authkestra/hono'
+ * import { authkestra } from 'authkestra/hono'
  *
  * const app = new Hono()
- * app.all('/auth/*', authkestraRoutes(auth)) // or app.use(authkestraRoutes(auth))
+ * app.use(authkestra(auth)) // or app.all('/auth/*', authkestra(auth))
  * ```
  */
-export function authkestraRoutes(auth: AuthkestraBase): MiddlewareHandler {
+export function authkestra(auth: AuthkestraBase): MiddlewareHandler {
   const prefix = `${auth.basePath}/`
   return async (c, next) => {
     if (!c.req.path.startsWith(prefix)) return next()
@@ -43,15 +44,26 @@ export function authkestraRoutes(auth: AuthkestraBase): MiddlewareHandler {
 }
 
 /**
+ * The former name of {@link authkestra}, kept working.
+ *
+ * @deprecated Use `authkestra(auth)`, the name every adapter uses.
+ * @example
+ * ```ts
+ * app.use(authkestra(auth)) // the same as app.use(authkestra(auth))
+ * ```
+ */
+export const authkestraRoutes: (auth: AuthkestraBase) => MiddlewareHandler = authkestra
+
+/**
  * Middleware that runs `guard`: on refusal it answers the guard's response (401 with
  * `WWW-Authenticate`, or 403); otherwise `c.get('auth')` is the principal, typed by the guard.
  *
  * @example
  * ```ts
- * import { session } from 'authkestra'
+ * import { sessionGuard } from 'authkestra'
  * import { requireAuth } from 'authkestra/hono'
  *
- * const signedIn = session(auth)
+ * const signedIn = sessionGuard(auth)
  * app.get('/api/me', requireAuth(signedIn), (c) => c.json({ user: c.get('auth').user }))
  * ```
  */

@@ -56,7 +56,7 @@ describe('examples/ (one per adapter)', {
     ])
   })
 
-  for (const adapter of ['express', 'fastify', 'hono']) {
+  for (const adapter of ['express', 'fastify', 'hono', 'node-http']) {
     it(`${adapter}: the README shows the example as it is`, () => {
       const file = readFileSync(`${root}examples/${adapter}.ts`, 'utf8')
       assert.ok(

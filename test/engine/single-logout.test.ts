@@ -9,7 +9,6 @@ import assert from 'node:assert/strict'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { after, before, describe, it } from 'node:test'
-import { engineRequest, writeMessage } from '../../src/adapters/node-web.ts'
 import { serve } from '../../src/dev-idp/serve.ts'
 import {
   createAuthkestra,
@@ -17,6 +16,7 @@ import {
   type SessionAuthkestra,
   type StatelessAuthkestra,
 } from '../../src/index.ts'
+import { engineRequest, writeMessage } from '../../src/node/web.ts'
 import { createOp, type Op } from '../../src/op/create-op.ts'
 import type { OpRequest } from '../../src/op/http/message.ts'
 import { oidc } from '../../src/providers/oidc.ts'

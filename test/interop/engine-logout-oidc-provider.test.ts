@@ -9,8 +9,8 @@ import assert from 'node:assert/strict'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { after, before, describe, it } from 'node:test'
-import { engineRequest, writeMessage } from '../../src/adapters/node-web.ts'
 import { createAuthkestra, type SessionAuthkestra } from '../../src/index.ts'
+import { engineRequest, writeMessage } from '../../src/node/web.ts'
 import { oidc } from '../../src/providers/oidc.ts'
 import {
   CookieJar,

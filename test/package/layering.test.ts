@@ -12,7 +12,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   providers: ['client', 'core'],
   op: ['core'],
   'dev-idp': ['node', 'op', 'core'],
-  node: ['op', 'core'],
+  node: ['engine', 'op', 'core'],
   engine: ['client', 'core'],
   stores: ['core'],
   adapters: ['node', 'core'],
@@ -33,6 +33,7 @@ const NODE_LAYERS = new Set(['dev-idp', 'node', 'adapters', 'stores'])
 const TYPES_FROM: Record<string, readonly string[]> = {
   stores: ['op', 'engine'],
   adapters: ['engine', 'index.ts'],
+  node: ['index.ts'],
 }
 
 function files(dir: string): string[] {

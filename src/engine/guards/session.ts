@@ -10,11 +10,13 @@ import type { SessionJwt } from '../stateless.ts'
 import { type Guard, refuse } from './types.ts'
 
 /**
- * A guard that requires a signed-in user.
+ * A guard that requires a signed-in user. Exported as `sessionGuard` too, the name the examples
+ * use (it cannot be confused with the `session` option of `createAuthkestra`, or with
+ * `express-session`); `session` stays.
  *
  * @example
  * ```ts
- * const signedIn = session(auth)
+ * const signedIn = sessionGuard(auth)
  * const result = await signedIn(request)
  * if (!result.ok) return result.response
  * result.principal.user // the app user from onLogin

@@ -7,9 +7,9 @@ import type { AddressInfo } from 'node:net'
 import { describe, it } from 'node:test'
 import express from 'express'
 import Fastify from 'fastify'
-import { engineRequest, writeMessage } from '../../../src/adapters/node-web.ts'
 import { BodyTooLarge } from '../../../src/core/read-capped.ts'
 import type { EngineRequest } from '../../../src/index.ts'
+import { engineRequest, writeMessage } from '../../../src/node/web.ts'
 
 /** What a route would answer: the body it read (or that it was too large) and the Web URL. */
 async function echo(request: EngineRequest, max = 64) {

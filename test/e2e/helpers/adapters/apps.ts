@@ -15,14 +15,14 @@ import { Hono } from 'hono'
 import * as forExpress from '../../../../src/adapters/express.ts'
 import * as forFastify from '../../../../src/adapters/fastify.ts'
 import * as forHono from '../../../../src/adapters/hono.ts'
+import type { Session } from '../../../../src/index.ts'
 import {
   nodeBody,
   webHeaders,
   webRequest,
   webUrl,
   writeResponse,
-} from '../../../../src/adapters/node-web.ts'
-import type { Session } from '../../../../src/index.ts'
+} from '../../../../src/node/web.ts'
 import type { Wiring } from './wiring.ts'
 
 export interface RunningApp {

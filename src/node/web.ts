@@ -1,6 +1,8 @@
 /**
- * Node ↔ Web translation shared by the Express and Fastify adapters: Node request parts to a Web
- * `Request`, a Web `Response` onto a Node `ServerResponse`. Translation only; not a public subpath.
+ * Node ↔ Web translation: Node request parts to a Web `Request` or to the engine's own request
+ * (the Node-native path), and a Web `Response` or the engine's response onto a Node
+ * `ServerResponse`. Translation only. The Express and Fastify adapters are built on it, and
+ * `authkestra/node` (`./index.ts`) offers it to any Node framework.
  *
  * @module
  */
@@ -10,8 +12,8 @@ import { pipeline } from 'node:stream/promises'
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web'
 import { BodyTooLarge } from '../core/read-capped.ts'
 import type { EngineRequest, GuardRequest, MessageResponse } from '../index.ts'
-import { nodeHeaderReader } from '../node/headers.ts'
-import { readBody } from '../node/op-message.ts'
+import { nodeHeaderReader } from './headers.ts'
+import { readBody } from './op-message.ts'
 
 const HOST = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/
 
