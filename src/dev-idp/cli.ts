@@ -136,6 +136,10 @@ export async function startDevIdp(
     },
     allowedHosts: allowHosts,
   }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'EADDRINUSE')
+      throw new CliError(
+        `port ${port} on ${host} is in use: pick another with --port <n> (--port 0 picks a free one)`,
+      )
     throw new CliError(`cannot listen on ${host}:${port} (${err.code ?? err.message})`)
   })
   try {

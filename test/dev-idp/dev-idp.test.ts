@@ -1,8 +1,8 @@
 // `authkestra dev-idp` as a user runs it: a real process on loopback, driven over HTTP by our own
 // OAuth2Flow (the client side of this library) through the login form and through --auto-login.
 import assert from 'node:assert/strict'
-import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
@@ -230,6 +230,35 @@ describe('authkestra dev-idp', () => {
     const exposed = await run(['--port', '0', '--host', '0.0.0.0']).exit
     assert.equal(exposed.code, 2)
     assert.match(exposed.stderr, /--dangerously-expose/)
+  })
+})
+
+describe('the authkestra command', () => {
+  const bin = (args: string[]) =>
+    spawnSync(process.execPath, ['bin/authkestra.mjs', ...args], { cwd: root, encoding: 'utf8' })
+
+  it('prints its version, and its help (exit 0); names an unknown command (exit 2)', () => {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }
+    const version = bin(['--version'])
+    assert.equal(version.status, 0)
+    assert.equal(version.stdout, `${pkg.version}\n`)
+    const help = bin(['--help'])
+    assert.equal(help.status, 0)
+    assert.match(help.stdout, /dev-idp/)
+    const unknown = bin(['dev-ipd'])
+    assert.equal(unknown.status, 2)
+    assert.match(unknown.stderr, /unknown command "dev-ipd"/)
+  })
+
+  it('says to pick another --port when the port is taken', async () => {
+    const { ready } = run(['--port', '0'])
+    const port = new URL(await ready).port
+    const { code, stderr } = await run(['--port', port]).exit
+    assert.equal(code, 2)
+    assert.match(
+      stderr,
+      new RegExp(`port ${port} on 127\\.0\\.0\\.1 is in use: pick another with --port`),
+    )
   })
 })
 
