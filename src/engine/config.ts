@@ -129,6 +129,78 @@ export function configError(message: string): AuthkestraError {
   return new AuthkestraError('config_invalid', message)
 }
 
+/** The option names of each config object, checked against its type in both directions. */
+const OPTION_KEYS = {
+  config: [
+    'providers',
+    'secret',
+    'basePath',
+    'onLogin',
+    'userKey',
+    'secureCookies',
+    'trustedOrigins',
+    'flowOptions',
+    'clock',
+    'onError',
+    'backchannelLogout',
+    'session',
+    'jwt',
+  ],
+  session: ['store', 'idleTimeoutSeconds', 'absoluteTimeoutSeconds', 'cookieName'],
+  jwt: [
+    'revocations',
+    'ttlSeconds',
+    'absoluteTimeoutSeconds',
+    'delivery',
+    'issuer',
+    'audience',
+    'cookieName',
+  ],
+} as const satisfies {
+  config: readonly (keyof BaseConfig<unknown> | 'session' | 'jwt')[]
+  session: readonly (keyof SessionModeOptions)[]
+  jwt: readonly (keyof JwtModeOptions)[]
+}
+// Every option of the types is listed (a new option not added above fails to compile here).
+type Unlisted =
+  | Exclude<keyof BaseConfig<unknown>, (typeof OPTION_KEYS.config)[number]>
+  | Exclude<keyof SessionModeOptions, (typeof OPTION_KEYS.session)[number]>
+  | Exclude<keyof JwtModeOptions, (typeof OPTION_KEYS.jwt)[number]>
+const allListed: [Unlisted] extends [never] ? true : Unlisted = true
+
+/**
+ * Refuses an option the engine does not know (a typo such as `sesion` would otherwise be
+ * ignored without a word), naming it and, where one is close, the option meant.
+ */
+export function checkOptionKeys(
+  value: object,
+  which: keyof typeof OPTION_KEYS,
+  where: string,
+): void {
+  void allListed
+  const known: readonly string[] = OPTION_KEYS[which]
+  for (const key of Object.keys(value)) {
+    if (known.includes(key)) continue
+    const near = known.find((k) => closeTo(k, key))
+    throw configError(
+      `${where}: unknown option "${key}"${near ? ` (did you mean "${near}"?)` : ''}`,
+    )
+  }
+}
+
+/** Whether `a` and `b` differ by at most one edit (or only in case). */
+function closeTo(a: string, b: string): boolean {
+  if (a.toLowerCase() === b.toLowerCase()) return true
+  if (Math.abs(a.length - b.length) > 1) return false
+  let i = 0
+  while (i < a.length && i < b.length && a[i] === b[i]) i++
+  return (
+    a.slice(i + 1) === b.slice(i + 1) ||
+    a.slice(i) === b.slice(i + 1) ||
+    a.slice(i + 1) === b.slice(i)
+  )
+}
+
 /** Checks a positive integer option. */
 export function positiveInteger(
   value: number | undefined,

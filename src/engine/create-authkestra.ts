@@ -13,7 +13,7 @@ import { AuthkestraError } from '../core/errors.ts'
 import { type MessageResponse, toWebResponse } from '../core/http-message.ts'
 import { createKeyring } from '../core/keyring.ts'
 import { backchannelLogoutRoute } from './backchannel-logout.ts'
-import { configError, type JwtConfig, type SessionConfig } from './config.ts'
+import { checkOptionKeys, configError, type JwtConfig, type SessionConfig } from './config.ts'
 import { frontchannelLogoutRoute } from './frontchannel-logout.ts'
 import type { GuardRequest } from './guards/types.ts'
 import { checkProviderLogouts } from './logout-config.ts'
@@ -114,6 +114,15 @@ export function createAuthkestra<User = Identity>(
   const hasJwt = config.jwt !== undefined
   if (hasSession === hasJwt)
     throw configError('give exactly one of "session" (server-side sessions) or "jwt" (stateless)')
+  checkOptionKeys(config, 'config', 'createAuthkestra')
+  if (typeof config.session === 'object' && config.session !== null)
+    checkOptionKeys(config.session, 'session', '"session"')
+  if (typeof config.jwt === 'object' && config.jwt !== null)
+    checkOptionKeys(config.jwt, 'jwt', '"jwt"')
+  if (config.secret === undefined || config.secret === '')
+    throw configError(
+      '"secret" is not set: give 32+ random bytes, e.g. from an AUTH_SECRET environment variable made with `openssl rand -base64 32`',
+    )
   const basePath = checkBasePath(config.basePath)
   const clock = config.clock ?? systemClock
   const keys = createKeyring(config.secret as string | string[])

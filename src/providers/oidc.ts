@@ -4,7 +4,9 @@
  *
  * @module
  */
+
 import type { ProviderConfig } from '../client/provider-config.ts'
+import { AuthkestraError } from '../core/errors.ts'
 import { type ProviderOptions, registration } from './options.ts'
 
 /** Options of a generic OpenID Provider. */
@@ -33,6 +35,12 @@ export interface OidcOptions extends ProviderOptions {
  * ```
  */
 export function oidc(options: OidcOptions): ProviderConfig {
+  if (typeof options?.issuer !== 'string' || options.issuer === '') {
+    throw new AuthkestraError(
+      'config_invalid',
+      `oidc(${options?.id === undefined ? '' : `"${options.id}"`}): "issuer" is required: the provider's issuer URL (its discovery document is at <issuer>/.well-known/openid-configuration)`,
+    )
+  }
   return {
     id: options.id ?? 'oidc',
     issuer: options.issuer,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { createAuthkestra } from '../../src/index.ts'
+import { oidc } from '../../src/providers/oidc.ts'
 import { code } from '../helpers/assert-code.ts'
 import {
   APP,
@@ -283,6 +284,41 @@ describe('configuration', () => {
     ]
     for (const config of bad)
       assert.throws(() => createAuthkestra(config as never), code('config_invalid'))
+  })
+
+  it('names the option to fix: an unknown key (with the one meant), an unset secret, no issuer', () => {
+    const cases: [Record<string, unknown> | (() => unknown), RegExp][] = [
+      [
+        { providers: [provider()], secret: SECRET, session: {}, sesion: {} },
+        /^createAuthkestra: unknown option "sesion" \(did you mean "session"\?\)$/,
+      ],
+      [
+        { providers: [provider()], secret: SECRET, session: {}, basepath: '/x' },
+        /unknown option "basepath" \(did you mean "basePath"\?\)/,
+      ],
+      [
+        { providers: [provider()], secret: SECRET, session: { idleTimeout: 60 } },
+        /^"session": unknown option "idleTimeout"$/,
+      ],
+      [
+        { providers: [provider()], secret: SECRET, jwt: { revocation: 'x' } },
+        /^"jwt": unknown option "revocation" \(did you mean "revocations"\?\)$/,
+      ],
+      [{ providers: [provider()], secret: undefined, session: {} }, /AUTH_SECRET/],
+      [{ providers: [provider()], secret: '', session: {} }, /"secret" is not set/],
+      [
+        () => oidc({ id: 'corp', clientId: 'x', redirectUri: `${APP}/cb` } as never),
+        /^oidc\("corp"\): "issuer" is required/,
+      ],
+    ]
+    for (const [config, message] of cases) {
+      const run = typeof config === 'function' ? config : () => createAuthkestra(config as never)
+      assert.throws(run, (err: Error & { code?: string }) => {
+        assert.equal(err.code, 'config_invalid')
+        assert.match(err.message, message)
+        return true
+      })
+    }
   })
 })
 
