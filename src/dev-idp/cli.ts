@@ -9,6 +9,7 @@ import type { Server } from 'node:http'
 import { parseArgs } from 'node:util'
 import { AuthkestraError } from '../core/errors.ts'
 import { createOp } from '../op/create-op.ts'
+import { createMemoryOpStore } from '../op/store/memory.ts'
 import { DEMO, DevIdpConfigError, type DevIdpFile, parseDevIdpFile } from './config-file.ts'
 import { normalizeHost } from './host-check.ts'
 import { type MessageHandler, serve } from './serve.ts'
@@ -147,6 +148,9 @@ export async function startDevIdp(
       issuer,
       clients: file.clients,
       accounts: file.users,
+      // In memory on purpose (a dev IdP starts clean): the OP's warning about a forgotten store
+      // is for apps, so the store is given explicitly.
+      store: createMemoryOpStore(),
       ...(autoLogin === undefined ? {} : { dangerouslyAutoLogin: autoLogin }),
       logger: { warn: (m) => io.err(`warning: ${m}`), error: (m) => io.err(`error: ${m}`) },
     })
@@ -159,6 +163,9 @@ export async function startDevIdp(
     throw err
   }
   io.out(`authkestra dev-idp ready: issuer ${issuer}`)
+  for (const client of file.clients)
+    io.out(`  client ${client.client_id}: ${(client.redirect_uris ?? []).join(', ')}`)
+  if (file.users.length > 0) io.out(`  users: ${file.users.map((u) => u.username).join(', ')}`)
   return {
     issuer,
     server,

@@ -250,6 +250,24 @@ describe('the authkestra command', () => {
     assert.match(unknown.stderr, /unknown command "dev-ipd"/)
   })
 
+  it('prints the issuer, the clients with their redirect URIs and the users; no store warning', async () => {
+    const { startDevIdp } = await import('../../src/dev-idp/cli.ts')
+    const out: string[] = []
+    const err: string[] = []
+    const running = await startDevIdp(['--port', '0'], {
+      out: (line) => out.push(line),
+      err: (line) => err.push(line),
+    })
+    assert.ok(running)
+    await running.close()
+    assert.match(out[0] ?? '', /^authkestra dev-idp ready: issuer http:\/\/127\.0\.0\.1:\d+$/)
+    assert.deepEqual(out.slice(1), [
+      '  client demo-app: http://localhost:3000/auth/callback/authkestra',
+      '  users: alice',
+    ])
+    assert.deepEqual(err, [], 'the in-memory store is the dev IdP’s own choice: no warning')
+  })
+
   it('says to pick another --port when the port is taken', async () => {
     const { ready } = run(['--port', '0'])
     const port = new URL(await ready).port
