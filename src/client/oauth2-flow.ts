@@ -231,7 +231,12 @@ export class OAuth2Flow {
     })
   }
 
-  /** The `post_logout_redirect_uri` registered at the provider, if the app set one. */
+  /** The callback URL registered at the provider (`redirect_uri`). */
+  get redirectUri(): string {
+    return this.#config.redirectUri
+  }
+
+  /** The `post_logout_redirect_uri` registered at the provider, if any. */
   get postLogoutRedirectUri(): string | undefined {
     return this.#config.postLogoutRedirectUri
   }

@@ -1,6 +1,10 @@
 /**
- * The start-up checks of the logouts a provider can be set up for, one pass over the flows:
+ * The start-up checks of the engine's routes a provider's registration names, one pass over the
+ * flows:
  *
+ * - `redirectUri` must point at this engine's `{basePath}/callback/{provider}`: the provider
+ *   sends the user back there, and a login sent anywhere else would end in a 404 at the
+ *   provider's return, a mistake that only shows once someone tries to sign in;
  * - `postLogoutRedirectUri` (RP-initiated logout) must point at this engine's
  *   `{basePath}/logout-callback/{provider}`: the provider sends the user back there, and nowhere
  *   else checks the state.
@@ -21,6 +25,11 @@ export function checkProviderLogouts(
   statelessRevokes: boolean,
 ): void {
   for (const flow of flows) {
+    const callback = `${basePath}/callback/${flow.id}`
+    if (pathOf(flow.redirectUri) !== callback)
+      throw configError(
+        `provider "${flow.id}": "redirectUri" must point at ${callback} (the engine's callback route), not ${flow.redirectUri}`,
+      )
     const uri = flow.postLogoutRedirectUri
     const expected = `${basePath}/logout-callback/${flow.id}`
     if (uri !== undefined && new URL(uri).pathname !== expected)
@@ -41,5 +50,14 @@ export function checkProviderLogouts(
       throw configError(
         `provider "${flow.id}": "${option}" needs a session store with deleteByProviderSession and deleteByProviderSubject`,
       )
+  }
+}
+
+/** The path of an absolute URL, or undefined. */
+function pathOf(uri: string): string | undefined {
+  try {
+    return new URL(uri).pathname
+  } catch {
+    return undefined
   }
 }

@@ -307,6 +307,21 @@ describe('configuration', () => {
       [{ providers: [provider()], secret: undefined, session: {} }, /AUTH_SECRET/],
       [{ providers: [provider()], secret: '', session: {} }, /"secret" is not set/],
       [
+        {
+          providers: [
+            oidc({
+              id: 'idp',
+              issuer: 'https://id.example',
+              clientId: 'x',
+              redirectUri: `${APP}/callback`,
+            }),
+          ],
+          secret: SECRET,
+          session: {},
+        },
+        /^provider "idp": "redirectUri" must point at \/auth\/callback\/idp \(the engine's callback route\)/,
+      ],
+      [
         () => oidc({ id: 'corp', clientId: 'x', redirectUri: `${APP}/cb` } as never),
         /^oidc\("corp"\): "issuer" is required/,
       ],
