@@ -47,7 +47,11 @@ export type {
   BearerSecretOptions,
   HmacAlgorithm,
 } from './engine/guards/bearer-options.ts'
-export { session, session as sessionGuard } from './engine/guards/session.ts'
+export {
+  type SessionGuardOptions,
+  session,
+  session as sessionGuard,
+} from './engine/guards/session.ts'
 export {
   type Guard,
   type GuardRequest,

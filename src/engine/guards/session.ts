@@ -4,10 +4,12 @@
  *
  * @module
  */
+
+import { AuthkestraError } from '../../core/errors.ts'
 import type { SessionAuthkestra, StatelessAuthkestra } from '../create-authkestra.ts'
 import type { Session } from '../sessions/manager.ts'
 import type { SessionJwt } from '../stateless.ts'
-import { type Guard, refuse } from './types.ts'
+import { type Guard, type GuardRequest, type GuardResult, refuse } from './types.ts'
 
 /**
  * A guard that requires a signed-in user. Exported as `sessionGuard` too, the name the examples
@@ -22,24 +24,78 @@ import { type Guard, refuse } from './types.ts'
  * result.principal.user // the app user from onLogin
  * ```
  */
-export function session<User>(auth: SessionAuthkestra<User>): Guard<Session<User>>
-export function session<User>(auth: StatelessAuthkestra<User>): Guard<SessionJwt<User>>
+export function session<User>(
+  auth: SessionAuthkestra<User>,
+  options?: SessionGuardOptions,
+): Guard<Session<User>>
+export function session<User>(
+  auth: StatelessAuthkestra<User>,
+  options?: SessionGuardOptions,
+): Guard<SessionJwt<User>>
 export function session<User>(
   auth: SessionAuthkestra<User> | StatelessAuthkestra<User>,
+  options: SessionGuardOptions = {},
 ): Guard<Session<User>> | Guard<SessionJwt<User>> {
-  const challenge = 'Session realm="authkestra"'
+  const signIn = options.redirectTo === undefined ? undefined : checkRedirectTo(options.redirectTo)
+  const refused = (request: GuardRequest, challenge: string): GuardResult<never> =>
+    signIn !== undefined && isPageRequest(request)
+      ? redirectToSignIn(signIn, request)
+      : withVary(refuse(401, challenge, 'unauthorized', 'sign in first'), signIn !== undefined)
   if (auth.mode === 'session') {
     return async (request) => {
       const current = await auth.getSession(request)
-      return current
-        ? { ok: true, principal: current }
-        : refuse(401, challenge, 'unauthorized', 'sign in first')
+      return current ? { ok: true, principal: current } : refused(request, SESSION_CHALLENGE)
     }
   }
   return async (request) => {
     const current = await auth.verifyRequest(request)
-    return current
-      ? { ok: true, principal: current }
-      : refuse(401, 'Bearer realm="authkestra"', 'unauthorized', 'sign in first')
+    return current ? { ok: true, principal: current } : refused(request, BEARER_CHALLENGE)
   }
+}
+
+/** Options of {@link session}. */
+export interface SessionGuardOptions {
+  /**
+   * For pages: where a signed-out browser is sent instead of the 401, a path of this site such as
+   * `/auth/login/github` or the app's own sign-in page; `returnTo` (the requested path and query)
+   * is added, so the login comes back to the page. Only for page navigations (`GET`/`HEAD`
+   * accepting `text/html`); API calls keep the 401 JSON with its challenge.
+   */
+  readonly redirectTo?: string
+}
+
+const SESSION_CHALLENGE = 'Session realm="authkestra"'
+const BEARER_CHALLENGE = 'Bearer realm="authkestra"'
+
+/** `redirectTo` must be a path of this site: never another origin (an open redirect). */
+function checkRedirectTo(path: string): string {
+  if (typeof path !== 'string' || !path.startsWith('/') || /^\/[/\\]/.test(path))
+    throw new AuthkestraError(
+      'config_invalid',
+      '"redirectTo" must be a path of this site, such as /auth/login/github',
+    )
+  return path
+}
+
+/** A browser navigating to a page (as opposed to a script or an API client). */
+function isPageRequest(request: GuardRequest): boolean {
+  if (request.method !== 'GET' && request.method !== 'HEAD') return false
+  const mode = request.headers.get('sec-fetch-mode')
+  if (mode !== null && mode !== 'navigate') return false
+  return /\btext\/html\b/.test(request.headers.get('accept') ?? '')
+}
+
+/** 303 to the sign-in, with the requested path and query as `returnTo`. */
+function redirectToSignIn(signIn: string, request: GuardRequest): GuardResult<never> {
+  const url = new URL(request.url)
+  const returnTo = encodeURIComponent(`${url.pathname}${url.search}`)
+  const location = `${signIn}${signIn.includes('?') ? '&' : '?'}returnTo=${returnTo}`
+  const headers = new Headers({ location, 'cache-control': 'no-store', vary: 'accept' })
+  return { ok: false, response: new Response(null, { status: 303, headers }) }
+}
+
+/** The 401 varies with `Accept` too when pages are redirected. */
+function withVary(result: GuardResult<never>, varies: boolean): GuardResult<never> {
+  if (varies && !result.ok) result.response.headers.set('vary', 'accept')
+  return result
 }
