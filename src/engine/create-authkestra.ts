@@ -17,7 +17,12 @@ import { checkOptionKeys, configError, type JwtConfig, type SessionConfig } from
 import { frontchannelLogoutRoute } from './frontchannel-logout.ts'
 import type { GuardRequest } from './guards/types.ts'
 import { checkProviderLogouts } from './logout-config.ts'
-import { logoutEverywhereRoute, logoutRoute, refreshRoute } from './logout-routes.ts'
+import {
+  logoutEverywhereRoute,
+  logoutPageRoute,
+  logoutRoute,
+  refreshRoute,
+} from './logout-routes.ts'
 import { type EngineRequest, engineRequestOf } from './message.ts'
 import { sessionManager, statelessSessions } from './modes.ts'
 import { logoutCallbackRoute } from './provider-logout.ts'
@@ -191,6 +196,8 @@ export function createAuthkestra<User = Identity>(
             return await logoutEverywhereRoute(request, deps)
           if (route === 'refresh' && stateless) return await refreshRoute(request, deps)
         }
+        if (provider === undefined && route === 'logout' && request.method === 'GET')
+          return logoutPageRoute(request, deps)
         if (provider === undefined && route === 'session' && request.method === 'GET')
           return await sessionRoute(request, deps)
         if (provider === undefined && route === 'providers' && request.method === 'GET')

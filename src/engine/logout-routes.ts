@@ -5,6 +5,7 @@
  *
  * - `POST /logout`: ends this session; in stateless mode, revokes this login's tokens; then, for
  *   a provider set up for it and unless `?local=true`, on to the provider's logout.
+ * - `GET /logout`: a confirmation page whose form POSTs to `/logout`; nothing ends on a GET.
  * - `POST /logout-everywhere`: ends every session (or every login's tokens) of this user.
  * - `POST /refresh` (stateless mode): a new token for the same login, up to its absolute end.
  *
@@ -72,6 +73,28 @@ export async function logoutRoute(
     request,
     deps,
     verified && !local ? { provider: verified.view.provider, idToken: undefined } : undefined,
+  )
+}
+
+/**
+ * `GET /logout`: a page that asks, with a form that POSTs to `/logout` (same origin, so the POST
+ * passes its check). A GET never ends anything: a link or an image elsewhere cannot sign anyone
+ * out. `?local=true` is carried to the form. API clients (JSON) get 404: they POST.
+ */
+export function logoutPageRoute(request: EngineRequest, deps: EngineDeps): MessageResponse {
+  // An API client signs out with a POST; there is no page for it.
+  if (wantsJson(request)) return failure(request, 'not_found')
+  const local = new URL(request.url).searchParams.get('local') === 'true'
+  const action = `${deps.basePath}/logout${local ? '?local=true' : ''}`
+  const body = `<!doctype html><html lang="en"><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Sign out</title><body style="font:16px system-ui;margin:3rem;max-width:32rem"><h1>Sign out?</h1><form method="post" action="${action}"><button type="submit" style="font:inherit;padding:.5rem 1.25rem">Sign out</button> <a href="/">Cancel</a></form></body></html>`
+  return noStore(
+    200,
+    {
+      'content-type': 'text/html; charset=utf-8',
+      'content-security-policy':
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+    },
+    body,
   )
 }
 

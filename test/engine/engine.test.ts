@@ -199,9 +199,11 @@ describe('session mode', () => {
     assert.equal((await auth.handler(new Request(`${APP}/elsewhere`))).status, 404)
     assert.equal(
       (await auth.handler(new Request(`${APP}/auth/logout`))).status,
-      404,
-      'GET logout is not a route',
+      200,
+      'GET logout is the page that asks (it ends nothing; see logout.test.ts)',
     )
+    const forApi = new Request(`${APP}/auth/logout`, { headers: { accept: 'application/json' } })
+    assert.equal((await auth.handler(forApi)).status, 404, 'an API client POSTs instead')
   })
 })
 

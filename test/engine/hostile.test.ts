@@ -138,7 +138,6 @@ const rows: Row[] = [
     status: 403,
     error: 'forbidden_origin',
   },
-  { name: 'logout: GET', path: '/auth/logout', status: 404, error: 'not_found' },
   {
     name: 'logout: malformed JSON body from another origin',
     path: '/auth/logout',

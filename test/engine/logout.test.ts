@@ -70,6 +70,28 @@ async function works(auth: StatelessAuthkestra<unknown>, token: string): Promise
 const ALIVE = [true, true, true, true]
 const DEAD = [false, false, false, false]
 
+describe('GET /auth/logout', () => {
+  it('asks first: a page whose form POSTs to /auth/logout; the GET itself ends nothing', async () => {
+    const auth = jwtEngine(idp.issuer)
+    const { browser, token } = await signedIn(auth.handler)
+    for (const [query, action] of [
+      ['', '/auth/logout'],
+      ['?local=true', '/auth/logout?local=true'],
+    ] as const) {
+      const page = await browser.request(`/auth/logout${query}`)
+      assert.equal(page.status, 200)
+      assert.equal(page.headers.get('cache-control'), 'no-store')
+      assert.match(page.headers.get('content-security-policy') ?? '', /form-action 'self'/)
+      assert.match(page.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/)
+      assert.ok((await page.text()).includes(`<form method="post" action="${action}">`))
+    }
+    assert.deepEqual(await works(auth, token), ALIVE, 'still signed in after the GETs')
+    const out = await browser.request('/auth/logout', { method: 'POST', headers: SAME_ORIGIN })
+    assert.equal(out.status, 303)
+    assert.deepEqual(await works(auth, token), DEAD)
+  })
+})
+
 describe('stateless logout', () => {
   it('ends the token server-side: as a cookie, as a bearer token, in verifyRequest and the guard', async () => {
     const auth = jwtEngine(idp.issuer)
