@@ -8,6 +8,7 @@
  *
  * @module
  */
+
 import {
   type CompactJWSHeaderParameters,
   type JWTVerifyGetKey,
@@ -25,6 +26,7 @@ import {
   verifyJwt,
 } from '../../core/compact-jwt.ts'
 import { defaultCrypto } from '../../core/crypto/index.ts'
+import { AuthkestraError } from '../../core/errors.ts'
 import type { JwtPayload, KeyResolver } from '../../core/jwt-types.ts'
 
 /** Where verification keys come from. */
@@ -60,6 +62,14 @@ export function remoteKeys(
         current = { href: uri.href, getKey: remoteJwks(uri, http, {}, clock) }
       getKey = current.getKey
     } catch (err) {
+      // The issuer answered, with metadata for another issuer: the configuration is wrong (a
+      // trailing slash, another host or port), and no retry will fix it. Say so, not "outage".
+      if (err instanceof AuthkestraError && err.code === 'discovery_issuer_mismatch')
+        throw new AuthkestraError(
+          'config_invalid',
+          `bearer(): ${err.message}: set "issuer" to the "issuer" value of its discovery document`,
+          { cause: err },
+        )
       throw unavailable(err)
     }
     try {

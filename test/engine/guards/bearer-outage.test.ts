@@ -164,3 +164,26 @@ describe('bearer guard: cached keys while the JWKS fails', () => {
     assert.equal(stub.hits('/jwks'), 2)
   })
 })
+
+describe('bearer guard with a wrong issuer', () => {
+  it('is a configuration error that names the fix, not a 503 that looks like an outage', async () => {
+    // The discovery document answers for the issuer without the trailing slash the app wrote.
+    const stub = (async (input: string | URL | Request) => {
+      const url = new URL(input instanceof Request ? input.url : String(input))
+      if (url.pathname.endsWith('/.well-known/openid-configuration'))
+        return Response.json({ issuer: ISS, jwks_uri: JWKS_URI })
+      if (url.href === JWKS_URI) return Response.json(issuer.jwks)
+      return new Response('not found', { status: 404 })
+    }) as typeof fetch
+    const guard = bearer({ issuer: `${ISS}/`, audience: AUD, fetch: stub, clock: movableClock() })
+    const token = await sign(issuer.key, goodClaims())
+    await assert.rejects(guard(withBearer(token)), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'config_invalid')
+      assert.match(
+        err.message,
+        /^bearer\(\): discovery "issuer" must equal "https?:\/\/[^"]+\/" exactly: set "issuer"/,
+      )
+      return true
+    })
+  })
+})
