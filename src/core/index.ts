@@ -32,6 +32,7 @@ export {
   MIN_SECRET_BYTES,
   type Secret,
 } from './keyring.ts'
+export { consoleLogger, type Logger, type LogLevel } from './logger.ts'
 export { hashPassword, verifyPassword } from './password.ts'
 export {
   Pkce,

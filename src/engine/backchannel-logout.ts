@@ -104,6 +104,10 @@ export async function backchannelLogoutRoute(
     if (!bad) throw err
     const description =
       err instanceof BadLogoutRequest ? err.message : 'the logout token is not valid'
+    // The precise cause (which check failed) goes to the log only: the answer does not echo it.
+    deps.logger.warn(
+      `back-channel logout from "${providerId}" refused: ${err instanceof Error ? err.message : description}`,
+    )
     return jsonResponse({ error: 'invalid_request', error_description: description }, 400)
   }
 }

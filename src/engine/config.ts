@@ -5,6 +5,7 @@
  *
  * @module
  */
+
 import type { Identity } from '../client/identity.ts'
 import type { OAuth2FlowOptions } from '../client/oauth2-flow.ts'
 import type { ProviderConfig } from '../client/provider-config.ts'
@@ -12,6 +13,7 @@ import type { TokenSet } from '../client/tokens.ts'
 import type { Clock } from '../core/clock.ts'
 import { AuthkestraError } from '../core/errors.ts'
 import type { Secret } from '../core/keyring.ts'
+import type { Logger } from '../core/logger.ts'
 import type { RevocationStore } from './revocations/types.ts'
 import type { SessionStore } from './sessions/types.ts'
 import type { UserKeyOf } from './user-key.ts'
@@ -97,9 +99,15 @@ export interface BaseConfig<User> {
   readonly flowOptions?: OAuth2FlowOptions
   readonly clock?: Clock
   /**
+   * Where the engine says what went wrong: every failed login, callback or logout with its code
+   * and precise cause (warn), unexpected errors (error), and with `debug` a line per answer.
+   * Default: `consoleLogger('warn')` from `authkestra/core`; `consoleLogger('silent')` for none.
+   */
+  readonly logger?: Logger
+  /**
    * Called with unexpected errors (a bug in `onLogin`, a store that throws something odd); the
-   * user gets a 500 page either way. Default: `console.error`. Protocol failures are not errors
-   * here: they are answered with their code.
+   * user gets a 500 page either way. Default: `logger.error`. Protocol failures are not errors
+   * here: they are answered with their code (and logged as warnings).
    */
   readonly onError?: (error: unknown, context: { route: string }) => void
   /**
@@ -142,6 +150,7 @@ const OPTION_KEYS = {
     'flowOptions',
     'clock',
     'onError',
+    'logger',
     'backchannelLogout',
     'session',
     'jwt',

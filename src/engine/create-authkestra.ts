@@ -12,6 +12,7 @@ import { systemClock } from '../core/clock.ts'
 import { AuthkestraError } from '../core/errors.ts'
 import { type MessageResponse, toWebResponse } from '../core/http-message.ts'
 import { createKeyring } from '../core/keyring.ts'
+import { consoleLogger } from '../core/logger.ts'
 import { backchannelLogoutRoute } from './backchannel-logout.ts'
 import { checkOptionKeys, configError, type JwtConfig, type SessionConfig } from './config.ts'
 import { frontchannelLogoutRoute } from './frontchannel-logout.ts'
@@ -26,7 +27,7 @@ import {
 import { type EngineRequest, engineRequestOf } from './message.ts'
 import { sessionManager, statelessSessions } from './modes.ts'
 import { logoutCallbackRoute } from './provider-logout.ts'
-import { failure } from './respond.ts'
+import { failure, logFailure } from './respond.ts'
 import { createMemoryRevocationStore } from './revocations/memory.ts'
 import {
   callbackRoute,
@@ -149,7 +150,11 @@ export function createAuthkestra<User = Identity>(
   const userKey =
     (config.userKey as ((user: unknown, who: LoginSubject) => string) | undefined) ?? defaultUserKey
   if (typeof userKey !== 'function') throw configError('"userKey" must be a function')
+  const logger = config.logger ?? consoleLogger('warn')
+  if (typeof logger?.warn !== 'function' || typeof logger.error !== 'function')
+    throw configError('"logger" must have warn(message) and error(message, error?) methods')
   const deps: EngineDeps = {
+    logger,
     basePath,
     flows,
     keys,
@@ -169,12 +174,10 @@ export function createAuthkestra<User = Identity>(
 
   const onError =
     config.onError ??
-    ((error: unknown, context: { route: string }) => {
-      // biome-ignore lint/suspicious/noConsole: the default error sink; pass `onError` to change it
-      console.error(`[authkestra] unexpected error in /${context.route}:`, error)
-    })
+    ((error: unknown, context: { route: string }) =>
+      logger.error(`unexpected error in ${basePath}/${context.route}`, error))
 
-  async function handleMessage(request: EngineRequest): Promise<MessageResponse> {
+  async function answer(request: EngineRequest): Promise<MessageResponse> {
     const url = new URL(request.url)
     if (!url.pathname.startsWith(`${basePath}/`)) return failure(request, 'not_found')
     const [route, provider, extra] = url.pathname.slice(basePath.length + 1).split('/')
@@ -205,11 +208,24 @@ export function createAuthkestra<User = Identity>(
       }
       return failure(request, 'not_found')
     } catch (err) {
-      if (err instanceof AuthkestraError) return failure(request, err.code)
+      if (err instanceof AuthkestraError) {
+        logFailure(logger, request, err)
+        return failure(request, err.code)
+      }
       onError(err, { route: route ?? '' })
       return failure(request, 'internal_error')
     }
   }
+
+  // With a debug logger, a line per answer (method, path, status: never the query or a cookie).
+  const debug = logger.debug?.bind(logger)
+  const handleMessage = debug
+    ? async (request: EngineRequest): Promise<MessageResponse> => {
+        const response = await answer(request)
+        debug(`${request.method} ${new URL(request.url).pathname} → ${response.status}`)
+        return response
+      }
+    : answer
 
   const base: AuthkestraBase = {
     mode: sessions ? 'session' : 'jwt',

@@ -10,6 +10,7 @@ import type { OAuth2Flow } from '../client/oauth2-flow.ts'
 import type { Clock } from '../core/clock.ts'
 import { readCookie, serializeCookie } from '../core/cookies.ts'
 import type { Keyring } from '../core/keyring.ts'
+import type { Logger } from '../core/logger.ts'
 import type { LoginContext } from './config.ts'
 import { secureFor, siteCookieName } from './cookie-policy.ts'
 import type { GuardRequest } from './guards/types.ts'
@@ -34,6 +35,8 @@ export interface EngineDeps {
   readonly sessions:
     | { manager: SessionManager; store: SessionStore; cookieName: string | undefined }
     | undefined
+  /** Where failures are told, with their cause. */
+  readonly logger: Logger
   /** The `jti`s of back-channel logout tokens already acted on (see `backchannel-logout.ts`). */
   readonly logoutTokens: RevocationStore
   readonly stateless:

@@ -16,7 +16,7 @@ import { sameString } from '../core/same-string.ts'
 import { secureFor, siteCookieName } from './cookie-policy.ts'
 import type { EngineDeps } from './deps.ts'
 import { type EngineRequest, redirect } from './message.ts'
-import { failure } from './respond.ts'
+import { failure, logFailure } from './respond.ts'
 
 /** How long a logout at the provider may take before its return is refused. */
 const LOGOUT_COOKIE_MAX_AGE = 600
@@ -43,7 +43,10 @@ export async function logoutAtProvider(
   } catch (err) {
     // The provider's discovery is down or broken: the local logout has happened, so the user
     // is signed out here and goes home, as without a logout at the provider.
-    if (err instanceof AuthkestraError) return undefined
+    if (err instanceof AuthkestraError) {
+      logFailure(deps.logger, request, err)
+      return undefined
+    }
     throw err
   }
   if (!url) return undefined

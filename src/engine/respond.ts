@@ -4,8 +4,9 @@
  *
  * @module
  */
-import type { AuthkestraErrorCode } from '../core/errors.ts'
+import type { AuthkestraError, AuthkestraErrorCode } from '../core/errors.ts'
 import type { MessageResponse } from '../core/http-message.ts'
+import type { Logger } from '../core/logger.ts'
 import type { GuardRequest } from './guards/types.ts'
 import { jsonResponse, noStore } from './message.ts'
 
@@ -57,4 +58,14 @@ export function failure(
     'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'",
   }
   return noStore(status, headers, body, cookies)
+}
+
+/**
+ * Tells the logger why a request failed, once, with the error's code and message (written never
+ * to hold a token, code, verifier or secret), e.g. `GET /auth/callback/github failed
+ * (discovery_issuer_mismatch): discovery "issuer" must equal "http://localhost:9000" exactly`.
+ */
+export function logFailure(logger: Logger, request: GuardRequest, error: AuthkestraError): void {
+  const path = new URL(request.url).pathname
+  logger.warn(`${request.method} ${path} failed (${error.code}): ${error.message}`)
 }

@@ -14,7 +14,7 @@ import { secureFor } from './cookie-policy.ts'
 import { deliverToken, type EngineDeps, readSession, readToken, sessionCookieName } from './deps.ts'
 import { startFlowCookies, takeFlowCookie } from './flow-cookies.ts'
 import { type EngineRequest, jsonResponse, redirect } from './message.ts'
-import { failure } from './respond.ts'
+import { failure, logFailure } from './respond.ts'
 import type { ProviderLoginHashes } from './stateless.ts'
 import { providerLoginHashes } from './stateless-sessions.ts'
 
@@ -82,7 +82,10 @@ export async function callbackRoute(
         : '/'
     return await signIn(request, user, who, returnTo, cookies, deps, tokens)
   } catch (err) {
-    if (err instanceof AuthkestraError) return failure(request, err.code, cookies)
+    if (err instanceof AuthkestraError) {
+      logFailure(deps.logger, request, err)
+      return failure(request, err.code, cookies)
+    }
     throw err
   }
 }

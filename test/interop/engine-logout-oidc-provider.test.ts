@@ -209,7 +209,8 @@ describe('interop: the engine’s RP-initiated logout against oidc-provider v9',
       headers: { origin: APP },
     })
     const state = new URL(logout.headers.get('location') ?? '').searchParams.get('state') ?? ''
-    const forged = `${CLIENT.postLogoutRedirectUri}?state=${state.endsWith('A') ? 'B' : 'A'}${state.slice(1)}`
+    // The state with its first character changed (always a different state).
+    const forged = `${CLIENT.postLogoutRedirectUri}?state=${state.startsWith('A') ? 'B' : 'A'}${state.slice(1)}`
     const json = { headers: { accept: 'application/json' } }
     const wrong = await browser.request(forged, json)
     assert.equal(wrong.status, 400)

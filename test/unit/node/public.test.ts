@@ -35,7 +35,11 @@ async function serve(listener: RequestListener): Promise<string> {
 
 const auth = createAuthkestra({
   providers: [
-    github({ clientId: 'id', clientSecret: 'secret', redirectUri: 'https://app.example/cb' }),
+    github({
+      clientId: 'id',
+      clientSecret: 'secret',
+      redirectUri: 'https://app.example/auth/callback/github',
+    }),
   ],
   secret: 'node-subpath-test-secret-0123456789abcdef',
   session: {},
