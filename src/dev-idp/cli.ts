@@ -25,6 +25,7 @@ export const USAGE = `Usage: authkestra dev-idp [options]
   --allow-host <name>     also answer requests for this Host (name or name:port; repeatable);
                           any other Host gets 421 (a defence against DNS rebinding)
   --dangerously-expose    allow a --host other than loopback (demo users become reachable)
+  --log                   print a line per request (method, path, status, time; never a query)
   --help                  show this text`
 
 /** Where the CLI writes. */
@@ -85,6 +86,7 @@ export async function startDevIdp(
         'auto-login': { type: 'string' },
         'allow-host': { type: 'string', multiple: true },
         'dangerously-expose': { type: 'boolean' },
+        log: { type: 'boolean' },
         help: { type: 'boolean' },
       },
       strict: true,
@@ -154,7 +156,23 @@ export async function startDevIdp(
       ...(autoLogin === undefined ? {} : { dangerouslyAutoLogin: autoLogin }),
       logger: { warn: (m) => io.err(`warning: ${m}`), error: (m) => io.err(`error: ${m}`) },
     })
-    ready({ message: op.handleMessage })
+    const root = new URL(issuer).pathname.replace(/\/$/, '') || '/'
+    const page = issuerPage(issuer, file)
+    const log = values.log === true
+    ready({
+      message: async (request) => {
+        const started = Date.now()
+        const response =
+          request.method === 'GET' && request.url.pathname === root
+            ? page
+            : await op.handleMessage(request)
+        if (log)
+          io.out(
+            `${request.method} ${request.url.pathname} ${response.status} ${Date.now() - started}ms`,
+          )
+        return response
+      },
+    })
   } catch (err) {
     failed(err)
     server.close()
@@ -196,5 +214,28 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 2
     }
     throw err
+  }
+}
+
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
+
+/** The issuer root's page: what this IdP is, where its discovery document is, its clients. */
+function issuerPage(issuer: string, file: DevIdpFile) {
+  const discovery = `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`
+  const clients = file.clients
+    .map(
+      (c) =>
+        `<li><code>${escapeHtml(c.client_id)}</code>: ${(c.redirect_uris ?? []).map((u) => `<code>${escapeHtml(u)}</code>`).join(', ')}</li>`,
+    )
+    .join('')
+  const users = file.users.map((u) => `<code>${escapeHtml(u.username)}</code>`).join(', ')
+  return {
+    status: 200,
+    headers: {
+      'content-type': 'text/html; charset=utf-8',
+      'cache-control': 'no-store',
+      'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'",
+    },
+    body: `<!doctype html><html lang="en"><meta charset="utf-8"><title>authkestra dev-idp</title><body style="font:16px system-ui;margin:3rem;max-width:44rem"><h1>authkestra dev-idp</h1><p>An OpenID Provider for development, in memory. Issuer: <code>${escapeHtml(issuer)}</code></p><p>Discovery: <a href="${escapeHtml(discovery)}">${escapeHtml(discovery)}</a></p><h2>Clients</h2><ul>${clients}</ul><h2>Users</h2><p>${users || 'none'}</p></body></html>`,
   }
 }

@@ -268,6 +268,30 @@ describe('the authkestra command', () => {
     assert.deepEqual(err, [], 'the in-memory store is the dev IdP’s own choice: no warning')
   })
 
+  it('serves a page at the issuer root, and with --log prints a line per request without its query', async () => {
+    const { startDevIdp } = await import('../../src/dev-idp/cli.ts')
+    const out: string[] = []
+    const running = await startDevIdp(['--port', '0', '--log'], {
+      out: (line) => out.push(line),
+      err: () => {},
+    })
+    assert.ok(running)
+    try {
+      const page = await fetch(running.issuer)
+      assert.equal(page.status, 200)
+      const html = await page.text()
+      assert.ok(html.includes(`${running.issuer}/.well-known/openid-configuration`))
+      assert.ok(html.includes('<code>demo-app</code>'))
+      await (await fetch(`${running.issuer}/authorize?client_id=demo-app&state=s3cr3t`)).text()
+    } finally {
+      await running.close()
+    }
+    const logged = out.filter((line) => /^GET /.test(line))
+    assert.match(logged[0] ?? '', /^GET \/ 200 \d+ms$/)
+    assert.match(logged[1] ?? '', /^GET \/authorize \d{3} \d+ms$/)
+    assert.ok(!out.some((line) => line.includes('s3cr3t')), 'no query in the log')
+  })
+
   it('says to pick another --port when the port is taken', async () => {
     const { ready } = run(['--port', '0'])
     const port = new URL(await ready).port
