@@ -153,6 +153,13 @@ export function createAuthkestra<User = Identity>(
   const logger = config.logger ?? consoleLogger('warn')
   if (typeof logger?.warn !== 'function' || typeof logger.error !== 'function')
     throw configError('"logger" must have warn(message) and error(message, error?) methods')
+  for (const secret of [config.secret].flat()) {
+    const weakness = typeof secret === 'string' ? secretWeakness(secret) : undefined
+    if (weakness !== undefined)
+      logger.warn(
+        `"secret" looks guessable (${weakness}): use 32+ random bytes, e.g. \`openssl rand -base64 32\``,
+      )
+  }
   const deps: EngineDeps = {
     logger,
     basePath,
@@ -259,4 +266,14 @@ function checkUserKey(key: unknown): string {
   if (typeof key !== 'string' || key === '')
     throw new TypeError('a user key must be a non-empty string (see "userKey")')
   return key
+}
+
+/**
+ * Why a secret string looks made by hand rather than drawn at random, or undefined: few distinct
+ * characters (random base64 or hex of 32 bytes has 16 or more; `'a'.repeat(40)` or a short
+ * word repeated passes the length check but not this one).
+ */
+function secretWeakness(secret: string): string | undefined {
+  const distinct = new Set(secret).size
+  return distinct < 12 ? `only ${distinct} distinct characters` : undefined
 }

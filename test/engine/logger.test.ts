@@ -101,6 +101,25 @@ describe('engine logger', () => {
     assert.ok(lines.includes('error unexpected error in /auth/session'), lines.join('\n'))
   })
 
+  it('warns about a secret that is long enough but not random', () => {
+    for (const [secret, warned] of [
+      ['a'.repeat(40), true],
+      ['changeme'.repeat(5), true],
+      [SECRET, false],
+      ['0123456789abcdef'.repeat(4), false], // hex: 16 distinct
+    ] as const) {
+      const { lines, logger } = capture()
+      createAuthkestra({ providers: [unreachable(false)], secret, session: {}, logger })
+      assert.equal(lines.length, warned ? 1 : 0, secret)
+      if (warned)
+        assert.match(
+          lines[0] ?? '',
+          /^warn "secret" looks guessable \(only \d+ distinct characters\)/,
+        )
+      assert.ok(!lines.some((l) => l.includes(secret)), 'the secret is not printed')
+    }
+  })
+
   it('refuses a logger without warn and error', () => {
     for (const logger of [{}, { warn: () => {} }, 'console'])
       assert.throws(
