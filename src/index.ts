@@ -60,6 +60,7 @@ export {
   refuse,
 } from './engine/guards/types.ts'
 export { type EngineRequest, engineRequestOf } from './engine/message.ts'
+export type { AuthPage, PagesOptions, PagesTheme } from './engine/pages.ts'
 export { createMemoryRevocationStore } from './engine/revocations/memory.ts'
 export type { RevocationStore } from './engine/revocations/types.ts'
 export type { Session } from './engine/sessions/manager.ts'

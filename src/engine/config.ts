@@ -14,6 +14,7 @@ import type { Clock } from '../core/clock.ts'
 import { AuthkestraError } from '../core/errors.ts'
 import type { Secret } from '../core/keyring.ts'
 import type { Logger } from '../core/logger.ts'
+import type { PagesOptions } from './pages.ts'
 import type { RevocationStore } from './revocations/types.ts'
 import type { SessionStore } from './sessions/types.ts'
 import type { UserKeyOf } from './user-key.ts'
@@ -105,6 +106,11 @@ export interface BaseConfig<User> {
    */
   readonly logger?: Logger
   /**
+   * The engine's pages (sign-in at `{basePath}/signin`, login errors, "Sign out?"): app name,
+   * logo and colours, or `render` for the app's own HTML of any of them.
+   */
+  readonly pages?: PagesOptions
+  /**
    * Called with unexpected errors (a bug in `onLogin`, a store that throws something odd); the
    * user gets a 500 page either way. Default: `logger.error`. Protocol failures are not errors
    * here: they are answered with their code (and logged as warnings).
@@ -151,6 +157,7 @@ const OPTION_KEYS = {
     'clock',
     'onError',
     'logger',
+    'pages',
     'backchannelLogout',
     'session',
     'jwt',

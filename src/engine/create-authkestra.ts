@@ -26,8 +26,9 @@ import {
 } from './logout-routes.ts'
 import { type EngineRequest, engineRequestOf } from './message.ts'
 import { sessionManager, statelessSessions } from './modes.ts'
+import { checkPages } from './pages.ts'
 import { logoutCallbackRoute } from './provider-logout.ts'
-import { failure, logFailure } from './respond.ts'
+import { failure, logFailure, themed } from './respond.ts'
 import { createMemoryRevocationStore } from './revocations/memory.ts'
 import {
   callbackRoute,
@@ -37,6 +38,7 @@ import {
   readSession,
   readToken,
   sessionRoute,
+  signInPageRoute,
 } from './routes.ts'
 import type { Session } from './sessions/manager.ts'
 import type { SessionJwt } from './stateless.ts'
@@ -160,8 +162,11 @@ export function createAuthkestra<User = Identity>(
         `"secret" looks guessable (${weakness}): use 32+ random bytes, e.g. \`openssl rand -base64 32\``,
       )
   }
+  const pages = checkPages(config.pages)
+  const themedPages = Object.keys(pages).length > 0
   const deps: EngineDeps = {
     logger,
+    pages,
     basePath,
     flows,
     keys,
@@ -208,6 +213,8 @@ export function createAuthkestra<User = Identity>(
         }
         if (provider === undefined && route === 'logout' && request.method === 'GET')
           return logoutPageRoute(request, deps)
+        if (provider === undefined && route === 'signin' && request.method === 'GET')
+          return signInPageRoute(request, deps)
         if (provider === undefined && route === 'session' && request.method === 'GET')
           return await sessionRoute(request, deps)
         if (provider === undefined && route === 'providers' && request.method === 'GET')
@@ -226,13 +233,14 @@ export function createAuthkestra<User = Identity>(
 
   // With a debug logger, a line per answer (method, path, status: never the query or a cookie).
   const debug = logger.debug?.bind(logger)
-  const handleMessage = debug
-    ? async (request: EngineRequest): Promise<MessageResponse> => {
-        const response = await answer(request)
-        debug(`${request.method} ${new URL(request.url).pathname} → ${response.status}`)
-        return response
-      }
-    : answer
+  const handleMessage =
+    debug || themedPages
+      ? async (request: EngineRequest): Promise<MessageResponse> => {
+          const response = themed(await answer(request), pages)
+          debug?.(`${request.method} ${new URL(request.url).pathname} → ${response.status}`)
+          return response
+        }
+      : answer
 
   const base: AuthkestraBase = {
     mode: sessions ? 'session' : 'jwt',

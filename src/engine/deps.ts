@@ -14,6 +14,7 @@ import type { Logger } from '../core/logger.ts'
 import type { LoginContext } from './config.ts'
 import { secureFor, siteCookieName } from './cookie-policy.ts'
 import type { GuardRequest } from './guards/types.ts'
+import type { PagesOptions } from './pages.ts'
 import type { RevocationStore } from './revocations/types.ts'
 import type { Session, SessionManager } from './sessions/manager.ts'
 import type { SessionStore } from './sessions/types.ts'
@@ -37,6 +38,8 @@ export interface EngineDeps {
     | undefined
   /** Where failures are told, with their cause. */
   readonly logger: Logger
+  /** The look (or the app's renderer) of the engine's pages. */
+  readonly pages: PagesOptions
   /** The `jti`s of back-channel logout tokens already acted on (see `backchannel-logout.ts`). */
   readonly logoutTokens: RevocationStore
   readonly stateless:

@@ -22,6 +22,7 @@ import {
   tokenCredential,
 } from './deps.ts'
 import { type EngineRequest, jsonResponse, noStore, redirect } from './message.ts'
+import { pageResponse } from './pages.ts'
 import { logoutAtProvider } from './provider-logout.ts'
 import { failure, wantsJson } from './respond.ts'
 
@@ -86,16 +87,7 @@ export function logoutPageRoute(request: EngineRequest, deps: EngineDeps): Messa
   if (wantsJson(request)) return failure(request, 'not_found')
   const local = new URL(request.url).searchParams.get('local') === 'true'
   const action = `${deps.basePath}/logout${local ? '?local=true' : ''}`
-  const body = `<!doctype html><html lang="en"><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Sign out</title><body style="font:16px system-ui;margin:3rem;max-width:32rem"><h1>Sign out?</h1><form method="post" action="${action}"><button type="submit" style="font:inherit;padding:.5rem 1.25rem">Sign out</button> <a href="/">Cancel</a></form></body></html>`
-  return noStore(
-    200,
-    {
-      'content-type': 'text/html; charset=utf-8',
-      'content-security-policy':
-        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
-    },
-    body,
-  )
+  return pageResponse(deps.pages, { kind: 'logout', action }, 200)
 }
 
 /** `POST /logout-everywhere`: ends every session, or every login's tokens, of this user. */

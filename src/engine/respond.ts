@@ -8,7 +8,8 @@ import type { AuthkestraError, AuthkestraErrorCode } from '../core/errors.ts'
 import type { MessageResponse } from '../core/http-message.ts'
 import type { Logger } from '../core/logger.ts'
 import type { GuardRequest } from './guards/types.ts'
-import { jsonResponse, noStore } from './message.ts'
+import { jsonResponse } from './message.ts'
+import { type AuthPage, type PagesOptions, pageResponse } from './pages.ts'
 
 const STATUS: Partial<Record<AuthkestraErrorCode | string, number>> = {
   provider_unreachable: 502,
@@ -35,13 +36,27 @@ const MESSAGE: Partial<Record<string, string>> = {
   not_found: 'Not found.',
 }
 
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
-
 /** True when the client prefers JSON. */
 export function wantsJson(request: GuardRequest): boolean {
   const accept = request.headers.get('accept') ?? ''
   return accept.includes('application/json') && !accept.includes('text/html')
 }
+
+/** What to do about a failure, in plain language. */
+const HINT: Partial<Record<string, string>> = {
+  authorization_error: 'Try again, and allow the app when the provider asks.',
+  login_rejected: 'Sign in with another account, or ask the site for access.',
+  flow_state_expired: 'Go back to the start and sign in again.',
+  store_unavailable: 'Wait a moment, then try again.',
+  forbidden_origin: 'Use the buttons of this site itself.',
+  not_found: 'Check the address, or go back to the start.',
+  provider_unreachable: 'The sign-in provider could not be reached. Try again in a moment.',
+  provider_timeout: 'The sign-in provider did not answer in time. Try again in a moment.',
+  internal_error: 'Try again; if it keeps happening, tell the site.',
+}
+
+/** The error pages made by {@link failure}, so a themed engine can render them its own way. */
+const errorPages = new WeakMap<MessageResponse, { page: AuthPage; cookies: readonly string[] }>()
 
 /** The failure response for `code`, with any cookies the route set before failing. */
 export function failure(
@@ -50,14 +65,19 @@ export function failure(
   cookies: readonly string[] = [],
 ): MessageResponse {
   const status = STATUS[code] ?? 400
-  const message = MESSAGE[code] ?? 'The sign-in could not be completed. Please start again.'
+  const message = MESSAGE[code] ?? 'The sign-in could not be completed.'
   if (wantsJson(request)) return jsonResponse({ error: code, message }, status, cookies)
-  const body = `<!doctype html><meta charset="utf-8"><title>Sign-in error</title><body style="font:16px system-ui;margin:3rem"><h1>Sign-in error</h1><p>${escapeHtml(message)}</p><p><small>Error code: <code>${escapeHtml(code)}</code></small></p><p><a href="/">Back to the start</a></p></body>`
-  const headers = {
-    'content-type': 'text/html; charset=utf-8',
-    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'",
-  }
-  return noStore(status, headers, body, cookies)
+  const hint = HINT[code] ?? 'Go back to the start and sign in again.'
+  const page: AuthPage = { kind: 'error', status, code, message, hint }
+  const response = pageResponse({}, page, status, cookies)
+  errorPages.set(response, { page, cookies })
+  return response
+}
+
+/** An error page of {@link failure} in the engine's theme; any other response as it is. */
+export function themed(response: MessageResponse, pages: PagesOptions): MessageResponse {
+  const made = errorPages.get(response)
+  return made ? pageResponse(pages, made.page, response.status, made.cookies) : response
 }
 
 /**

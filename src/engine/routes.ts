@@ -14,7 +14,8 @@ import { secureFor } from './cookie-policy.ts'
 import { deliverToken, type EngineDeps, readSession, readToken, sessionCookieName } from './deps.ts'
 import { startFlowCookies, takeFlowCookie } from './flow-cookies.ts'
 import { type EngineRequest, jsonResponse, redirect } from './message.ts'
-import { failure, logFailure } from './respond.ts'
+import { pageResponse } from './pages.ts'
+import { failure, logFailure, wantsJson } from './respond.ts'
 import type { ProviderLoginHashes } from './stateless.ts'
 import { providerLoginHashes } from './stateless-sessions.ts'
 
@@ -162,6 +163,25 @@ export async function sessionRoute(
   const current = deps.sessions ? await readSession(request, deps) : await readToken(request, deps)
   if (!current) return jsonResponse({ error: 'unauthorized' }, 401)
   return jsonResponse(current, 200)
+}
+
+/**
+ * `GET /signin?returnTo=/path`: the sign-in page, a button per provider, each login coming back
+ * to `returnTo` (a path of this site only, else `/`). API clients get 404: they use
+ * `GET /providers`.
+ */
+export function signInPageRoute(request: EngineRequest, deps: EngineDeps): MessageResponse {
+  if (wantsJson(request)) return failure(request, 'not_found')
+  const requested = new URL(request.url).searchParams.getAll('returnTo')
+  const returnTo =
+    requested.length === 1 && isSafeReturnTo(requested[0] as string) ? requested[0] : undefined
+  const query = returnTo === undefined ? '' : `?returnTo=${encodeURIComponent(returnTo)}`
+  const providers = [...deps.flows.values()].map((f) => ({
+    id: f.id,
+    name: f.name,
+    loginUrl: `${deps.basePath}/login/${f.id}${query}`,
+  }))
+  return pageResponse(deps.pages, { kind: 'signin', providers }, 200)
 }
 
 /** `GET /providers`: id, name and login URL of each provider. */
