@@ -2,12 +2,27 @@
 // in another (in this repository, `npm run build` first: the examples import the built
 // package), then open http://localhost:3000 and sign in as alice / wonderland.
 
+import { randomBytes } from 'node:crypto'
 import { createAuthkestra, sessionGuard } from 'authkestra'
 import { authkestra, getAuth, requireAuth } from 'authkestra/express'
+import { oidc } from 'authkestra/providers'
 import express from 'express'
-import { origin, port, provider, secret } from './provider.ts'
 
-const auth = createAuthkestra({ providers: [provider()], secret, session: {} })
+const port = Number(process.env.PORT ?? 3000)
+const origin = `http://localhost:${port}`
+const auth = createAuthkestra({
+  providers: [
+    oidc({
+      id: 'authkestra',
+      issuer: process.env.AUTH_ISSUER ?? 'http://127.0.0.1:9000', // the dev IdP's default
+      clientId: 'demo-app',
+      redirectUri: `${origin}/auth/callback/authkestra`,
+    }),
+  ],
+  // Sessions live in memory here, so a random secret per start will do for an example.
+  secret: process.env.AUTH_SECRET ?? randomBytes(32).toString('base64url'),
+  session: {},
+})
 const signedIn = sessionGuard(auth)
 const app = express()
 

@@ -96,8 +96,6 @@ describe('examples/ (one per adapter)', {
           ...process.env,
           PORT: String(port),
           AUTH_ISSUER: idp.issuer,
-          GITHUB_CLIENT_ID: '',
-          GOOGLE_CLIENT_ID: '',
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       })
