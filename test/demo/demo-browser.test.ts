@@ -98,6 +98,21 @@ describe('the demo in Chromium', { skip }, () => {
     await page.screenshot({ path: `${ARTIFACTS}demo-inspector.png`, fullPage: true })
   })
 
+  it('fits a 390 px wide phone screen: no page scrolls sideways', async () => {
+    await page.setViewportSize({ width: 390, height: 844 })
+    try {
+      for (const path of ['/', '/profile', '/inspector', '/notes']) {
+        await page.goto(`${demo.origin}${path}`)
+        const width = await page.evaluate(() => document.documentElement.scrollWidth)
+        assert.ok(width <= 390, `${path} is ${width} px wide`)
+      }
+      await page.goto(`${demo.origin}/inspector`)
+      await page.screenshot({ path: `${ARTIFACTS}demo-inspector-390.png`, fullPage: true })
+    } finally {
+      await page.setViewportSize({ width: 1100, height: 800 })
+    }
+  })
+
   /** Reloads `page` until `locator` reads `text`: a back-channel logout lands a moment later. */
   async function eventually(path: string, selector: string, text: RegExp): Promise<string> {
     let seen = ''

@@ -201,13 +201,15 @@ describe('the demo (npm start), over HTTP', () => {
     )
     assert.match(html, /<h3>PKCE check <span class="check ok" title="matches">✓<\/span><\/h3>/)
     assert.doesNotMatch(html, /✗/)
-    // (4) the result, tokens cut to 8 characters
+    // (4) the result, JWTs decoded without their signature (opaque tokens cut to 8 characters)
     assert.match(html, /<dt>Subject<\/dt><dd><code>[^<]+<\/code><\/dd>/)
     assert.match(html, /<dt>Token type<\/dt><dd>Bearer<\/dd>/)
-    assert.match(html, /<dt>Access token<\/dt><dd><code>[A-Za-z0-9_-]{8}…<\/code><\/dd>/)
+    const decoded = String.raw`\{[^<]*alg[^<]*\} \. \{[^<]*sub[^<]*\} \. \[signature, \d+ characters\]`
+    assert.match(html, new RegExp(`<dt>Access token</dt><dd><code>${decoded}</code></dd>`))
+    assert.match(html, new RegExp(`<dt>ID token</dt><dd><code>${decoded}</code></dd>`))
     assert.match(
       html,
-      /<th scope="row"><code>access_token<\/code><\/th><td><code>[A-Za-z0-9_-]{8}…<\/code>/,
+      new RegExp(`<th scope="row"><code>access_token</code></th><td><code>${decoded}</code>`),
     )
     assert.doesNotMatch(
       html,

@@ -103,8 +103,10 @@ describe('demo pages', () => {
   })
 })
 
+const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url')
+
 describe('inspector redaction', () => {
-  it('redacts codes and client secrets, keeps the verifier, cuts tokens to 8 characters', () => {
+  it('redacts codes and client secrets, keeps the verifier, decodes JWTs without their signature, cuts other tokens to 8 characters', () => {
     assert.equal(safeParam('code', 'abcdef'), '[redacted, 6 characters]')
     assert.equal(safeParam('client_secret', 's3cr3t'), '[redacted, 6 characters]')
     assert.equal(safeParam('code_verifier', 'v'.repeat(43)), 'v'.repeat(43))
@@ -113,7 +115,7 @@ describe('inspector redaction', () => {
     assert.equal(new URL(shown).searchParams.get('code'), '[redacted, 10 characters]')
     assert.deepEqual(
       redactTokenResponse({
-        access_token: 'eyJhbGciOiJFUzI1NiJ9.payload.signature',
+        access_token: `${b64({ alg: 'ES256', typ: 'at+jwt' })}.${b64({ sub: 'alice', scope: 'openid' })}.c2lnbmF0dXJl`,
         refresh_token: 'opaque-refresh-token',
         id_token: 'eyJ0eXAiOiJKV1QifQ.x.y',
         token_type: 'Bearer',
@@ -121,9 +123,12 @@ describe('inspector redaction', () => {
         device_code: 'dc-secret',
       }),
       [
-        ['access_token', 'eyJhbGci…'],
+        [
+          'access_token',
+          '{"alg":"ES256","typ":"at+jwt"} . {"sub":"alice","scope":"openid"} . [signature, 12 characters]',
+        ],
         ['refresh_token', 'opaque-r…'],
-        ['id_token', 'eyJ0eXAi…'],
+        ['id_token', 'eyJ0eXAi…'], // not a JWT after all: its claims are not JSON
         ['token_type', 'Bearer'],
         ['expires_in', '600'],
         ['device_code', '[redacted, 9 characters]'],

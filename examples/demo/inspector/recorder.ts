@@ -9,7 +9,7 @@
  *    async context.
  * 3. `fetch` is given to the engine as `flowOptions.fetch`: the token request it makes while
  *    handling that callback (the form body with `code_verifier`) and the token response
- *    (tokens cut to 8 characters) join the same login.
+ *    (JWTs decoded without their signature, other tokens cut to 8 characters) join the same login.
  * 4. `finish`, called from `onLogin`, takes the login by the callback's `state` and adds the result.
  *
  * Nothing here is written to the console.

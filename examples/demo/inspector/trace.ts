@@ -31,7 +31,7 @@ export interface TokenStep {
   /** How the client authenticated in headers (`Basic …` redacted), if it did. */
   readonly authorization: string | null
   readonly status: number | null
-  /** The token response's members, tokens cut to their first 8 characters. */
+  /** The token response's members: JWTs decoded (signature removed), other tokens cut to 8 characters. */
   readonly response: readonly (readonly [string, string])[]
 }
 
@@ -69,9 +69,32 @@ export interface FlowTrace {
 /** Redacted parameters: never shown, not even in part. */
 const HIDDEN = new Set(['code', 'client_secret', 'client_assertion', 'password'])
 
-/** The first 8 characters of a token and an ellipsis. */
+/**
+ * What the inspector shows of a token. A JWT: its header and claims decoded (they are what is
+ * worth reading, and no secret: the holder can decode them anyway), its signature replaced, so
+ * the token cannot be put back together from the page. Anything else (an opaque token): its
+ * first 8 characters and an ellipsis.
+ */
 export function preview(token: string): string {
+  const parts = token.split('.')
+  if (parts.length === 3) {
+    const [header, claims] = [decodePart(parts[0] as string), decodePart(parts[1] as string)]
+    if (header !== undefined && claims !== undefined)
+      return `${header} . ${claims} . [signature, ${(parts[2] as string).length} characters]`
+  }
   return `${token.slice(0, 8)}…`
+}
+
+/** A base64url JSON object, re-serialized compactly; undefined when it is not one. */
+function decodePart(part: string): string | undefined {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'))
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? JSON.stringify(value)
+      : undefined
+  } catch {
+    return undefined
+  }
 }
 
 /** What replaces a hidden value. */

@@ -1,6 +1,7 @@
 /**
  * The flow inspector: the last login of this session, step by step, with the real values
- * (codes and secrets redacted, tokens cut to 8 characters).
+ * (codes and secrets redacted, JWTs decoded without their signature, other tokens cut to 8
+ * characters).
  *
  * @module
  */
@@ -170,7 +171,7 @@ export function inspectorPage(
     { user, section: 'inspector' },
     html`<section class="intro">
 <h1>Flow inspector</h1>
-<p class="lead">Your last sign-in with <strong>${providerName}</strong>, step by step, with the values that went over the wire. The code and any secret are redacted and tokens cut to their first 8 characters; the <code>code_verifier</code> is shown because its code is already spent.</p>
+<p class="lead">Your last sign-in with <strong>${providerName}</strong>, step by step, with the values that went over the wire. The code and any secret are redacted; a JWT shows its decoded header and claims, its signature left out, and any other token its first 8 characters; the <code>code_verifier</code> is shown because its code is already spent.</p>
 <p class="summary">PKCE ${mark(pkce.match)} <span>${pkce.match ? 'verified' : 'not verified'}</span></p>
 </section>
 ${authorizationStep(trace)}
