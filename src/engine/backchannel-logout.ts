@@ -21,7 +21,7 @@ import type { MessageResponse } from '../core/http-message.ts'
 import { BodyTooLarge, isFormContentType } from '../core/read-capped.ts'
 import type { EngineDeps } from './deps.ts'
 import { type EngineRequest, jsonResponse, noStore } from './message.ts'
-import { failure } from './respond.ts'
+import { failure, oneLine } from './respond.ts'
 
 /** A logout token is a JWT of a few hundred bytes; a form larger than this is not one. */
 const MAX_BODY_BYTES = 16_384
@@ -106,7 +106,7 @@ export async function backchannelLogoutRoute(
       err instanceof BadLogoutRequest ? err.message : 'the logout token is not valid'
     // The precise cause (which check failed) goes to the log only: the answer does not echo it.
     deps.logger.warn(
-      `back-channel logout from "${providerId}" refused: ${err instanceof Error ? err.message : description}`,
+      `back-channel logout from "${providerId}" refused: ${oneLine(err instanceof Error ? err.message : description)}`,
     )
     return jsonResponse({ error: 'invalid_request', error_description: description }, 400)
   }

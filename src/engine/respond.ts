@@ -87,5 +87,14 @@ export function themed(response: MessageResponse, pages: PagesOptions): MessageR
  */
 export function logFailure(logger: Logger, request: GuardRequest, error: AuthkestraError): void {
   const path = new URL(request.url).pathname
-  logger.warn(`${request.method} ${path} failed (${error.code}): ${error.message}`)
+  logger.warn(`${request.method} ${path} failed (${error.code}): ${oneLine(error.message)}`)
+}
+
+/**
+ * `text` on one line: a provider's error text (quoted in some messages) cannot forge further
+ * log lines.
+ */
+export function oneLine(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it removes
+  return text.replace(/[\u0000-\u001f\u007f]+/g, ' ')
 }

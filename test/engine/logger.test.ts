@@ -52,6 +52,17 @@ describe('engine logger', () => {
       assert.doesNotMatch(line, /secret-path|the-code-value|the-state-value/)
   })
 
+  it('keeps each failure on one line, whatever the error text holds', async () => {
+    const { logFailure } = await import('../../src/engine/respond.ts')
+    const { AuthkestraError } = await import('../../src/core/errors.ts')
+    const { lines, logger } = capture()
+    const forged = new AuthkestraError('provider_bad_response', 'bad\n[authkestra] forged line\r')
+    logFailure(logger, new Request(`${APP}/auth/callback/x`), forged)
+    assert.deepEqual(lines, [
+      'warn GET /auth/callback/x failed (provider_bad_response): bad [authkestra] forged line ',
+    ])
+  })
+
   it('tells why a back-channel logout token was refused, which the answer does not echo', async () => {
     const { lines, logger } = capture()
     const auth = createAuthkestra({
