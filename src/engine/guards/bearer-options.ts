@@ -6,6 +6,7 @@
  *
  * @module
  */
+
 import type { DiscoveryKind } from '../../client/discovery.ts'
 import { DiscoveryCache } from '../../client/discovery.ts'
 import { type HttpOptions, resolveHttpOptions } from '../../client/http.ts'
@@ -16,6 +17,7 @@ import { type Clock, systemClock } from '../../core/clock.ts'
 import { toBytes } from '../../core/crypto/index.ts'
 import { AuthkestraError } from '../../core/errors.ts'
 import { MIN_SECRET_BYTES, type Secret } from '../../core/keyring.ts'
+import { consoleLogger } from '../../core/logger.ts'
 import { type KeySource, remoteKeys } from './bearer-keys.ts'
 import { checkQuotable } from './challenge.ts'
 
@@ -51,7 +53,10 @@ export interface BearerBaseOptions {
   /** Allowed clock skew for `exp`, `nbf` and `iat`, 0 to 300 seconds (default 30). */
   readonly clockToleranceSeconds?: number
   readonly clock?: Clock
-  /** Told why a token was refused or keys could not be fetched (default: nobody). */
+  /**
+   * Told why a token was refused or keys could not be fetched, without the token (default:
+   * `consoleLogger('warn')` from `authkestra/core`; `consoleLogger('silent')` for none).
+   */
   readonly logger?: BearerLogger
 }
 
@@ -105,7 +110,7 @@ export interface ResolvedBearerOptions {
   readonly realm: string
   readonly leewaySeconds: number
   readonly clock: Clock
-  readonly logger: BearerLogger | undefined
+  readonly logger: BearerLogger
   readonly keys: KeySource
 }
 
@@ -222,8 +227,8 @@ export function resolveBearerOptions(options: BearerOptions): ResolvedBearerOpti
   const algorithms = secretMode
     ? checkAlgorithms(options.algorithms, HMAC_ALGS, ['HS256'])
     : checkAlgorithms(options.algorithms, SUPPORTED_ID_TOKEN_ALGS, SUPPORTED_ID_TOKEN_ALGS)
-  const logger = options.logger
-  if (logger !== undefined && typeof logger?.warn !== 'function') {
+  const logger = options.logger ?? consoleLogger('warn')
+  if (typeof logger?.warn !== 'function') {
     throw configError('"logger" must have a warn(message) method')
   }
   return {
