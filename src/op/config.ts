@@ -84,6 +84,8 @@ export interface OpTtl {
 
 /** Where the OP reports what operators should know. Never receives secrets. */
 export interface OpLogger {
+  /** With it, a line per answer: method, path and status (never the query, a body or a cookie). */
+  debug?(message: string): void
   warn(message: string): void
   error(message: string, error?: unknown): void
 }

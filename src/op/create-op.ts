@@ -121,7 +121,16 @@ export async function createOp(config: OpConfig): Promise<Op> {
   const runtime = await setupOp(config)
   const { settings, logger } = runtime
 
-  async function handleMessage(request: OpRequest): Promise<OpResponse> {
+  const debug = logger.debug?.bind(logger)
+  const handleMessage = debug
+    ? async (request: OpRequest): Promise<OpResponse> => {
+        const response = await answer(request)
+        debug(`${request.method} ${request.url.pathname} → ${response.status}`)
+        return response
+      }
+    : answer
+
+  async function answer(request: OpRequest): Promise<OpResponse> {
     try {
       const match = route(request.url.pathname, settings.basePath)
       if (!match) return json({ error: 'not_found' }, 404)
