@@ -9,6 +9,7 @@ import type { Server } from 'node:http'
 import { parseArgs } from 'node:util'
 import { AuthkestraError } from '../core/errors.ts'
 import { createOp } from '../op/create-op.ts'
+import { escapeHtml } from '../op/http/html.ts'
 import { createMemoryOpStore } from '../op/store/memory.ts'
 import { DEMO, DevIdpConfigError, type DevIdpFile, parseDevIdpFile } from './config-file.ts'
 import { normalizeHost } from './host-check.ts'
@@ -216,8 +217,6 @@ export async function main(argv: readonly string[]): Promise<number> {
     throw err
   }
 }
-
-const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 
 /** The issuer root's page: what this IdP is, where its discovery document is, its clients. */
 function issuerPage(issuer: string, file: DevIdpFile) {

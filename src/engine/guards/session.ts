@@ -5,7 +5,7 @@
  * @module
  */
 
-import { AuthkestraError } from '../../core/errors.ts'
+import { configError } from '../config.ts'
 import type { SessionAuthkestra, StatelessAuthkestra } from '../create-authkestra.ts'
 import type { Session } from '../sessions/manager.ts'
 import type { SessionJwt } from '../stateless.ts'
@@ -70,10 +70,7 @@ const BEARER_CHALLENGE = 'Bearer realm="authkestra"'
 /** `redirectTo` must be a path of this site: never another origin (an open redirect). */
 function checkRedirectTo(path: string): string {
   if (typeof path !== 'string' || !path.startsWith('/') || /^\/[/\\]/.test(path))
-    throw new AuthkestraError(
-      'config_invalid',
-      '"redirectTo" must be a path of this site, such as /auth/login/github',
-    )
+    throw configError('"redirectTo" must be a path of this site, such as /auth/login/github')
   return path
 }
 
