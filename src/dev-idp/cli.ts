@@ -13,6 +13,7 @@ import { escapeHtml } from '../op/http/html.ts'
 import { createMemoryOpStore } from '../op/store/memory.ts'
 import { DEMO, DevIdpConfigError, type DevIdpFile, parseDevIdpFile } from './config-file.ts'
 import { normalizeHost } from './host-check.ts'
+import { isScenarioName, SCENARIOS, scenarioUsage, withScenario } from './scenarios.ts'
 import { type MessageHandler, serve } from './serve.ts'
 
 /** Usage text. */
@@ -27,7 +28,12 @@ export const USAGE = `Usage: authkestra dev-idp [options]
                           any other Host gets 421 (a defence against DNS rebinding)
   --dangerously-expose    allow a --host other than loopback (demo users become reachable)
   --log                   print a line per request (method, path, status, time; never a query)
-  --help                  show this text`
+  --scenario <name>       misbehave on purpose, to test an app's error handling (see below)
+  --delay <ms>            how long slow-token waits (default 15000)
+  --help                  show this text
+
+Scenarios (each documented in docs/dev-idp.md with what an Authkestra engine answers):
+${scenarioUsage()}`
 
 /** Where the CLI writes. */
 export interface CliIo {
@@ -88,6 +94,8 @@ export async function startDevIdp(
         'allow-host': { type: 'string', multiple: true },
         'dangerously-expose': { type: 'boolean' },
         log: { type: 'boolean' },
+        scenario: { type: 'string' },
+        delay: { type: 'string' },
         help: { type: 'boolean' },
       },
       strict: true,
@@ -118,6 +126,16 @@ export async function startDevIdp(
     if (normalizeHost(name) === undefined)
       throw new CliError(`"--allow-host ${name}" is not a host name (give name or name:port)`)
   }
+  const scenario = values.scenario as string | undefined
+  if (scenario !== undefined && !isScenarioName(scenario))
+    throw new CliError(
+      `"--scenario ${scenario}" is not a scenario; the scenarios are: ${Object.keys(SCENARIOS).join(', ')}`,
+    )
+  const delayMs = Number((values.delay as string | undefined) ?? '15000')
+  if (!Number.isInteger(delayMs) || delayMs < 0 || delayMs > 600_000)
+    throw new CliError('"--delay" must be a number of milliseconds from 0 to 600000')
+  if (values.delay !== undefined && scenario !== 'slow-token')
+    throw new CliError('"--delay" only applies to "--scenario slow-token"')
   const configured = values.issuer as string | undefined
   if (configured !== undefined && !URL.canParse(configured))
     throw new CliError('"--issuer" must be an absolute URL')
@@ -147,26 +165,34 @@ export async function startDevIdp(
     throw new CliError(`cannot listen on ${host}:${port} (${err.code ?? err.message})`)
   })
   try {
+    // In memory on purpose (a dev IdP starts clean): the OP's warning about a forgotten store
+    // is for apps, so the store is given explicitly.
+    const store = createMemoryOpStore()
     const op = await createOp({
       issuer,
       clients: file.clients,
       accounts: file.users,
-      // In memory on purpose (a dev IdP starts clean): the OP's warning about a forgotten store
-      // is for apps, so the store is given explicitly.
-      store: createMemoryOpStore(),
+      store,
       ...(autoLogin === undefined ? {} : { dangerouslyAutoLogin: autoLogin }),
       logger: { warn: (m) => io.err(`warning: ${m}`), error: (m) => io.err(`error: ${m}`) },
     })
     const root = new URL(issuer).pathname.replace(/\/$/, '') || '/'
-    const page = issuerPage(issuer, file)
+    const page = issuerPage(issuer, file, scenario)
     const log = values.log === true
+    const answer =
+      scenario === undefined
+        ? op.handleMessage
+        : withScenario(op.handleMessage, scenario, {
+            issuer,
+            store,
+            rotateKeys: () => op.rotateKeys(),
+            delayMs,
+          })
     ready({
       message: async (request) => {
         const started = Date.now()
         const response =
-          request.method === 'GET' && request.url.pathname === root
-            ? page
-            : await op.handleMessage(request)
+          request.method === 'GET' && request.url.pathname === root ? page : await answer(request)
         if (log)
           io.out(
             `${request.method} ${request.url.pathname} ${response.status} ${Date.now() - started}ms`,
@@ -185,6 +211,8 @@ export async function startDevIdp(
   for (const client of file.clients)
     io.out(`  client ${client.client_id}: ${(client.redirect_uris ?? []).join(', ')}`)
   if (file.users.length > 0) io.out(`  users: ${file.users.map((u) => u.username).join(', ')}`)
+  if (scenario !== undefined)
+    io.out(`  scenario ${scenario}: ${SCENARIOS[scenario].does} (on purpose)`)
   return {
     issuer,
     server,
@@ -219,7 +247,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 /** The issuer root's page: what this IdP is, where its discovery document is, its clients. */
-function issuerPage(issuer: string, file: DevIdpFile) {
+function issuerPage(issuer: string, file: DevIdpFile, scenario: string | undefined) {
   const discovery = `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`
   const clients = file.clients
     .map(
@@ -235,6 +263,6 @@ function issuerPage(issuer: string, file: DevIdpFile) {
       'cache-control': 'no-store',
       'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'",
     },
-    body: `<!doctype html><html lang="en"><meta charset="utf-8"><title>authkestra dev-idp</title><body style="font:16px system-ui;margin:3rem;max-width:44rem"><h1>authkestra dev-idp</h1><p>An OpenID Provider for development, in memory. Issuer: <code>${escapeHtml(issuer)}</code></p><p>Discovery: <a href="${escapeHtml(discovery)}">${escapeHtml(discovery)}</a></p><h2>Clients</h2><ul>${clients}</ul><h2>Users</h2><p>${users || 'none'}</p></body></html>`,
+    body: `<!doctype html><html lang="en"><meta charset="utf-8"><title>authkestra dev-idp</title><body style="font:16px system-ui;margin:3rem;max-width:44rem"><h1>authkestra dev-idp</h1><p>An OpenID Provider for development, in memory. Issuer: <code>${escapeHtml(issuer)}</code></p><p>Discovery: <a href="${escapeHtml(discovery)}">${escapeHtml(discovery)}</a></p>${scenario === undefined ? '' : `<p><strong>Scenario <code>${escapeHtml(scenario)}</code></strong>: this IdP misbehaves on purpose.</p>`}<h2>Clients</h2><ul>${clients}</ul><h2>Users</h2><p>${users || 'none'}</p></body></html>`,
   }
 }
