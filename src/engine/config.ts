@@ -96,6 +96,11 @@ export interface BaseConfig<User> {
   readonly secureCookies?: 'auto' | boolean
   /** Origins allowed to POST logout besides the request's own. */
   readonly trustedOrigins?: readonly string[]
+  /**
+   * Where a browser lands after signing out (a path of this site): default `/`; the engine's own
+   * "You are signed out" page is `{basePath}/signed-out`. API clients get 204 either way.
+   */
+  readonly afterLogout?: string
   /** Outbound HTTP, clock and leeway for every provider flow. */
   readonly flowOptions?: OAuth2FlowOptions
   readonly clock?: Clock
@@ -153,6 +158,7 @@ const OPTION_KEYS = {
     'userKey',
     'secureCookies',
     'trustedOrigins',
+    'afterLogout',
     'flowOptions',
     'clock',
     'onError',

@@ -8,6 +8,7 @@
  */
 import type { Identity } from '../client/identity.ts'
 import { OAuth2Flow } from '../client/oauth2-flow.ts'
+import { isSafeReturnTo } from '../client/return-to.ts'
 import { systemClock } from '../core/clock.ts'
 import { AuthkestraError } from '../core/errors.ts'
 import { type MessageResponse, toWebResponse } from '../core/http-message.ts'
@@ -23,6 +24,7 @@ import {
   logoutPageRoute,
   logoutRoute,
   refreshRoute,
+  signedOutPageRoute,
 } from './logout-routes.ts'
 import { type EngineRequest, engineRequestOf } from './message.ts'
 import { sessionManager, statelessSessions } from './modes.ts'
@@ -162,12 +164,18 @@ export function createAuthkestra<User = Identity>(
         `"secret" looks guessable (${weakness}): use 32+ random bytes, e.g. \`openssl rand -base64 32\``,
       )
   }
+  const afterLogout = config.afterLogout ?? '/'
+  if (!isSafeReturnTo(afterLogout))
+    throw configError(
+      '"afterLogout" must be a path of this site, such as "/" or "/auth/signed-out"',
+    )
   const pages = checkPages(config.pages)
   const themedPages = Object.keys(pages).length > 0
   const deps: EngineDeps = {
     logger,
     pages,
     basePath,
+    afterLogout,
     flows,
     keys,
     clock,
@@ -213,6 +221,8 @@ export function createAuthkestra<User = Identity>(
         }
         if (provider === undefined && route === 'logout' && request.method === 'GET')
           return logoutPageRoute(request, deps)
+        if (provider === undefined && route === 'signed-out' && request.method === 'GET')
+          return signedOutPageRoute(request, deps)
         if (provider === undefined && route === 'signin' && request.method === 'GET')
           return signInPageRoute(request, deps)
         if (provider === undefined && route === 'session' && request.method === 'GET')

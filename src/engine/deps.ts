@@ -25,6 +25,8 @@ import type { LoginSubject } from './user-key.ts'
 /** What the routes use. */
 export interface EngineDeps {
   readonly basePath: string
+  /** Where a browser lands after signing out (checked: a path of this site). */
+  readonly afterLogout: string
   readonly flows: ReadonlyMap<string, OAuth2Flow>
   readonly keys: Keyring
   readonly clock: Clock

@@ -6,6 +6,7 @@
  * - `POST /logout`: ends this session; in stateless mode, revokes this login's tokens; then, for
  *   a provider set up for it and unless `?local=true`, on to the provider's logout.
  * - `GET /logout`: a confirmation page whose form POSTs to `/logout`; nothing ends on a GET.
+ * - `GET /signed-out`: the page a browser may land on afterwards (`afterLogout`).
  * - `POST /logout-everywhere`: ends every session (or every login's tokens) of this user.
  * - `POST /refresh` (stateless mode): a new token for the same login, up to its absolute end.
  *
@@ -29,7 +30,7 @@ import { failure, wantsJson } from './respond.ts'
 /**
  * The answer of a logout: for a provider set up for RP-initiated logout, on to its end-session
  * endpoint (303; API clients get 200 with `{ redirect }` to navigate to); else 204 for API
- * clients, 303 to `/` otherwise. The cookie is cleared either way.
+ * clients, 303 to `afterLogout` (default `/`) otherwise. The cookie is cleared either way.
  */
 async function signedOut(
   request: EngineRequest,
@@ -45,7 +46,7 @@ async function signedOut(
     return jsonResponse({ redirect: onward.headers.location }, 200, cookies)
   }
   if (wantsJson(request)) return noStore(204, {}, null, cookies)
-  return redirect('/', cookies, 303)
+  return redirect(deps.afterLogout, cookies, 303)
 }
 
 /**
@@ -88,6 +89,15 @@ export function logoutPageRoute(request: EngineRequest, deps: EngineDeps): Messa
   const local = new URL(request.url).searchParams.get('local') === 'true'
   const action = `${deps.basePath}/logout${local ? '?local=true' : ''}`
   return pageResponse(deps.pages, { kind: 'logout', action }, 200)
+}
+
+/**
+ * `GET /signed-out`: "You are signed out", with the way back in (the sign-in page) and to the
+ * site. It reads nothing of the request: a page anyone may be shown. API clients get 404.
+ */
+export function signedOutPageRoute(request: EngineRequest, deps: EngineDeps): MessageResponse {
+  if (wantsJson(request)) return failure(request, 'not_found')
+  return pageResponse(deps.pages, { kind: 'signed-out', signInUrl: `${deps.basePath}/signin` }, 200)
 }
 
 /** `POST /logout-everywhere`: ends every session, or every login's tokens, of this user. */

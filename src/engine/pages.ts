@@ -1,6 +1,7 @@
 /**
  * The engine's own pages: the sign-in page (`GET {basePath}/signin`, a button per provider), the
- * error page of a failed login, and the "Sign out?" page of `GET {basePath}/logout`. Styled
+ * error page of a failed login, the "Sign out?" page of `GET {basePath}/logout` and the "You are
+ * signed out" page of `GET {basePath}/signed-out` (where `afterLogout` may send browsers). Styled
  * alike, themable (app name, logo, colours) and replaceable: `pages.render` may return its own
  * HTML for any page, or undefined to keep the built-in one. No script anywhere; every value is
  * escaped; the CSP allows nothing but the page's own inline style, images from this origin and
@@ -47,6 +48,11 @@ export type AuthPage =
       readonly kind: 'logout'
       /** Where the form POSTs. */
       readonly action: string
+    }
+  | {
+      readonly kind: 'signed-out'
+      /** The sign-in page, to come back. */
+      readonly signInUrl: string
     }
 
 /** The `pages` option of `createAuthkestra`. */
@@ -119,6 +125,12 @@ function builtIn(theme: PagesTheme, page: AuthPage): string {
         theme,
         'Sign out',
         `<h1>Sign out?</h1><form method="post" action="${escapeHtml(page.action)}"><button type="submit" class="button">Sign out</button></form><p><a href="/">Cancel</a></p>`,
+      )
+    case 'signed-out':
+      return documentOf(
+        theme,
+        'Signed out',
+        `<h1>You are signed out</h1><p>You can close this window, or sign in again.</p><a class="button" href="${escapeHtml(page.signInUrl)}">Sign in again</a><p><a href="/">Back to the start</a></p>`,
       )
   }
 }

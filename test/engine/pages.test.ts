@@ -1,6 +1,6 @@
 // The engine's pages: the sign-in page (a button per provider, returnTo carried only when it is a
 // path of this site), the error page of a failed login (what happened, what to do, the code), the
-// "Sign out?" page; themed (app name, logo, colours) or rendered by the app; every value escaped,
+// "Sign out?" page, the "You are signed out" page and afterLogout; themed (app name, logo, colours) or rendered by the app; every value escaped,
 // no script allowed; bad theme values refused at start.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
@@ -83,7 +83,71 @@ describe('engine pages', () => {
     assert.match(failed.html, /^<p>custom flow_state_[a-z]+: .+<\/p>$/)
     const signin = await get(auth, '/auth/signin')
     assert.ok(signin.html.includes('Continue with GitHub'), 'undefined keeps the built-in page')
-    assert.deepEqual(seen, ['error', 'signin'])
+    await get(auth, '/auth/logout')
+    await get(auth, '/auth/signed-out')
+    assert.deepEqual(seen, ['error', 'signin', 'logout', 'signed-out'])
+  })
+
+  it('GET /auth/signed-out: the way back in; themed; 404 for API clients', async () => {
+    const { response, html } = await get(
+      engine({ colors: { primary: '#ff0066' } }),
+      '/auth/signed-out?x=<b>',
+    )
+    assert.equal(response.status, 200)
+    assert.equal(response.headers.get('cache-control'), 'no-store')
+    assert.ok(html.includes('<h1>You are signed out</h1>'))
+    assert.ok(html.includes('href="/auth/signin"'))
+    assert.ok(html.includes('background:#ff0066'))
+    assert.ok(!html.includes('<b>'), 'nothing of the request echoed')
+    assert.equal((await get(engine(), '/auth/signed-out', 'application/json')).response.status, 404)
+    assert.equal(
+      (await engine().handler(new Request(`${APP}/auth/signed-out`, { method: 'POST' }))).status,
+      404,
+    )
+  })
+
+  it('afterLogout: where a browser lands after POST /logout (default /); checked at start', async () => {
+    const logout = (auth: ReturnType<typeof engine>, accept = 'text/html') =>
+      auth.handler(
+        new Request(`${APP}/auth/logout`, { method: 'POST', headers: { origin: APP, accept } }),
+      )
+    const byDefault = await logout(engine())
+    assert.equal(byDefault.status, 303)
+    assert.equal(byDefault.headers.get('location'), '/')
+    const withPage = createAuthkestra({
+      providers: [
+        github({ clientId: 'a', clientSecret: 's', redirectUri: `${APP}/auth/callback/github` }),
+      ],
+      secret: SECRET,
+      session: {},
+      afterLogout: '/auth/signed-out',
+    })
+    const landed = await logout(withPage as ReturnType<typeof engine>)
+    assert.equal(landed.status, 303)
+    assert.equal(landed.headers.get('location'), '/auth/signed-out')
+    assert.equal(
+      (await logout(withPage as ReturnType<typeof engine>, 'application/json')).status,
+      204,
+    )
+    for (const afterLogout of ['https://evil.example/', '//evil.example', 'signed-out', '/\\x']) {
+      assert.throws(
+        () =>
+          createAuthkestra({
+            providers: [
+              github({
+                clientId: 'a',
+                clientSecret: 's',
+                redirectUri: `${APP}/auth/callback/github`,
+              }),
+            ],
+            secret: SECRET,
+            session: {},
+            afterLogout,
+          }),
+        code('config_invalid'),
+        afterLogout,
+      )
+    }
   })
 
   it('refuses bad theme values at start', () => {

@@ -108,6 +108,8 @@ const PATHS = [
   'refresh',
   'session',
   'providers',
+  'signin',
+  'signed-out',
   'idp',
   'x',
   '',
@@ -134,6 +136,8 @@ function pathArb(): fc.Arbitrary<string> {
         '/auth/refresh',
         '/auth/session',
         '/auth/providers',
+        '/auth/signin',
+        '/auth/signed-out',
       ),
     },
     {
