@@ -92,6 +92,16 @@ export const SCENARIOS = {
     endpoint: '/token',
     wrap: idToken((claims) => ({ ...claims, aud: 'another-client', azp: 'another-client' })),
   },
+  'extra-audience': {
+    does: 'the ID token is also issued to "https://api.example" ("aud" of two, "azp" the client)',
+    engine: 'id_token_claim_invalid (signs in when the provider lists it in trustedAudiences)',
+    endpoint: '/token',
+    wrap: idToken((claims) => ({
+      ...claims,
+      aud: [String(claims.aud), 'https://api.example'],
+      azp: String(claims.aud),
+    })),
+  },
   'bad-signature': {
     does: 'the ID token names the signing key but is signed by another (forged)',
     engine: 'id_token_signature_invalid',

@@ -51,6 +51,8 @@ export interface SessionModeOptions {
 /**
  * The opt-out of server-side revocation in stateless mode: logout then only clears the cookie,
  * and a token copied before (or sent as `Authorization: Bearer`) stays valid until its `exp`.
+ * Nothing renews a token either (`POST /auth/refresh` is not served): a login lasts
+ * `ttlSeconds`, so that is exactly how long a logged-out or stolen token lives.
  */
 export type NoRevocation = 'none-logout-keeps-tokens-valid-until-exp'
 
@@ -65,7 +67,10 @@ export interface JwtModeOptions {
   readonly revocations: RevocationStore | NoRevocation
   /** Token lifetime in seconds (default 900); `POST /auth/refresh` gives a new one. */
   readonly ttlSeconds?: number
-  /** Longest a login lasts through refreshes, in seconds (default 7 days). */
+  /**
+   * Longest a login lasts through refreshes, in seconds (default 7 days). Needs a revocation
+   * store: without one, tokens are not renewed.
+   */
   readonly absoluteTimeoutSeconds?: number
   /** `'cookie'` (default: an HttpOnly cookie, then redirect) or `'json'` (the callback answers the token as JSON). */
   readonly delivery?: 'cookie' | 'json'

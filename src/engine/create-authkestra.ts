@@ -217,7 +217,8 @@ export function createAuthkestra<User = Identity>(
           if (route === 'logout') return await logoutRoute(request, deps)
           if (route === 'logout-everywhere' && (sessions || stateless?.revokes))
             return await logoutEverywhereRoute(request, deps)
-          if (route === 'refresh' && stateless) return await refreshRoute(request, deps)
+          // Renewal needs revocation: otherwise a logged-out token could be renewed for ever.
+          if (route === 'refresh' && stateless?.revokes) return await refreshRoute(request, deps)
         }
         if (provider === undefined && route === 'logout' && request.method === 'GET')
           return logoutPageRoute(request, deps)

@@ -67,16 +67,27 @@ export function statelessSessions(
   if (jwt.delivery !== undefined && jwt.delivery !== 'cookie' && jwt.delivery !== 'json') {
     throw configError('"jwt.delivery" must be "cookie" or "json"')
   }
+  // Without a store nothing can end a login early, so nothing renews it either: a refresh would
+  // let a logged-out or stolen token live on to the login's absolute end. The login is its token.
+  if (revocations === NO_REVOCATION && jwt.absoluteTimeoutSeconds !== undefined) {
+    throw configError(
+      `"jwt.absoluteTimeoutSeconds" needs a revocation store: with "${NO_REVOCATION}" tokens are never renewed (a login lasts "jwt.ttlSeconds")`,
+    )
+  }
+  const ttlSeconds = positiveInteger(jwt.ttlSeconds, 900, 'jwt.ttlSeconds', configError)
   const tokens = new StatelessTokens(
     keys,
     {
-      ttlSeconds: positiveInteger(jwt.ttlSeconds, 900, 'jwt.ttlSeconds', configError),
-      absoluteSeconds: positiveInteger(
-        jwt.absoluteTimeoutSeconds,
-        7 * 86_400,
-        'jwt.absoluteTimeoutSeconds',
-        configError,
-      ),
+      ttlSeconds,
+      absoluteSeconds:
+        revocations === NO_REVOCATION
+          ? ttlSeconds
+          : positiveInteger(
+              jwt.absoluteTimeoutSeconds,
+              7 * 86_400,
+              'jwt.absoluteTimeoutSeconds',
+              configError,
+            ),
       issuer: jwt.issuer ?? 'authkestra',
       audience: jwt.audience ?? 'authkestra',
     },

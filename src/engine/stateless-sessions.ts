@@ -10,7 +10,8 @@
  *   login that started at or before T (`lat`), for as long as such a login could live.
  *
  * With `revocations: 'none-logout-keeps-tokens-valid-until-exp'` there is no store: logout only
- * clears the cookie, and a copied token stays valid until its `exp`.
+ * clears the cookie, and a copied token stays valid until its `exp`; no token is renewed (the
+ * engine serves no refresh route then), so a login is one token's life.
  *
  * @module
  */

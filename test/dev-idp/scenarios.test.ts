@@ -26,7 +26,10 @@ async function startIdp(args: string[]): Promise<Run> {
   return { idp, out, requests: out }
 }
 
-function engine(issuer: string, options: { timeoutMs?: number; clock?: { now(): number } } = {}) {
+function engine(
+  issuer: string,
+  options: { timeoutMs?: number; clock?: { now(): number }; trustedAudiences?: string[] } = {},
+) {
   const warnings: string[] = []
   const jwksFetches: string[] = []
   const auth = createAuthkestra({
@@ -36,6 +39,7 @@ function engine(issuer: string, options: { timeoutMs?: number; clock?: { now(): 
         issuer,
         clientId: 'demo-app',
         redirectUri: `${APP}/auth/callback/authkestra`,
+        ...(options.trustedAudiences ? { trustedAudiences: options.trustedAudiences } : {}),
       }),
     ],
     secret: 'scenario-test-secret-that-is-long-enough-0123',
@@ -88,6 +92,7 @@ const REFUSED: { scenario: ScenarioName; status: number; error: string; cause?: 
   { scenario: 'expired-id-token', status: 400, error: 'id_token_expired' },
   { scenario: 'wrong-nonce', status: 400, error: 'id_token_nonce_mismatch' },
   { scenario: 'wrong-audience', status: 400, error: 'id_token_claim_invalid', cause: /aud/ },
+  { scenario: 'extra-audience', status: 400, error: 'id_token_claim_invalid', cause: /aud/ },
   { scenario: 'bad-signature', status: 400, error: 'id_token_signature_invalid' },
   { scenario: 'unknown-key', status: 400, error: 'id_token_key_not_found' },
   { scenario: 'token-error', status: 400, error: 'token_error', cause: /server_error/ },
@@ -138,6 +143,17 @@ describe('dev-idp --scenario, refused by the engine with its stable code', () =>
     })
     assert.equal(session.status, 200)
     assert.deepEqual(warnings, [])
+  })
+
+  it('extra-audience signs in once the provider trusts that audience (and only that one)', async () => {
+    const { idp } = await startIdp(['--scenario', 'extra-audience'])
+    running.push(idp)
+    const trusting = engine(idp.issuer, { trustedAudiences: ['https://api.example'] })
+    const ok = await login(new AppBrowser(trusting.auth.handler))
+    assert.equal(ok.status, 302, JSON.stringify(ok.body))
+    const other = engine(idp.issuer, { trustedAudiences: ['https://other.example'] })
+    const refused = await login(new AppBrowser(other.auth.handler))
+    assert.equal(refused.body.error, 'id_token_claim_invalid')
   })
 
   it('slow-token → 504 provider_timeout past the engine timeout, and a login once the IdP is quick enough', async () => {

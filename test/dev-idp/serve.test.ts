@@ -3,6 +3,7 @@
 // Retry-After and an OAuth error body).
 import assert from 'node:assert/strict'
 import type { Server } from 'node:http'
+import { connect } from 'node:net'
 import { after, describe, it } from 'node:test'
 import { allowedHostSet, checkHost, normalizeHost } from '../../src/dev-idp/host-check.ts'
 import { serve, type WebHandler } from '../../src/dev-idp/serve.ts'
@@ -56,7 +57,29 @@ describe('Host check (DNS rebinding)', () => {
       const bad = await rawHttp(port, { host })
       assert.equal(bad.status, 400, String(host))
     }
+    // Node answers an HTTP/1.1 request without Host by itself; HTTP/1.0 may omit it, so this one
+    // reaches the check (and the assertions below test the check itself, not Node).
+    const socket = connect(port, '127.0.0.1')
+    socket.end('GET /x HTTP/1.0\r\n\r\n')
+    let reply = ''
+    for await (const chunk of socket) reply += chunk
+    assert.match(reply, /^HTTP\/1\.[01] 400 /)
     assert.equal(handler.calls.length, 1, 'the handler never ran for a refused Host')
+  })
+
+  it('checkHost: 400 for no Host, a malformed or repeated one; 421 for another; undefined for its own', () => {
+    const allowed = new Set(['127.0.0.1:9000'])
+    for (const header of [
+      undefined,
+      '',
+      'a b',
+      'user@127.0.0.1:9000',
+      '127.0.0.1:9000/x',
+      ['a', 'b'],
+    ])
+      assert.equal(checkHost(header, allowed), 400, String(header))
+    assert.equal(checkHost('evil.example:9000', allowed), 421)
+    assert.equal(checkHost('127.0.0.1:9000', allowed), undefined)
   })
 
   it('serves extra names it was told to allow, on the bound port unless one is given', async () => {

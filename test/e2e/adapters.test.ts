@@ -43,8 +43,7 @@ const apps = new Map<string, RunningApp>()
 
 before(async () => {
   idp = await startIdp()
-  for (const mount of MOUNTS)
-    apps.set(mount.name, await mount.start((origin) => wire(idp.issuer, origin)))
+  for (const mount of MOUNTS) apps.set(mount.name, await mount.start((origin) => wire(idp, origin)))
   await idp.configure([...apps.values()].map((app) => app.origin))
 })
 
@@ -124,6 +123,21 @@ for (const mount of MOUNTS) {
       assert.match(principal.subject, /^[A-Za-z0-9_-]{8,}$/)
       assert.equal(principal.subject, principal.user.subject)
       assert.ok(Date.parse(principal.expiresAt) > Date.now())
+    })
+
+    it('refuses an ID token with an untrusted extra audience (400 id_token_claim_invalid, no session), signs in when the provider trusts it', async () => {
+      for (const [provider, status] of [
+        ['aud', 400],
+        ['aud-trusted', 302],
+      ] as const) {
+        const b = browser()
+        const login = await b.fetch(`/auth/login/${provider}`)
+        const atOp = await fetch(login.headers.get('location') ?? '', { redirect: 'manual' })
+        const done = await b.fetch(atOp.headers.get('location') ?? '', { headers: JSON_ACCEPT })
+        assert.equal(done.status, status, provider)
+        if (status === 400) assert.equal(await errorOf(done), 'id_token_claim_invalid')
+        assert.equal(b.session() !== undefined, status === 302, provider)
+      }
     })
 
     it('answers /api/me without a session (or with a forged one) 401 with WWW-Authenticate', async () => {
@@ -402,6 +416,9 @@ for (const mount of MOUNTS) {
         const b = await jwtSignedIn()
         const token = b.cookies.get(JWT_COOKIE)?.value ?? ''
         assert.equal((await b.fetch('/api/jwt-me')).status, 200)
+        // Both ways work before the logout, so the 401s below are the logout's doing.
+        for (const init of [asCookie(token), asBearer(token)])
+          assert.equal((await browser().fetch('/api/jwt-me', init)).status, 200)
         const out = await b.fetch('/jwt/logout', {
           method: 'POST',
           headers: { origin: app().origin },

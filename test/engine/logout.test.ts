@@ -534,6 +534,31 @@ describe('stateless mode without a revocation store (the explicit opt-out)', () 
     assert.deepEqual(await works(auth as StatelessAuthkestra<unknown>, token), ALIVE)
   })
 
+  it('renews nothing: POST /auth/refresh is 404, before and after logout; absoluteTimeoutSeconds refused', async () => {
+    const auth = optOut()
+    const { browser, token } = await signedIn(auth.handler)
+    const refresh = () =>
+      auth.handler(post('/auth/refresh', { authorization: `Bearer ${token}`, ...JSON_ACCEPT }))
+    const before = await refresh()
+    assert.equal(before.status, 404)
+    await browser.request('/auth/logout', { method: 'POST', headers: SAME_ORIGIN })
+    const afterLogout = await refresh()
+    assert.equal(afterLogout.status, 404)
+    assert.equal(afterLogout.headers.get('set-cookie'), null, 'no token issued')
+    assert.throws(
+      () =>
+        createAuthkestra({
+          providers: [idpProvider(idp.issuer)],
+          secret: SECRET,
+          jwt: {
+            revocations: 'none-logout-keeps-tokens-valid-until-exp',
+            absoluteTimeoutSeconds: 3600,
+          },
+        }),
+      (err: Error) => /"jwt.absoluteTimeoutSeconds" needs a revocation store/.test(err.message),
+    )
+  })
+
   it('has no log-out-everywhere: 404 for the route, unsupported_operation for the method', async () => {
     const auth = optOut()
     const { token } = await signedIn(auth.handler)

@@ -15,7 +15,7 @@ import {
   session,
 } from '../../../../src/index.ts'
 import { oidc } from '../../../../src/providers/oidc.ts'
-import { CLIENT } from './idp.ts'
+import { CLIENT, type RunningIdp } from './idp.ts'
 import { TOKEN } from './tokens.ts'
 
 export const SECRET = 'adapters-e2e-secret-that-is-long-enough-0123'
@@ -41,8 +41,21 @@ export interface Wiring {
   readonly logins: { url: string; isRequest: boolean; method: string; host: string | null }[]
 }
 
-/** The engine for an app served at `origin`, logging in with the OP at `issuer`. */
-export function wire(issuer: string, origin: string): Wiring {
+/**
+ * The engine for an app served at `origin`, logging in with the OP of `idp`; and two providers on
+ * its extra-audience OP: `aud` (refused, an untrusted audience) and `aud-trusted` (which lists it).
+ */
+export function wire(idp: Pick<RunningIdp, 'issuer' | 'audienceIssuer'>, origin: string): Wiring {
+  const { issuer } = idp
+  const audience = (id: string, trustedAudiences: string[]) =>
+    oidc({
+      id,
+      issuer: idp.audienceIssuer,
+      clientId: CLIENT.id,
+      clientSecret: CLIENT.secret,
+      redirectUri: `${origin}/auth/callback/${id}`,
+      trustedAudiences,
+    })
   const clock = new MovableClock()
   const logins: Wiring['logins'] = []
   const auth = createAuthkestra<unknown>({
@@ -54,6 +67,8 @@ export function wire(issuer: string, origin: string): Wiring {
         clientSecret: CLIENT.secret,
         redirectUri: `${origin}/auth/callback/idp`,
       }),
+      audience('aud', []),
+      audience('aud-trusted', ['https://api.example']),
     ],
     secret: SECRET,
     session: {},
