@@ -31,6 +31,8 @@ const HMAC_ALGS: readonly HmacAlgorithm[] = ['HS256', 'HS384', 'HS512']
 
 /** Where refusals and outages are reported (`console` fits). Never receives a token. */
 export interface BearerLogger {
+  /** With it (e.g. `consoleLogger('debug')`), a line per request: no token, or one accepted. */
+  debug?(message: string): void
   warn(message: string): void
 }
 

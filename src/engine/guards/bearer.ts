@@ -167,6 +167,7 @@ export function bearer(options: BearerOptions): Guard<BearerPrincipal> {
     }
     const credentials = authorization(request)
     if (credentials?.scheme !== 'bearer') {
+      config.logger.debug?.('bearer: no access token')
       return deny('none', 401, missing, 'unauthorized', 'an access token is required')
     }
     const token = credentials.rest
@@ -201,6 +202,9 @@ export function bearer(options: BearerOptions): Guard<BearerPrincipal> {
         'the access token lacks a required scope',
       )
     }
+    config.logger.debug?.(
+      `bearer: access token accepted (scopes: ${principal.scopes.join(' ') || 'none'})`,
+    )
     return { ok: true, principal }
   }
 }

@@ -546,6 +546,21 @@ describe('bearer guard: logging', () => {
     await guard(withBearer(token))
     assert.deepEqual(warnings, ['bearer: access token refused: unexpected "aud" claim value'])
   })
+
+  it('with a debug method, a line per request: no token, or one accepted (never the token)', async () => {
+    const lines: string[] = []
+    const guard = jwksGuard({
+      logger: { debug: (m) => lines.push(`debug ${m}`), warn: (m) => lines.push(`warn ${m}`) },
+    })
+    const token = await sign(issuer.key, { ...goodClaims(), scope: 'orders:read write' })
+    assert.equal((await guard(withBearer(token))).ok, true)
+    assert.equal((await guard(new Request('https://api.example/x'))).ok, false)
+    assert.deepEqual(lines, [
+      'debug bearer: access token accepted (scopes: orders:read write)',
+      'debug bearer: no access token',
+    ])
+    assert.ok(!lines.join('').includes(token.split('.')[2] ?? '-'))
+  })
 })
 
 describe('bearer guard: configuration', () => {
