@@ -95,6 +95,14 @@ describe('the packed package in consumer apps', {
   })
   after(() => rmSync(work, { recursive: true, force: true }))
 
+  it('ships every docs/ page the README links to, so its links work in node_modules', () => {
+    const listing = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).split('\n')
+    const readme = readFileSync(join(root, 'README.md'), 'utf8')
+    const linked = [...readme.matchAll(/\]\((docs\/[^)#\s]+)/g)].map((m) => m[1] as string)
+    assert.ok(linked.length >= 4, `README links ${linked.length} docs pages`)
+    for (const page of new Set(linked)) assert.ok(listing.includes(`package/${page}`), page)
+  })
+
   it('ships no source maps without their sources, and declarations that import .js', () => {
     const listing = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).split('\n')
     assert.ok(!listing.some((f) => f.startsWith('package/src/')), 'no src/ in the package')
