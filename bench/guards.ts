@@ -48,6 +48,14 @@ export async function guardBenchmarks(
             target: '>= 0.9x',
             route: { path: '/session-redis', headers: { cookie: `${COOKIE}=${cookie}` } },
           },
+          {
+            name: 'session(auth), Redis store, sessionCache (tracked)',
+            target: '>= 0.9x',
+            route: {
+              path: '/session-redis-cached',
+              headers: { cookie: `${COOKIE}=${cookie}` },
+            },
+          },
         ]
       : []),
     {
@@ -130,7 +138,11 @@ async function serve(): Promise<GuardsInfo> {
     await store.set(key, stored, 3600)
     return createAuthkestra({
       providers: [
-        github({ clientId: 'bench', clientSecret: 'bench', redirectUri: 'http://127.0.0.1/cb' }),
+        github({
+          clientId: 'bench',
+          clientSecret: 'bench',
+          redirectUri: 'http://127.0.0.1/auth/callback/github',
+        }),
       ],
       secret: SECRET,
       secureCookies: false,
@@ -161,10 +173,25 @@ async function serve(): Promise<GuardsInfo> {
       { preHandler: requireAuth(session(await authWith(stores.sessions))) },
       reply,
     )
+    const cached = createRedisStores({
+      redis: client,
+      prefix: `authkestra-bench-cached-${process.pid}:`,
+      sessionCache: true,
+    })
+    await cached.sessionCache?.ready
+    app.get(
+      '/session-redis-cached',
+      { preHandler: requireAuth(session(await authWith(cached.sessions))) },
+      reply,
+    )
     redis = true
     process.on('SIGTERM', () => {
+      cached.close()
       void client
-        .del(`authkestra-bench-${process.pid}:session:${key}`)
+        .del(
+          `authkestra-bench-${process.pid}:session:${key}`,
+          `authkestra-bench-cached-${process.pid}:session:${key}`,
+        )
         .finally(() => process.exit(0))
     })
   } catch {

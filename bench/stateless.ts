@@ -21,7 +21,11 @@ const ORIGIN = 'http://127.0.0.1:3000'
 function engine(revocations: RevocationStore | 'none-logout-keeps-tokens-valid-until-exp') {
   return createAuthkestra({
     providers: [
-      github({ clientId: 'bench', clientSecret: 'bench', redirectUri: `${ORIGIN}/auth/cb` }),
+      github({
+        clientId: 'bench',
+        clientSecret: 'bench',
+        redirectUri: `${ORIGIN}/auth/callback/github`,
+      }),
     ],
     secret: SECRET,
     jwt: { revocations, delivery: 'json' },

@@ -38,6 +38,11 @@ import type { Consumed, OpRecordKind, OpRecords, OpSetOptions, OpStore } from '.
 import { createGuard } from './redis/guard.ts'
 import { createRedisOpStore } from './redis/op.ts'
 import { createRedisRevocationStore } from './redis/revocations.ts'
+import {
+  RedisSessionCache,
+  type RedisSessionCacheOptions,
+  type SessionCacheStats,
+} from './redis/session-cache.ts'
 import { createRedisSessionStore } from './redis/sessions.ts'
 
 // The store interfaces, for users and for ./redis/*.ts (which take their types from here: the
@@ -48,7 +53,9 @@ export type {
   OpRecords,
   OpSetOptions,
   OpStore,
+  RedisSessionCacheOptions,
   RevocationStore,
+  SessionCacheStats,
   SessionStore,
   StoredSession,
 }
@@ -63,6 +70,13 @@ export interface RedisStoresOptions {
   readonly clock?: Clock
   /** Deadline of one store operation in ms, default 2000. */
   readonly commandTimeoutMs?: number
+  /**
+   * Serve session reads from memory, kept true by Redis (Redis 6+ `CLIENT TRACKING` in
+   * broadcast mode over a connection of the store's own, `redis.duplicate()`): a session ended
+   * or touched by any instance is dropped here as soon as Redis says so, and nothing is cached
+   * while that channel is down. Saves the round trip of every guarded request. Default off.
+   */
+  readonly sessionCache?: boolean | RedisSessionCacheOptions
 }
 
 /** What {@link createRedisStores} returns. */
@@ -75,7 +89,15 @@ export interface RedisStores {
   readonly revocations: RevocationStore
   /** Nothing to migrate in Redis; here so every database store has the same shape. */
   migrate(): Promise<void>
-  /** Stops the stores (later calls fail with `store_unavailable`); the client stays open. */
+  /**
+   * With `sessionCache`: `ready` resolves once invalidation tracking is on (rejects if the server
+   * refuses `CLIENT TRACKING`: reads then always go to Redis), and `stats()` counts hits.
+   */
+  readonly sessionCache?: { readonly ready: Promise<void>; stats(): SessionCacheStats }
+  /**
+   * Stops the stores (later calls fail with `store_unavailable`) and closes the session cache's
+   * own connection; the client stays open.
+   */
   close(): void
 }
 
@@ -112,8 +134,10 @@ export function createRedisStores(options: RedisStoresOptions): RedisStores {
   const px = (ttlSeconds: number) => Math.max(1, Math.ceil(ttlSeconds * 1000)) + TTL_MARGIN_MS
   // Scripts build some key names themselves; the client's own `keyPrefix` is not applied to those.
   const serverPrefix = `${redis.options?.keyPrefix ?? ''}${prefix}`
+  const cache = sessionCacheOf(options.sessionCache, redis, `${serverPrefix}session:`, clock)
   return {
-    sessions: createRedisSessionStore({ redis, prefix, serverPrefix, clock, guard, px }),
+    sessions: createRedisSessionStore({ redis, prefix, serverPrefix, clock, guard, px, cache }),
+    ...(cache ? { sessionCache: { ready: cache.ready, stats: () => cache.stats() } } : {}),
     op: createRedisOpStore({ redis, prefix, serverPrefix, clock, guard, px }),
     revocations: createRedisRevocationStore({
       redis,
@@ -125,6 +149,35 @@ export function createRedisStores(options: RedisStoresOptions): RedisStores {
     async migrate() {},
     close() {
       closed = true
+      cache?.close()
     },
   }
+}
+
+function sessionCacheOf(
+  option: RedisStoresOptions['sessionCache'],
+  redis: Redis,
+  keyPrefix: string,
+  clock: Clock,
+): RedisSessionCache | undefined {
+  if (option === undefined || option === false) return undefined
+  const options = option === true ? {} : option
+  if (typeof options !== 'object' || options === null)
+    throw new AuthkestraError('config_invalid', '"sessionCache" must be a boolean or an object')
+  for (const [name, value] of Object.entries({
+    maxEntries: options.maxEntries,
+    maxAgeMs: options.maxAgeMs,
+  })) {
+    if (value !== undefined && (!Number.isInteger(value) || value <= 0))
+      throw new AuthkestraError(
+        'config_invalid',
+        `"sessionCache.${name}" must be a positive integer`,
+      )
+  }
+  if (typeof redis.duplicate !== 'function')
+    throw new AuthkestraError(
+      'config_invalid',
+      '"sessionCache" needs an ioredis client (duplicate())',
+    )
+  return new RedisSessionCache(redis, keyPrefix, clock, options)
 }

@@ -22,6 +22,7 @@ import {
   SESSION_SET,
   SESSION_TOUCH,
 } from './scripts.ts'
+import type { RawSession, RedisSessionCache } from './session-cache.ts'
 
 /** What the session store is built from. */
 export interface RedisSessionDeps {
@@ -34,11 +35,13 @@ export interface RedisSessionDeps {
   readonly guard: Guard
   /** Native TTL in ms for a lifetime in seconds (the lifetime plus a margin). */
   readonly px: (ttlSeconds: number) => number
+  /** The per-process cache of reads (`sessionCache`), if enabled. */
+  readonly cache?: RedisSessionCache | undefined
 }
 
 /** Builds the session store. */
 export function createRedisSessionStore(deps: RedisSessionDeps): SessionStore {
-  const { redis, clock, guard, px } = deps
+  const { redis, clock, guard, px, cache } = deps
   const key = (id: string) => `${deps.prefix}session:${id}`
   const userSet = (userKey: string) => `${deps.prefix}user-sessions:${userKey}`
   const userSetPrefix = `${deps.serverPrefix}user-sessions:`
@@ -49,12 +52,36 @@ export function createRedisSessionStore(deps: RedisSessionDeps): SessionStore {
   const sidSetPrefix = `${deps.serverPrefix}provider-sid-sessions:`
   const deleteIndexed = (key: string, field: 'ps' | 'pi', value: string) =>
     runScript(redis, SESSION_DELETE_INDEXED, [key], [field, value])
+  const fetchRaw = async (id: string): Promise<RawSession | undefined> => {
+    const [value, lastSeenAt, expiresAt] = await redis.hmget(key(id), 'v', 'l', 'e')
+    return value == null || expiresAt == null ? undefined : [value, lastSeenAt ?? null, expiresAt]
+  }
+  /** Runs this process's write of one session with its cached read dropped on both sides. */
+  const writing = async (id: string, write: () => Promise<unknown>) => {
+    cache?.evict(id)
+    try {
+      await write()
+    } finally {
+      cache?.evict(id)
+    }
+  }
+  /** The same for a write of sessions found through an index: the whole cache is dropped. */
+  const writingMany = async (write: () => Promise<unknown>) => {
+    cache?.clear()
+    try {
+      await write()
+    } finally {
+      cache?.clear()
+    }
+  }
 
   return {
     get(id) {
       return guard('sessions.get', async () => {
-        const [value, lastSeenAt, expiresAt] = await redis.hmget(key(id), 'v', 'l', 'e')
-        if (value == null || expiresAt == null || Number(expiresAt) <= clock.now()) return undefined
+        const raw = cache ? await cache.read(id, () => fetchRaw(id)) : await fetchRaw(id)
+        if (raw === undefined) return undefined
+        const [value, lastSeenAt, expiresAt] = raw
+        if (Number(expiresAt) <= clock.now()) return undefined
         const session = parseJson(value)
         if (typeof session !== 'object' || session === null || Array.isArray(session))
           throw new UnreadableRecord('a stored session is not an object')
@@ -70,63 +97,71 @@ export function createRedisSessionStore(deps: RedisSessionDeps): SessionStore {
         const bySubject = `${session.provider}:${session.subject}`
         const bySid =
           session.providerSid === undefined ? '' : `${session.provider}:${session.providerSid}`
-        await runScript(
-          redis,
-          SESSION_SET,
-          [key(id), userSet(userKey), subjectSet(bySubject), sidSet(bySid)],
-          [
-            JSON.stringify(session),
-            session.lastSeenAt,
-            now + ttlSeconds * 1000,
-            px(ttlSeconds),
-            userKey,
-            px(untilEnd),
-            userSetPrefix,
-            session.expiresAt,
-            now,
-            bySubject,
-            bySid,
-            subjectSetPrefix,
-            sidSetPrefix,
-          ],
+        await writing(id, () =>
+          runScript(
+            redis,
+            SESSION_SET,
+            [key(id), userSet(userKey), subjectSet(bySubject), sidSet(bySid)],
+            [
+              JSON.stringify(session),
+              session.lastSeenAt,
+              now + ttlSeconds * 1000,
+              px(ttlSeconds),
+              userKey,
+              px(untilEnd),
+              userSetPrefix,
+              session.expiresAt,
+              now,
+              bySubject,
+              bySid,
+              subjectSetPrefix,
+              sidSetPrefix,
+            ],
+          ),
         )
       })
     },
     delete(id) {
       return guard('sessions.delete', async () => {
-        await runScript(
-          redis,
-          SESSION_DELETE,
-          [key(id)],
-          [userSetPrefix, subjectSetPrefix, sidSetPrefix],
+        await writing(id, () =>
+          runScript(
+            redis,
+            SESSION_DELETE,
+            [key(id)],
+            [userSetPrefix, subjectSetPrefix, sidSetPrefix],
+          ),
         )
       })
     },
     deleteByUser(userKey) {
       return guard('sessions.deleteByUser', async () => {
-        await runScript(redis, SESSION_DELETE_USER, [userSet(userKey)], [userKey])
+        await writingMany(() =>
+          runScript(redis, SESSION_DELETE_USER, [userSet(userKey)], [userKey]),
+        )
       })
     },
     deleteByProviderSubject(provider, subject) {
       return guard('sessions.deleteByProviderSubject', async () => {
         const value = `${provider}:${subject}`
-        await deleteIndexed(subjectSet(value), 'ps', value)
+        await writingMany(() => deleteIndexed(subjectSet(value), 'ps', value))
       })
     },
     deleteByProviderSession(provider, sid) {
       return guard('sessions.deleteByProviderSession', async () => {
         const value = `${provider}:${sid}`
-        await deleteIndexed(sidSet(value), 'pi', value)
+        await writingMany(() => deleteIndexed(sidSet(value), 'pi', value))
       })
     },
     touch(id, lastSeenAt, ttlSeconds) {
       return guard('sessions.touch', async () => {
         const now = clock.now()
-        await runScript(
-          redis,
-          SESSION_TOUCH,
-          [key(id)],
-          [lastSeenAt, now + ttlSeconds * 1000, px(ttlSeconds), now],
+        await writing(id, () =>
+          runScript(
+            redis,
+            SESSION_TOUCH,
+            [key(id)],
+            [lastSeenAt, now + ttlSeconds * 1000, px(ttlSeconds), now],
+          ),
         )
       })
     },
