@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// The `authkestra` command. Subcommands: dev-idp. Also --version and --help.
+// The `authkestra` command. Subcommands: dev-idp, login. Also --version and --help.
 import { readFileSync } from 'node:fs'
 
 const USAGE = `Usage: authkestra <command> [options]
 
 Commands:
   dev-idp     a local OpenID Provider, in memory, offline (authkestra dev-idp --help)
+  login       a token from any OpenID Provider by the device flow (authkestra login --help)
 
 Options:
   --version   print the version
@@ -14,6 +15,9 @@ Options:
 const [command, ...rest] = process.argv.slice(2)
 if (command === 'dev-idp') {
   const { main } = await import('../dist/dev-idp/cli.js')
+  process.exitCode = await main(rest)
+} else if (command === 'login') {
+  const { main } = await import('../dist/cli/login.js')
   process.exitCode = await main(rest)
 } else if (command === '--version' || command === '-v') {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))

@@ -37,7 +37,8 @@ export interface LoginStart {
   readonly flowState: FlowState
 }
 
-const OIDC_DEFAULT_SCOPES = ['openid', 'profile', 'email']
+/** The scopes of a login through an OpenID Provider when neither the call nor the config says. */
+export const OIDC_DEFAULT_SCOPES = ['openid', 'profile', 'email']
 
 /** Builds the authorization URL and the flow state of a new login. */
 export async function startLogin(
@@ -46,6 +47,12 @@ export async function startLogin(
   options: InitiateLoginOptions,
   deps: { clock: Clock; ttlMs: number },
 ): Promise<LoginStart> {
+  const redirectUri = config.redirectUri
+  if (redirectUri === undefined)
+    throw new AuthkestraError(
+      'config_invalid',
+      `provider "${config.id}" has no "redirectUri": a login through the browser needs one`,
+    )
   const scopes =
     options.scopes ?? config.scopes ?? (config.issuer !== undefined ? OIDC_DEFAULT_SCOPES : [])
   if (!scopes.every(isScopeToken)) {
@@ -67,7 +74,7 @@ export async function startLogin(
   for (const [name, value] of Object.entries(extra)) params.set(name, value)
   params.set('response_type', 'code')
   params.set('client_id', config.clientId)
-  params.set('redirect_uri', config.redirectUri)
+  params.set('redirect_uri', redirectUri)
   if (scopes.length > 0) params.set('scope', scopes.join(config.quirks?.scopeSeparator ?? ' '))
   params.set('state', state)
   if (scopes.includes('openid')) params.set('nonce', nonce)
@@ -80,7 +87,7 @@ export async function startLogin(
     state,
     nonce,
     ...(pkce ? { codeVerifier: pkce.codeVerifier } : {}),
-    redirectUri: config.redirectUri,
+    redirectUri,
     scopes: [...scopes],
     ...(options.returnTo === undefined ? {} : { returnTo: options.returnTo }),
     ...(extra.max_age === undefined ? {} : { maxAge: Number(extra.max_age) }),

@@ -59,6 +59,7 @@ const URL_FIELDS = [
   'userinfo_endpoint',
   'revocation_endpoint',
   'end_session_endpoint',
+  'device_authorization_endpoint',
   'jwks_uri',
 ] as const
 

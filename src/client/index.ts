@@ -11,6 +11,11 @@
  */
 export type { CallbackInput } from './callback.ts'
 export type { ClientCredentials } from './client-auth.ts'
+export {
+  DEVICE_CODE_GRANT_TYPE,
+  type DeviceAuthorization,
+} from './device-authorization.ts'
+export { DeviceFlow, type DeviceLoginResult, type DevicePollOptions } from './device-flow.ts'
 export { DiscoveryCache, type DiscoveryKind, wellKnownUrl } from './discovery.ts'
 export {
   FLOW_STATE_MAX_TTL_MS,

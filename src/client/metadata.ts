@@ -14,6 +14,8 @@ export interface AuthorizationServerMetadata {
   readonly revocation_endpoint?: string
   /** RP-Initiated Logout 1.0 §2.1. */
   readonly end_session_endpoint?: string
+  /** RFC 8628 §4. */
+  readonly device_authorization_endpoint?: string
   readonly jwks_uri?: string
   readonly scopes_supported?: readonly string[]
   readonly code_challenge_methods_supported?: readonly string[]

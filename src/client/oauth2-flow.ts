@@ -8,9 +8,19 @@
  */
 import { type Clock, systemClock } from '../core/clock.ts'
 import { AuthkestraError } from '../core/errors.ts'
-import { type InitiateLoginOptions, type LoginStart, startLogin } from './authorization-request.ts'
+import {
+  type InitiateLoginOptions,
+  type LoginStart,
+  OIDC_DEFAULT_SCOPES,
+  startLogin,
+} from './authorization-request.ts'
 import { type CallbackInput, validateCallback } from './callback.ts'
 import type { ClientCredentials } from './client-auth.ts'
+import {
+  DEVICE_CODE_GRANT_TYPE,
+  type DeviceAuthorization,
+  requestDeviceAuthorization,
+} from './device-authorization.ts'
 import { DiscoveryCache } from './discovery.ts'
 import { endSessionUrl } from './end-session.ts'
 import { FLOW_STATE_MAX_TTL_MS, type FlowState } from './flow-state.ts'
@@ -22,7 +32,12 @@ import { collectClaims } from './login-claims.ts'
 import { type LogoutTokenClaims, verifyLogoutToken } from './logout-token.ts'
 import type { ProviderConfig } from './provider-config.ts'
 import type { BackoffPolicy } from './remote-cache.ts'
-import { checkProviderConfig, type ResolvedProvider, resolveProvider } from './resolve-provider.ts'
+import {
+  checkProviderConfig,
+  isScopeToken,
+  type ResolvedProvider,
+  resolveProvider,
+} from './resolve-provider.ts'
 import { revokeToken, type TokenTypeHint } from './revocation.ts'
 import { requestTokens, type TokenSet } from './tokens.ts'
 
@@ -231,8 +246,63 @@ export class OAuth2Flow {
     })
   }
 
-  /** The callback URL registered at the provider (`redirect_uri`). */
-  get redirectUri(): string {
+  /**
+   * Starts a device authorization (RFC 8628 §3.1): codes for the person to enter elsewhere. The
+   * scopes default as for a login. `unsupported_operation` when the provider has no
+   * `device_authorization_endpoint`. {@link DeviceFlow} polls it for you.
+   */
+  async startDeviceAuthorization(
+    options: { scopes?: readonly string[] } = {},
+  ): Promise<DeviceAuthorization> {
+    const provider = await this.provider()
+    if (!provider.deviceAuthorizationEndpoint)
+      throw new AuthkestraError(
+        'unsupported_operation',
+        `provider "${this.id}" has no device authorization endpoint`,
+      )
+    const scopes =
+      options.scopes ??
+      this.#config.scopes ??
+      (this.#config.issuer !== undefined ? OIDC_DEFAULT_SCOPES : [])
+    if (!scopes.every(isScopeToken))
+      throw new AuthkestraError('config_invalid', '"scopes" must be scope tokens (RFC 6749 §3.3)')
+    return requestDeviceAuthorization(provider.deviceAuthorizationEndpoint, scopes, {
+      client: this.#client(provider),
+      http: this.#http,
+      clock: this.#clock,
+      scopeSeparator: this.#config.quirks?.scopeSeparator ?? ' ',
+    })
+  }
+
+  /**
+   * Polls once (RFC 8628 §3.4): the tokens, with the ID token verified and the identity when
+   * `openid` was asked for, or `token_error` with `oauthError` `authorization_pending`,
+   * `slow_down`, `access_denied` or `expired_token`. {@link DeviceFlow.poll} loops over it.
+   */
+  async redeemDeviceCode(
+    authorization: Pick<DeviceAuthorization, 'deviceCode' | 'scopes'>,
+  ): Promise<{ tokens: TokenSet; identity?: Identity }> {
+    const provider = await this.provider()
+    const tokens = await this.#grant(
+      { grant_type: DEVICE_CODE_GRANT_TYPE, device_code: authorization.deviceCode },
+      provider,
+      {},
+    )
+    if (!authorization.scopes.includes('openid')) return { tokens }
+    if (tokens.idTokenClaims === undefined)
+      throw new AuthkestraError('id_token_missing', 'token response has no "id_token" for openid')
+    const claims = await collectClaims(this.#config, provider, tokens, this.#http)
+    const identity = toIdentity(
+      this.id,
+      provider.issuer,
+      claims,
+      this.#config.profile ?? oidcProfile,
+    )
+    return { tokens, identity }
+  }
+
+  /** The callback URL registered at the provider (`redirect_uri`), if any. */
+  get redirectUri(): string | undefined {
     return this.#config.redirectUri
   }
 

@@ -50,13 +50,18 @@ export interface ProviderConfig {
   readonly revocationEndpoint?: string
   /** RP-Initiated Logout 1.0 `end_session_endpoint` (default: from discovery). */
   readonly endSessionEndpoint?: string
+  /** RFC 8628 `device_authorization_endpoint` (default: from discovery). */
+  readonly deviceAuthorizationEndpoint?: string
   readonly jwksUri?: string
   readonly clientId: string
   readonly clientSecret?: string | undefined
   /** Default: `client_secret_basic` with a secret, `none` without. */
   readonly clientAuthMethod?: ClientAuthMethod
-  /** The callback URL registered at the provider, sent as `redirect_uri`. */
-  readonly redirectUri: string
+  /**
+   * The callback URL registered at the provider, sent as `redirect_uri`: required for logins
+   * through the browser (`initiateLogin`), not for the device flow.
+   */
+  readonly redirectUri?: string
   /**
    * RP-Initiated Logout 1.0: the `post_logout_redirect_uri` registered at the provider. With it
    * (and an `end_session_endpoint`), the engine's logout also ends the session at the provider,

@@ -18,6 +18,8 @@ export interface ResolvedProvider {
   readonly userinfoEndpoint: URL | undefined
   readonly revocationEndpoint: URL | undefined
   readonly endSessionEndpoint: URL | undefined
+  /** RFC 8628 §4 `device_authorization_endpoint`. */
+  readonly deviceAuthorizationEndpoint: URL | undefined
   readonly jwksUri: URL | undefined
   /** RFC 9207: every authorization response must carry `iss`. */
   readonly issRequired: boolean
@@ -81,7 +83,7 @@ export function checkProviderConfig(config: ProviderConfig): void {
     throw configError(`"clientId" of provider "${config.id}" must be a non-empty string`)
   }
   const policy: HttpPolicy = config.allowInsecureHttp === true ? 'any' : 'loopback'
-  checkEndpointUrl(config.redirectUri, 'redirectUri', policy)
+  if (config.redirectUri !== undefined) checkEndpointUrl(config.redirectUri, 'redirectUri', policy)
   if (config.clientAuthMethod !== undefined && !METHODS.includes(config.clientAuthMethod)) {
     throw configError(`"clientAuthMethod" must be one of ${METHODS.join(', ')}`)
   }
@@ -124,6 +126,7 @@ export function checkProviderConfig(config: ProviderConfig): void {
     'userinfoEndpoint',
     'revocationEndpoint',
     'endSessionEndpoint',
+    'deviceAuthorizationEndpoint',
     'postLogoutRedirectUri',
     'jwksUri',
   ] as const) {
@@ -218,6 +221,11 @@ export function resolveProvider(
       config.endSessionEndpoint,
       metadata?.end_session_endpoint,
       'endSessionEndpoint',
+    ),
+    deviceAuthorizationEndpoint: url(
+      config.deviceAuthorizationEndpoint,
+      metadata?.device_authorization_endpoint,
+      'deviceAuthorizationEndpoint',
     ),
     jwksUri: url(config.jwksUri, metadata?.jwks_uri, 'jwksUri'),
     issRequired:

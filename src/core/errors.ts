@@ -39,6 +39,9 @@ export type AuthkestraErrorCode =
   | 'discovery_invalid'
   | 'discovery_issuer_mismatch'
   | 'unsupported_operation'
+  // device flow
+  | 'device_access_denied'
+  | 'device_code_expired'
   // ID token
   | 'id_token_missing'
   | 'id_token_invalid'

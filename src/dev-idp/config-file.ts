@@ -24,7 +24,11 @@ export const DEMO: DevIdpFile = {
       client_id: 'demo-app',
       redirect_uris: ['http://localhost:3000/auth/callback/authkestra'],
       token_endpoint_auth_method: 'none',
-      grant_types: ['authorization_code', 'refresh_token'],
+      grant_types: [
+        'authorization_code',
+        'refresh_token',
+        'urn:ietf:params:oauth:grant-type:device_code',
+      ],
       client_name: 'Authkestra demo app',
     },
   ],

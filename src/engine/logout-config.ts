@@ -26,9 +26,9 @@ export function checkProviderLogouts(
 ): void {
   for (const flow of flows) {
     const callback = `${basePath}/callback/${flow.id}`
-    if (pathOf(flow.redirectUri) !== callback)
+    if (flow.redirectUri === undefined || pathOf(flow.redirectUri) !== callback)
       throw configError(
-        `provider "${flow.id}": "redirectUri" must point at ${callback} (the engine's callback route), not ${flow.redirectUri}`,
+        `provider "${flow.id}": "redirectUri" must point at ${callback} (the engine's callback route), not ${flow.redirectUri ?? 'nothing'}`,
       )
     const uri = flow.postLogoutRedirectUri
     const expected = `${basePath}/logout-callback/${flow.id}`

@@ -64,6 +64,10 @@ class NodeOpRequest implements OpRequest {
     this.headers = nodeHeaderReader(req.headers)
   }
 
+  get remoteAddress(): string | undefined {
+    return this.#req.socket.remoteAddress
+  }
+
   body(max: number): Promise<Uint8Array> {
     this.#body ??=
       this.method === 'GET' || this.method === 'HEAD'

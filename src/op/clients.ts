@@ -7,13 +7,18 @@
  */
 import type { OpClientConfig } from './config.ts'
 import { configError } from './config.ts'
-import type { ClientRecord } from './store/types.ts'
+import { type ClientRecord, DEVICE_CODE_GRANT } from './store/types.ts'
 import { secretId } from './tokens/secrets.ts'
 
 /** RFC 6749 §3.3 scope token. */
 export const isScopeToken = (value: string): boolean => /^[\x21\x23-\x5b\x5d-\x7e]+$/.test(value)
 
-const GRANTS = ['authorization_code', 'refresh_token', 'client_credentials'] as const
+const GRANTS = [
+  'authorization_code',
+  'refresh_token',
+  'client_credentials',
+  DEVICE_CODE_GRANT,
+] as const
 const METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const
 
 function checkRedirectUri(value: unknown, field: string, native: boolean): string {

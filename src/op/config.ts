@@ -6,7 +6,7 @@
  */
 import type { Clock } from '../core/clock.ts'
 import { AuthkestraError } from '../core/errors.ts'
-import type { OpStore } from './store/types.ts'
+import type { GrantTypeName, OpStore } from './store/types.ts'
 
 /** A client as configured (RFC 7591 metadata names). */
 export interface OpClientConfig {
@@ -20,10 +20,11 @@ export interface OpClientConfig {
     | 'client_secret_post'
     | 'none'
     | undefined
-  /** Default: `authorization_code` and `refresh_token`. */
-  readonly grant_types?:
-    | readonly ('authorization_code' | 'refresh_token' | 'client_credentials')[]
-    | undefined
+  /**
+   * Default: `authorization_code` and `refresh_token`. The Device Authorization Grant is
+   * `urn:ietf:params:oauth:grant-type:device_code` (RFC 8628 §3.4).
+   */
+  readonly grant_types?: readonly GrantTypeName[] | undefined
   /** Extra scopes (space-separated) the client may ask for, e.g. `"api:read api:write"`. */
   readonly scope?: string | undefined
   /** `native` enables the RFC 8252 §7.3 loopback port rule on its redirect URIs. */
@@ -80,6 +81,8 @@ export interface OpTtl {
   readonly interaction?: number
   /** The OP's login session (default 8 hours). */
   readonly session?: number
+  /** A device authorization, from its request to its approval (default 600, at most 1800). */
+  readonly deviceCode?: number
 }
 
 /** Where the OP reports what operators should know. Never receives secrets. */
@@ -121,6 +124,19 @@ export interface OpConfig {
   readonly logger?: OpLogger
   /** How back-channel logout notifications are delivered (Back-Channel Logout 1.0 §2.5). */
   readonly backchannelLogout?: BackchannelLogoutOptions
+  /** The Device Authorization Grant (RFC 8628), for clients registered for it. */
+  readonly deviceFlow?: DeviceFlowOptions
+}
+
+/** Options of the Device Authorization Grant. */
+export interface DeviceFlowOptions {
+  /** Seconds a device must wait between polls, 1 to 60 (default 5, RFC 8628 §3.2). */
+  readonly interval?: number
+  /**
+   * Failed user-code entries allowed per client address in 10 minutes (default 20): guessing is
+   * hopeless against 20⁸ codes that live 10 minutes, and this keeps it so.
+   */
+  readonly maxFailedEntries?: number
 }
 
 /** Delivery of back-channel logout tokens: never in the way of the user's response. */
@@ -163,11 +179,13 @@ export function resolveTtl(ttl: OpTtl = {}): ResolvedTtl {
     refreshToken: ttl.refreshToken ?? 30 * 86_400,
     interaction: ttl.interaction ?? 600,
     session: ttl.session ?? 8 * 3600,
+    deviceCode: ttl.deviceCode ?? 600,
   }
   for (const [name, value] of Object.entries(out)) {
     if (!Number.isInteger(value) || value <= 0)
       throw configError(`"ttl.${name}" must be a positive integer`)
   }
   if (out.code > 60) throw configError('"ttl.code" must be at most 60 seconds')
+  if (out.deviceCode > 1800) throw configError('"ttl.deviceCode" must be at most 1800 seconds')
   return out
 }

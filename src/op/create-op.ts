@@ -7,6 +7,8 @@
 import { AuthkestraError } from '../core/errors.ts'
 import type { OpConfig } from './config.ts'
 import { authorizeEndpoint } from './endpoints/authorize/index.ts'
+import { deviceAuthorizationEndpoint } from './endpoints/device/authorization.ts'
+import { deviceVerificationEndpoint } from './endpoints/device/verification.ts'
 import { discoveryEndpoint, jwksEndpoint, metadata } from './endpoints/discovery.ts'
 import { endSessionConfirmEndpoint, endSessionEndpoint } from './endpoints/end-session/index.ts'
 import {
@@ -80,6 +82,8 @@ const ROUTES: Record<string, Route> = {
   '/introspect': (r, _p, rt) => introspectionEndpoint(r, rt),
   '/logout': (r, _p, rt) => endSessionEndpoint(r, rt),
   '/logout/confirm': (r, _p, rt) => endSessionConfirmEndpoint(r, rt),
+  '/device_authorization': (r, _p, rt) => deviceAuthorizationEndpoint(r, rt),
+  '/device': (r, _p, rt) => deviceVerificationEndpoint(r, rt),
 }
 
 function route(pathname: string, basePath: string): { handler: Route; rest: string } | undefined {

@@ -36,6 +36,10 @@ export interface OpUrls {
   readonly interaction: string
   /** RP-Initiated Logout 1.0 `end_session_endpoint`. */
   readonly endSession: string
+  /** RFC 8628 §3.1 `device_authorization_endpoint`. */
+  readonly deviceAuthorization: string
+  /** RFC 8628 §3.2 `verification_uri`: where a person enters the user code. */
+  readonly deviceVerification: string
 }
 
 /** Finds and authenticates accounts. */
@@ -59,6 +63,8 @@ export interface OpSettings {
   readonly secureCookies: boolean
   readonly interactionUrl: string | undefined
   readonly autoLogin: string | undefined
+  /** The Device Authorization Grant's polling interval (s) and user-code entry limit. */
+  readonly device: { readonly interval: number; readonly maxFailedEntries: number }
 }
 
 /** The running pieces of an OP. */
@@ -221,6 +227,8 @@ export async function setupOp(config: OpConfig): Promise<OpRuntime> {
         introspection: `${issuer}/introspect`,
         interaction: `${issuer}/interaction`,
         endSession: `${issuer}/logout`,
+        deviceAuthorization: `${issuer}/device_authorization`,
+        deviceVerification: `${issuer}/device`,
       },
       ttl,
       scopes,
@@ -229,6 +237,7 @@ export async function setupOp(config: OpConfig): Promise<OpRuntime> {
       secureCookies: !(issuerUrl.protocol === 'http:' && loopback),
       interactionUrl: config.interactionUrl,
       autoLogin: config.dangerouslyAutoLogin,
+      device: resolveDeviceFlow(config.deviceFlow),
     },
     store,
     keys,
@@ -238,4 +247,15 @@ export async function setupOp(config: OpConfig): Promise<OpRuntime> {
     logout: createLogoutNotifier({ store, backchannel }),
     backchannel,
   }
+}
+
+/** Fills the Device Authorization Grant's defaults and checks bounds. */
+function resolveDeviceFlow(options: OpConfig['deviceFlow']): OpSettings['device'] {
+  const interval = options?.interval ?? 5
+  const maxFailedEntries = options?.maxFailedEntries ?? 20
+  if (!Number.isInteger(interval) || interval < 1 || interval > 60)
+    throw configError('"deviceFlow.interval" must be an integer from 1 to 60 seconds')
+  if (!Number.isInteger(maxFailedEntries) || maxFailedEntries < 1)
+    throw configError('"deviceFlow.maxFailedEntries" must be a positive integer')
+  return { interval, maxFailedEntries }
 }

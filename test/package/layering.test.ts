@@ -12,6 +12,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   providers: ['client', 'core'],
   op: ['core'],
   'dev-idp': ['node', 'op', 'core'],
+  cli: ['client', 'core'],
   node: ['engine', 'op', 'core'],
   engine: ['client', 'core'],
   stores: ['core'],
@@ -23,12 +24,13 @@ const THIRD_PARTY: Record<string, readonly string[]> = {
   providers: [],
   op: ['jose'],
   'dev-idp': [],
+  cli: [],
   node: [],
   engine: ['jose'],
   stores: ['better-sqlite3', 'pg', 'ioredis'],
   adapters: ['express', 'fastify', 'hono'],
 }
-const NODE_LAYERS = new Set(['dev-idp', 'node', 'adapters', 'stores'])
+const NODE_LAYERS = new Set(['dev-idp', 'cli', 'node', 'adapters', 'stores'])
 /** Layers a layer may import types from (erased at build: no runtime arrow). */
 const TYPES_FROM: Record<string, readonly string[]> = {
   stores: ['op', 'engine'],

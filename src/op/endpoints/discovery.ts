@@ -9,6 +9,7 @@ import type { OpResponse } from '../http/message.ts'
 import { json } from '../http/responses.ts'
 import type { KeyManager } from '../keys.ts'
 import type { OpSettings } from '../setup.ts'
+import { DEVICE_CODE_GRANT } from '../store/types.ts'
 import { SUPPORTED_CLAIMS } from '../tokens/claims.ts'
 
 /** The metadata document. */
@@ -23,6 +24,7 @@ export function metadata(settings: OpSettings): Record<string, unknown> {
     revocation_endpoint: settings.urls.revocation,
     introspection_endpoint: settings.urls.introspection,
     end_session_endpoint: settings.urls.endSession,
+    device_authorization_endpoint: settings.urls.deviceAuthorization,
     backchannel_logout_supported: true,
     backchannel_logout_session_supported: true,
     frontchannel_logout_supported: true,
@@ -31,7 +33,12 @@ export function metadata(settings: OpSettings): Record<string, unknown> {
     claims_supported: SUPPORTED_CLAIMS,
     response_types_supported: ['code'],
     response_modes_supported: ['query'],
-    grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials'],
+    grant_types_supported: [
+      'authorization_code',
+      'refresh_token',
+      'client_credentials',
+      DEVICE_CODE_GRANT,
+    ],
     subject_types_supported: ['public'],
     id_token_signing_alg_values_supported: [settings.signingAlg],
     token_endpoint_auth_methods_supported: methods,

@@ -22,6 +22,11 @@ export interface OpRequest {
    * over it, rejects with `BodyTooLarge`). Empty for a bodiless request.
    */
   body(maxBytes: number): Promise<Uint8Array>
+  /**
+   * The peer's network address, when the server knows it (the Node paths: the socket's). Behind
+   * a proxy it is the proxy's. Used only to limit guessing (device user codes), never trusted.
+   */
+  readonly remoteAddress?: string | undefined
 }
 
 /** What the OP answers: the shared {@link MessageResponse}. */

@@ -94,7 +94,7 @@ export function createMemoryOpStore(
     async delete(kind: OpRecordKind, id: string) {
       remove(key(kind, id))
     },
-    async consume<K extends 'code' | 'refresh' | 'csrf'>(
+    async consume<K extends 'code' | 'refresh' | 'csrf' | 'userCode'>(
       kind: K,
       id: string,
     ): Promise<Consumed<OpRecords[K]> | undefined> {

@@ -10,6 +10,16 @@
  */
 import type { PkceMethod } from '../../core/pkce.ts'
 
+/** The grant type URN of the Device Authorization Grant (RFC 8628 §3.4). */
+export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code'
+
+/** The grant types a client may be registered for. */
+export type GrantTypeName =
+  | 'authorization_code'
+  | 'refresh_token'
+  | 'client_credentials'
+  | typeof DEVICE_CODE_GRANT
+
 /** A registered client. */
 export interface ClientRecord {
   readonly clientId: string
@@ -27,7 +37,7 @@ export interface ClientRecord {
   readonly frontchannelLogoutUri?: string
   /** Add `iss` and `sid` to the front-channel URL. */
   readonly frontchannelLogoutSessionRequired?: boolean
-  readonly grantTypes: readonly ('authorization_code' | 'refresh_token' | 'client_credentials')[]
+  readonly grantTypes: readonly GrantTypeName[]
   /** Extra scopes this client may ask for (beyond `openid profile email offline_access`). */
   readonly scopes: readonly string[]
   /** `'native'` clients get the RFC 8252 loopback port rule on redirect URIs. */
@@ -63,6 +73,12 @@ export interface AuthorizationRequest {
   readonly prompt: readonly ('none' | 'login' | 'consent')[]
   readonly maxAge?: number
   readonly loginHint?: string
+  /**
+   * The device authorization this interaction decides (Device Authorization Grant): its record
+   * id and its user code as shown, spent already (so the consent page can show it for the person
+   * to compare with the device). No redirect (`redirectUri` is empty); the user always confirms.
+   */
+  readonly device?: { readonly id: string; readonly userCode: string }
 }
 
 /** A login or consent in progress (a browser between the authorization request and the code). */
@@ -127,6 +143,25 @@ export interface RefreshRecord extends GrantBinding {
   readonly familyExpiresAt: number
 }
 
+/**
+ * A device authorization (RFC 8628 §3.1), stored under the hash of its `device_code` a little
+ * longer than it lives, so that a late poll learns `expired_token` rather than `invalid_grant`.
+ */
+export interface DeviceRecord {
+  readonly clientId: string
+  readonly scopes: readonly string[]
+  /** The id of its user code's index record (deleted once the code is entered). */
+  readonly userCodeId: string
+  /** `approved`: a code record `device:<id>` holds the grant the poll redeems. */
+  readonly status: 'pending' | 'approved' | 'denied'
+  /** Seconds since the epoch. */
+  readonly expiresAt: number
+  /** Seconds the client must wait between polls; 5 more after each `slow_down` (§3.5). */
+  readonly interval: number
+  /** Milliseconds since the epoch of the last poll. */
+  readonly lastPollAt?: number
+}
+
 /** A signing key (private JWK: protect the store accordingly). */
 export interface SigningKeyRecord {
   readonly kid: string
@@ -162,6 +197,10 @@ export interface OpRecords {
   refresh: RefreshRecord
   /** A revoked grant id or access-token `jti`, kept as long as its tokens could live. */
   revocation: { readonly reason: string }
+  /** A device authorization, under the hash of its `device_code`. */
+  device: DeviceRecord
+  /** A user code (under the hash of its normal form) → its device authorization. */
+  userCode: { readonly deviceId: string }
   /** A one-time CSRF token of an interaction form (stored under its hash). */
   csrf: { readonly uid: string }
   /** `${sub} ${clientId}` → scopes the user agreed to. */
@@ -201,7 +240,7 @@ export interface OpStore {
    * Atomically marks a one-time record used and returns it, with whether it was used before;
    * `undefined` when absent or expired. Exactly one concurrent caller sees `alreadyConsumed: false`.
    */
-  consume<K extends 'code' | 'refresh' | 'csrf'>(
+  consume<K extends 'code' | 'refresh' | 'csrf' | 'userCode'>(
     kind: K,
     id: string,
   ): Promise<Consumed<OpRecords[K]> | undefined>

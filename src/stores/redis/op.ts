@@ -85,7 +85,7 @@ export function createRedisOpStore(deps: RedisOpDeps): OpStore {
       })
     },
 
-    consume<K extends 'code' | 'refresh' | 'csrf'>(kind: K, id: string) {
+    consume<K extends 'code' | 'refresh' | 'csrf' | 'userCode'>(kind: K, id: string) {
       return guard('op.consume', async (): Promise<Consumed<OpRecords[K]> | undefined> => {
         const reply = await runScript(redis, OP_CONSUME, [recordKey(kind, id)], [clock.now()])
         if (reply == null) return undefined

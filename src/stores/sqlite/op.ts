@@ -64,7 +64,7 @@ export function sqliteOpStore(db: SqliteDriver, table: string, clock: Clock): Op
         db.statement(sql.delete).run(kind, id)
       })
     },
-    async consume<K extends 'code' | 'refresh' | 'csrf'>(
+    async consume<K extends 'code' | 'refresh' | 'csrf' | 'userCode'>(
       kind: K,
       id: string,
     ): Promise<Consumed<OpRecords[K]> | undefined> {

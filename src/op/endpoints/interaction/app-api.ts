@@ -13,14 +13,8 @@ import {
   toWebResponse,
 } from '../../http/message.ts'
 import type { OpRuntime } from '../../setup.ts'
-import { authorizationResponse } from '../authorize/respond.ts'
 import { consentNeeded } from './begin.ts'
-import {
-  boundInteraction,
-  clearInteractionCookie,
-  completeInteraction,
-  rememberConsent,
-} from './index.ts'
+import { boundInteraction, completeInteraction, decline, rememberConsent } from './index.ts'
 import { startSession } from './session.ts'
 
 /** What an app-hosted login page learns about the interaction it is serving. */
@@ -73,7 +67,6 @@ async function finish(
   result: InteractionResult,
   runtime: OpRuntime,
 ): Promise<OpResponse> {
-  const { settings } = runtime
   const uid = request.url.searchParams.get('uid') ?? ''
   const record = await boundInteraction(uid, request, runtime)
   if (!record) throw new AuthkestraError('config_invalid', 'no live interaction for this request')
@@ -84,16 +77,7 @@ async function finish(
         '"login_required" is only for prompt=none requests',
       )
     }
-    await runtime.store.delete('interaction', uid)
-    return authorizationResponse(
-      record.request.redirectUri,
-      { error: result.error },
-      record.request.state,
-      settings.issuer,
-      {
-        'set-cookie': clearInteractionCookie(uid, runtime),
-      },
-    )
+    return decline(uid, record, result.error, runtime)
   }
   if (typeof result.sub !== 'string' || result.sub === '') {
     throw new AuthkestraError('config_invalid', '"sub" must be a non-empty string')

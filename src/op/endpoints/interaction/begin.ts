@@ -23,6 +23,8 @@ export async function consentNeeded(
   client: ClientRecord,
   store: OpStore,
 ): Promise<boolean> {
+  // A device authorization is always confirmed (RFC 8628 §5.4), first-party client or not.
+  if (request.device !== undefined) return true
   if (client.skipConsent) return false
   if (request.prompt.includes('consent') || sub === undefined) return true
   const given = await store.get('consent', `${sub} ${client.clientId}`)

@@ -15,6 +15,8 @@ import type { OpRuntime } from '../../setup.ts'
 import type { InteractionRecord } from '../../store/types.ts'
 import { newSecret, secretId } from '../../tokens/secrets.ts'
 import { authorizationResponse } from '../authorize/respond.ts'
+import { approveDevice, denyDevice } from '../device/approve.ts'
+import { decidedPage } from '../device/pages.ts'
 import { authTooOld, consentNeeded, interactionCookie } from './begin.ts'
 import { issueCode } from './finish.ts'
 import { consentPage, errorPage, loginPage } from './pages.ts'
@@ -76,7 +78,13 @@ async function render(
     return html(body, status ?? (error ? 401 : 200))
   }
   return html(
-    consentPage({ action: `${base}/consent`, csrf, clientName, scopes: record.request.scopes }),
+    consentPage({
+      action: `${base}/consent`,
+      csrf,
+      clientName,
+      scopes: record.request.scopes,
+      deviceCode: record.request.device?.userCode,
+    }),
   )
 }
 
@@ -86,7 +94,10 @@ export function clearInteractionCookie(uid: string, deps: OpRuntime): string {
   return serializeCookie(binding.name, '', { ...cookieScope(deps), path: binding.path }, 0)
 }
 
-/** Ends the interaction: code for the client, cookies as given. */
+/**
+ * Ends the interaction: code for the client (or, for a device authorization, the grant its poll
+ * redeems and a page saying so), cookies as given.
+ */
 async function complete(
   uid: string,
   record: InteractionRecord,
@@ -94,6 +105,19 @@ async function complete(
   cookies: string[],
 ): Promise<OpResponse> {
   await deps.store.delete('interaction', uid)
+  const device = record.request.device
+  if (device !== undefined) {
+    const pending = await deps.store.get('device', device.id)
+    const user = {
+      accountId: record.accountId as string,
+      authTime: record.authTime as number,
+      sid: record.sid,
+    }
+    if (pending?.status === 'pending') await approveDevice(device.id, pending, user, deps)
+    const decided = html(decidedPage(pending?.status === 'pending', await clientName(record, deps)))
+    for (const cookie of [...cookies, clearInteractionCookie(uid, deps)]) addCookie(decided, cookie)
+    return decided
+  }
   const response = await issueCode(
     record.request,
     record.accountId as string,
@@ -103,6 +127,37 @@ async function complete(
   )
   for (const cookie of [...cookies, clearInteractionCookie(uid, deps)]) addCookie(response, cookie)
   return response
+}
+
+/**
+ * Ends the interaction with an error: `error` to the client's redirect URI, or for a device
+ * authorization, its record denied (the poll hears `access_denied`) and a page saying so.
+ */
+export async function decline(
+  uid: string,
+  record: InteractionRecord,
+  error: string,
+  deps: OpRuntime,
+): Promise<OpResponse> {
+  await deps.store.delete('interaction', uid)
+  const clear = clearInteractionCookie(uid, deps)
+  const device = record.request.device
+  if (device !== undefined) {
+    const pending = await deps.store.get('device', device.id)
+    if (pending?.status === 'pending') await denyDevice(device.id, pending, deps)
+    return html(decidedPage(false, await clientName(record, deps)), 200, { 'set-cookie': clear })
+  }
+  return authorizationResponse(
+    record.request.redirectUri,
+    { error },
+    record.request.state,
+    deps.settings.issuer,
+    { 'set-cookie': clear },
+  )
+}
+
+async function clientName(record: InteractionRecord, deps: OpRuntime): Promise<string> {
+  return (await deps.store.get('client', record.request.clientId))?.name ?? record.request.clientId
 }
 
 /** The form of a POST, once: the interaction must be bound and the CSRF token unspent. */
@@ -203,18 +258,7 @@ async function consent(request: OpRequest, uid: string, deps: OpRuntime): Promis
     await deps.store.delete('interaction', uid)
     return html(errorPage(EXPIRED), 400, { 'set-cookie': clearInteractionCookie(uid, deps) })
   }
-  if (params.get('decision') !== 'allow') {
-    await deps.store.delete('interaction', uid)
-    return authorizationResponse(
-      record.request.redirectUri,
-      { error: 'access_denied' },
-      record.request.state,
-      deps.settings.issuer,
-      {
-        'set-cookie': clearInteractionCookie(uid, deps),
-      },
-    )
-  }
+  if (params.get('decision') !== 'allow') return decline(uid, record, 'access_denied', deps)
   await rememberConsent(record, deps)
   return complete(uid, record, deps, [])
 }

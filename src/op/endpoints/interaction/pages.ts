@@ -37,18 +37,26 @@ ${args.error ? `<p class="error" role="alert">${escapeHtml(args.error)}</p>` : '
   )
 }
 
-/** The consent form. */
+/**
+ * The consent form. For a device authorization it shows the code, so the person can check it is
+ * the one on their own device (RFC 8628 §5.4: a code a phisher sent shows something else).
+ */
 export function consentPage(args: {
   action: string
   csrf: string
   clientName: string
   scopes: readonly string[]
+  deviceCode?: string | undefined
 }): string {
   const items = args.scopes.map((s) => `<li>${escapeHtml(SCOPE_TEXT[s] ?? s)}</li>`).join('')
+  const device =
+    args.deviceCode === undefined
+      ? ''
+      : `<p>A device showing the code <strong>${escapeHtml(args.deviceCode)}</strong> asks to connect. Allow it only if you started this on that device yourself.</p>`
   return page(
     'Allow access',
     `<h1>Allow access?</h1>
-<p><strong>${escapeHtml(args.clientName)}</strong> would like to:</p>
+${device}<p><strong>${escapeHtml(args.clientName)}</strong> would like to:</p>
 <ul>${items}</ul>
 <form method="post" action="${escapeHtml(args.action)}">
 <input type="hidden" name="csrf" value="${escapeHtml(args.csrf)}">

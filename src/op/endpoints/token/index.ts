@@ -10,10 +10,11 @@ import type { OpRequest, OpResponse } from '../../http/message.ts'
 import { type Params, readParams } from '../../http/params.ts'
 import { json, oauthError } from '../../http/responses.ts'
 import type { OpRuntime } from '../../setup.ts'
-import type { ClientRecord } from '../../store/types.ts'
+import { type ClientRecord, DEVICE_CODE_GRANT } from '../../store/types.ts'
 import { authenticateClient } from '../client-auth.ts'
 import { authorizationCodeGrant } from './grants/authorization-code.ts'
 import { clientCredentialsGrant } from './grants/client-credentials.ts'
+import { deviceCodeGrant } from './grants/device-code.ts'
 import { refreshTokenGrant } from './grants/refresh-token.ts'
 import type { TokenResponseBody } from './issue.ts'
 
@@ -28,6 +29,7 @@ const GRANTS: Readonly<Record<GrantType, Grant>> = {
   authorization_code: authorizationCodeGrant,
   refresh_token: refreshTokenGrant,
   client_credentials: clientCredentialsGrant,
+  [DEVICE_CODE_GRANT]: deviceCodeGrant,
 }
 
 /**
