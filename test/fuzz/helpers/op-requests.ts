@@ -57,6 +57,8 @@ const PARAM_KEYS = [
   'csrf',
   'uid',
   'iss',
+  'device_code',
+  'user_code',
 ]
 
 export interface Planted {
@@ -152,6 +154,8 @@ function pathArb(planted: Planted): fc.Arbitrary<string> {
       `${BASE}/logout`,
       `${BASE}/logout`,
       `${BASE}/logout/confirm`,
+      `${BASE}/device_authorization`,
+      `${BASE}/device`,
       `${BASE}/interaction/`,
       `${BASE}`,
       '/',
@@ -207,7 +211,15 @@ export function shapedArb(planted: Planted): fc.Arbitrary<RawRequest> {
       code_challenge_method: pick('S256', 'plain', 'S512'),
       prompt: pick('none', 'login', 'consent', 'none login'),
       max_age: pick('0', '-1', '99999999999999999999', '1.5'),
-      grant_type: pick('authorization_code', 'refresh_token', 'client_credentials'),
+      grant_type: pick(
+        'authorization_code',
+        'refresh_token',
+        'client_credentials',
+        'urn:ietf:params:oauth:grant-type:device_code',
+      ),
+      device_code: pick('d'.repeat(43), planted.code),
+      user_code: pick('BCDF-GHJK', 'bcdfghjk', 'AAAA-AAAA', ''),
+      csrf: pick('x'.repeat(43)),
       code: pick(planted.code, `${planted.code}x`),
       code_verifier: pick('dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk', 'x'),
       refresh_token: pick(planted.refreshToken, planted.idToken),
@@ -240,6 +252,8 @@ export function shapedArb(planted: Planted): fc.Arbitrary<RawRequest> {
         `${BASE}/introspect`,
         `${BASE}/userinfo`,
         `${BASE}/logout`,
+        `${BASE}/device_authorization`,
+        `${BASE}/device`,
       ),
       fields,
       align: fc.boolean(),
@@ -250,7 +264,10 @@ export function shapedArb(planted: Planted): fc.Arbitrary<RawRequest> {
           authorizationArb(ids, [planted.refreshToken, planted.idToken, 'wrong']),
           fc.constant(`Bearer ${planted.idToken}`),
         ),
-        cookie: cookieArb(['ak_op_session'], [planted.uid, planted.refreshToken]),
+        cookie: cookieArb(
+          ['ak_op_session', 'ak_device_csrf'],
+          [planted.uid, planted.refreshToken, 'x'.repeat(43)],
+        ),
       }),
     })
     .map(({ method: m, path, fields: f, align, headers }) => {
@@ -264,7 +281,10 @@ export function shapedArb(planted: Planted): fc.Arbitrary<RawRequest> {
         delete fields.id_token_hint
       }
       const method =
-        path.endsWith('/authorize') || path.endsWith('/userinfo') || path.endsWith('/logout')
+        path.endsWith('/authorize') ||
+        path.endsWith('/userinfo') ||
+        path.endsWith('/logout') ||
+        path.endsWith('/device')
           ? m
           : 'POST'
       const encoded = new URLSearchParams(fields).toString()

@@ -17,6 +17,7 @@ export const CLIENTS = {
   post: { id: 'post', secret: 'p0st-secret-0123456789abcdefghijklmn' },
   spa: { id: 'spa', secret: undefined },
   service: { id: 'service', secret: 's3rvice-secret-0123456789abcdefghijk' },
+  tv: { id: 'tv', secret: undefined },
 } as const
 
 export const CLIENT_SECRETS = [CLIENTS.web.secret, CLIENTS.post.secret, CLIENTS.service.secret]
@@ -60,6 +61,11 @@ export async function fuzzOp(autoLogin = false): Promise<OpWorld> {
         grant_types: ['client_credentials'],
         scope: 'api:read',
         resource_server: true,
+      },
+      {
+        client_id: CLIENTS.tv.id,
+        redirect_uris: [],
+        grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'],
       },
     ],
     accounts: [
