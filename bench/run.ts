@@ -4,6 +4,7 @@
 import { writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
 import { cryptoBenchmarks } from './crypto.ts'
+import { deviceBenchmarks } from './device.ts'
 import { guardBenchmarks } from './guards.ts'
 import { printTable } from './lib.ts'
 import { loadBenchmark } from './load.ts'
@@ -20,6 +21,7 @@ const rows = [
   ...(await statelessBenchmarks()),
   ...(await opBenchmarks()),
   ...(await guardBenchmarks()),
+  ...(await deviceBenchmarks()),
 ]
 const memory = await memoryBenchmark()
 const load = await loadBenchmark()

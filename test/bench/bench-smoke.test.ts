@@ -5,6 +5,7 @@
 // in the bench's own ratios, never in tests.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { deviceBenchmarks } from '../../bench/device.ts'
 import { guardBenchmarks } from '../../bench/guards.ts'
 import { loadBenchmark } from '../../bench/load.ts'
 import { agent, opBenchmarks } from '../../bench/op.ts'
@@ -21,6 +22,7 @@ function measured(rows: { name: string; baselineOpsPerSec: number; candidateOpsP
 describe('npm run bench still runs (a moment of each benchmark)', () => {
   it('guards', async () => measured(await guardBenchmarks({ roundMs: 100, rounds: 1 })))
   it('stateless', async () => measured(await statelessBenchmarks({ ms: 20, rounds: 1 })))
+  it('device polling', async () => measured(await deviceBenchmarks()))
   it('OP logins', async () => measured(await opBenchmarks({ roundMs: 200, rounds: 1 })))
   it('load', async () => {
     const load = await loadBenchmark(200, 8)
