@@ -11,6 +11,7 @@
  */
 export type { CallbackInput } from './callback.ts'
 export type { ClientCredentials } from './client-auth.ts'
+export { ClientCredentialsFlow, type ClientCredentialsOptions } from './client-credentials.ts'
 export {
   DEVICE_CODE_GRANT_TYPE,
   type DeviceAuthorization,

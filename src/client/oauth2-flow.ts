@@ -301,6 +301,20 @@ export class OAuth2Flow {
     return { tokens, identity }
   }
 
+  /**
+   * The client credentials grant (RFC 6749 §4.4): a token for this client itself, with `scopes`
+   * (none: the provider's default). {@link ClientCredentialsFlow} caches it for you.
+   */
+  async clientCredentials(options: { scopes?: readonly string[] } = {}): Promise<TokenSet> {
+    const scopes = options.scopes ?? []
+    if (!scopes.every(isScopeToken))
+      throw new AuthkestraError('config_invalid', '"scopes" must be scope tokens (RFC 6749 §3.3)')
+    const provider = await this.provider()
+    const grant: Record<string, string> = { grant_type: 'client_credentials' }
+    if (scopes.length > 0) grant.scope = scopes.join(this.#config.quirks?.scopeSeparator ?? ' ')
+    return this.#grant(grant, provider, {})
+  }
+
   /** The callback URL registered at the provider (`redirect_uri`), if any. */
   get redirectUri(): string | undefined {
     return this.#config.redirectUri

@@ -3,10 +3,12 @@
 //   initiateDeviceAuthorization and pollDeviceAuthorizationGrant, with its own checks of the
 //   responses and of the ID token (signature through our JWKS, iss, aud, exp);
 // - our DeviceFlow as a client of oidc-provider v9 with its deviceFlow feature on: the person
-//   enters the code on oidc-provider's own page and confirms it there.
+//   enters the code on oidc-provider's own page and confirms it there;
+// - our ClientCredentialsFlow against oidc-provider v9 with clientCredentials on.
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import * as client from 'openid-client'
+import { ClientCredentialsFlow } from '../../src/client/client-credentials.ts'
 import { DeviceFlow } from '../../src/client/device-flow.ts'
 import { isAuthkestraError } from '../../src/core/errors.ts'
 import {
@@ -191,5 +193,73 @@ describe('our DeviceFlow against oidc-provider v9 (deviceFlow on)', () => {
     const polling = device.poll(started)
     await answerAtOidcProvider(started.userCode, false)
     await assert.rejects(polling, (err) => isAuthkestraError(err, 'device_access_denied'))
+  })
+})
+
+describe('our ClientCredentialsFlow against oidc-provider v9 (clientCredentials on)', () => {
+  let provider: RunningOidcProvider
+  const SECRET = 'svc-secret-0123456789abcdefghijklmnopqrstuv'
+  before(async () => {
+    provider = await startOidcProvider({
+      clients: [
+        {
+          client_id: 'svc',
+          client_secret: SECRET,
+          token_endpoint_auth_method: 'client_secret_basic',
+          redirect_uris: [],
+          grant_types: ['client_credentials'],
+          response_types: [],
+        },
+        {
+          client_id: 'svc-post',
+          client_secret: SECRET,
+          token_endpoint_auth_method: 'client_secret_post',
+          redirect_uris: [],
+          grant_types: ['client_credentials'],
+          response_types: [],
+        },
+      ],
+      configuration: {
+        features: {
+          devInteractions: { enabled: false },
+          clientCredentials: { enabled: true },
+          revocation: { enabled: true },
+        },
+      },
+    })
+  })
+  after(() => provider?.close())
+
+  for (const [clientId, method] of [
+    ['svc', 'client_secret_basic'],
+    ['svc-post', 'client_secret_post'],
+  ] as const) {
+    it(`${method}: a token, then the same one from the cache`, async () => {
+      const flow = new ClientCredentialsFlow({
+        id: 'op',
+        issuer: provider.issuer,
+        clientId,
+        clientSecret: SECRET,
+        clientAuthMethod: method,
+      })
+      const first = await flow.token()
+      assert.equal(first.tokenType, 'Bearer')
+      assert.ok((first.expiresAt ?? 0) > Date.now())
+      assert.equal((await flow.token()).accessToken, first.accessToken)
+      assert.deepEqual(provider.serverErrors, [])
+    })
+  }
+
+  it('a wrong secret is token_error invalid_client', async () => {
+    const flow = new ClientCredentialsFlow({
+      id: 'op',
+      issuer: provider.issuer,
+      clientId: 'svc',
+      clientSecret: 'wrong-0123456789abcdefghijklmnopqrstuvwx',
+    })
+    await assert.rejects(
+      flow.token(),
+      (err) => isAuthkestraError(err, 'token_error') && err.oauthError === 'invalid_client',
+    )
   })
 })
