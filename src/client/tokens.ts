@@ -42,7 +42,7 @@ export interface GrantDeps {
 
 /** Sends a grant to the token endpoint and validates the response into a {@link TokenSet}. */
 export async function requestTokens(
-  grant: Record<string, string>,
+  grant: Record<string, string> | URLSearchParams,
   deps: GrantDeps,
 ): Promise<TokenSet> {
   const body = new URLSearchParams(grant)

@@ -7,7 +7,7 @@
  */
 import type { OpClientConfig } from './config.ts'
 import { configError } from './config.ts'
-import { type ClientRecord, DEVICE_CODE_GRANT } from './store/types.ts'
+import { type ClientRecord, DEVICE_CODE_GRANT, TOKEN_EXCHANGE_GRANT } from './store/types.ts'
 import { secretId } from './tokens/secrets.ts'
 
 /** RFC 6749 §3.3 scope token. */
@@ -18,6 +18,7 @@ const GRANTS = [
   'refresh_token',
   'client_credentials',
   DEVICE_CODE_GRANT,
+  TOKEN_EXCHANGE_GRANT,
 ] as const
 const METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const
 

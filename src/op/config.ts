@@ -89,6 +89,8 @@ export interface OpTtl {
 export interface OpLogger {
   /** With it, a line per answer: method, path and status (never the query, a body or a cookie). */
   debug?(message: string): void
+  /** Decisions operators audit (each token exchange allowed); refusals go to `warn`. */
+  info?(message: string): void
   warn(message: string): void
   error(message: string, error?: unknown): void
 }
@@ -126,6 +128,55 @@ export interface OpConfig {
   readonly backchannelLogout?: BackchannelLogoutOptions
   /** The Device Authorization Grant (RFC 8628), for clients registered for it. */
   readonly deviceFlow?: DeviceFlowOptions
+  /** Token Exchange (RFC 8693), for clients registered for it: who may exchange what. */
+  readonly tokenExchange?: TokenExchangeOptions
+}
+
+/** A token presented to a token exchange, checked: what the policy decides on. */
+export interface ExchangedToken {
+  /** `urn:ietf:params:oauth:token-type:access_token`, `…:refresh_token`, `…:id_token`, `…:jwt`. */
+  readonly tokenType: string
+  readonly issuer: string
+  readonly sub: string
+  /** The client it was issued to (`client_id`, or the ID token's `azp`/`aud`), when known. */
+  readonly clientId?: string
+  readonly scopes: readonly string[]
+  /** The verified claims (for a refresh token: none). */
+  readonly claims: Readonly<Record<string, unknown>>
+}
+
+/** What the `tokenExchange.policy` is asked (RFC 8693 §2.1). */
+export interface TokenExchangeRequest {
+  /** The authenticated client asking. */
+  readonly clientId: string
+  readonly subject: ExchangedToken
+  /** With `actor_token`: delegation, the new token's `act` names it. */
+  readonly actor?: ExchangedToken
+  /** `audience` and `resource` values, as sent. */
+  readonly audience: readonly string[]
+  readonly resource: readonly string[]
+  /** The scopes of the new token: those asked for, or else the subject's. */
+  readonly scopes: readonly string[]
+}
+
+/** The policy's answer: allow (the new token's `aud` from `audience`/`resource`), or refuse. */
+export type TokenExchangeDecision =
+  | { readonly allow: true }
+  | { readonly allow: false; readonly reason: string }
+
+/** Options of Token Exchange. */
+export interface TokenExchangeOptions {
+  /** Decides every exchange; without one every exchange is refused (`invalid_target`). */
+  readonly policy?: (
+    request: TokenExchangeRequest,
+  ) => TokenExchangeDecision | Promise<TokenExchangeDecision>
+  /** Other issuers whose JWTs (`…:token-type:jwt`) may be exchanged, with their public keys. */
+  readonly trustedIssuers?: readonly {
+    readonly issuer: string
+    readonly jwks: { readonly keys: readonly Readonly<Record<string, unknown>>[] }
+    /** The `aud` their JWTs must carry (default: this OP's issuer). */
+    readonly audience?: string
+  }[]
 }
 
 /** Options of the Device Authorization Grant. */

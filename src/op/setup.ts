@@ -5,6 +5,7 @@
  * @module
  */
 
+import { createLocalJWKSet, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose'
 import { encodeBase64url } from '../core/base64url.ts'
 import { type Clock, systemClock } from '../core/clock.ts'
 import { defaultCrypto } from '../core/crypto/index.ts'
@@ -18,6 +19,7 @@ import {
   type ResolvedTtl,
   resolveTtl,
   STANDARD_SCOPES,
+  type TokenExchangeOptions,
 } from './config.ts'
 import { createKeyManager, type KeyManager } from './keys.ts'
 import { type Backchannel, createBackchannel } from './logout/backchannel.ts'
@@ -65,6 +67,11 @@ export interface OpSettings {
   readonly autoLogin: string | undefined
   /** The Device Authorization Grant's polling interval (s) and user-code entry limit. */
   readonly device: { readonly interval: number; readonly maxFailedEntries: number }
+  /** Token Exchange: the policy (none: every exchange refused) and the trusted JWT issuers. */
+  readonly tokenExchange: {
+    readonly policy: TokenExchangeOptions['policy']
+    readonly trusted: ReadonlyMap<string, { keys: JWTVerifyGetKey; audience: string }>
+  }
 }
 
 /** The running pieces of an OP. */
@@ -84,6 +91,8 @@ const defaultLogger: OpLogger = {
   warn: (message) => console.warn(`[authkestra op] ${message}`),
   // biome-ignore lint/suspicious/noConsole: as above; only the message, never request data
   error: (message) => console.error(`[authkestra op] ${message}`),
+  // biome-ignore lint/suspicious/noConsole: audited decisions (token exchanges allowed)
+  info: (message) => console.info(`[authkestra op] ${message}`),
 }
 
 function resolveIssuer(value: unknown): URL {
@@ -238,6 +247,7 @@ export async function setupOp(config: OpConfig): Promise<OpRuntime> {
       interactionUrl: config.interactionUrl,
       autoLogin: config.dangerouslyAutoLogin,
       device: resolveDeviceFlow(config.deviceFlow),
+      tokenExchange: resolveTokenExchange(config.tokenExchange, issuer),
     },
     store,
     keys,
@@ -258,4 +268,29 @@ function resolveDeviceFlow(options: OpConfig['deviceFlow']): OpSettings['device'
   if (!Number.isInteger(maxFailedEntries) || maxFailedEntries < 1)
     throw configError('"deviceFlow.maxFailedEntries" must be a positive integer')
   return { interval, maxFailedEntries }
+}
+
+/** Checks the Token Exchange options and prepares the trusted issuers' key sets. */
+function resolveTokenExchange(
+  options: OpConfig['tokenExchange'],
+  issuer: string,
+): OpSettings['tokenExchange'] {
+  if (options?.policy !== undefined && typeof options.policy !== 'function')
+    throw configError('"tokenExchange.policy" must be a function')
+  const trusted = new Map<string, { keys: JWTVerifyGetKey; audience: string }>()
+  for (const [i, entry] of (options?.trustedIssuers ?? []).entries()) {
+    if (typeof entry?.issuer !== 'string' || !URL.canParse(entry.issuer))
+      throw configError(`"tokenExchange.trustedIssuers[${i}].issuer" must be a URL`)
+    if (entry.issuer === issuer)
+      throw configError(`"tokenExchange.trustedIssuers[${i}]" is this OP: its tokens need no entry`)
+    if (!Array.isArray(entry.jwks?.keys) || entry.jwks.keys.length === 0)
+      throw configError(`"tokenExchange.trustedIssuers[${i}].jwks" must hold public keys`)
+    if (entry.jwks.keys.some((k) => 'd' in k))
+      throw configError(`"tokenExchange.trustedIssuers[${i}].jwks" holds a private key`)
+    trusted.set(entry.issuer, {
+      keys: createLocalJWKSet(entry.jwks as unknown as JSONWebKeySet),
+      audience: entry.audience ?? issuer,
+    })
+  }
+  return { policy: options?.policy, trusted }
 }

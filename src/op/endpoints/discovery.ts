@@ -9,7 +9,7 @@ import type { OpResponse } from '../http/message.ts'
 import { json } from '../http/responses.ts'
 import type { KeyManager } from '../keys.ts'
 import type { OpSettings } from '../setup.ts'
-import { DEVICE_CODE_GRANT } from '../store/types.ts'
+import { DEVICE_CODE_GRANT, TOKEN_EXCHANGE_GRANT } from '../store/types.ts'
 import { SUPPORTED_CLAIMS } from '../tokens/claims.ts'
 
 /** The metadata document. */
@@ -38,6 +38,7 @@ export function metadata(settings: OpSettings): Record<string, unknown> {
       'refresh_token',
       'client_credentials',
       DEVICE_CODE_GRANT,
+      TOKEN_EXCHANGE_GRANT,
     ],
     subject_types_supported: ['public'],
     id_token_signing_alg_values_supported: [settings.signingAlg],

@@ -13,12 +13,16 @@ import type { PkceMethod } from '../../core/pkce.ts'
 /** The grant type URN of the Device Authorization Grant (RFC 8628 §3.4). */
 export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code'
 
+/** The grant type URN of Token Exchange (RFC 8693 §2.1). */
+export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange'
+
 /** The grant types a client may be registered for. */
 export type GrantTypeName =
   | 'authorization_code'
   | 'refresh_token'
   | 'client_credentials'
   | typeof DEVICE_CODE_GRANT
+  | typeof TOKEN_EXCHANGE_GRANT
 
 /** A registered client. */
 export interface ClientRecord {

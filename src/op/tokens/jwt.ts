@@ -40,14 +40,17 @@ const nowSeconds = (clock: Clock): number => Math.floor(clock.now() / 1000)
 /** Signs an RFC 9068 access token. `gid` (private claim) names the grant for revocation. */
 export async function issueAccessToken(
   grant: Pick<GrantBinding, 'grantId' | 'clientId' | 'sub' | 'scopes'> & { authTime?: number },
-  audience: string,
+  audience: string | readonly string[],
   ttlSeconds: number,
   deps: SignDeps,
+  /** Further claims (a token exchange's `act`); never one of the registered ones above. */
+  extra: Readonly<Record<string, unknown>> = {},
 ): Promise<IssuedAccessToken> {
   const { signer } = await deps.keys.signingKey()
   const jti = randomToken(16)
   const iat = nowSeconds(deps.clock)
   const token = await signer.sign('at+jwt', {
+    ...extra,
     client_id: grant.clientId,
     scope: grant.scopes.join(' '),
     gid: grant.grantId,

@@ -59,6 +59,13 @@ const PARAM_KEYS = [
   'iss',
   'device_code',
   'user_code',
+  'subject_token',
+  'subject_token_type',
+  'actor_token',
+  'actor_token_type',
+  'audience',
+  'resource',
+  'requested_token_type',
 ]
 
 export interface Planted {
@@ -216,7 +223,16 @@ export function shapedArb(planted: Planted): fc.Arbitrary<RawRequest> {
         'refresh_token',
         'client_credentials',
         'urn:ietf:params:oauth:grant-type:device_code',
+        'urn:ietf:params:oauth:grant-type:token-exchange',
       ),
+      subject_token: pick(planted.idToken, planted.refreshToken, planted.code),
+      subject_token_type: pick(
+        'urn:ietf:params:oauth:token-type:access_token',
+        'urn:ietf:params:oauth:token-type:refresh_token',
+        'urn:ietf:params:oauth:token-type:id_token',
+        'urn:ietf:params:oauth:token-type:jwt',
+      ),
+      audience: pick('https://billing.example', ''),
       device_code: pick('d'.repeat(43), planted.code),
       user_code: pick('BCDF-GHJK', 'bcdfghjk', 'AAAA-AAAA', ''),
       csrf: pick('x'.repeat(43)),

@@ -58,7 +58,7 @@ export async function fuzzOp(autoLogin = false): Promise<OpWorld> {
         client_id: CLIENTS.service.id,
         client_secret: CLIENTS.service.secret,
         redirect_uris: [],
-        grant_types: ['client_credentials'],
+        grant_types: ['client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange'],
         scope: 'api:read',
         resource_server: true,
       },

@@ -10,16 +10,20 @@ import type { OpRequest, OpResponse } from '../../http/message.ts'
 import { type Params, readParams } from '../../http/params.ts'
 import { json, oauthError } from '../../http/responses.ts'
 import type { OpRuntime } from '../../setup.ts'
-import { type ClientRecord, DEVICE_CODE_GRANT } from '../../store/types.ts'
+import { type ClientRecord, DEVICE_CODE_GRANT, TOKEN_EXCHANGE_GRANT } from '../../store/types.ts'
 import { authenticateClient } from '../client-auth.ts'
 import { authorizationCodeGrant } from './grants/authorization-code.ts'
 import { clientCredentialsGrant } from './grants/client-credentials.ts'
 import { deviceCodeGrant } from './grants/device-code.ts'
 import { refreshTokenGrant } from './grants/refresh-token.ts'
+import { tokenExchangeGrant } from './grants/token-exchange.ts'
 import type { TokenResponseBody } from './issue.ts'
 
 /** What the token endpoint uses. */
-export type TokenDeps = Pick<OpRuntime, 'settings' | 'store' | 'keys' | 'accounts' | 'clock'>
+export type TokenDeps = Pick<
+  OpRuntime,
+  'settings' | 'store' | 'keys' | 'accounts' | 'clock' | 'logger'
+>
 
 type GrantType = ClientRecord['grantTypes'][number]
 type Grant = (params: Params, client: ClientRecord, deps: TokenDeps) => Promise<TokenResponseBody>
@@ -30,6 +34,7 @@ const GRANTS: Readonly<Record<GrantType, Grant>> = {
   refresh_token: refreshTokenGrant,
   client_credentials: clientCredentialsGrant,
   [DEVICE_CODE_GRANT]: deviceCodeGrant,
+  [TOKEN_EXCHANGE_GRANT]: tokenExchangeGrant,
 }
 
 /**

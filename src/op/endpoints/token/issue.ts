@@ -15,7 +15,10 @@ import { issueAccessToken, issueIdToken, type SignDeps } from '../../tokens/jwt.
 import { newSecret, secretId } from '../../tokens/secrets.ts'
 
 /** What issuing tokens needs. */
-export type IssueDeps = Pick<OpRuntime, 'settings' | 'store' | 'keys' | 'accounts' | 'clock'>
+export type IssueDeps = Pick<
+  OpRuntime,
+  'settings' | 'store' | 'keys' | 'accounts' | 'clock' | 'logger'
+>
 
 /** A successful token response (RFC 6749 §5.1, OIDC Core §3.1.3.3). */
 export interface TokenResponseBody {
@@ -25,6 +28,8 @@ export interface TokenResponseBody {
   readonly scope: string
   readonly id_token?: string
   readonly refresh_token?: string
+  /** RFC 8693 §2.2.1: what a token exchange issued. */
+  readonly issued_token_type?: string
 }
 
 /** The current time in seconds since the epoch. */
