@@ -134,7 +134,7 @@ export function createRedisStores(options: RedisStoresOptions): RedisStores {
   const px = (ttlSeconds: number) => Math.max(1, Math.ceil(ttlSeconds * 1000)) + TTL_MARGIN_MS
   // Scripts build some key names themselves; the client's own `keyPrefix` is not applied to those.
   const serverPrefix = `${redis.options?.keyPrefix ?? ''}${prefix}`
-  const cache = sessionCacheOf(options.sessionCache, redis, `${serverPrefix}session:`, clock)
+  const cache = sessionCacheOf(options.sessionCache, redis, `${serverPrefix}session:`)
   return {
     sessions: createRedisSessionStore({ redis, prefix, serverPrefix, clock, guard, px, cache }),
     ...(cache ? { sessionCache: { ready: cache.ready, stats: () => cache.stats() } } : {}),
@@ -158,7 +158,6 @@ function sessionCacheOf(
   option: RedisStoresOptions['sessionCache'],
   redis: Redis,
   keyPrefix: string,
-  clock: Clock,
 ): RedisSessionCache | undefined {
   if (option === undefined || option === false) return undefined
   const options = option === true ? {} : option
@@ -179,5 +178,5 @@ function sessionCacheOf(
       'config_invalid',
       '"sessionCache" needs an ioredis client (duplicate())',
     )
-  return new RedisSessionCache(redis, keyPrefix, clock, options)
+  return new RedisSessionCache(redis, keyPrefix, options)
 }

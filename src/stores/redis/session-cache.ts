@@ -16,15 +16,17 @@
  * - **Own writes first.** This process's own set, touch and delete drop the entry before writing;
  *   an index delete (by user, by provider session or subject) clears the whole cache once done, so
  *   a request after a local "log out everywhere" never sees a session it ended.
- * - **Bounded anyway.** An entry lives at most `maxAgeMs` (default 10 s), in case the channel
- *   stalls without closing; at most `maxEntries` (default 10,000) are kept, oldest dropped.
+ * - **Bounded anyway.** An entry lives at most `maxAgeMs` (default 10 s, measured on the monotonic
+ *   clock), in case the channel stalls without closing; a PING every 5 s with a 2 s deadline finds
+ *   a half-open channel and reconnects; at most `maxEntries` (default 10,000) are kept.
+ * - **One setup per connection.** A drop in the middle of the setup commands never leaves a
+ *   connection subscribed without tracking: nothing is resent, and a stale setup changes nothing.
  * - **Same values as uncached.** The raw fields are cached and parsed per read, so an app that
  *   changes the user object it was given changes nothing for the next request.
  *
  * @module
  */
 import type { Redis } from 'ioredis'
-import type { Clock } from '../../core/clock.ts'
 
 /** `sessionCache` of `createRedisStores`. */
 export interface RedisSessionCacheOptions {
@@ -60,10 +62,12 @@ export class RedisSessionCache {
   readonly #pending = new Map<string, number>()
   readonly #connection: Redis
   readonly #keyPrefix: string
-  readonly #clock: Clock
   readonly #maxEntries: number
   readonly #maxAgeMs: number
   #ticket = 0
+  /** Which connection's setup is current: a setup of an earlier connection changes nothing. */
+  #generation = 0
+  #heartbeat: ReturnType<typeof setInterval> | undefined
   #tracking = false
   #closed = false
   #hits = 0
@@ -71,9 +75,8 @@ export class RedisSessionCache {
   /** Resolves once tracking is on the first time; rejects if the server refuses it. */
   readonly ready: Promise<void>
 
-  constructor(redis: Redis, keyPrefix: string, clock: Clock, options: RedisSessionCacheOptions) {
+  constructor(redis: Redis, keyPrefix: string, options: RedisSessionCacheOptions) {
     this.#keyPrefix = keyPrefix
-    this.#clock = clock
     this.#maxEntries = options.maxEntries ?? 10_000
     this.#maxAgeMs = options.maxAgeMs ?? 10_000
     // RESP2 (ioredis 6 speaks RESP3 by default and drops RESP3 invalidation pushes): the
@@ -82,6 +85,9 @@ export class RedisSessionCache {
       protocol: 2,
       keyPrefix: '',
       connectionName: 'authkestra-session-cache',
+      // A setup command cut by a drop must not be resent on the next connection: each
+      // connection runs its own setup from its own `ready` (see #startTracking).
+      autoResendUnfulfilledCommands: false,
       autoResubscribe: false,
       enableOfflineQueue: true,
     } as Parameters<Redis['duplicate']>[0])
@@ -100,19 +106,42 @@ export class RedisSessionCache {
     })
     this.ready.catch(() => {})
     connection.on('ready', () => {
-      this.#startTracking().then(
+      const generation = ++this.#generation
+      this.#startTracking(generation).then(
         () => first?.resolve(),
         (err: unknown) => {
-          first?.reject(err)
+          if (generation !== this.#generation) return
           this.#stopTracking()
+          // A refusal by the server (Redis < 6, an ACL) is final; anything else, a new try.
+          const refused = err instanceof Error && /ERR|NOPERM|unknown/i.test(err.message)
+          if (refused) first?.reject(err)
+          else if (!this.#closed) connection.disconnect(true)
         },
       )
     })
+    // A half-open connection (a NAT or a balancer dropped it silently) loses invalidations
+    // without closing: a PING every 5 s with a 2 s deadline finds it, and reconnecting clears
+    // the cache.
+    this.#heartbeat = setInterval(() => {
+      if (!this.#tracking) return
+      const generation = this.#generation
+      const deadline = setTimeout(() => {
+        if (generation === this.#generation && !this.#closed) {
+          this.#stopTracking()
+          connection.disconnect(true)
+        }
+      }, 2000)
+      connection.ping().then(
+        () => clearTimeout(deadline),
+        () => {},
+      )
+    }, 5000)
+    this.#heartbeat.unref?.()
     // A client made with lazyConnect hands that on to its duplicate: connect it now.
     if (connection.status === 'wait') connection.connect().catch(() => {})
   }
 
-  async #startTracking(): Promise<void> {
+  async #startTracking(generation: number): Promise<void> {
     const connection = this.#connection
     const id = await connection.client('ID')
     await connection.call(
@@ -126,7 +155,7 @@ export class RedisSessionCache {
       this.#keyPrefix,
     )
     await connection.subscribe(CHANNEL)
-    if (this.#closed) return
+    if (this.#closed || generation !== this.#generation) return
     this.clear()
     this.#tracking = true
   }
@@ -160,7 +189,7 @@ export class RedisSessionCache {
     if (this.#tracking) {
       const entry = this.#entries.get(id)
       if (entry !== undefined) {
-        if (entry.until > this.#clock.now()) {
+        if (entry.until > performance.now()) {
           this.#hits++
           return entry.raw
         }
@@ -178,7 +207,7 @@ export class RedisSessionCache {
           const oldest = this.#entries.keys().next()
           if (!oldest.done) this.#entries.delete(oldest.value)
         }
-        this.#entries.set(id, { raw, until: this.#clock.now() + this.#maxAgeMs })
+        this.#entries.set(id, { raw, until: performance.now() + this.#maxAgeMs })
       }
       return raw
     } finally {
@@ -210,6 +239,7 @@ export class RedisSessionCache {
   /** Closes the cache's own connection (the app's client stays open). */
   close(): void {
     this.#closed = true
+    clearInterval(this.#heartbeat)
     this.#stopTracking()
     this.#connection.disconnect()
   }
