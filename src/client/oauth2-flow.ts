@@ -210,14 +210,7 @@ export class OAuth2Flow {
         'token response has no "id_token" for an openid login',
       )
     }
-    const claims = await collectClaims(this.#config, provider, tokens, this.#http)
-    const identity = toIdentity(
-      this.id,
-      provider.issuer,
-      claims,
-      this.#config.profile ?? oidcProfile,
-    )
-    return { identity, tokens }
+    return { identity: await this.#identity(provider, tokens), tokens }
   }
 
   /**
@@ -291,14 +284,13 @@ export class OAuth2Flow {
     if (!authorization.scopes.includes('openid')) return { tokens }
     if (tokens.idTokenClaims === undefined)
       throw new AuthkestraError('id_token_missing', 'token response has no "id_token" for openid')
+    return { tokens, identity: await this.#identity(provider, tokens) }
+  }
+
+  /** The identity of a login's tokens: verified ID token claims, userinfo, the profile mapper. */
+  async #identity(provider: ResolvedProvider, tokens: TokenSet): Promise<Identity> {
     const claims = await collectClaims(this.#config, provider, tokens, this.#http)
-    const identity = toIdentity(
-      this.id,
-      provider.issuer,
-      claims,
-      this.#config.profile ?? oidcProfile,
-    )
-    return { tokens, identity }
+    return toIdentity(this.id, provider.issuer, claims, this.#config.profile ?? oidcProfile)
   }
 
   /**
