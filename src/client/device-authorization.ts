@@ -12,7 +12,14 @@ import { applyClientAuth, type ClientCredentials } from './client-auth.ts'
 import { httpRequest, parseJsonObject, type ResolvedHttpOptions } from './http.ts'
 import { throwIfOAuthError } from './tokens.ts'
 
-/** The grant type of the device flow's token requests (RFC 8628 §3.4). */
+/**
+ * The grant type of the device flow's token requests (RFC 8628 §3.4).
+ *
+ * @example
+ * ```ts
+ * const client = { client_id: 'my-cli', grant_types: [DEVICE_CODE_GRANT_TYPE, 'refresh_token'] }
+ * ```
+ */
 export const DEVICE_CODE_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:device_code'
 
 /** A started device authorization. `deviceCode` is secret: never show or log it. */

@@ -5,10 +5,11 @@
  * @module
  */
 
-import { createLocalJWKSet, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose'
+import { createLocalJWKSet, type JSONWebKeySet } from 'jose'
 import { encodeBase64url } from '../core/base64url.ts'
 import { type Clock, systemClock } from '../core/clock.ts'
 import { defaultCrypto } from '../core/crypto/index.ts'
+import type { KeyResolver } from '../core/jwt-types.ts'
 import { hashPassword, verifyPassword } from '../core/password.ts'
 import { isScopeToken, registerClient } from './clients.ts'
 import {
@@ -70,7 +71,7 @@ export interface OpSettings {
   /** Token Exchange: the policy (none: every exchange refused) and the trusted JWT issuers. */
   readonly tokenExchange: {
     readonly policy: TokenExchangeOptions['policy']
-    readonly trusted: ReadonlyMap<string, { keys: JWTVerifyGetKey; audience: string }>
+    readonly trusted: ReadonlyMap<string, { keys: KeyResolver; audience: string }>
   }
 }
 
@@ -277,7 +278,7 @@ function resolveTokenExchange(
 ): OpSettings['tokenExchange'] {
   if (options?.policy !== undefined && typeof options.policy !== 'function')
     throw configError('"tokenExchange.policy" must be a function')
-  const trusted = new Map<string, { keys: JWTVerifyGetKey; audience: string }>()
+  const trusted = new Map<string, { keys: KeyResolver; audience: string }>()
   for (const [i, entry] of (options?.trustedIssuers ?? []).entries()) {
     if (typeof entry?.issuer !== 'string' || !URL.canParse(entry.issuer))
       throw configError(`"tokenExchange.trustedIssuers[${i}].issuer" must be a URL`)
@@ -288,7 +289,8 @@ function resolveTokenExchange(
     if (entry.jwks.keys.some((k) => 'd' in k))
       throw configError(`"tokenExchange.trustedIssuers[${i}].jwks" holds a private key`)
     trusted.set(entry.issuer, {
-      keys: createLocalJWKSet(entry.jwks as unknown as JSONWebKeySet),
+      // Typed as core's KeyResolver, so the declarations never name jose's types.
+      keys: createLocalJWKSet(entry.jwks as unknown as JSONWebKeySet) as unknown as KeyResolver,
       audience: entry.audience ?? issuer,
     })
   }

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { decodeJwt, errors as joseErrors, jwtVerify } from 'jose'
+import { decodeJwt, type JWTVerifyGetKey, errors as joseErrors, jwtVerify } from 'jose'
 import type { ExchangedToken } from '../config.ts'
 import { rotatedMarker } from '../endpoints/token/issue.ts'
 import type { OpRuntime } from '../setup.ts'
@@ -104,7 +104,7 @@ async function trustedJwt(
   const trusted = typeof iss === 'string' ? deps.settings.tokenExchange.trusted.get(iss) : undefined
   if (!trusted) return undefined
   try {
-    const { payload } = await jwtVerify(token, trusted.keys, {
+    const { payload } = await jwtVerify(token, trusted.keys as unknown as JWTVerifyGetKey, {
       issuer: iss as string,
       audience: trusted.audience,
       requiredClaims: ['sub', 'exp'],
