@@ -37,8 +37,21 @@ export interface LoginStart {
   readonly flowState: FlowState
 }
 
-/** The scopes of a login through an OpenID Provider when neither the call nor the config says. */
-export const OIDC_DEFAULT_SCOPES = ['openid', 'profile', 'email']
+const OIDC_DEFAULT_SCOPES = ['openid', 'profile', 'email']
+
+/**
+ * The scopes to ask for: the call's, else the config's, else `openid profile email` for an
+ * OpenID Provider (none otherwise); `config_invalid` unless they are scope tokens.
+ */
+export function scopesToAsk(
+  config: Pick<ProviderConfig, 'scopes' | 'issuer'>,
+  given: readonly string[] | undefined,
+): readonly string[] {
+  const scopes = given ?? config.scopes ?? (config.issuer !== undefined ? OIDC_DEFAULT_SCOPES : [])
+  if (!scopes.every(isScopeToken))
+    throw new AuthkestraError('config_invalid', '"scopes" must be scope tokens (RFC 6749 §3.3)')
+  return scopes
+}
 
 /** Builds the authorization URL and the flow state of a new login. */
 export async function startLogin(
@@ -53,11 +66,7 @@ export async function startLogin(
       'config_invalid',
       `provider "${config.id}" has no "redirectUri": a login through the browser needs one`,
     )
-  const scopes =
-    options.scopes ?? config.scopes ?? (config.issuer !== undefined ? OIDC_DEFAULT_SCOPES : [])
-  if (!scopes.every(isScopeToken)) {
-    throw new AuthkestraError('config_invalid', '"scopes" must be scope tokens (RFC 6749 §3.3)')
-  }
+  const scopes = scopesToAsk(config, options.scopes)
   if (options.returnTo !== undefined && !isSafeReturnTo(options.returnTo)) {
     throw new AuthkestraError(
       'return_to_invalid',

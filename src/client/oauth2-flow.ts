@@ -6,12 +6,12 @@
  *
  * @module
  */
-import { type Clock, systemClock } from '../core/clock.ts'
+import type { Clock } from '../core/clock.ts'
 import { AuthkestraError } from '../core/errors.ts'
 import {
   type InitiateLoginOptions,
   type LoginStart,
-  OIDC_DEFAULT_SCOPES,
+  scopesToAsk,
   startLogin,
 } from './authorization-request.ts'
 import { type CallbackInput, validateCallback } from './callback.ts'
@@ -23,8 +23,14 @@ import {
 } from './device-authorization.ts'
 import { DiscoveryCache } from './discovery.ts'
 import { endSessionUrl } from './end-session.ts'
-import { FLOW_STATE_MAX_TTL_MS, type FlowState } from './flow-state.ts'
-import { type HttpOptions, type ResolvedHttpOptions, resolveHttpOptions } from './http.ts'
+import {
+  type LoginResult,
+  type OAuth2FlowOptions,
+  type RefreshOptions,
+  resolveFlowOptions,
+} from './flow-options.ts'
+import type { FlowState } from './flow-state.ts'
+import type { ResolvedHttpOptions } from './http.ts'
 import { type IdTokenExpectations, verifyIdToken } from './id-token.ts'
 import { type Identity, oidcProfile, toIdentity } from './identity.ts'
 import { type JwksTiming, remoteJwks } from './jwks.ts'
@@ -39,44 +45,11 @@ import {
   resolveProvider,
 } from './resolve-provider.ts'
 import { revokeToken, type TokenTypeHint } from './revocation.ts'
+import { type TokenExchangeOptions, tokenExchangeParams } from './token-exchange.ts'
 import { requestTokens, type TokenSet } from './tokens.ts'
 
-/** Options of a flow that are not about the provider. */
-export interface OAuth2FlowOptions extends HttpOptions {
-  readonly clock?: Clock
-  /** Leeway for `exp`/`iat`/`nbf`/`auth_time`, in seconds (default 30, at most 300). */
-  readonly leewaySeconds?: number
-  /** Life of a flow state, at most 10 minutes (the default). */
-  readonly flowTtlMs?: number
-  readonly jwks?: JwksTiming
-  /**
-   * Wait after a failed fetch of discovery or the JWKS before the next one (1 s by default,
-   * doubling per failure in a row up to 60 s); callers in between get the failure at once.
-   */
-  readonly backoff?: BackoffPolicy
-}
-
-/** The end of a login. */
-export interface LoginResult {
-  readonly identity: Identity
-  readonly tokens: TokenSet
-}
-
-/** Options of {@link OAuth2Flow.refresh}. */
-export interface RefreshOptions {
-  /** Ask for fewer scopes than were granted (RFC 6749 §6). */
-  readonly scopes?: readonly string[]
-  /** The subject of the login; with a string refresh token, checks a refreshed ID token's `sub`. */
-  readonly expectedSubject?: string
-}
-
 export type { InitiateLoginOptions, LoginStart } from './authorization-request.ts'
-
-function checkTiming(value: number | undefined, name: string): void {
-  if (value !== undefined && !(Number.isInteger(value) && value >= 0)) {
-    throw new AuthkestraError('config_invalid', `"${name}" must be a non-negative integer`)
-  }
-}
+export type { LoginResult, OAuth2FlowOptions, RefreshOptions } from './flow-options.ts'
 
 /**
  * The authorization code flow against one provider, with PKCE (S256) on every login.
@@ -110,22 +83,13 @@ export class OAuth2Flow {
   constructor(config: ProviderConfig, options: OAuth2FlowOptions = {}) {
     checkProviderConfig(config)
     this.#config = config
-    this.#http = resolveHttpOptions(options)
-    this.#clock = options.clock ?? systemClock
-    this.#leeway = options.leewaySeconds ?? 30
-    this.#ttl = options.flowTtlMs ?? FLOW_STATE_MAX_TTL_MS
-    this.#jwksTiming = options.jwks ?? {}
-    if (!(Number.isInteger(this.#ttl) && this.#ttl > 0 && this.#ttl <= FLOW_STATE_MAX_TTL_MS)) {
-      throw new AuthkestraError('config_invalid', '"flowTtlMs" must be an integer from 1 to 600000')
-    }
-    if (!(this.#leeway >= 0 && this.#leeway <= 300)) {
-      throw new AuthkestraError('config_invalid', '"leewaySeconds" must be between 0 and 300')
-    }
-    checkTiming(this.#jwksTiming.cacheMaxAgeMs, 'jwks.cacheMaxAgeMs')
-    checkTiming(this.#jwksTiming.cooldownMs, 'jwks.cooldownMs')
-    this.#backoff = options.backoff ?? {}
-    checkTiming(this.#backoff.initialBackoffMs, 'backoff.initialBackoffMs')
-    checkTiming(this.#backoff.maxBackoffMs, 'backoff.maxBackoffMs')
+    const resolved = resolveFlowOptions(options)
+    this.#http = resolved.http
+    this.#clock = resolved.clock
+    this.#leeway = resolved.leewaySeconds
+    this.#ttl = resolved.flowTtlMs
+    this.#jwksTiming = resolved.jwks
+    this.#backoff = resolved.backoff
     const discovery =
       config.discovery ?? (config.issuer === undefined ? 'none' : 'openid-configuration')
     this.#discovery =
@@ -253,12 +217,7 @@ export class OAuth2Flow {
         'unsupported_operation',
         `provider "${this.id}" has no device authorization endpoint`,
       )
-    const scopes =
-      options.scopes ??
-      this.#config.scopes ??
-      (this.#config.issuer !== undefined ? OIDC_DEFAULT_SCOPES : [])
-    if (!scopes.every(isScopeToken))
-      throw new AuthkestraError('config_invalid', '"scopes" must be scope tokens (RFC 6749 §3.3)')
+    const scopes = scopesToAsk(this.#config, options.scopes)
     return requestDeviceAuthorization(provider.deviceAuthorizationEndpoint, scopes, {
       client: this.#client(provider),
       http: this.#http,
@@ -312,34 +271,9 @@ export class OAuth2Flow {
    * for a new token for `audience`/`resource`, authenticated as this client. Types default to
    * access tokens. The answer's `issued_token_type` is in `raw`; errors are `token_error`.
    */
-  async tokenExchange(options: {
-    subjectToken: string
-    subjectTokenType?: string
-    actorToken?: string
-    actorTokenType?: string
-    audience?: readonly string[]
-    resource?: readonly string[]
-    scopes?: readonly string[]
-    requestedTokenType?: string
-  }): Promise<TokenSet> {
-    const accessType = 'urn:ietf:params:oauth:token-type:access_token'
-    if (typeof options.subjectToken !== 'string' || options.subjectToken === '')
-      throw new AuthkestraError('config_invalid', '"subjectToken" is required')
-    const provider = await this.provider()
-    const grant = new URLSearchParams({
-      grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
-      subject_token: options.subjectToken,
-      subject_token_type: options.subjectTokenType ?? accessType,
-    })
-    if (options.actorToken !== undefined) {
-      grant.set('actor_token', options.actorToken)
-      grant.set('actor_token_type', options.actorTokenType ?? accessType)
-    }
-    for (const a of options.audience ?? []) grant.append('audience', a)
-    for (const r of options.resource ?? []) grant.append('resource', r)
-    if (options.scopes?.length) grant.set('scope', options.scopes.join(' '))
-    if (options.requestedTokenType) grant.set('requested_token_type', options.requestedTokenType)
-    return this.#grant(grant, provider, {})
+  async tokenExchange(options: TokenExchangeOptions): Promise<TokenSet> {
+    const grant = tokenExchangeParams(options)
+    return this.#grant(grant, await this.provider(), {})
   }
 
   /** The callback URL registered at the provider (`redirect_uri`), if any. */
@@ -389,15 +323,24 @@ export class OAuth2Flow {
     const provider = await this.provider()
     if (provider.issuer === undefined)
       throw new AuthkestraError('config_invalid', `provider "${this.id}" has no issuer`)
-    return verifyLogoutToken(token, this.#keys(provider), {
-      issuer: provider.issuer,
+    return verifyLogoutToken(
+      token,
+      this.#keys(provider),
+      this.#jwtChecks(provider, provider.issuer),
+    )
+  }
+
+  /** What the provider's ID and logout tokens are checked against. */
+  #jwtChecks(provider: ResolvedProvider, issuer: string) {
+    return {
+      issuer,
       issuerAliases: this.#config.quirks?.idTokenIssuerAliases ?? [],
       clientId: this.#config.clientId,
       trustedAudiences: this.#config.trustedAudiences ?? [],
       algorithms: provider.idTokenAlgorithms,
       clock: this.#clock,
       leewaySeconds: this.#leeway,
-    })
+    }
   }
 
   /** Revokes a token (RFC 7009). `unsupported_operation` when the provider has no endpoint. */
@@ -433,15 +376,9 @@ export class OAuth2Flow {
       )
     }
     if (this.#jwks?.uri !== provider.jwksUri.href) {
-      this.#jwks = {
-        uri: provider.jwksUri.href,
-        get: remoteJwks(
-          provider.jwksUri,
-          this.#http,
-          { ...this.#jwksTiming, ...this.#backoff },
-          this.#clock,
-        ),
-      }
+      const timing = { ...this.#jwksTiming, ...this.#backoff }
+      const get = remoteJwks(provider.jwksUri, this.#http, timing, this.#clock)
+      this.#jwks = { uri: provider.jwksUri.href, get }
     }
     return this.#jwks.get
   }
@@ -468,14 +405,8 @@ export class OAuth2Flow {
       )
     }
     const idTokenClaims = await verifyIdToken(tokens.idToken, this.#keys(provider), {
-      issuer: provider.issuer,
-      issuerAliases: this.#config.quirks?.idTokenIssuerAliases ?? [],
-      clientId: this.#config.clientId,
-      trustedAudiences: this.#config.trustedAudiences ?? [],
-      algorithms: provider.idTokenAlgorithms,
+      ...this.#jwtChecks(provider, provider.issuer),
       accessToken: tokens.accessToken,
-      clock: this.#clock,
-      leewaySeconds: this.#leeway,
       ...expect,
     })
     return { ...tokens, idTokenClaims }
