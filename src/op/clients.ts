@@ -13,7 +13,8 @@ import { secretId } from './tokens/secrets.ts'
 /** RFC 6749 §3.3 scope token. */
 export const isScopeToken = (value: string): boolean => /^[\x21\x23-\x5b\x5d-\x7e]+$/.test(value)
 
-const GRANTS = [
+/** The grant types the OP implements itself. */
+export const BUILTIN_GRANTS = [
   'authorization_code',
   'refresh_token',
   'client_credentials',
@@ -66,6 +67,7 @@ export async function registerClient(
   config: OpClientConfig,
   index: number,
   knownScopes: ReadonlySet<string>,
+  customGrants: ReadonlySet<string> = new Set(),
 ): Promise<ClientRecord> {
   const at = `clients[${index}]`
   if (typeof config !== 'object' || config === null) throw configError(`"${at}" must be an object`)
@@ -89,8 +91,11 @@ export async function registerClient(
     )
   }
   const grantTypes = config.grant_types ?? ['authorization_code', 'refresh_token']
-  if (!Array.isArray(grantTypes) || grantTypes.some((g) => !GRANTS.includes(g))) {
-    throw configError(`"${at}.grant_types" may only list ${GRANTS.join(', ')}`)
+  const known: readonly string[] = [...BUILTIN_GRANTS, ...customGrants]
+  if (!Array.isArray(grantTypes) || grantTypes.some((g) => !known.includes(g))) {
+    throw configError(
+      `"${at}.grant_types" may only list ${known.join(', ')} (a custom grant needs its handler in "grants")`,
+    )
   }
   if (grantTypes.includes('client_credentials') && method === 'none') {
     throw configError(`"${at}.grant_types" cannot include client_credentials for a public client`)

@@ -22,9 +22,10 @@ export interface OpClientConfig {
     | undefined
   /**
    * Default: `authorization_code` and `refresh_token`. The Device Authorization Grant is
-   * `urn:ietf:params:oauth:grant-type:device_code` (RFC 8628 §3.4).
+   * `urn:ietf:params:oauth:grant-type:device_code` (RFC 8628 §3.4); a custom grant is listed by
+   * the URI it has in the OP's `grants`.
    */
-  readonly grant_types?: readonly GrantTypeName[] | undefined
+  readonly grant_types?: readonly (GrantTypeName | (string & {}))[] | undefined
   /** Extra scopes (space-separated) the client may ask for, e.g. `"api:read api:write"`. */
   readonly scope?: string | undefined
   /** `native` enables the RFC 8252 §7.3 loopback port rule on its redirect URIs. */
@@ -130,7 +131,55 @@ export interface OpConfig {
   readonly deviceFlow?: DeviceFlowOptions
   /** Token Exchange (RFC 8693), for clients registered for it: who may exchange what. */
   readonly tokenExchange?: TokenExchangeOptions
+  /**
+   * Extension grants (RFC 6749 §4.5), by their absolute-URI `grant_type`, for the clients
+   * registered for them. The client is authenticated before a handler runs.
+   */
+  readonly grants?: Readonly<Record<string, CustomGrant>>
 }
+
+/** What a custom grant's handler is told: the authenticated client and the request. */
+export interface CustomGrantRequest {
+  readonly grantType: string
+  readonly client: {
+    readonly clientId: string
+    /** It authenticated with a secret (false: a public client, identified only). */
+    readonly confidential: boolean
+    /** The extra scopes it is registered with (beyond `openid profile email offline_access`). */
+    readonly scopes: readonly string[]
+  }
+  /** `scope` as asked (RFC 6749 §3.3), duplicates dropped; undefined when absent. */
+  readonly requestedScopes: readonly string[] | undefined
+  /** A form parameter of the request (each appears at most once), e.g. `assertion`. */
+  param(name: string): string | undefined
+}
+
+/**
+ * What a custom grant issues, through the same code as the built-in grants. With `account`,
+ * `sub` is an account of this OP: `openid` brings an ID token, and `offline_access` (for a client
+ * registered for `refresh_token`) a refresh token. Without, OpenID Connect scopes are refused.
+ */
+export interface CustomGrantResult {
+  readonly sub: string
+  /** Each a scope the client may have; the OP refuses any other (`invalid_scope`). */
+  readonly scopes: readonly string[]
+  readonly account?: boolean
+  /** When the user authenticated, in seconds since the epoch (ID token `auth_time`; default now). */
+  readonly authTime?: number
+}
+
+/** A custom grant's handler: throw a `GrantError` to refuse; any other throw is a 500. */
+export type CustomGrantHandler = (
+  request: CustomGrantRequest,
+) => CustomGrantResult | Promise<CustomGrantResult>
+
+/**
+ * A custom grant: its handler, confidential clients only; or, to let public clients use it
+ * too (the grant's own parameters then carry all the proof), `{ handler, publicClients: true }`.
+ */
+export type CustomGrant =
+  | CustomGrantHandler
+  | { readonly handler: CustomGrantHandler; readonly publicClients?: boolean }
 
 /** A token presented to a token exchange, checked: what the policy decides on. */
 export interface ExchangedToken {

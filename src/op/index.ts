@@ -11,6 +11,10 @@
  * @module
  */
 export type {
+  CustomGrant,
+  CustomGrantHandler,
+  CustomGrantRequest,
+  CustomGrantResult,
   OpAccount,
   OpAccountConfig,
   OpClientConfig,
@@ -24,6 +28,7 @@ export {
   type InteractionResult,
   type Op,
 } from './create-op.ts'
+export { GrantError, type GrantErrorCode } from './errors.ts'
 export { createMemoryOpStore } from './store/memory.ts'
 export type {
   AccountRecord,

@@ -11,8 +11,9 @@ import { type Clock, systemClock } from '../core/clock.ts'
 import { defaultCrypto } from '../core/crypto/index.ts'
 import type { KeyResolver } from '../core/jwt-types.ts'
 import { hashPassword, verifyPassword } from '../core/password.ts'
-import { isScopeToken, registerClient } from './clients.ts'
+import { BUILTIN_GRANTS, isScopeToken, registerClient } from './clients.ts'
 import {
+  type CustomGrantHandler,
   configError,
   type OpAccount,
   type OpConfig,
@@ -73,6 +74,14 @@ export interface OpSettings {
     readonly policy: TokenExchangeOptions['policy']
     readonly trusted: ReadonlyMap<string, { keys: KeyResolver; audience: string }>
   }
+  /** Custom grants (RFC 6749 §4.5) by `grant_type`. */
+  readonly customGrants: ReadonlyMap<string, ResolvedCustomGrant>
+}
+
+/** A custom grant, checked. */
+export interface ResolvedCustomGrant {
+  readonly handler: CustomGrantHandler
+  readonly publicClients: boolean
 }
 
 /** The running pieces of an OP. */
@@ -174,9 +183,10 @@ export async function setupOp(config: OpConfig): Promise<OpRuntime> {
       `auto-login is on: every authorization is granted to "${config.dangerouslyAutoLogin}" (tests only)`,
     )
   }
+  const customGrants = resolveCustomGrants(config.grants)
   const seen = new Set<string>()
   for (const [i, client] of (config.clients ?? []).entries()) {
-    const record = await registerClient(client, i, scopes)
+    const record = await registerClient(client, i, scopes, new Set(customGrants.keys()))
     if (seen.has(record.clientId)) throw configError(`"clients[${i}].client_id" is a duplicate`)
     seen.add(record.clientId)
     const secret = client.client_secret
@@ -249,6 +259,7 @@ export async function setupOp(config: OpConfig): Promise<OpRuntime> {
       autoLogin: config.dangerouslyAutoLogin,
       device: resolveDeviceFlow(config.deviceFlow),
       tokenExchange: resolveTokenExchange(config.tokenExchange, issuer),
+      customGrants,
     },
     store,
     keys,
@@ -295,4 +306,27 @@ function resolveTokenExchange(
     })
   }
   return { policy: options?.policy, trusted }
+}
+
+/**
+ * Checks the custom grants: each `grant_type` an absolute URI (RFC 6749 §4.5) that is not a
+ * built-in grant, each with a handler function.
+ */
+function resolveCustomGrants(grants: OpConfig['grants']): ReadonlyMap<string, ResolvedCustomGrant> {
+  const out = new Map<string, ResolvedCustomGrant>()
+  if (grants === undefined) return out
+  if (typeof grants !== 'object' || grants === null)
+    throw configError('"grants" must be an object of grant type URIs to handlers')
+  for (const [name, grant] of Object.entries(grants)) {
+    if (!/^[a-z][a-z0-9+.-]*:[\x21-\x7e]+$/i.test(name) || !URL.canParse(name))
+      throw configError(`"grants" key "${name}" must be an absolute URI (RFC 6749 §4.5)`)
+    if ((BUILTIN_GRANTS as readonly string[]).includes(name))
+      throw configError(`"grants" key "${name}" is a built-in grant`)
+    const handler = typeof grant === 'function' ? grant : grant?.handler
+    if (typeof handler !== 'function')
+      throw configError(`"grants['${name}']" must be a function or { handler, publicClients }`)
+    const publicClients = typeof grant === 'function' ? false : grant.publicClients === true
+    out.set(name, { handler, publicClients })
+  }
+  return out
 }

@@ -39,6 +39,7 @@ export function metadata(settings: OpSettings): Record<string, unknown> {
       'client_credentials',
       DEVICE_CODE_GRANT,
       TOKEN_EXCHANGE_GRANT,
+      ...settings.customGrants.keys(),
     ],
     subject_types_supported: ['public'],
     id_token_signing_alg_values_supported: [settings.signingAlg],

@@ -41,7 +41,8 @@ export interface ClientRecord {
   readonly frontchannelLogoutUri?: string
   /** Add `iss` and `sid` to the front-channel URL. */
   readonly frontchannelLogoutSessionRequired?: boolean
-  readonly grantTypes: readonly GrantTypeName[]
+  /** Built-in grant types, and the URIs of custom grants (RFC 6749 §4.5) the OP has. */
+  readonly grantTypes: readonly (GrantTypeName | (string & {}))[]
   /** Extra scopes this client may ask for (beyond `openid profile email offline_access`). */
   readonly scopes: readonly string[]
   /** `'native'` clients get the RFC 8252 loopback port rule on redirect URIs. */

@@ -12,6 +12,7 @@ import {
 } from './arbitraries.ts'
 import {
   CLIENTS,
+  CUSTOM_GRANT,
   ISSUER,
   type OpWorld,
   PASSWORD,
@@ -224,7 +225,10 @@ export function shapedArb(planted: Planted): fc.Arbitrary<RawRequest> {
         'client_credentials',
         'urn:ietf:params:oauth:grant-type:device_code',
         'urn:ietf:params:oauth:grant-type:token-exchange',
+        CUSTOM_GRANT,
+        CUSTOM_GRANT,
       ),
+      assertion: pick(planted.idToken, planted.code, 'partner-assertion'),
       subject_token: pick(planted.idToken, planted.refreshToken, planted.code),
       subject_token_type: pick(
         'urn:ietf:params:oauth:token-type:access_token',
@@ -296,6 +300,12 @@ export function shapedArb(planted: Planted): fc.Arbitrary<RawRequest> {
         fields.post_logout_redirect_uri = SIGNED_OUT
         delete fields.id_token_hint
       }
+      // and a custom grant comes from the public client registered for it, to reach its handler
+      let sent = headers
+      if (fields.grant_type === CUSTOM_GRANT) {
+        fields.client_id = CLIENTS.tv.id
+        sent = { ...headers, authorization: undefined }
+      }
       const method =
         path.endsWith('/authorize') ||
         path.endsWith('/userinfo') ||
@@ -305,7 +315,7 @@ export function shapedArb(planted: Planted): fc.Arbitrary<RawRequest> {
           : 'POST'
       const encoded = new URLSearchParams(fields).toString()
       return method === 'GET'
-        ? { method, path, query: encoded, body: undefined, headers }
-        : { method, path, query: '', body: encoded, headers }
+        ? { method, path, query: encoded, body: undefined, headers: sent }
+        : { method, path, query: '', body: encoded, headers: sent }
     })
 }

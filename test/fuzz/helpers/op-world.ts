@@ -2,6 +2,7 @@
 // and a real login through an auto-login OP that yields a code and tokens to plant and to mutate.
 import { Pkce } from '../../../src/core/pkce.ts'
 import { createOp, type Op } from '../../../src/op/create-op.ts'
+import { GrantError } from '../../../src/op/errors.ts'
 import { createMemoryOpStore } from '../../../src/op/store/memory.ts'
 
 export const ISSUER = 'https://op.example/oidc'
@@ -19,6 +20,11 @@ export const CLIENTS = {
   service: { id: 'service', secret: 's3rvice-secret-0123456789abcdefghijk' },
   tv: { id: 'tv', secret: undefined },
 } as const
+
+/** A custom grant (RFC 6749 §4.5) the service and tv clients may use. */
+export const CUSTOM_GRANT = 'urn:example:grant-type:partner'
+/** The only assertion the custom grant accepts; random requests never carry it. */
+const PARTNER_ASSERTION = 'partner-assertion-9f3a1c77e0b24d5b8c6e'
 
 export const CLIENT_SECRETS = [CLIENTS.web.secret, CLIENTS.post.secret, CLIENTS.service.secret]
 
@@ -58,16 +64,34 @@ export async function fuzzOp(autoLogin = false): Promise<OpWorld> {
         client_id: CLIENTS.service.id,
         client_secret: CLIENTS.service.secret,
         redirect_uris: [],
-        grant_types: ['client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange'],
+        grant_types: [
+          'client_credentials',
+          'urn:ietf:params:oauth:grant-type:token-exchange',
+          CUSTOM_GRANT,
+        ],
         scope: 'api:read',
         resource_server: true,
       },
       {
         client_id: CLIENTS.tv.id,
         redirect_uris: [],
-        grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'],
+        grant_types: [
+          'urn:ietf:params:oauth:grant-type:device_code',
+          'refresh_token',
+          CUSTOM_GRANT,
+        ],
       },
     ],
+    grants: {
+      [CUSTOM_GRANT]: {
+        publicClients: true,
+        handler: (request) => {
+          if (request.param('assertion') !== PARTNER_ASSERTION)
+            throw new GrantError('invalid_grant', 'the assertion is not valid')
+          return { sub: 'alice-sub', account: true, scopes: request.requestedScopes ?? [] }
+        },
+      },
+    },
     accounts: [
       {
         username: 'alice',

@@ -14,6 +14,7 @@ import { type ClientRecord, DEVICE_CODE_GRANT, TOKEN_EXCHANGE_GRANT } from '../.
 import { authenticateClient } from '../client-auth.ts'
 import { authorizationCodeGrant } from './grants/authorization-code.ts'
 import { clientCredentialsGrant } from './grants/client-credentials.ts'
+import { customGrant } from './grants/custom.ts'
 import { deviceCodeGrant } from './grants/device-code.ts'
 import { refreshTokenGrant } from './grants/refresh-token.ts'
 import { tokenExchangeGrant } from './grants/token-exchange.ts'
@@ -25,11 +26,10 @@ export type TokenDeps = Pick<
   'settings' | 'store' | 'keys' | 'accounts' | 'clock' | 'logger'
 >
 
-type GrantType = ClientRecord['grantTypes'][number]
 type Grant = (params: Params, client: ClientRecord, deps: TokenDeps) => Promise<TokenResponseBody>
 
 /** One file per grant; a grant type missing here is `unsupported_grant_type`. */
-const GRANTS: Readonly<Record<GrantType, Grant>> = {
+const GRANTS: Readonly<Record<string, Grant>> = {
   authorization_code: authorizationCodeGrant,
   refresh_token: refreshTokenGrant,
   client_credentials: clientCredentialsGrant,
@@ -39,18 +39,20 @@ const GRANTS: Readonly<Record<GrantType, Grant>> = {
 
 /**
  * Rule (RFC 6749 §5.2): `grant_type` is required (`invalid_request`) and must be one this OP
- * implements (`unsupported_grant_type`).
+ * implements or was given in `grants` (`unsupported_grant_type`).
  */
-function checkGrantType(params: Params): GrantType {
+function checkGrantType(params: Params, deps: TokenDeps): Grant {
   const grantType = params.get('grant_type')
   if (grantType === undefined) throw invalidRequest('"grant_type" is required')
-  if (!Object.hasOwn(GRANTS, grantType))
+  if (Object.hasOwn(GRANTS, grantType)) return GRANTS[grantType] as Grant
+  const custom = deps.settings.customGrants.get(grantType)
+  if (custom === undefined)
     throw new OAuthProblem('unsupported_grant_type', '"grant_type" is not supported')
-  return grantType as GrantType
+  return (params, client, deps) => customGrant(grantType, custom, params, client, deps)
 }
 
 /** Rule (RFC 6749 §5.2): the client is registered for the grant (`unauthorized_client`). */
-function checkGrantAllowed(client: ClientRecord, grantType: GrantType): void {
+function checkGrantAllowed(client: ClientRecord, grantType: string): void {
   if (!client.grantTypes.includes(grantType))
     throw new OAuthProblem('unauthorized_client', 'the client may not use this grant type')
 }
@@ -68,9 +70,9 @@ export async function tokenEndpoint(request: OpRequest, deps: TokenDeps): Promis
   try {
     const params = await readParams(request, ['POST'])
     const client = await authenticateClient(request, params, deps)
-    const grantType = checkGrantType(params)
-    checkGrantAllowed(client, grantType)
-    return json(await GRANTS[grantType](params, client, deps))
+    const grant = checkGrantType(params, deps)
+    checkGrantAllowed(client, params.require('grant_type'))
+    return json(await grant(params, client, deps))
   } catch (err) {
     if (err instanceof OAuthProblem) return oauthError(err)
     throw err

@@ -103,7 +103,7 @@ export interface IssueOptions {
   /** Scopes of the access (and ID) token; may be narrower than the grant's. */
   readonly scopes: readonly string[]
   /** Present for user grants: an ID token is issued when `scopes` has `openid`. */
-  readonly account?: OpAccount
+  readonly account?: OpAccount | undefined
   readonly nonce?: string | undefined
   /** Issue a refresh token in the grant's family, valid until this time (seconds). */
   readonly refreshUntil?: number | undefined
