@@ -6,12 +6,20 @@
  */
 import { readFileSync } from 'node:fs'
 import type { Server } from 'node:http'
+import { resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { AuthkestraError } from '../core/errors.ts'
 import { createOp } from '../op/create-op.ts'
 import { escapeHtml } from '../op/http/html.ts'
 import { createMemoryOpStore } from '../op/store/memory.ts'
-import { DEMO, DevIdpConfigError, type DevIdpFile, parseDevIdpFile } from './config-file.ts'
+import {
+  checkDevIdpConfig,
+  DEMO,
+  DevIdpConfigError,
+  type DevIdpFile,
+  parseDevIdpFile,
+} from './config-file.ts'
 import { normalizeHost } from './host-check.ts'
 import { isScenarioName, SCENARIOS, scenarioUsage, withScenario } from './scenarios.ts'
 import { type MessageHandler, serve } from './serve.ts'
@@ -22,7 +30,9 @@ export const USAGE = `Usage: authkestra dev-idp [options]
   --port <n>              port to listen on (default 9000; 0 picks a free one)
   --host <host>           interface to listen on (default 127.0.0.1)
   --issuer <url>          issuer identifier (default http://<host>:<port>)
-  --config <file.json>    clients and users (default: client "demo-app", user alice/wonderland)
+  --config <file>         clients and users, as .json; or a .mjs/.js module whose default export
+                          may also give grants, tokenExchange and deviceFlow (see docs/dev-idp.md)
+                          (default: client "demo-app", user alice/wonderland)
   --auto-login <username> grant every authorization to this user, no form (for automated tests)
   --allow-host <name>     also answer requests for this Host (name or name:port; repeatable);
                           any other Host gets 421 (a defence against DNS rebinding)
@@ -60,16 +70,29 @@ function portOf(value: string | undefined): number {
   return port
 }
 
-function loadFile(path: string | undefined): DevIdpFile {
-  if (path === undefined) return DEMO
-  let text: string
+/** A module config file runs the developer's own code, the way a bundler's config does. */
+async function importConfig(path: string): Promise<unknown> {
+  let module: { default?: unknown }
   try {
-    text = readFileSync(path, 'utf8')
+    module = (await import(pathToFileURL(resolve(path)).href)) as { default?: unknown }
+  } catch (err) {
+    throw new CliError(`cannot load config module "${path}" (${(err as Error).message})`)
+  }
+  if (module.default === undefined) throw new CliError(`${path}: has no default export`)
+  return module.default
+}
+
+async function loadFile(path: string | undefined): Promise<DevIdpFile> {
+  if (path === undefined) return DEMO
+  const module = /\.m?js$/.test(path)
+  let text = ''
+  try {
+    if (!module) text = readFileSync(path, 'utf8')
   } catch {
     throw new CliError(`cannot read config file "${path}"`)
   }
   try {
-    return parseDevIdpFile(text)
+    return module ? checkDevIdpConfig(await importConfig(path), true) : parseDevIdpFile(text)
   } catch (err) {
     if (err instanceof DevIdpConfigError) throw new CliError(`${path}: ${err.message}`)
     throw err
@@ -116,7 +139,7 @@ export async function startDevIdp(
     )
   }
   const port = portOf(values.port as string | undefined)
-  const file = loadFile(values.config as string | undefined)
+  const file = await loadFile(values.config as string | undefined)
   const autoLogin = values['auto-login'] as string | undefined
   if (autoLogin !== undefined && !file.users.some((u) => u.username === autoLogin)) {
     throw new CliError(`"--auto-login" names "${autoLogin}", who is not among the users`)
@@ -172,9 +195,14 @@ export async function startDevIdp(
       issuer,
       clients: file.clients,
       accounts: file.users,
+      ...file.code,
       store,
       ...(autoLogin === undefined ? {} : { dangerouslyAutoLogin: autoLogin }),
-      logger: { warn: (m) => io.err(`warning: ${m}`), error: (m) => io.err(`error: ${m}`) },
+      logger: {
+        warn: (m) => io.err(`warning: ${m}`),
+        error: (m) => io.err(`error: ${m}`),
+        info: (m) => io.out(m),
+      },
     })
     const root = new URL(issuer).pathname.replace(/\/$/, '') || '/'
     const page = issuerPage(issuer, file, scenario)

@@ -1,15 +1,22 @@
 /**
- * The dev IdP's config file (JSON): `clients` and `users`. Errors name the field, e.g.
- * `"users[1].password" must be a non-empty string`.
+ * The dev IdP's config file: JSON with `clients` and `users`, or a JavaScript module (`.mjs`,
+ * `.js`) whose default export also has what only code can say: `grants` (custom grant
+ * handlers), `tokenExchange` (its policy) and `deviceFlow`, as `createOp` takes them. Errors
+ * name the field, e.g. `"users[1].password" must be a non-empty string`.
  *
  * @module
  */
-import type { OpAccountConfig, OpClientConfig } from '../op/config.ts'
+import type { OpAccountConfig, OpClientConfig, OpConfig } from '../op/config.ts'
+
+/** The parts of `createOp`'s config a module config file may add. */
+export type DevIdpCode = Pick<OpConfig, 'grants' | 'tokenExchange' | 'deviceFlow'>
 
 /** The file's shape. */
 export interface DevIdpFile {
   readonly clients: readonly OpClientConfig[]
   readonly users: readonly OpAccountConfig[]
+  /** From a module config file only. */
+  readonly code?: DevIdpCode
 }
 
 /** A config file problem, with the field it is about. */
@@ -77,7 +84,7 @@ function onlyKeys(value: Record<string, unknown>, allowed: readonly string[], fi
   }
 }
 
-/** Parses and checks the text of a config file. */
+/** Parses and checks the text of a JSON config file. */
 export function parseDevIdpFile(text: string): DevIdpFile {
   let raw: unknown
   try {
@@ -85,8 +92,18 @@ export function parseDevIdpFile(text: string): DevIdpFile {
   } catch (err) {
     fail(`config file is not valid JSON (${(err as Error).message})`)
   }
-  const root = object(raw, 'config')
-  onlyKeys(root, ['clients', 'users'], 'config')
+  return checkDevIdpConfig(raw, false)
+}
+
+const CODE_KEYS = ['grants', 'tokenExchange', 'deviceFlow'] as const
+
+/**
+ * Checks a config: the JSON file's parsed value, or a module's default export (`module`), which
+ * may also carry {@link DevIdpCode}; `createOp` checks those parts when it starts.
+ */
+export function checkDevIdpConfig(raw: unknown, module: boolean): DevIdpFile {
+  const root = object(raw, module ? 'default export' : 'config')
+  onlyKeys(root, ['clients', 'users', ...(module ? CODE_KEYS : [])], 'config')
   if (!Array.isArray(root.clients) || root.clients.length === 0)
     fail('"clients" must be a non-empty array')
   if (root.users !== undefined && !Array.isArray(root.users)) fail('"users" must be an array')
@@ -119,5 +136,7 @@ export function parseDevIdpFile(text: string): DevIdpFile {
     if (user.claims !== undefined) object(user.claims, `users[${i}].claims`)
     return user as unknown as OpAccountConfig
   })
-  return { clients, users }
+  const code: Record<string, unknown> = {}
+  for (const key of CODE_KEYS) if (root[key] !== undefined) code[key] = object(root[key], key)
+  return { clients, users, ...(module ? { code: code as DevIdpCode } : {}) }
 }

@@ -318,3 +318,113 @@ describe('dev-idp HTTP bridge', () => {
     )
   })
 })
+
+describe('a module config file (.mjs)', () => {
+  const moduleFile = (source: string): string => {
+    const dir = mkdtempSync(join(tmpdir(), 'authkestra-dev-idp-'))
+    const path = join(dir, 'idp.config.mjs')
+    writeFileSync(path, source)
+    return path
+  }
+  const SOURCE = `
+const secret = 'svc-secret-0123456789abcdefghijklmnop'
+export default {
+  clients: [
+    {
+      client_id: 'svc',
+      client_secret: secret,
+      redirect_uris: [],
+      grant_types: ['client_credentials', 'urn:example:grant:partner', 'urn:ietf:params:oauth:grant-type:token-exchange'],
+    },
+  ],
+  users: [{ username: 'bob', password: 'builder', sub: 'bob-sub' }],
+  grants: {
+    'urn:example:grant:partner': (request) => {
+      if (request.param('assertion') !== 'ok') throw new Error('refused by the test')
+      return { sub: 'bob-sub', account: true, scopes: ['openid'] }
+    },
+  },
+  tokenExchange: {
+    policy: (r) => (r.audience.includes('https://billing.example') ? { allow: true } : { allow: false, reason: 'no' }),
+  },
+}
+`
+  const post = (issuer: string, body: Record<string, string>) =>
+    fetch(`${issuer}/token`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${btoa('svc:svc-secret-0123456789abcdefghijklmnop')}`,
+      },
+      body: new URLSearchParams(body),
+    })
+
+  it('gives the OP custom grants and a token-exchange policy; allowed exchanges are printed', async () => {
+    const { startDevIdp } = await import('../../src/dev-idp/cli.ts')
+    const out: string[] = []
+    const err: string[] = []
+    const running = await startDevIdp(['--port', '0', '--config', moduleFile(SOURCE)], {
+      out: (line) => out.push(line),
+      err: (line) => err.push(line),
+    })
+    assert.ok(running)
+    try {
+      const meta = (await (
+        await fetch(`${running.issuer}/.well-known/openid-configuration`)
+      ).json()) as { grant_types_supported: string[] }
+      assert.ok(meta.grant_types_supported.includes('urn:example:grant:partner'))
+      const granted = await post(running.issuer, {
+        grant_type: 'urn:example:grant:partner',
+        assertion: 'ok',
+      })
+      assert.equal(granted.status, 200)
+      const tokens = (await granted.json()) as { access_token: string; id_token: string }
+      assert.equal(typeof tokens.id_token, 'string')
+      const refused = await post(running.issuer, {
+        grant_type: 'urn:example:grant:partner',
+        assertion: 'no',
+      })
+      assert.equal(refused.status, 500)
+      assert.ok(err.some((l) => l.includes('urn:example:grant:partner')))
+      const exchanged = await post(running.issuer, {
+        grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+        subject_token: tokens.access_token,
+        subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+        audience: 'https://billing.example',
+      })
+      assert.equal(exchanged.status, 200)
+      assert.ok(
+        out.some((l) => /token exchange/i.test(l) && l.includes('svc')),
+        out.join('\n'),
+      )
+    } finally {
+      await running.close()
+    }
+  })
+
+  const badModules: [string, string, RegExp][] = [
+    ['no default export', 'export const clients = []', /has no default export/],
+    [
+      'an unknown key',
+      "export default { clients: [{ client_id: 'a', redirect_uris: ['https://a/cb'] }], grant: {} }",
+      /"config\.grant" is not a known field/,
+    ],
+    [
+      'a throw while loading',
+      "throw new Error('boom at load')",
+      /cannot load config module.*boom at load/,
+    ],
+    [
+      'a grant key that is not a URI',
+      "export default { clients: [{ client_id: 'a', redirect_uris: ['https://a/cb'] }], grants: { partner: () => ({}) } }",
+      /absolute URI/,
+    ],
+  ]
+  for (const [label, source, message] of badModules) {
+    it(`exits 2 with a message for a module with ${label}`, async () => {
+      const { code, stderr } = await run(['--port', '0', '--config', moduleFile(source)]).exit
+      assert.equal(code, 2)
+      assert.match(stderr, message)
+    })
+  }
+})
