@@ -15,7 +15,6 @@ import {
   startLogin,
 } from './authorization-request.ts'
 import { type CallbackInput, validateCallback } from './callback.ts'
-import type { ClientCredentials } from './client-auth.ts'
 import {
   DEVICE_CODE_GRANT_TYPE,
   type DeviceAuthorization,
@@ -31,13 +30,11 @@ import {
 } from './flow-options.ts'
 import type { FlowState } from './flow-state.ts'
 import type { ResolvedHttpOptions } from './http.ts'
-import { type IdTokenExpectations, verifyIdToken } from './id-token.ts'
 import { type Identity, oidcProfile, toIdentity } from './identity.ts'
-import { type JwksTiming, remoteJwks } from './jwks.ts'
 import { collectClaims } from './login-claims.ts'
 import { type LogoutTokenClaims, verifyLogoutToken } from './logout-token.ts'
+import { ProviderCalls } from './provider-calls.ts'
 import type { ProviderConfig } from './provider-config.ts'
-import type { BackoffPolicy } from './remote-cache.ts'
 import {
   checkProviderConfig,
   isScopeToken,
@@ -46,7 +43,7 @@ import {
 } from './resolve-provider.ts'
 import { revokeToken, type TokenTypeHint } from './revocation.ts'
 import { type TokenExchangeOptions, tokenExchangeParams } from './token-exchange.ts'
-import { requestTokens, type TokenSet } from './tokens.ts'
+import type { TokenSet } from './tokens.ts'
 
 export type { InitiateLoginOptions, LoginStart } from './authorization-request.ts'
 export type { LoginResult, OAuth2FlowOptions, RefreshOptions } from './flow-options.ts'
@@ -73,12 +70,9 @@ export class OAuth2Flow {
   readonly #config: ProviderConfig
   readonly #http: ResolvedHttpOptions
   readonly #clock: Clock
-  readonly #leeway: number
   readonly #ttl: number
-  readonly #jwksTiming: JwksTiming
-  readonly #backoff: BackoffPolicy
   readonly #discovery: DiscoveryCache | undefined
-  #jwks: { uri: string; get: ReturnType<typeof remoteJwks> } | undefined
+  readonly #calls: ProviderCalls
 
   constructor(config: ProviderConfig, options: OAuth2FlowOptions = {}) {
     checkProviderConfig(config)
@@ -86,10 +80,14 @@ export class OAuth2Flow {
     const resolved = resolveFlowOptions(options)
     this.#http = resolved.http
     this.#clock = resolved.clock
-    this.#leeway = resolved.leewaySeconds
     this.#ttl = resolved.flowTtlMs
-    this.#jwksTiming = resolved.jwks
-    this.#backoff = resolved.backoff
+    this.#calls = new ProviderCalls(config, {
+      http: resolved.http,
+      clock: resolved.clock,
+      leewaySeconds: resolved.leewaySeconds,
+      jwks: resolved.jwks,
+      backoff: resolved.backoff,
+    })
     const discovery =
       config.discovery ?? (config.issuer === undefined ? 'none' : 'openid-configuration')
     this.#discovery =
@@ -99,7 +97,7 @@ export class OAuth2Flow {
             http: this.#http,
             clock: this.#clock,
             allowInsecureHttp: config.allowInsecureHttp === true,
-            backoff: this.#backoff,
+            backoff: resolved.backoff,
           })
   }
 
@@ -164,7 +162,7 @@ export class OAuth2Flow {
     }
     if (flowState.codeVerifier !== undefined) grant.code_verifier = flowState.codeVerifier
     const isOidc = flowState.scopes.includes('openid')
-    const tokens = await this.#grant(grant, provider, {
+    const tokens = await this.#calls.grant(grant, provider, {
       ...(isOidc ? { nonce: flowState.nonce } : {}),
       ...(flowState.maxAge === undefined ? {} : { maxAge: flowState.maxAge }),
     })
@@ -197,7 +195,7 @@ export class OAuth2Flow {
     }
     if (options.scopes)
       grant.scope = options.scopes.join(this.#config.quirks?.scopeSeparator ?? ' ')
-    return this.#grant(grant, provider, {
+    return this.#calls.grant(grant, provider, {
       ...(subject === undefined ? {} : { subject }),
       ...(typeof authTime === 'number' ? { authTime } : {}),
     })
@@ -219,7 +217,7 @@ export class OAuth2Flow {
       )
     const scopes = scopesToAsk(this.#config, options.scopes)
     return requestDeviceAuthorization(provider.deviceAuthorizationEndpoint, scopes, {
-      client: this.#client(provider),
+      client: this.#calls.client(provider),
       http: this.#http,
       clock: this.#clock,
       scopeSeparator: this.#config.quirks?.scopeSeparator ?? ' ',
@@ -235,7 +233,7 @@ export class OAuth2Flow {
     authorization: Pick<DeviceAuthorization, 'deviceCode' | 'scopes'>,
   ): Promise<{ tokens: TokenSet; identity?: Identity }> {
     const provider = await this.provider()
-    const tokens = await this.#grant(
+    const tokens = await this.#calls.grant(
       { grant_type: DEVICE_CODE_GRANT_TYPE, device_code: authorization.deviceCode },
       provider,
       {},
@@ -263,7 +261,7 @@ export class OAuth2Flow {
     const provider = await this.provider()
     const grant: Record<string, string> = { grant_type: 'client_credentials' }
     if (scopes.length > 0) grant.scope = scopes.join(this.#config.quirks?.scopeSeparator ?? ' ')
-    return this.#grant(grant, provider, {})
+    return this.#calls.grant(grant, provider, {})
   }
 
   /**
@@ -273,7 +271,7 @@ export class OAuth2Flow {
    */
   async tokenExchange(options: TokenExchangeOptions): Promise<TokenSet> {
     const grant = tokenExchangeParams(options)
-    return this.#grant(grant, await this.provider(), {})
+    return this.#calls.grant(grant, await this.provider(), {})
   }
 
   /** The callback URL registered at the provider (`redirect_uri`), if any. */
@@ -325,22 +323,9 @@ export class OAuth2Flow {
       throw new AuthkestraError('config_invalid', `provider "${this.id}" has no issuer`)
     return verifyLogoutToken(
       token,
-      this.#keys(provider),
-      this.#jwtChecks(provider, provider.issuer),
+      this.#calls.keys(provider),
+      this.#calls.jwtChecks(provider, provider.issuer),
     )
-  }
-
-  /** What the provider's ID and logout tokens are checked against. */
-  #jwtChecks(provider: ResolvedProvider, issuer: string) {
-    return {
-      issuer,
-      issuerAliases: this.#config.quirks?.idTokenIssuerAliases ?? [],
-      clientId: this.#config.clientId,
-      trustedAudiences: this.#config.trustedAudiences ?? [],
-      algorithms: provider.idTokenAlgorithms,
-      clock: this.#clock,
-      leewaySeconds: this.#leeway,
-    }
   }
 
   /** Revokes a token (RFC 7009). `unsupported_operation` when the provider has no endpoint. */
@@ -353,62 +338,8 @@ export class OAuth2Flow {
       )
     }
     await revokeToken(provider.revocationEndpoint, token, options.tokenTypeHint, {
-      client: this.#client(provider),
+      client: this.#calls.client(provider),
       http: this.#http,
     })
-  }
-
-  #client(provider: ResolvedProvider): ClientCredentials {
-    return {
-      clientId: this.#config.clientId,
-      ...(this.#config.clientSecret === undefined
-        ? {}
-        : { clientSecret: this.#config.clientSecret }),
-      method: provider.clientAuthMethod,
-    }
-  }
-
-  #keys(provider: ResolvedProvider): ReturnType<typeof remoteJwks> {
-    if (!provider.jwksUri) {
-      throw new AuthkestraError(
-        'config_invalid',
-        `provider "${this.id}" has no JWKS URI to verify ID tokens`,
-      )
-    }
-    if (this.#jwks?.uri !== provider.jwksUri.href) {
-      const timing = { ...this.#jwksTiming, ...this.#backoff }
-      const get = remoteJwks(provider.jwksUri, this.#http, timing, this.#clock)
-      this.#jwks = { uri: provider.jwksUri.href, get }
-    }
-    return this.#jwks.get
-  }
-
-  /** Runs a grant; an ID token in the response is verified against `expect`. */
-  async #grant(
-    grant: Record<string, string> | URLSearchParams,
-    provider: ResolvedProvider,
-    expect: Pick<IdTokenExpectations, 'nonce' | 'subject' | 'authTime' | 'maxAge'>,
-  ): Promise<TokenSet> {
-    const tokens = await requestTokens(grant, {
-      tokenEndpoint: provider.tokenEndpoint,
-      client: this.#client(provider),
-      http: this.#http,
-      clock: this.#clock,
-      scopeSeparator:
-        this.#config.quirks?.grantedScopeSeparator ?? this.#config.quirks?.scopeSeparator ?? ' ',
-    })
-    if (tokens.idToken === undefined) return tokens
-    if (provider.issuer === undefined) {
-      throw new AuthkestraError(
-        'config_invalid',
-        `provider "${this.id}" returned an ID token but has no issuer`,
-      )
-    }
-    const idTokenClaims = await verifyIdToken(tokens.idToken, this.#keys(provider), {
-      ...this.#jwtChecks(provider, provider.issuer),
-      accessToken: tokens.accessToken,
-      ...expect,
-    })
-    return { ...tokens, idTokenClaims }
   }
 }

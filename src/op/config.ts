@@ -266,6 +266,9 @@ export type ResolvedTtl = Required<OpTtl>
 /** Standard scopes the OP always knows. */
 export const STANDARD_SCOPES = ['openid', 'profile', 'email', 'offline_access'] as const
 
+/** The standard scopes as a set: OpenID Connect scopes, which describe a user. */
+export const OIDC_SCOPES: ReadonlySet<string> = new Set(STANDARD_SCOPES)
+
 export function configError(message: string): AuthkestraError {
   return new AuthkestraError('config_invalid', message)
 }

@@ -41,14 +41,15 @@ const GRANTS: Readonly<Record<string, Grant>> = {
  * Rule (RFC 6749 §5.2): `grant_type` is required (`invalid_request`) and must be one this OP
  * implements or was given in `grants` (`unsupported_grant_type`).
  */
-function checkGrantType(params: Params, deps: TokenDeps): Grant {
+function checkGrantType(params: Params, deps: TokenDeps): [string, Grant] {
   const grantType = params.get('grant_type')
   if (grantType === undefined) throw invalidRequest('"grant_type" is required')
-  if (Object.hasOwn(GRANTS, grantType)) return GRANTS[grantType] as Grant
+  const builtin = Object.hasOwn(GRANTS, grantType) ? GRANTS[grantType] : undefined
+  if (builtin) return [grantType, builtin]
   const custom = deps.settings.customGrants.get(grantType)
   if (custom === undefined)
     throw new OAuthProblem('unsupported_grant_type', '"grant_type" is not supported')
-  return (params, client, deps) => customGrant(grantType, custom, params, client, deps)
+  return [grantType, (params, client, deps) => customGrant(grantType, custom, params, client, deps)]
 }
 
 /** Rule (RFC 6749 §5.2): the client is registered for the grant (`unauthorized_client`). */
@@ -70,8 +71,8 @@ export async function tokenEndpoint(request: OpRequest, deps: TokenDeps): Promis
   try {
     const params = await readParams(request, ['POST'])
     const client = await authenticateClient(request, params, deps)
-    const grant = checkGrantType(params, deps)
-    checkGrantAllowed(client, params.require('grant_type'))
+    const [grantType, grant] = checkGrantType(params, deps)
+    checkGrantAllowed(client, grantType)
     return json(await grant(params, client, deps))
   } catch (err) {
     if (err instanceof OAuthProblem) return oauthError(err)

@@ -6,14 +6,12 @@
  * @module
  */
 import { randomToken } from '../../../../core/random.ts'
-import { STANDARD_SCOPES } from '../../../config.ts'
+import { OIDC_SCOPES } from '../../../config.ts'
 import { OAuthProblem } from '../../../errors.ts'
 import type { Params } from '../../../http/params.ts'
 import type { ClientRecord } from '../../../store/types.ts'
 import { issueAccessToken } from '../../../tokens/jwt.ts'
 import { type IssueDeps, parseScope, signDeps, type TokenResponseBody } from '../issue.ts'
-
-const OIDC_SCOPES: ReadonlySet<string> = new Set(STANDARD_SCOPES)
 
 /** Rule (RFC 6749 §4.4): only confidential clients may use this grant. */
 function checkConfidential(client: ClientRecord): void {

@@ -9,7 +9,7 @@
  */
 import { randomToken } from '../../../../core/random.ts'
 import { isScopeToken } from '../../../clients.ts'
-import { type CustomGrantResult, type OpAccount, STANDARD_SCOPES } from '../../../config.ts'
+import { type CustomGrantResult, OIDC_SCOPES, type OpAccount } from '../../../config.ts'
 import { OAuthProblem } from '../../../errors.ts'
 import type { Params } from '../../../http/params.ts'
 import type { ResolvedCustomGrant } from '../../../setup.ts'
@@ -22,8 +22,6 @@ import {
   parseScope,
   type TokenResponseBody,
 } from '../issue.ts'
-
-const OIDC_SCOPES: ReadonlySet<string> = new Set(STANDARD_SCOPES)
 
 const handlerFailed = (): OAuthProblem =>
   new OAuthProblem('server_error', 'the grant could not be processed', 500)
