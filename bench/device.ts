@@ -4,28 +4,15 @@
 // the same OP (one signed access token) as the baseline. In this process, on the OP's own
 // message path (no HTTP), so the rate is CPU: µs per poll = 1e6 ÷ polls/s.
 import { createOp } from '../src/op/create-op.ts'
-import type { OpRequest } from '../src/op/http/message.ts'
 import { createMemoryOpStore } from '../src/op/store/memory.ts'
-import { type Comparison, compare } from './lib.ts'
+import { type Comparison, compare, opPost, withCpuMicros } from './lib.ts'
 
 const ISSUER = 'http://127.0.0.1:9100'
 const GRANT = 'urn:ietf:params:oauth:grant-type:device_code'
 const DEVICES = 1000
 
-function post(
-  path: string,
-  form: Record<string, string>,
-  headers: Record<string, string> = {},
-): OpRequest {
-  const body = new TextEncoder().encode(new URLSearchParams(form).toString())
-  const all = new Headers({ 'content-type': 'application/x-www-form-urlencoded', ...headers })
-  return {
-    method: 'POST',
-    url: new URL(`${ISSUER}${path}`),
-    headers: all,
-    body: async () => body,
-  }
-}
+const post = (path: string, form: Record<string, string>, headers?: Record<string, string>) =>
+  opPost(ISSUER, path, form, headers)
 
 export async function deviceBenchmarks(): Promise<Comparison[]> {
   let now = Date.now()
@@ -82,10 +69,5 @@ export async function deviceBenchmarks(): Promise<Comparison[]> {
     { rounds: 5, ms: 300 },
   )
   store.close()
-  return [
-    {
-      ...row,
-      name: `${row.name}; CPU µs/request ${(1e6 / row.baselineOpsPerSec).toFixed(0)} → ${(1e6 / row.candidateOpsPerSec).toFixed(0)}`,
-    },
-  ]
+  return [withCpuMicros(row)]
 }

@@ -1,5 +1,6 @@
 // Tiny benchmark harness: every figure is a ratio against a baseline measured in the same run,
 // with baseline and candidate rounds interleaved so machine drift hits both alike.
+import type { OpRequest } from '../src/op/http/message.ts'
 
 export interface Comparison {
   name: string
@@ -58,6 +59,27 @@ export async function compare(
     candidateOpsPerSec,
     ratio: candidateOpsPerSec / baselineOpsPerSec,
     ...(options.target ? { target: options.target } : {}),
+  }
+}
+
+/** A form POST on an OP's own message path (no HTTP), for in-process OP benchmarks. */
+export function opPost(
+  issuer: string,
+  path: string,
+  form: Record<string, string>,
+  headers: Record<string, string> = {},
+): OpRequest {
+  const body = new TextEncoder().encode(new URLSearchParams(form).toString())
+  const all = new Headers({ 'content-type': 'application/x-www-form-urlencoded', ...headers })
+  return { method: 'POST', url: new URL(`${issuer}${path}`), headers: all, body: async () => body }
+}
+
+/** The row's name with CPU µs per request beside it (in process, 1e6 ÷ ops/s). */
+export function withCpuMicros(row: Comparison): Comparison {
+  const us = (opsPerSec: number) => (1e6 / opsPerSec).toFixed(0)
+  return {
+    ...row,
+    name: `${row.name}; CPU µs/request ${us(row.baselineOpsPerSec)} → ${us(row.candidateOpsPerSec)}`,
   }
 }
 

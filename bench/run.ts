@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
 import { cryptoBenchmarks } from './crypto.ts'
 import { deviceBenchmarks } from './device.ts'
+import { grantBenchmarks } from './grants.ts'
 import { guardBenchmarks } from './guards.ts'
 import { printTable } from './lib.ts'
 import { loadBenchmark } from './load.ts'
@@ -22,6 +23,7 @@ const rows = [
   ...(await opBenchmarks()),
   ...(await guardBenchmarks()),
   ...(await deviceBenchmarks()),
+  ...(await grantBenchmarks()),
 ]
 const memory = await memoryBenchmark()
 const load = await loadBenchmark()

@@ -1,11 +1,12 @@
 // `npm run bench` must keep running: its children configure real engines, OPs and stores, so a
 // new configuration rule can break them silently (it did once: a redirectUri the engine came to
-// refuse). This runs the guard, stateless, OP and load benchmarks for a moment each and checks
+// refuse). This runs the guard, stateless, device, grant, OP and load benchmarks for a moment each and checks
 // that every row measured something. No figure is compared with a threshold: speed is judged
 // in the bench's own ratios, never in tests.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { deviceBenchmarks } from '../../bench/device.ts'
+import { grantBenchmarks } from '../../bench/grants.ts'
 import { guardBenchmarks } from '../../bench/guards.ts'
 import { loadBenchmark } from '../../bench/load.ts'
 import { agent, opBenchmarks } from '../../bench/op.ts'
@@ -23,6 +24,8 @@ describe('npm run bench still runs (a moment of each benchmark)', () => {
   it('guards', async () => measured(await guardBenchmarks({ roundMs: 100, rounds: 1 })))
   it('stateless', async () => measured(await statelessBenchmarks({ ms: 20, rounds: 1 })))
   it('device polling', async () => measured(await deviceBenchmarks()))
+  it('custom grant and token exchange', async () =>
+    measured(await grantBenchmarks({ rounds: 1, ms: 50 })))
   it('OP logins', async () => measured(await opBenchmarks({ roundMs: 200, rounds: 1 })))
   it('load', async () => {
     const load = await loadBenchmark(200, 8)
