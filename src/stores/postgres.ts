@@ -14,7 +14,9 @@ import { type Clock, systemClock } from '../core/clock.ts'
 import { AuthkestraError } from '../core/errors.ts'
 import type { RevocationStore } from '../engine/revocations/types.ts'
 import type { SessionStore } from '../engine/sessions/types.ts'
+import type { CredentialStore } from '../mfa/store/types.ts'
 import type { OpStore } from '../op/store/types.ts'
+import { postgresCredentialStore } from './postgres/credentials.ts'
 import { postgresOpStore } from './postgres/op.ts'
 import { postgresRevocationStore } from './postgres/revocations.ts'
 import { createRunner, type Run } from './postgres/run.ts'
@@ -46,6 +48,8 @@ export interface PostgresStores {
   readonly op: OpStore
   /** For `createAuthkestra({ jwt: { revocations } })`. */
   readonly revocations: RevocationStore
+  /** Second factors (`createMfa({ store })`, `createOp({ mfa: { store } })`). */
+  readonly credentials: CredentialStore
   /** Creates the schema, tables and indexes if missing. Idempotent; safe from many processes. */
   migrate(): Promise<void>
   /** Stops the background sweep. Never ends the pool: that is the app's. */
@@ -69,6 +73,7 @@ async function sweep(run: Run, t: Tables, clock: Clock): Promise<void> {
     { table: t.op, key: '(kind, id)', columns: 'kind, id' },
     { table: t.sessions, key: 'id', columns: 'id' },
     { table: t.revocations, key: 'key', columns: 'key' },
+    { table: t.ephemeral, key: 'key', columns: 'key' },
   ]
   for (const { table, key, columns } of targets) {
     for (let batch = 0; batch < SWEEP_MAX_BATCHES; batch++) {
@@ -144,6 +149,7 @@ export function createPostgresStores(options: PostgresStoresOptions): PostgresSt
     sessions: postgresSessionStore(run, tables, clock),
     op: postgresOpStore(run, tables, clock),
     revocations: postgresRevocationStore(run, tables, clock),
+    credentials: postgresCredentialStore(run, tables, clock),
     migrate: () => migrate(run, tables),
     close() {
       if (closed) return

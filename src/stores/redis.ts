@@ -34,7 +34,9 @@ import { type Clock, systemClock } from '../core/clock.ts'
 import { AuthkestraError } from '../core/errors.ts'
 import type { RevocationStore } from '../engine/revocations/types.ts'
 import type { SessionStore, StoredSession } from '../engine/sessions/types.ts'
+import type { CredentialStore } from '../mfa/store/types.ts'
 import type { Consumed, OpRecordKind, OpRecords, OpSetOptions, OpStore } from '../op/store/types.ts'
+import { createRedisCredentialStore } from './redis/credentials.ts'
 import { createGuard } from './redis/guard.ts'
 import { createRedisOpStore } from './redis/op.ts'
 import { createRedisRevocationStore } from './redis/revocations.ts'
@@ -87,6 +89,8 @@ export interface RedisStores {
   readonly op: OpStore
   /** For `createAuthkestra({ jwt: { revocations } })`. */
   readonly revocations: RevocationStore
+  /** For `createMfa({ store })` and `createOp({ mfa: { store } })`. */
+  readonly credentials: CredentialStore
   /** Nothing to migrate in Redis; here so every database store has the same shape. */
   migrate(): Promise<void>
   /**
@@ -146,6 +150,7 @@ export function createRedisStores(options: RedisStoresOptions): RedisStores {
       guard,
       marginMs: TTL_MARGIN_MS,
     }),
+    credentials: createRedisCredentialStore({ redis, prefix, serverPrefix, clock, guard, px }),
     async migrate() {},
     close() {
       closed = true

@@ -3,7 +3,8 @@
  * [better-sqlite3](https://github.com/WiseLibs/better-sqlite3) 12 connection that the app opens
  * and owns. Records survive restarts and are shared by every process using the same file.
  *
- * - Schema: three tables, `<prefix>op_records`, `<prefix>sessions` and `<prefix>revocations`,
+ * - Schema: five tables, `<prefix>op_records`, `<prefix>sessions`, `<prefix>revocations`,
+ *   `<prefix>credentials` and `<prefix>mfa_ephemeral`,
  *   created only by the explicit, idempotent `migrate()`; nothing touches the app's other tables.
  * - Expiry: `expires_at` (ms since the epoch) is checked against the injected clock on every read
  *   (expired = absent); an unref'd background sweep deletes expired rows.
@@ -20,7 +21,9 @@ import { type Clock, systemClock } from '../core/clock.ts'
 import { AuthkestraError } from '../core/errors.ts'
 import type { RevocationStore } from '../engine/revocations/types.ts'
 import type { SessionStore } from '../engine/sessions/types.ts'
+import type { CredentialStore } from '../mfa/store/types.ts'
 import type { OpStore } from '../op/store/types.ts'
+import { sqliteCredentialStore } from './sqlite/credentials.ts'
 import { sqliteDriver } from './sqlite/driver.ts'
 import { sqliteOpStore } from './sqlite/op.ts'
 import { sqliteRevocationStore } from './sqlite/revocations.ts'
@@ -47,6 +50,8 @@ export interface SqliteStores {
   readonly op: OpStore
   /** What stateless mode's logouts revoke (`createAuthkestra({ jwt: { revocations } })`). */
   readonly revocations: RevocationStore
+  /** Second factors (`createMfa({ store })`, `createOp({ mfa: { store } })`). */
+  readonly credentials: CredentialStore
   /**
    * Creates the tables and indexes if they do not exist, in one transaction; safe to run at
    * every start and from several processes. Run it before the first use, or create the same
@@ -68,6 +73,13 @@ export interface SqliteStores {
    * CREATE TABLE authkestra_revocations (key TEXT PRIMARY KEY NOT NULL,
    *   revoked_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);
    * CREATE INDEX authkestra_revocations_expires_at ON authkestra_revocations (expires_at);
+   * CREATE TABLE authkestra_credentials (id TEXT PRIMARY KEY NOT NULL, account_id TEXT NOT NULL,
+   *   kind TEXT NOT NULL, version INTEGER NOT NULL, created_at INTEGER NOT NULL,
+   *   value TEXT NOT NULL);
+   * CREATE INDEX authkestra_credentials_account ON authkestra_credentials (account_id, created_at);
+   * CREATE TABLE authkestra_mfa_ephemeral (key TEXT PRIMARY KEY NOT NULL, value TEXT,
+   *   hits INTEGER NOT NULL DEFAULT 0, expires_at INTEGER NOT NULL);
+   * CREATE INDEX authkestra_mfa_ephemeral_expires_at ON authkestra_mfa_ephemeral (expires_at);
    * ```
    *
    * A database migrated by an earlier version gets the `user_key` column added.
@@ -116,6 +128,7 @@ export function createSqliteStores(options: SqliteStoresOptions): SqliteStores {
     `DELETE FROM ${tables.op} WHERE expires_at <= ?`,
     `DELETE FROM ${tables.sessions} WHERE expires_at <= ?`,
     `DELETE FROM ${tables.revocations} WHERE expires_at <= ?`,
+    `DELETE FROM ${tables.ephemeral} WHERE expires_at <= ?`,
   ]
   const timer = setInterval(() => {
     // A closed better-sqlite3 connection never reopens: nothing left to sweep.
@@ -133,6 +146,7 @@ export function createSqliteStores(options: SqliteStoresOptions): SqliteStores {
     sessions: sqliteSessionStore(db, tables.sessions, clock),
     op: sqliteOpStore(db, tables.op, clock),
     revocations: sqliteRevocationStore(db, tables.revocations, clock),
+    credentials: sqliteCredentialStore(db, tables, clock),
     async migrate() {
       db.guard('migrate', () => {
         // IMMEDIATE: take the write lock first (waiting up to the busy timeout), so processes

@@ -5,7 +5,9 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import type { RevocationStore } from '../../src/engine/revocations/types.ts'
 import type { SessionStore, StoredSession } from '../../src/engine/sessions/types.ts'
+import type { CredentialStore } from '../../src/mfa/store/types.ts'
 import type { CodeRecord, OpStore, RefreshRecord } from '../../src/op/store/types.ts'
+import { credentialConformance } from './credential-conformance.ts'
 
 /** A controllable clock. */
 export interface TestClock {
@@ -28,6 +30,7 @@ export interface StoreUnderTest {
   readonly sessions: SessionStore
   readonly op: OpStore
   readonly revocations: RevocationStore
+  readonly credentials: CredentialStore
   close(): Promise<void>
 }
 
@@ -84,6 +87,8 @@ export function storeConformance(
     after(async () => {
       await store?.close()
     })
+
+    credentialConformance(() => store.credentials, clock)
 
     describe('SessionStore', () => {
       it('sets, gets, touches and deletes', async () => {

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { createMemoryRevocationStore } from '../../src/engine/revocations/memory.ts'
 import { createMemorySessionStore } from '../../src/engine/sessions/memory.ts'
+import { createMemoryCredentialStore } from '../../src/mfa/store/memory.ts'
 import { createMemoryOpStore } from '../../src/op/store/memory.ts'
 import { storeConformance } from './conformance.ts'
 
@@ -15,6 +16,7 @@ storeConformance('memory', async (clock) => {
     sessions,
     op,
     revocations,
+    credentials: createMemoryCredentialStore({ clock }),
     async close() {
       sessions.close()
       op.close()

@@ -35,6 +35,7 @@ storeConformance(
       sessions: stores.sessions,
       op: stores.op,
       revocations: stores.revocations,
+      credentials: stores.credentials,
       async close() {
         stores.close()
         await pool.query(
@@ -81,6 +82,10 @@ describe('postgres stores', { skip }, () => {
     assert.deepEqual(
       indexes.rows.map((r) => r.indexname),
       [
+        'mig_credentials_account_idx',
+        'mig_credentials_pkey',
+        'mig_mfa_ephemeral_expires_idx',
+        'mig_mfa_ephemeral_pkey',
         'mig_op_records_expires_idx',
         'mig_op_records_family_idx',
         'mig_op_records_pkey',

@@ -26,6 +26,7 @@ storeConformance(
       sessions: stores.sessions,
       op: stores.op,
       revocations: stores.revocations,
+      credentials: stores.credentials,
       async close() {
         stores.close()
         await dropPrefix(redis, prefix)

@@ -23,6 +23,7 @@ storeConformance(
       sessions: stores.sessions,
       op: stores.op,
       revocations: stores.revocations,
+      credentials: stores.credentials,
       async close() {
         stores.close()
         await dropPrefix(redis, prefix)

@@ -29,6 +29,7 @@ function underTest(database: Database.Database, stores: Awaited<ReturnType<typeo
     sessions: stores.sessions,
     op: stores.op,
     revocations: stores.revocations,
+    credentials: stores.credentials,
     async close() {
       stores.close()
       database.close()
@@ -66,6 +67,10 @@ describe('sqlite stores', () => {
     assert.deepEqual(
       names.filter((n) => !String(n).startsWith('sqlite_autoindex')),
       [
+        'ak_credentials',
+        'ak_credentials_account',
+        'ak_mfa_ephemeral',
+        'ak_mfa_ephemeral_expires_at',
         'ak_op_records',
         'ak_op_records_expires_at',
         'ak_op_records_family',

@@ -43,6 +43,6 @@ const nodeModule = nodeCryptoModule()
  */
 export const defaultCrypto: CryptoBackend = nodeModule ? createNodeCrypto(nodeModule) : webCrypto
 
-export type { BinaryInput, CryptoBackend, ScryptParams } from './types.ts'
+export type { BinaryInput, CryptoBackend, HmacHash, ScryptParams } from './types.ts'
 export { toBytes } from './types.ts'
 export { webCrypto } from './web.ts'

@@ -8,9 +8,20 @@
  */
 import type * as NodeCrypto from 'node:crypto'
 import { createNodeJws } from './node-jws.ts'
-import { type BinaryInput, type CryptoBackend, type ScryptParams, toBytes } from './types.ts'
+import {
+  type BinaryInput,
+  type CryptoBackend,
+  type HmacHash,
+  type ScryptParams,
+  toBytes,
+} from './types.ts'
 
 const POOL_SIZE = 4096
+const NODE_HASHES: Readonly<Record<string, string>> = {
+  'SHA-1': 'sha1',
+  'SHA-256': 'sha256',
+  'SHA-512': 'sha512',
+}
 
 /**
  * The `node:crypto` implementation of {@link CryptoBackend}, over the module itself (handed in:
@@ -53,6 +64,11 @@ export function createNodeCrypto(nodeCrypto: typeof NodeCrypto): CryptoBackend {
     },
     async hmacSha256(key: Uint8Array, data: BinaryInput): Promise<Uint8Array> {
       return new Uint8Array(createHmac('sha256', key).update(toBytes(data)).digest())
+    },
+    async hmac(hash: HmacHash, key: Uint8Array, data: BinaryInput): Promise<Uint8Array> {
+      const name = NODE_HASHES[hash]
+      if (!name) throw new TypeError('unsupported HMAC hash')
+      return new Uint8Array(createHmac(name, key).update(toBytes(data)).digest())
     },
     timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean {
       return a.length === b.length && nodeCrypto.timingSafeEqual(a, b)

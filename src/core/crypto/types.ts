@@ -8,6 +8,9 @@
 /** Bytes or a string (UTF-8 encoded before use). */
 export type BinaryInput = Uint8Array | string
 
+/** The hashes {@link CryptoBackend.hmac} takes. */
+export type HmacHash = 'SHA-1' | 'SHA-256' | 'SHA-512'
+
 /** The primitives every backend provides. All results are fresh `Uint8Array`s. */
 export interface CryptoBackend {
   /** `'web'` (Web Crypto) or `'node'` (`node:crypto`). */
@@ -18,6 +21,8 @@ export interface CryptoBackend {
   sha256(data: BinaryInput): Promise<Uint8Array>
   /** HMAC-SHA-256 of `data` under `key`. */
   hmacSha256(key: Uint8Array, data: BinaryInput): Promise<Uint8Array>
+  /** HMAC of `data` under `key` with another hash (HOTP/TOTP need SHA-1, RFC 4226 §5.2). */
+  hmac(hash: HmacHash, key: Uint8Array, data: BinaryInput): Promise<Uint8Array>
   /**
    * Equality in time independent of where the inputs differ. Inputs of different lengths are
    * unequal (the length itself is not secret in any of our uses).

@@ -4,9 +4,10 @@
  *
  * @module
  */
-import { type BinaryInput, type CryptoBackend, toBytes } from './types.ts'
+import { type BinaryInput, type CryptoBackend, type HmacHash, toBytes } from './types.ts'
 
 const MAX_RANDOM_CHUNK = 65_536
+const HMAC_HASHES: ReadonlySet<string> = new Set<HmacHash>(['SHA-1', 'SHA-256', 'SHA-512'])
 const hmacKeys = new WeakMap<Uint8Array, Promise<CryptoKey>>()
 
 function hmacKey(key: Uint8Array): Promise<CryptoKey> {
@@ -51,6 +52,19 @@ export const webCrypto: CryptoBackend = {
       toBytes(data) as BufferSource,
     )
     return new Uint8Array(signature)
+  },
+  async hmac(hash: HmacHash, key: Uint8Array, data: BinaryInput): Promise<Uint8Array> {
+    if (!HMAC_HASHES.has(hash)) throw new TypeError('unsupported HMAC hash')
+    const cryptoKey = await crypto.subtle.importKey(
+      'raw',
+      key as BufferSource,
+      { name: 'HMAC', hash },
+      false,
+      ['sign'],
+    )
+    return new Uint8Array(
+      await crypto.subtle.sign('HMAC', cryptoKey, toBytes(data) as BufferSource),
+    )
   },
   timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean {
     if (a.length !== b.length) return false

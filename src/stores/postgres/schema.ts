@@ -1,5 +1,5 @@
 /**
- * The PostgreSQL schema of the stores: three tables (OP records, sessions, revocations) and their indexes,
+ * The PostgreSQL schema of the stores: five tables (OP records, sessions, revocations, credentials and their challenges) and their indexes,
  * created by an explicit, idempotent `migrate()` under an advisory lock so that several instances
  * starting at once do not collide. Times are `bigint` milliseconds since the epoch, compared with
  * the injected clock (never the database's `now()`), so tests move time and servers may disagree.
@@ -18,6 +18,10 @@ export interface Tables {
   readonly sessions: string
   /** `"schema"."<prefix>revocations"` */
   readonly revocations: string
+  /** `"schema"."<prefix>credentials"`: second factors (`authkestra/mfa`). */
+  readonly credentials: string
+  /** `"schema"."<prefix>mfa_ephemeral"`: WebAuthn challenges and attempt counters. */
+  readonly ephemeral: string
   /** Unquoted names, for `migrate` and for operators. */
   readonly prefix: string
 }
@@ -50,6 +54,8 @@ export function tableNames(schema: unknown, prefix: unknown): Tables {
     op: `"${schema}"."${prefix}op_records"`,
     sessions: `"${schema}"."${prefix}sessions"`,
     revocations: `"${schema}"."${prefix}revocations"`,
+    credentials: `"${schema}"."${prefix}credentials"`,
+    ephemeral: `"${schema}"."${prefix}mfa_ephemeral"`,
   }
 }
 
@@ -90,6 +96,22 @@ export function migrationStatements(t: Tables): string[] {
       expires_at bigint NOT NULL
     )`,
     `CREATE INDEX IF NOT EXISTS "${p}revocations_expires_idx" ON ${t.revocations} (expires_at)`,
+    `CREATE TABLE IF NOT EXISTS ${t.credentials} (
+      id text PRIMARY KEY,
+      account_id text NOT NULL,
+      kind text NOT NULL,
+      version integer NOT NULL,
+      created_at bigint NOT NULL,
+      value jsonb NOT NULL
+    )`,
+    `CREATE INDEX IF NOT EXISTS "${p}credentials_account_idx" ON ${t.credentials} (account_id, created_at)`,
+    `CREATE TABLE IF NOT EXISTS ${t.ephemeral} (
+      key text PRIMARY KEY,
+      value jsonb NULL,
+      hits integer NOT NULL DEFAULT 0,
+      expires_at bigint NOT NULL
+    )`,
+    `CREATE INDEX IF NOT EXISTS "${p}mfa_ephemeral_expires_idx" ON ${t.ephemeral} (expires_at)`,
   ]
 }
 

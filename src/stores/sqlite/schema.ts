@@ -14,6 +14,10 @@ export interface SqliteTables {
   readonly sessions: string
   /** Revocations of stateless mode: `key` primary key, `revoked_at`, `expires_at`. */
   readonly revocations: string
+  /** Second factors (`authkestra/mfa`): `id` primary key, `account_id`, `kind`, `version`, JSON `value`. */
+  readonly credentials: string
+  /** WebAuthn challenges and attempt counters: `key` primary key, `value`, `hits`, `expires_at`. */
+  readonly ephemeral: string
   /** The DDL statements of `migrate()`, in order; each is `IF NOT EXISTS`. */
   readonly ddl: readonly string[]
   /** Columns added after a table's first release: `[table, column, type]`, added when missing. */
@@ -44,10 +48,14 @@ export function sqliteTables(prefix: string): SqliteTables {
   const op = name('op_records')
   const sessions = name('sessions')
   const revocations = name('revocations')
+  const credentials = name('credentials')
+  const ephemeral = name('mfa_ephemeral')
   return {
     op,
     sessions,
     revocations,
+    credentials,
+    ephemeral,
     ddl: [
       `CREATE TABLE IF NOT EXISTS ${op} (
         kind TEXT NOT NULL,
@@ -75,6 +83,22 @@ export function sqliteTables(prefix: string): SqliteTables {
         expires_at INTEGER NOT NULL
       )`,
       `CREATE INDEX IF NOT EXISTS ${name('revocations_expires_at')} ON ${revocations} (expires_at)`,
+      `CREATE TABLE IF NOT EXISTS ${credentials} (
+        id TEXT PRIMARY KEY NOT NULL,
+        account_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        value TEXT NOT NULL
+      )`,
+      `CREATE INDEX IF NOT EXISTS ${name('credentials_account')} ON ${credentials} (account_id, created_at)`,
+      `CREATE TABLE IF NOT EXISTS ${ephemeral} (
+        key TEXT PRIMARY KEY NOT NULL,
+        value TEXT,
+        hits INTEGER NOT NULL DEFAULT 0,
+        expires_at INTEGER NOT NULL
+      )`,
+      `CREATE INDEX IF NOT EXISTS ${name('mfa_ephemeral_expires_at')} ON ${ephemeral} (expires_at)`,
     ],
     // Sessions tables created before 0.2 have no user_key column.
     addedColumns: [[sessions, 'user_key', 'TEXT']],

@@ -26,6 +26,24 @@ for (const backend of [webCrypto, nodeCrypto] as CryptoBackend[]) {
       assert.equal(hex(await backend.hmacSha256(key, 'what do ya want for nothing?')), expected)
     })
 
+    it('hmac matches RFC 2202 (SHA-1) and RFC 4231 (SHA-256, SHA-512) test case 2', async () => {
+      const key = new TextEncoder().encode('Jefe')
+      const data = 'what do ya want for nothing?'
+      assert.equal(
+        hex(await backend.hmac('SHA-1', key, data)),
+        'effcdf6ae5eb2fa2d27416d5f184df9c259a7c79',
+      )
+      assert.equal(
+        hex(await backend.hmac('SHA-256', key, data)),
+        hex(await backend.hmacSha256(key, data)),
+      )
+      assert.equal(
+        hex(await backend.hmac('SHA-512', key, data)),
+        '164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea2505549758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737',
+      )
+      await assert.rejects(backend.hmac('MD5' as 'SHA-1', key, data), TypeError)
+    })
+
     it('hkdf matches RFC 5869 test case 1', async () => {
       const okm = await backend.hkdf(
         unhex('0b'.repeat(22)),
