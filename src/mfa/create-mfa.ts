@@ -73,6 +73,8 @@ export interface TotpEnrollment {
 
 /** Second factors of accounts. */
 export interface Mfa {
+  /** Whether passkeys are on (`passkeys` was given). */
+  readonly passkeysEnabled: boolean
   /** Confirmed factors of an account. */
   factors(accountId: string): Promise<AccountFactors>
   /** Starts a TOTP enrolment; it counts only once {@link Mfa.confirmTotp} succeeds (15 min). */
@@ -200,6 +202,8 @@ export function createMfa(options: MfaOptions): Mfa {
   })
 
   return {
+    passkeysEnabled: rp !== undefined,
+
     async factors(accountId) {
       const all = await store.list(accountId)
       return {

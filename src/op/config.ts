@@ -4,8 +4,10 @@
  *
  * @module
  */
+
 import type { Clock } from '../core/clock.ts'
 import { AuthkestraError } from '../core/errors.ts'
+import type { Mfa } from '../mfa/create-mfa.ts'
 import type { GrantTypeName, OpStore } from './store/types.ts'
 
 /** A client as configured (RFC 7591 metadata names). */
@@ -129,6 +131,12 @@ export interface OpConfig {
   readonly backchannelLogout?: BackchannelLogoutOptions
   /** The Device Authorization Grant (RFC 8628), for clients registered for it. */
   readonly deviceFlow?: DeviceFlowOptions
+  /**
+   * Second factors and passkeys (`createMfa` from `authkestra/mfa`): an account with a factor
+   * must pass it after the password, passkeys sign in without one, `/account` enrolls them, and
+   * tokens carry `amr` and `acr`. Without it, logins are password-only (`amr: ["pwd"]`).
+   */
+  readonly mfa?: Mfa
   /** Token Exchange (RFC 8693), for clients registered for it: who may exchange what. */
   readonly tokenExchange?: TokenExchangeOptions
   /**

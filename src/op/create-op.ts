@@ -6,6 +6,7 @@
  */
 import { AuthkestraError } from '../core/errors.ts'
 import type { OpConfig } from './config.ts'
+import { accountEndpoint } from './endpoints/account/index.ts'
 import { authorizeEndpoint } from './endpoints/authorize/index.ts'
 import { deviceAuthorizationEndpoint } from './endpoints/device/authorization.ts'
 import { deviceVerificationEndpoint } from './endpoints/device/verification.ts'
@@ -95,6 +96,12 @@ function route(pathname: string, basePath: string): { handler: Route; rest: stri
   const path = pathname.slice(basePath.length)
   const exact = ROUTES[path]
   if (exact) return { handler: exact, rest: '' }
+  if (path === '/account' || path.startsWith('/account/')) {
+    return {
+      handler: (r, rest, rt) => accountEndpoint(r, rest, rt),
+      rest: path.slice('/account'.length),
+    }
+  }
   if (path.startsWith('/interaction/')) {
     return {
       handler: (r, rest, rt) => interactionEndpoint(r, rest, rt),

@@ -11,6 +11,7 @@ import { type Clock, systemClock } from '../core/clock.ts'
 import { defaultCrypto } from '../core/crypto/index.ts'
 import type { KeyResolver } from '../core/jwt-types.ts'
 import { hashPassword, verifyPassword } from '../core/password.ts'
+import type { Mfa } from '../mfa/create-mfa.ts'
 import { BUILTIN_GRANTS, isScopeToken, registerClient } from './clients.ts'
 import {
   type CustomGrantHandler,
@@ -44,6 +45,8 @@ export interface OpUrls {
   readonly deviceAuthorization: string
   /** RFC 8628 §3.2 `verification_uri`: where a person enters the user code. */
   readonly deviceVerification: string
+  /** The account page: second factors and passkeys (with `mfa`). */
+  readonly account: string
 }
 
 /** Finds and authenticates accounts. */
@@ -94,6 +97,8 @@ export interface OpRuntime {
   readonly logger: OpLogger
   readonly logout: LogoutNotifier
   readonly backchannel: Backchannel
+  /** Second factors and passkeys, when configured (`createOp({ mfa })`). */
+  readonly mfa: Mfa | undefined
 }
 
 const defaultLogger: OpLogger = {
@@ -249,6 +254,7 @@ export async function setupOp(config: OpConfig): Promise<OpRuntime> {
         endSession: `${issuer}/logout`,
         deviceAuthorization: `${issuer}/device_authorization`,
         deviceVerification: `${issuer}/device`,
+        account: `${issuer}/account`,
       },
       ttl,
       scopes,
@@ -268,7 +274,16 @@ export async function setupOp(config: OpConfig): Promise<OpRuntime> {
     logger,
     logout: createLogoutNotifier({ store, backchannel }),
     backchannel,
+    mfa: checkMfa(config.mfa),
   }
+}
+
+/** `mfa` must be what `createMfa` returns. */
+function checkMfa(mfa: unknown): Mfa | undefined {
+  if (mfa === undefined) return undefined
+  if (typeof mfa !== 'object' || mfa === null || typeof (mfa as Mfa).verifyTotp !== 'function')
+    throw configError('"mfa" must be made by createMfa (authkestra/mfa)')
+  return mfa as Mfa
 }
 
 /** Fills the Device Authorization Grant's defaults and checks bounds. */

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { ACR_VALUES } from '../acr.ts'
 import type { OpResponse } from '../http/message.ts'
 import { json } from '../http/responses.ts'
 import type { KeyManager } from '../keys.ts'
@@ -30,7 +31,8 @@ export function metadata(settings: OpSettings): Record<string, unknown> {
     frontchannel_logout_supported: true,
     frontchannel_logout_session_supported: true,
     scopes_supported: [...settings.scopes],
-    claims_supported: SUPPORTED_CLAIMS,
+    claims_supported: [...SUPPORTED_CLAIMS, 'acr', 'amr', 'auth_time'],
+    acr_values_supported: [...ACR_VALUES],
     response_types_supported: ['code'],
     response_modes_supported: ['query'],
     grant_types_supported: [
@@ -49,7 +51,8 @@ export function metadata(settings: OpSettings): Record<string, unknown> {
     code_challenge_methods_supported: ['S256'],
     authorization_response_iss_parameter_supported: true,
     prompt_values_supported: ['none', 'login', 'consent'],
-    claims_parameter_supported: false,
+    // Only `id_token.acr` of a `claims` request is acted on (OIDC Core §5.5.1.1).
+    claims_parameter_supported: true,
     request_parameter_supported: false,
     request_uri_parameter_supported: false,
   }

@@ -17,8 +17,11 @@ export function escapeHtml(value: string): string {
   return value.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c)
 }
 
-/** A minimal, readable page around `body` (already escaped HTML). */
-export function page(title: string, body: string): string {
+/**
+ * A minimal, readable page around `body` (already escaped HTML), with an inline `script` (a
+ * constant of the OP, allowed by its hash in the page's CSP).
+ */
+export function page(title: string, body: string, script = ''): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>
@@ -30,5 +33,5 @@ input[type=text],input[type=password]{width:100%;box-sizing:border-box;padding:.
 button{margin-top:1.2rem;padding:.6rem 1rem;border:0;border-radius:6px;background:#3451d1;color:#fff;font:inherit;cursor:pointer}
 button.secondary{background:#e4e7ee;color:#1d2330;margin-left:.5rem}.error{color:#b3261e;background:#fdecea;padding:.5rem;border-radius:6px}
 ul{padding-left:1.2rem}small{color:#5b6272}
-</style></head><body><main>${body}</main></body></html>`
+</style></head><body><main>${body}</main>${script === '' ? '' : `<script>${script}</script>`}</body></html>`
 }

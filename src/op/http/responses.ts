@@ -66,14 +66,20 @@ export function html(
   status = 200,
   headers: Readonly<Record<string, string>> = {},
   frameSources: readonly string[] = [],
+  /** `'sha256-…'` sources of the page's own inline scripts; they may fetch from the OP only. */
+  scriptHashes: readonly string[] = [],
 ): OpResponse {
   const frames = frameSources.length === 0 ? '' : `; frame-src ${frameSources.join(' ')}`
+  const scripts =
+    scriptHashes.length === 0
+      ? ''
+      : `; script-src ${scriptHashes.map((h) => `'${h}'`).join(' ')}; connect-src 'self'`
   return {
     status,
     headers: {
       ...lower(headers),
       'content-type': 'text/html; charset=utf-8',
-      'content-security-policy': `default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'${frames}`,
+      'content-security-policy': `default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'${frames}${scripts}`,
       'x-frame-options': 'DENY',
       'x-content-type-options': 'nosniff',
       'referrer-policy': 'no-referrer',

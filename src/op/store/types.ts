@@ -78,6 +78,10 @@ export interface AuthorizationRequest {
   readonly prompt: readonly ('none' | 'login' | 'consent')[]
   readonly maxAge?: number
   readonly loginHint?: string
+  /** `acr_values`, or the `claims` request's `id_token.acr` values, in order of preference. */
+  readonly acrValues?: readonly string[]
+  /** The `claims` request asked for `acr` as essential: unmet, the request fails. */
+  readonly acrEssential?: boolean
   /**
    * The device authorization this interaction decides (Device Authorization Grant): its record
    * id and its user code as shown, spent already (so the consent page can show it for the person
@@ -98,6 +102,18 @@ export interface InteractionRecord {
   readonly authTime?: number
   /** The OP session the user is signed in with (set with `accountId`). */
   readonly sid?: string
+  /** The methods the user authenticated with (RFC 8176), set with `accountId`. */
+  readonly amr?: readonly string[]
+  /**
+   * A first step passed and a second factor is due (the account has one, or the request's `acr`
+   * needs one): who, and the methods so far. Nothing is signed in until it passes.
+   */
+  readonly partial?: {
+    readonly accountId: string
+    readonly amr: readonly string[]
+    /** A step-up of this OP session: it is upgraded in place (same `sid`, no logout). */
+    readonly sid?: string
+  }
 }
 
 /** An OP login session (the `ak_op_session` cookie). */
@@ -110,6 +126,8 @@ export interface SessionRecord {
    * not the cookie's secret. A record without one (stored before 0.3) is not a live session.
    */
   readonly sid?: string
+  /** The methods of the login (RFC 8176); absent for sessions stored before 0.4 (a password). */
+  readonly amr?: readonly string[]
 }
 
 /** A validated end-session request awaiting the user's confirmation. */
@@ -132,6 +150,10 @@ export interface GrantBinding {
   readonly authTime: number
   /** The OP session the grant was made in (the ID tokens' `sid`); none for auto-login. */
   readonly sid?: string
+  /** How the user authenticated (RFC 8176), for the tokens' `amr`. */
+  readonly amr?: readonly string[]
+  /** The assurance level asserted (the tokens' `acr`). */
+  readonly acr?: string
 }
 
 /** An authorization code (stored under its hash, for at most 60 s). */

@@ -37,9 +37,19 @@ export interface IssuedAccessToken {
 
 const nowSeconds = (clock: Clock): number => Math.floor(clock.now() / 1000)
 
+/** `amr` and `acr` (OIDC Core §2; RFC 9068 §2.2.1 for access tokens), when the grant has them. */
+function authClaims(grant: Pick<GrantBinding, 'amr' | 'acr'>): Record<string, unknown> {
+  return {
+    ...(grant.acr === undefined ? {} : { acr: grant.acr }),
+    ...(grant.amr === undefined ? {} : { amr: grant.amr }),
+  }
+}
+
 /** Signs an RFC 9068 access token. `gid` (private claim) names the grant for revocation. */
 export async function issueAccessToken(
-  grant: Pick<GrantBinding, 'grantId' | 'clientId' | 'sub' | 'scopes'> & { authTime?: number },
+  grant: Pick<GrantBinding, 'grantId' | 'clientId' | 'sub' | 'scopes' | 'amr' | 'acr'> & {
+    authTime?: number
+  },
   audience: string | readonly string[],
   ttlSeconds: number,
   deps: SignDeps,
@@ -55,6 +65,7 @@ export async function issueAccessToken(
     scope: grant.scopes.join(' '),
     gid: grant.grantId,
     ...(grant.authTime === undefined ? {} : { auth_time: grant.authTime }),
+    ...authClaims(grant),
     iss: deps.issuer,
     sub: grant.sub,
     aud: audience,
@@ -70,7 +81,7 @@ export async function issueAccessToken(
  * `sid` (Back-Channel Logout §2.1) and scope claims.
  */
 export async function issueIdToken(
-  grant: Pick<GrantBinding, 'clientId' | 'sub' | 'authTime' | 'sid'>,
+  grant: Pick<GrantBinding, 'clientId' | 'sub' | 'authTime' | 'sid' | 'amr' | 'acr'>,
   extra: { nonce?: string | undefined; accessToken: string; claims: Record<string, unknown> },
   ttlSeconds: number,
   deps: SignDeps,
@@ -80,6 +91,7 @@ export async function issueIdToken(
   return signer.sign('JWT', {
     ...extra.claims,
     auth_time: grant.authTime,
+    ...authClaims(grant),
     azp: grant.clientId,
     at_hash: await accessTokenHash(extra.accessToken, signer.alg),
     ...(extra.nonce === undefined ? {} : { nonce: extra.nonce }),

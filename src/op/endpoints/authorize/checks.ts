@@ -136,3 +136,52 @@ export function checkNonce(params: Params): string | undefined {
   if (nonce !== undefined && nonce.length > 512) throw invalidRequest('"nonce" is too long')
   return nonce
 }
+
+const ACR_VALUE = /^[\x21-\x7e]{1,64}$/
+
+/**
+ * `acr_values` (OIDC Core §3.1.2.1: space-separated, in order of preference) and the `claims`
+ * request's `id_token.acr` (§5.5.1.1: `essential`, `value` or `values`), which wins when both are
+ * given. Other members of `claims` are accepted and ignored (§5.5: an OP may). Bounded: at most 10
+ * values of 64 printable characters, a `claims` of at most 4 KiB.
+ */
+export function checkAcr(params: Params): Pick<AuthorizationRequest, 'acrValues' | 'acrEssential'> {
+  const listed = (params.get('acr_values') ?? '').split(' ').filter(Boolean)
+  if (listed.length > 10 || !listed.every((v) => ACR_VALUE.test(v)))
+    throw invalidRequest('"acr_values" is malformed')
+  const raw = params.get('claims')
+  let acr: { essential?: unknown; value?: unknown; values?: unknown } | undefined
+  if (raw !== undefined) {
+    let parsed: unknown
+    try {
+      parsed = raw.length <= 4096 ? JSON.parse(raw) : undefined
+    } catch {
+      parsed = undefined
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+      throw invalidRequest('"claims" must be a JSON object')
+    const idToken = (parsed as { id_token?: unknown }).id_token
+    const member =
+      typeof idToken === 'object' && idToken !== null
+        ? (idToken as { acr?: unknown }).acr
+        : undefined
+    if (member !== undefined && member !== null && typeof member !== 'object')
+      throw invalidRequest('"claims" requests "acr" malformed')
+    acr = (member ?? undefined) as typeof acr
+  }
+  const fromClaims =
+    acr?.values !== undefined ? acr.values : acr?.value !== undefined ? [acr.value] : undefined
+  if (
+    fromClaims !== undefined &&
+    (!Array.isArray(fromClaims) ||
+      fromClaims.length === 0 ||
+      fromClaims.length > 10 ||
+      !fromClaims.every((v) => typeof v === 'string' && ACR_VALUE.test(v)))
+  )
+    throw invalidRequest('"claims" requests "acr" malformed')
+  const values = (fromClaims as string[] | undefined) ?? listed
+  return {
+    ...(values.length === 0 ? {} : { acrValues: [...new Set(values)] }),
+    ...(acr?.essential === true && values.length > 0 ? { acrEssential: true } : {}),
+  }
+}

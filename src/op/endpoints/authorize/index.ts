@@ -15,6 +15,7 @@ import type { AuthorizationRequest } from '../../store/types.ts'
 import { beginAuthorization } from '../interaction/begin.ts'
 import { errorPage } from '../interaction/pages.ts'
 import {
+  checkAcr,
   checkClient,
   checkNonce,
   checkPkce,
@@ -64,6 +65,7 @@ export async function authorizeEndpoint(request: OpRequest, deps: OpRuntime): Pr
       ...(nonce === undefined ? {} : { nonce }),
       ...checkPkce(params, client),
       ...checkPrompt(params),
+      ...checkAcr(params),
     }
     return await beginAuthorization(authorization, client, request, deps)
   } catch (err) {

@@ -7,8 +7,10 @@
  * @module
  */
 import { randomToken } from '../../../core/random.ts'
+import { authContext } from '../../acr.ts'
 import type { OpRuntime } from '../../setup.ts'
 import type { CodeRecord, DeviceRecord } from '../../store/types.ts'
+import type { SignedInUser } from '../interaction/finish.ts'
 import { rememberSessionClient } from '../interaction/session.ts'
 
 type Deps = Pick<OpRuntime, 'settings' | 'store' | 'clock'>
@@ -28,7 +30,7 @@ export function remaining(record: DeviceRecord, deps: Deps): number {
 export async function approveDevice(
   deviceId: string,
   record: DeviceRecord,
-  user: { accountId: string; authTime: number; sid?: string | undefined },
+  user: SignedInUser,
   deps: Deps,
 ): Promise<void> {
   const grantId = randomToken(16)
@@ -39,6 +41,7 @@ export async function approveDevice(
     scopes: record.scopes,
     authTime: user.authTime,
     ...(user.sid === undefined ? {} : { sid: user.sid }),
+    ...authContext(user.amr),
     redirectUri: '',
   }
   if (user.sid !== undefined)

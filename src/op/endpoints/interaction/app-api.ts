@@ -29,6 +29,8 @@ export interface InteractionDetails {
   readonly accountId: string | undefined
   /** Whether `finish` must be given the user's consent (`grantedScopes`). */
   readonly consentRequired: boolean
+  /** The `acr` levels the client asked for, in order of preference (OIDC Core §3.1.2.1). */
+  readonly acrValues: readonly string[]
 }
 
 /**
@@ -36,7 +38,15 @@ export interface InteractionDetails {
  * agreed to when consent is required; or an error (`login_required` only for `prompt=none`).
  */
 export type InteractionResult =
-  | { readonly sub: string; readonly grantedScopes?: readonly string[] }
+  | {
+      readonly sub: string
+      readonly grantedScopes?: readonly string[]
+      /**
+       * How the user authenticated (RFC 8176 values: `pwd`, `otp`, `hwk`, `swk`, `mfa`, …): the
+       * tokens' `amr`, and their `acr` from it. Omitted: no `amr` or `acr` in the tokens.
+       */
+      readonly amr?: readonly string[]
+    }
   | { readonly error: 'access_denied' | 'login_required' }
 
 async function details(
@@ -59,6 +69,7 @@ async function details(
     consentRequired: client
       ? await consentNeeded(record.request, record.accountId, client, runtime.store)
       : true,
+    acrValues: record.request.acrValues ?? [],
   }
 }
 
@@ -82,11 +93,18 @@ async function finish(
   if (typeof result.sub !== 'string' || result.sub === '') {
     throw new AuthkestraError('config_invalid', '"sub" must be a non-empty string')
   }
+  const amr = result.amr
+  if (
+    amr !== undefined &&
+    (!Array.isArray(amr) || amr.length > 10 || !amr.every((m) => /^[a-z]{2,16}$/.test(m)))
+  )
+    throw new AuthkestraError('config_invalid', '"amr" must list RFC 8176 method names')
   const client = await runtime.store.get('client', record.request.clientId)
   const signedIn = {
     ...record,
     accountId: result.sub,
     authTime: Math.floor(runtime.clock.now() / 1000),
+    ...(amr === undefined ? {} : { amr: [...amr] }),
   }
   if (client && (await consentNeeded(record.request, result.sub, client, runtime.store))) {
     const granted = result.grantedScopes ?? []
@@ -100,7 +118,11 @@ async function finish(
   }
   const session = await startSession(
     request,
-    { accountId: result.sub, authTime: signedIn.authTime },
+    {
+      accountId: result.sub,
+      authTime: signedIn.authTime,
+      ...(amr === undefined ? {} : { amr: [...amr] }),
+    },
     runtime,
   )
   return completeInteraction(uid, { ...signedIn, sid: session.sid }, runtime, [session.cookie])

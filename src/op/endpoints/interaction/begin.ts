@@ -14,6 +14,7 @@ import type { OpRuntime } from '../../setup.ts'
 import type { AuthorizationRequest, ClientRecord, OpStore } from '../../store/types.ts'
 import { authorizationResponse } from '../authorize/respond.ts'
 import { issueCode } from './finish.ts'
+import { nextStep } from './second-factor.ts'
 import { cookieScope, currentSession, INTERACTION_COOKIE } from './session.ts'
 
 /** Whether the user must (again) agree to the scopes for this client. */
@@ -62,16 +63,28 @@ export async function beginAuthorization(
   if (deps.settings.autoLogin !== undefined) {
     const sub =
       (await deps.store.get('username', deps.settings.autoLogin))?.sub ?? deps.settings.autoLogin
-    return issueCode(request, sub, now, undefined, deps)
+    return issueCode(request, { accountId: sub, authTime: now }, deps)
   }
   const session = await currentSession(http, deps)
   const loginNeeded =
     !session ||
     request.prompt.includes('login') ||
     authTooOld(session.authTime, request.maxAge, now)
+  // A session from before `amr` was recorded signed in with a password.
+  const amr = session?.amr ?? ['pwd']
+  // The session's login may not reach the `acr` asked for: a second factor now (step-up).
+  const step =
+    session && !loginNeeded ? await nextStep(request, session.accountId, amr, deps, false) : 'done'
+  if (step === 'unmet' && !request.prompt.includes('none'))
+    return authorizationResponse(
+      request.redirectUri,
+      { error: 'unmet_authentication_requirements' },
+      request.state,
+      deps.settings.issuer,
+    )
   const consent = await consentNeeded(request, session?.accountId, client, deps.store)
-  if (request.prompt.includes('none') && (loginNeeded || consent)) {
-    const error = loginNeeded ? 'login_required' : 'consent_required'
+  if (request.prompt.includes('none') && (loginNeeded || step !== 'done' || consent)) {
+    const error = loginNeeded || step !== 'done' ? 'login_required' : 'consent_required'
     return authorizationResponse(
       request.redirectUri,
       { error },
@@ -79,8 +92,8 @@ export async function beginAuthorization(
       deps.settings.issuer,
     )
   }
-  if (session && !loginNeeded && !consent)
-    return issueCode(request, session.accountId, session.authTime, session.sid, deps)
+  if (session && !loginNeeded && step === 'done' && !consent)
+    return issueCode(request, { ...session, amr }, deps)
 
   const uid = randomToken(16)
   await deps.store.set(
@@ -90,7 +103,9 @@ export async function beginAuthorization(
       request,
       createdAt: now,
       ...(session && !loginNeeded
-        ? { accountId: session.accountId, authTime: session.authTime, sid: session.sid }
+        ? step === 'done'
+          ? { accountId: session.accountId, authTime: session.authTime, sid: session.sid, amr }
+          : { partial: { accountId: session.accountId, amr, sid: session.sid } }
         : {}),
     },
     { ttlSeconds: deps.settings.ttl.interaction },

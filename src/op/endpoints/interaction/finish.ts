@@ -6,6 +6,7 @@
  * @module
  */
 import { randomToken } from '../../../core/random.ts'
+import { authContext } from '../../acr.ts'
 import type { OpResponse } from '../../http/message.ts'
 import type { OpRuntime } from '../../setup.ts'
 import type { AuthorizationRequest, CodeRecord } from '../../store/types.ts'
@@ -13,15 +14,22 @@ import { newSecret, secretId } from '../../tokens/secrets.ts'
 import { authorizationResponse } from '../authorize/respond.ts'
 import { rememberSessionClient } from './session.ts'
 
+/** Who signed in, when, in which OP session, and how (RFC 8176 `amr`). */
+export interface SignedInUser {
+  readonly accountId: string
+  readonly authTime: number
+  readonly sid?: string | undefined
+  readonly amr?: readonly string[] | undefined
+}
+
 /** Issues the code and redirects to the client. */
 export async function issueCode(
   request: AuthorizationRequest,
-  sub: string,
-  authTime: number,
-  sid: string | undefined,
+  user: SignedInUser,
   deps: Pick<OpRuntime, 'settings' | 'store'>,
   headers: Readonly<Record<string, string>> = {},
 ): Promise<OpResponse> {
+  const { accountId: sub, authTime, sid } = user
   const code = newSecret()
   const grantId = randomToken(16)
   const record: CodeRecord = {
@@ -31,6 +39,7 @@ export async function issueCode(
     scopes: request.scopes,
     authTime,
     ...(sid === undefined ? {} : { sid }),
+    ...authContext(user.amr, request.acrValues),
     redirectUri: request.redirectUri,
     ...(request.nonce === undefined ? {} : { nonce: request.nonce }),
     ...(request.codeChallenge === undefined ? {} : { codeChallenge: request.codeChallenge }),

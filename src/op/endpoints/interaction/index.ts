@@ -1,6 +1,7 @@
 /**
- * The built-in interaction: `GET /interaction/:uid` shows the login or consent page,
- * `POST /interaction/:uid/login` and `POST /interaction/:uid/consent` take the forms. Every step
+ * The built-in interaction: `GET /interaction/:uid` shows the login, second-factor or consent
+ * page, `POST /interaction/:uid/login` and `POST /interaction/:uid/consent` take the forms (the
+ * second factor and passkeys: `second-factor.ts`). Every step
  * checks that the interaction is alive and belongs to this browser (its cookie); every POST
  * spends the one-time CSRF token of the page it was served with, so a form is submitted once.
  * Five wrong passwords end the interaction; password checks run a few at a time.
@@ -8,6 +9,7 @@
  * @module
  */
 import { readCookie, serializeCookie } from '../../../core/cookies.ts'
+import { usefulFactors } from '../../acr.ts'
 import { addCookie, isOpResponse, type OpRequest, type OpResponse } from '../../http/message.ts'
 import { type Params, readParams } from '../../http/params.ts'
 import { html } from '../../http/responses.ts'
@@ -19,8 +21,10 @@ import { approveDevice, denyDevice } from '../device/approve.ts'
 import { decidedPage } from '../device/pages.ts'
 import { authTooOld, consentNeeded, interactionCookie } from './begin.ts'
 import { issueCode } from './finish.ts'
-import { consentPage, errorPage, loginPage } from './pages.ts'
-import { cookieScope, currentSession, startSession } from './session.ts'
+import { consentPage, errorPage, loginPage, secondFactorPage } from './pages.ts'
+import { passkeyScriptHash } from './passkey-script.ts'
+import { factorsOf, otpStep, passkeyOptions, passkeyStep, proceed } from './second-factor.ts'
+import { cookieScope, currentSession, startSession, upgradeSession } from './session.ts'
 
 const EXPIRED =
   'This sign-in has expired or was opened in another browser. Go back to the application and start again.'
@@ -55,27 +59,51 @@ async function csrfFor(uid: string, deps: OpRuntime): Promise<string> {
   return csrf
 }
 
-async function render(
+/** What a page shows besides the interaction's state. */
+interface RenderOptions {
+  readonly error?: string | undefined
+  readonly username?: string | undefined
+  readonly status?: number | undefined
+}
+
+/** The page the interaction is at: login, a second factor, or consent. */
+export async function render(
   uid: string,
   record: InteractionRecord,
   deps: OpRuntime,
-  error?: string,
-  username?: string,
-  status?: number,
+  options: RenderOptions = {},
 ): Promise<OpResponse> {
+  const { error, status } = options
   const client = await deps.store.get('client', record.request.clientId)
   const clientName = client?.name ?? record.request.clientId
   const csrf = await csrfFor(uid, deps)
   const base = `${deps.settings.urls.interaction}/${uid}`
+  const passkeyTarget = { action: `${base}/passkey`, optionsUrl: `${base}/passkey/options`, csrf }
+  const scripts = deps.mfa?.passkeysEnabled ? [await passkeyScriptHash()] : []
+  if (record.partial) {
+    const has = await factorsOf(record.partial.accountId, deps)
+    const offer = usefulFactors(record.partial.amr, has, record.request.acrValues)
+    const body = secondFactorPage({
+      clientName,
+      error,
+      code:
+        offer.totp || offer.recovery
+          ? { action: `${base}/otp`, csrf, totp: offer.totp, recovery: offer.recovery }
+          : undefined,
+      passkey: offer.passkey ? passkeyTarget : undefined,
+    })
+    return html(body, status ?? (error ? 401 : 200), {}, [], offer.passkey ? scripts : [])
+  }
   if (record.accountId === undefined) {
     const body = loginPage({
       action: `${base}/login`,
       csrf,
       clientName,
-      username: username ?? record.request.loginHint,
+      username: options.username ?? record.request.loginHint,
       error,
+      passkey: scripts.length > 0 ? passkeyTarget : undefined,
     })
-    return html(body, status ?? (error ? 401 : 200))
+    return html(body, status ?? (error ? 401 : 200), {}, [], scripts)
   }
   return html(
     consentPage({
@@ -112,6 +140,7 @@ async function complete(
       accountId: record.accountId as string,
       authTime: record.authTime as number,
       sid: record.sid,
+      amr: record.amr,
     }
     if (pending?.status === 'pending') await approveDevice(device.id, pending, user, deps)
     const decided = html(decidedPage(pending?.status === 'pending', await clientName(record, deps)))
@@ -120,9 +149,12 @@ async function complete(
   }
   const response = await issueCode(
     record.request,
-    record.accountId as string,
-    record.authTime as number,
-    record.sid,
+    {
+      accountId: record.accountId as string,
+      authTime: record.authTime as number,
+      sid: record.sid,
+      amr: record.amr,
+    },
     deps,
   )
   for (const cookie of [...cookies, clearInteractionCookie(uid, deps)]) addCookie(response, cookie)
@@ -161,7 +193,7 @@ async function clientName(record: InteractionRecord, deps: OpRuntime): Promise<s
 }
 
 /** The form of a POST, once: the interaction must be bound and the CSRF token unspent. */
-async function postedForm(
+export async function postedForm(
   request: OpRequest,
   uid: string,
   deps: OpRuntime,
@@ -209,14 +241,11 @@ async function login(request: OpRequest, uid: string, deps: OpRuntime): Promise<
       ? await limit(() => deps.accounts.authenticate(username, password))
       : null
   if (sub === 'busy')
-    return render(
-      uid,
-      record,
-      deps,
-      'Too many sign-in attempts right now. Please try again.',
+    return render(uid, record, deps, {
+      error: 'Too many sign-in attempts right now. Please try again.',
       username,
-      503,
-    )
+      status: 503,
+    })
   if (sub === null) {
     const failedLogins = (record.failedLogins ?? 0) + 1
     if (failedLogins >= MAX_FAILED_LOGINS) {
@@ -228,20 +257,43 @@ async function login(request: OpRequest, uid: string, deps: OpRuntime): Promise<
     }
     const updated = { ...record, failedLogins }
     await deps.store.set('interaction', uid, updated, { ttlSeconds: deps.settings.ttl.interaction })
-    return render(uid, updated, deps, 'Invalid username or password.', username)
+    return render(uid, updated, deps, { error: 'Invalid username or password.', username })
   }
+  return proceed(request, uid, record, sub, ['pwd'], deps)
+}
+
+/**
+ * Signs the user in (a new OP session with the login's `amr`), then consent if the client needs
+ * it, else the code.
+ */
+export async function signIn(
+  request: OpRequest,
+  uid: string,
+  record: InteractionRecord,
+  sub: string,
+  amr: readonly string[],
+  deps: OpRuntime,
+): Promise<OpResponse> {
   const authTime = Math.floor(deps.clock.now() / 1000)
-  const session = await startSession(request, { accountId: sub, authTime }, deps)
-  const loggedIn: InteractionRecord = { ...record, accountId: sub, authTime, sid: session.sid }
+  const { partial, ...rest } = record
+  const stepUp = partial?.sid !== undefined && partial.accountId === sub ? partial.sid : undefined
+  const upgraded =
+    stepUp !== undefined && (await upgradeSession(request, stepUp, { authTime, amr }, deps))
+  const session = upgraded
+    ? { sid: stepUp, cookie: undefined }
+    : await startSession(request, { accountId: sub, authTime, amr }, deps)
+  const cookies = session.cookie === undefined ? [] : [session.cookie]
+  const loggedIn: InteractionRecord = { ...rest, accountId: sub, authTime, sid: session.sid, amr }
   const client = await deps.store.get('client', record.request.clientId)
   if (client && (await consentNeeded(record.request, sub, client, deps.store))) {
     await deps.store.set('interaction', uid, loggedIn, {
       ttlSeconds: deps.settings.ttl.interaction,
     })
     const response = await render(uid, loggedIn, deps)
-    return addCookie(response, session.cookie)
+    for (const cookie of cookies) addCookie(response, cookie)
+    return response
   }
-  return complete(uid, loggedIn, deps, [session.cookie])
+  return complete(uid, loggedIn, deps, cookies)
 }
 
 async function consent(request: OpRequest, uid: string, deps: OpRuntime): Promise<OpResponse> {
@@ -286,7 +338,9 @@ export async function interactionEndpoint(
 ): Promise<OpResponse> {
   // With an app-hosted UI the built-in pages do not exist: they would bypass the app's checks.
   if (deps.settings.interactionUrl !== undefined) return html(errorPage('Not found.'), 404)
-  const [uid = '', action] = path.split('/')
+  const slash = path.indexOf('/')
+  const uid = slash < 0 ? path : path.slice(0, slash)
+  const action = slash < 0 ? undefined : path.slice(slash + 1)
   if (action === undefined) {
     if (request.method !== 'GET') return html(errorPage('Method not allowed.'), 405)
     const record = await boundInteraction(uid, request, deps)
@@ -294,6 +348,9 @@ export async function interactionEndpoint(
   }
   if (action === 'login') return login(request, uid, deps)
   if (action === 'consent') return consent(request, uid, deps)
+  if (action === 'otp') return otpStep(request, uid, deps)
+  if (action === 'passkey') return passkeyStep(request, uid, deps)
+  if (action === 'passkey/options') return passkeyOptions(request, uid, deps)
   return html(errorPage('Not found.'), 404)
 }
 

@@ -1,10 +1,12 @@
 /**
- * The built-in login and consent pages: plain HTML forms (fields `username`, `password`,
- * `csrf`), every echoed value escaped, no script.
+ * The built-in login, second-factor and consent pages: plain HTML forms (fields `username`,
+ * `password`, `code`, `csrf`), every echoed value escaped; the one script (passkeys) only where a
+ * passkey can be used.
  *
  * @module
  */
 import { escapeHtml, page } from '../../http/html.ts'
+import { PASSKEY_SCRIPT } from './passkey-script.ts'
 
 const SCOPE_TEXT: Record<string, string> = {
   openid: 'Sign you in',
@@ -13,14 +15,35 @@ const SCOPE_TEXT: Record<string, string> = {
   offline_access: 'Stay signed in (refresh tokens)',
 }
 
-/** The login form. */
+/** A form that runs a passkey ceremony (see `passkey-script.ts`) and posts its answer. */
+export function passkeyForm(args: {
+  mode: 'get' | 'create'
+  action: string
+  optionsUrl: string
+  csrf: string
+  label: string
+  extra?: string
+}): string {
+  return `<form method="post" action="${escapeHtml(args.action)}" data-passkey="${args.mode}" data-options="${escapeHtml(args.optionsUrl)}">
+<input type="hidden" name="csrf" value="${escapeHtml(args.csrf)}">
+<input type="hidden" name="response" value="">${args.extra ?? ''}
+<button type="submit">${escapeHtml(args.label)}</button>
+<p><small data-status role="status"></small></p>
+</form>`
+}
+
+/** The login form, with a passkey button when passkeys are on. */
 export function loginPage(args: {
   action: string
   csrf: string
   clientName: string
   username?: string | undefined
   error?: string | undefined
+  passkey?: { action: string; optionsUrl: string; csrf: string } | undefined
 }): string {
+  const passkey = args.passkey
+    ? `<hr>${passkeyForm({ mode: 'get', ...args.passkey, label: 'Sign in with a passkey' })}`
+    : ''
   return page(
     'Sign in',
     `<h1>Sign in</h1>
@@ -33,7 +56,42 @@ ${args.error ? `<p class="error" role="alert">${escapeHtml(args.error)}</p>` : '
 <label for="password">Password</label>
 <input type="password" id="password" name="password" autocomplete="current-password" required>
 <button type="submit">Sign in</button>
-</form>`,
+</form>${passkey}`,
+    args.passkey ? PASSKEY_SCRIPT : '',
+  )
+}
+
+/** The second step: a code (TOTP or recovery) and/or a passkey, as the account has them. */
+export function secondFactorPage(args: {
+  clientName: string
+  error?: string | undefined
+  code?: { action: string; csrf: string; totp: boolean; recovery: boolean } | undefined
+  passkey?: { action: string; optionsUrl: string; csrf: string } | undefined
+}): string {
+  const { code, passkey } = args
+  const label =
+    code?.totp && code.recovery
+      ? 'Code from your authenticator app, or a recovery code'
+      : code?.totp
+        ? 'Code from your authenticator app'
+        : 'A recovery code'
+  const codeForm = code
+    ? `<form method="post" action="${escapeHtml(code.action)}">
+<input type="hidden" name="csrf" value="${escapeHtml(code.csrf)}">
+<label for="code">${label}</label>
+<input type="text" id="code" name="code" autocomplete="one-time-code" inputmode="text" required autofocus maxlength="32">
+<button type="submit">Continue</button>
+</form>`
+    : ''
+  const passkeyPart = passkey
+    ? `${code ? '<hr>' : ''}${passkeyForm({ mode: 'get', ...passkey, label: 'Use a passkey' })}`
+    : ''
+  return page(
+    'Confirm it’s you',
+    `<h1>Confirm it’s you</h1>
+<p><small>to continue to <strong>${escapeHtml(args.clientName)}</strong></small></p>
+${args.error ? `<p class="error" role="alert">${escapeHtml(args.error)}</p>` : ''}${codeForm}${passkeyPart}`,
+    passkey ? PASSKEY_SCRIPT : '',
   )
 }
 

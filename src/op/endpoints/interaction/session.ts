@@ -63,6 +63,29 @@ export async function startSession(
   }
 }
 
+/**
+ * A step-up in this browser's live session `sid`: the same session (same `sid`, its clients
+ * stay signed in) now records the newer authentication. False when the browser's session is no
+ * longer that one (logged out meanwhile, or another login).
+ */
+export async function upgradeSession(
+  request: OpRequest,
+  sid: string,
+  record: Pick<SessionRecord, 'authTime' | 'amr'>,
+  deps: Deps,
+): Promise<boolean> {
+  const live = await currentSession(request, deps)
+  if (live?.sid !== sid) return false
+  const { storageId, ...kept } = live
+  await deps.store.set(
+    'session',
+    storageId,
+    { ...kept, ...record },
+    { ttlSeconds: deps.settings.ttl.session, family: userFamily(live.accountId) },
+  )
+  return true
+}
+
 /** The `Set-Cookie` that ends this browser's OP session cookie. */
 export function clearSessionCookie(deps: Pick<OpRuntime, 'settings'>): string {
   return serializeCookie(SESSION_COOKIE, '', cookieScope(deps), 0)

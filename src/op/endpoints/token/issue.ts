@@ -182,7 +182,7 @@ async function storeRefreshToken(
   deps: IssueDeps,
 ): Promise<string> {
   const token = newSecret()
-  const { grantId, clientId, sub, scopes, authTime, sid } = grant
+  const { grantId, clientId, sub, scopes, authTime, sid, amr, acr } = grant
   await deps.store.set(
     'refresh',
     await secretId(token),
@@ -194,6 +194,8 @@ async function storeRefreshToken(
       authTime,
       familyExpiresAt,
       ...(sid === undefined ? {} : { sid }),
+      ...(amr === undefined ? {} : { amr }),
+      ...(acr === undefined ? {} : { acr }),
     },
     { ttlSeconds: Math.max(1, familyExpiresAt - nowSeconds(deps)), family: grantId },
   )

@@ -1,0 +1,172 @@
+/**
+ * The steps of a login after (or instead of) the password: `POST /interaction/:uid/otp` takes a
+ * TOTP or recovery code, `POST /interaction/:uid/passkey/options` answers WebAuthn options, and
+ * `POST /interaction/:uid/passkey` takes the passkey's answer: as a second factor for the account
+ * of the first step, or as a passwordless first step (a discoverable passkey of any account).
+ *
+ * After each step, {@link nextStep} decides: an account with a second factor must pass one, and
+ * a request's `acr_values` may ask for more (OIDC Core §3.1.2.1); an essential `acr` that no
+ * step can reach ends the request with `unmet_authentication_requirements`.
+ *
+ * @module
+ */
+import { addMethod, meets, type SecondFactors, usefulFactors } from '../../acr.ts'
+import { isOpResponse, type OpRequest, type OpResponse } from '../../http/message.ts'
+import { html, json } from '../../http/responses.ts'
+import type { OpRuntime } from '../../setup.ts'
+import type { AuthorizationRequest, InteractionRecord } from '../../store/types.ts'
+import { boundInteraction, decline, postedForm, render, signIn } from './index.ts'
+import { errorPage } from './pages.ts'
+
+const NONE: SecondFactors = { totp: false, recovery: false, passkey: false }
+
+/** The second factors an account has (none without `mfa`). */
+export async function factorsOf(accountId: string, deps: OpRuntime): Promise<SecondFactors> {
+  if (!deps.mfa) return NONE
+  const f = await deps.mfa.factors(accountId)
+  return {
+    totp: f.totp.length > 0,
+    recovery: f.recoveryCodes > 0,
+    passkey: f.passkeys.length > 0 && deps.mfa.passkeysEnabled,
+  }
+}
+
+/** What a login with `amr` must still do for this request. */
+export async function nextStep(
+  request: AuthorizationRequest,
+  accountId: string,
+  amr: readonly string[],
+  deps: OpRuntime,
+  /** Just signed in (an enrolled factor is then due); false for a session being reused. */
+  fresh: boolean,
+): Promise<'done' | 'second-factor' | 'unmet'> {
+  const requested = request.acrValues ?? []
+  const met = requested.length > 0 && requested.some((v) => meets(amr, v))
+  if (met) return 'done'
+  const has = await factorsOf(accountId, deps)
+  if (requested.length > 0) {
+    const useful = usefulFactors(amr, has, requested)
+    if (useful.totp || useful.recovery || useful.passkey) return 'second-factor'
+    return request.acrEssential ? 'unmet' : 'done'
+  }
+  if (!fresh || amr.includes('mfa') || !(has.totp || has.passkey)) return 'done'
+  const useful = usefulFactors(amr, has)
+  return useful.totp || useful.recovery || useful.passkey ? 'second-factor' : 'done'
+}
+
+/**
+ * After a step of `accountId` that brought the login to `amr`: a second-factor page, the end of
+ * the request (`unmet_authentication_requirements`), or signed in.
+ */
+export async function proceed(
+  http: OpRequest,
+  uid: string,
+  record: InteractionRecord,
+  accountId: string,
+  amr: readonly string[],
+  deps: OpRuntime,
+): Promise<OpResponse> {
+  const step = await nextStep(record.request, accountId, amr, deps, true)
+  if (step === 'unmet') return decline(uid, record, 'unmet_authentication_requirements', deps)
+  if (step === 'done') return signIn(http, uid, record, accountId, amr, deps)
+  const { accountId: _a, authTime: _t, sid: _s, amr: _m, ...rest } = record
+  const sid = record.partial?.accountId === accountId ? record.partial.sid : undefined
+  const partial: InteractionRecord = {
+    ...rest,
+    partial: { accountId, amr, ...(sid === undefined ? {} : { sid }) },
+  }
+  await deps.store.set('interaction', uid, partial, { ttlSeconds: deps.settings.ttl.interaction })
+  return render(uid, partial, deps)
+}
+
+/** A wrong code: counted against the interaction (five end it), the page again. */
+async function wrong(
+  uid: string,
+  record: InteractionRecord,
+  message: string,
+  deps: OpRuntime,
+): Promise<OpResponse> {
+  const failedLogins = (record.failedLogins ?? 0) + 1
+  if (failedLogins >= 5) {
+    await deps.store.delete('interaction', uid)
+    return html(
+      errorPage('Too many failed attempts. Go back to the application and start again.'),
+      429,
+    )
+  }
+  const updated = { ...record, failedLogins }
+  await deps.store.set('interaction', uid, updated, { ttlSeconds: deps.settings.ttl.interaction })
+  return render(uid, updated, deps, { error: message, status: 401 })
+}
+
+const LIMITED = 'Too many codes tried for this account. Wait a few minutes and try again.'
+
+/** `POST /interaction/:uid/otp`: a TOTP code (digits) or a recovery code. */
+export async function otpStep(http: OpRequest, uid: string, deps: OpRuntime): Promise<OpResponse> {
+  const form = await postedForm(http, uid, deps)
+  if (isOpResponse(form)) return form
+  const { params, record } = form
+  const partial = record.partial
+  if (!partial || !deps.mfa) return html(errorPage('This step is not expected now.'), 400)
+  const code = (params.get('code') ?? '').slice(0, 64)
+  const result = /^\s*(\d\s*){6,8}$/.test(code)
+    ? await deps.mfa.verifyTotp(partial.accountId, code)
+    : await deps.mfa.verifyRecoveryCode(partial.accountId, code)
+  if (!result.ok) {
+    if (result.reason === 'rate_limited')
+      return render(uid, record, deps, { error: LIMITED, status: 429 })
+    return wrong(uid, record, 'That code is not right.', deps)
+  }
+  const amr = addMethod(partial.amr, { method: 'otp' })
+  return proceed(http, uid, record, partial.accountId, amr, deps)
+}
+
+/** `POST /interaction/:uid/passkey/options`: WebAuthn options for this interaction. */
+export async function passkeyOptions(
+  http: OpRequest,
+  uid: string,
+  deps: OpRuntime,
+): Promise<OpResponse> {
+  if (http.method !== 'POST') return json({ error: 'method_not_allowed' }, 405)
+  const record = await boundInteraction(uid, http, deps)
+  if (!record || !deps.mfa?.passkeysEnabled || record.accountId !== undefined)
+    return json({ error: 'invalid_request' }, 400)
+  const options = await deps.mfa.passkeyAuthenticationOptions({
+    binding: uid,
+    ...(record.partial ? { accountId: record.partial.accountId } : {}),
+  })
+  return json(options)
+}
+
+/** `POST /interaction/:uid/passkey`: a passkey's answer, as a second factor or a first step. */
+export async function passkeyStep(
+  http: OpRequest,
+  uid: string,
+  deps: OpRuntime,
+): Promise<OpResponse> {
+  const form = await postedForm(http, uid, deps)
+  if (isOpResponse(form)) return form
+  const { params, record } = form
+  if (!deps.mfa?.passkeysEnabled || record.accountId !== undefined)
+    return html(errorPage('This step is not expected now.'), 400)
+  let response: unknown
+  try {
+    response = JSON.parse((params.get('response') ?? '').slice(0, 16_384))
+  } catch {
+    response = undefined
+  }
+  const partial = record.partial
+  const result = await deps.mfa.verifyPasskeyAuthentication({
+    response,
+    binding: uid,
+    ...(partial ? { accountId: partial.accountId } : {}),
+  })
+  if (!result.ok) return wrong(uid, record, 'That passkey could not be used. Try again.', deps)
+  if (!(await deps.accounts.find(result.accountId)))
+    return wrong(uid, record, 'That passkey could not be used. Try again.', deps)
+  const amr = addMethod(partial?.amr ?? [], {
+    method: result.deviceType === 'multiDevice' ? 'swk' : 'hwk',
+    userVerified: result.userVerified,
+  })
+  return proceed(http, uid, record, result.accountId, amr, deps)
+}
