@@ -4,12 +4,15 @@
  *
  * @module
  */
+import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import type { Server } from 'node:http'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { AuthkestraError } from '../core/errors.ts'
+import { createMfa } from '../mfa/create-mfa.ts'
+import { createMemoryCredentialStore } from '../mfa/store/memory.ts'
 import { createOp } from '../op/create-op.ts'
 import { escapeHtml } from '../op/http/html.ts'
 import { createMemoryOpStore } from '../op/store/memory.ts'
@@ -191,10 +194,12 @@ export async function startDevIdp(
     // In memory on purpose (a dev IdP starts clean): the OP's warning about a forgotten store
     // is for apps, so the store is given explicitly.
     const store = createMemoryOpStore()
+    const mfa = devMfa(issuer)
     const op = await createOp({
       issuer,
       clients: file.clients,
-      accounts: file.users,
+      accounts: file.users.map(({ totp_secret: _, ...account }) => account),
+      mfa,
       ...file.code,
       store,
       ...(autoLogin === undefined ? {} : { dangerouslyAutoLogin: autoLogin }),
@@ -204,6 +209,11 @@ export async function startDevIdp(
         info: (m) => io.out(m),
       },
     })
+    for (const user of file.users) {
+      const sub = (await store.get('username', user.username))?.sub
+      if (user.totp_secret !== undefined && sub !== undefined)
+        await mfa.importTotp(sub, { secret: user.totp_secret, name: 'From the config file' })
+    }
     const root = new URL(issuer).pathname.replace(/\/$/, '') || '/'
     const page = issuerPage(issuer, file, scenario)
     const log = values.log === true
@@ -238,7 +248,14 @@ export async function startDevIdp(
   io.out(`authkestra dev-idp ready: issuer ${issuer}`)
   for (const client of file.clients)
     io.out(`  client ${client.client_id}: ${(client.redirect_uris ?? []).join(', ')}`)
-  if (file.users.length > 0) io.out(`  users: ${file.users.map((u) => u.username).join(', ')}`)
+  if (file.users.length > 0)
+    io.out(
+      `  users: ${file.users.map((u) => `${u.username}${u.totp_secret ? ' (TOTP)' : ''}`).join(', ')}`,
+    )
+  const ip = /^[\d.]+$|^\[/.test(new URL(issuer).hostname)
+  io.out(
+    `  second factors${ip ? '' : ' and passkeys'}: ${issuer}/account${ip ? ' (passkeys need a host name: --issuer http://localhost:<port>)' : ''}`,
+  )
   if (scenario !== undefined)
     io.out(`  scenario ${scenario}: ${SCENARIOS[scenario].does} (on purpose)`)
   return {
@@ -250,6 +267,24 @@ export async function startDevIdp(
         server.close(() => resolve())
       }),
   }
+}
+
+/**
+ * Second factors in memory under a secret made at start: TOTP, recovery codes, and passkeys bound
+ * to the issuer's host (browsers take `localhost`, not an IP address, as a passkey's RP ID).
+ */
+function devMfa(issuer: string) {
+  const url = new URL(issuer)
+  return createMfa({
+    store: createMemoryCredentialStore(),
+    secret: randomBytes(32),
+    issuer: 'authkestra dev-idp',
+    passkeys: {
+      id: url.hostname.replace(/^\[|\]$/g, ''),
+      name: 'authkestra dev-idp',
+      origins: [url.origin],
+    },
+  })
 }
 
 /** The `dev-idp` command: runs until SIGINT/SIGTERM; exit code 2 on bad arguments or config. */

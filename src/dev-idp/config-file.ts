@@ -1,7 +1,8 @@
 /**
  * The dev IdP's config file: JSON with `clients` and `users`, or a JavaScript module (`.mjs`,
  * `.js`) whose default export also has what only code can say: `grants` (custom grant
- * handlers), `tokenExchange` (its policy) and `deviceFlow`, as `createOp` takes them. Errors
+ * handlers), `tokenExchange` (its policy) and `deviceFlow`, as `createOp` takes them. A user may
+ * carry `totp_secret`: a TOTP factor enrolled at start (so the login asks for its code). Errors
  * name the field, e.g. `"users[1].password" must be a non-empty string`.
  *
  * @module
@@ -11,10 +12,13 @@ import type { OpAccountConfig, OpClientConfig, OpConfig } from '../op/config.ts'
 /** The parts of `createOp`'s config a module config file may add. */
 export type DevIdpCode = Pick<OpConfig, 'grants' | 'tokenExchange' | 'deviceFlow'>
 
+/** A user of the file: an account, and a TOTP secret enrolled for it (base32), if any. */
+export type DevIdpUser = OpAccountConfig & { readonly totp_secret?: string }
+
 /** The file's shape. */
 export interface DevIdpFile {
   readonly clients: readonly OpClientConfig[]
-  readonly users: readonly OpAccountConfig[]
+  readonly users: readonly DevIdpUser[]
   /** From a module config file only. */
   readonly code?: DevIdpCode
 }
@@ -65,7 +69,7 @@ const CLIENT_KEYS = [
   'scope',
   'application_type',
 ]
-const USER_KEYS = ['username', 'password', 'claims', 'sub']
+const USER_KEYS = ['username', 'password', 'claims', 'sub', 'totp_secret']
 
 function fail(message: string): never {
   throw new DevIdpConfigError(message)
@@ -134,7 +138,12 @@ export function checkDevIdpConfig(raw: unknown, module: boolean): DevIdpFile {
     if (typeof user.password !== 'string' || user.password === '')
       fail(`"users[${i}].password" must be a non-empty string`)
     if (user.claims !== undefined) object(user.claims, `users[${i}].claims`)
-    return user as unknown as OpAccountConfig
+    if (
+      user.totp_secret !== undefined &&
+      (typeof user.totp_secret !== 'string' || !/^[A-Za-z2-7 =]{16,128}$/.test(user.totp_secret))
+    )
+      fail(`"users[${i}].totp_secret" must be a base32 secret of at least 10 bytes`)
+    return user as unknown as DevIdpUser
   })
   const code: Record<string, unknown> = {}
   for (const key of CODE_KEYS) if (root[key] !== undefined) code[key] = object(root[key], key)

@@ -79,6 +79,11 @@ export interface Mfa {
   factors(accountId: string): Promise<AccountFactors>
   /** Starts a TOTP enrolment; it counts only once {@link Mfa.confirmTotp} succeeds (15 min). */
   enrollTotp(accountId: string, label: { account: string; name?: string }): Promise<TotpEnrollment>
+  /**
+   * Adds a TOTP secret the user already has (a migration from another system, a dev fixture),
+   * confirmed at once; answers its credential id.
+   */
+  importTotp(accountId: string, totp: { secret: string; name?: string } & TotpParams): Promise<string>
   /** Confirms an enrolment with a first code from the app. */
   confirmTotp(accountId: string, credentialId: string, code: string): Promise<MfaResult<object>>
   /** Checks a code against the account's TOTP factors (attempt-limited; a used step is refused). */
@@ -236,6 +241,32 @@ export function createMfa(options: MfaOptions): Mfa {
         },
       })
       return { credentialId, secret, uri, qrSvg: totpQrSvg(uri) }
+    },
+
+    async importTotp(accountId, totp) {
+      const { secret, name, ...params } = totp
+      // Throws config_invalid for a secret that is not base32 of 10 bytes or more, or bad params.
+      totpUri({ secret, issuer, account: 'import', ...params })
+      const credentialId = `totp_${randomToken(16)}`
+      const clean = secret.replace(/[\s=-]/g, '').toUpperCase()
+      await store.add({
+        id: credentialId,
+        accountId,
+        kind: 'totp',
+        name: (name ?? '').slice(0, 64) || 'Authenticator app',
+        createdAt: clock.now(),
+        confirmed: true,
+        version: 1,
+        data: {
+          secret: await sealSecret(keyring, clean, { accountId, credentialId }),
+          params: {
+            ...(params.algorithm ? { algorithm: params.algorithm } : {}),
+            ...(params.digits ? { digits: params.digits } : {}),
+            ...(params.period ? { period: params.period } : {}),
+          },
+        },
+      })
+      return credentialId
     },
 
     async confirmTotp(accountId, credentialId, code) {

@@ -212,6 +212,14 @@ describe('authkestra dev-idp', () => {
       },
       /"users\[0\]\.password"/,
     ],
+    [
+      'a TOTP secret that is not base32',
+      {
+        clients: [{ client_id: 'a', redirect_uris: ['https://a/cb'] }],
+        users: [{ username: 'x', password: 'y', totp_secret: 'not-base32!' }],
+      },
+      /"users\[0\]\.totp_secret"/,
+    ],
   ]
   for (const [label, content, message] of bad) {
     it(`exits 2 naming the field for a config with ${label}`, async () => {
@@ -264,6 +272,7 @@ describe('the authkestra command', () => {
     assert.deepEqual(out.slice(1), [
       '  client demo-app: http://localhost:3000/auth/callback/authkestra',
       '  users: alice',
+      `  second factors: ${running.issuer}/account (passkeys need a host name: --issuer http://localhost:<port>)`,
     ])
     assert.deepEqual(err, [], 'the in-memory store is the dev IdP’s own choice: no warning')
   })
@@ -301,6 +310,76 @@ describe('the authkestra command', () => {
       stderr,
       new RegExp(`port ${port} on 127\\.0\\.0\\.1 is in use: pick another with --port`),
     )
+  })
+})
+
+describe('dev-idp second factors', () => {
+  it('enrolls a user’s totp_secret at start: the login asks for its code, then amr has otp', async () => {
+    const { startDevIdp } = await import('../../src/dev-idp/cli.ts')
+    const { totpCode } = await import('../../src/mfa/totp.ts')
+    const { Browser, authorizationUrl, actionOf, csrfOf } = await import('../op/helpers/browser.ts')
+    const secret = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP'
+    const out: string[] = []
+    const running = await startDevIdp(
+      [
+        '--port',
+        '0',
+        '--config',
+        configFile({
+          clients: [
+            {
+              client_id: 'a',
+              redirect_uris: ['https://a.example/cb'],
+              skip_consent: true,
+              token_endpoint_auth_method: 'none',
+            },
+          ],
+          users: [{ username: 'bob', password: 'builder', totp_secret: secret }],
+        }),
+      ],
+      { out: (l) => out.push(l), err: () => {} },
+    )
+    assert.ok(running)
+    try {
+      assert.ok(out.includes('  users: bob (TOTP)'))
+      const browser = new Browser((request) => fetch(request, { redirect: 'manual' }))
+      const auth = await authorizationUrl(running.issuer, {
+        client_id: 'a',
+        redirect_uri: 'https://a.example/cb',
+      })
+      const login = await (
+        await browser.get((await browser.get(auth.url)).headers.get('location') ?? '')
+      ).text()
+      const second = await (
+        await browser.post(actionOf(login), {
+          username: 'bob',
+          password: 'builder',
+          csrf: csrfOf(login),
+        })
+      ).text()
+      assert.match(second, /Code from your authenticator app/)
+      const done = await browser.post(actionOf(second), {
+        csrf: csrfOf(second),
+        code: await totpCode(secret, Date.now()),
+      })
+      assert.equal(done.status, 303)
+      const code = new URL(done.headers.get('location') ?? '').searchParams.get('code') ?? ''
+      const token = await fetch(`${running.issuer}/token`, {
+        method: 'POST',
+        body: new URLSearchParams({
+          grant_type: 'authorization_code',
+          code,
+          client_id: 'a',
+          redirect_uri: 'https://a.example/cb',
+          code_verifier: auth.verifier,
+        }),
+      })
+      const { id_token } = (await token.json()) as { id_token: string }
+      const claims = JSON.parse(Buffer.from(id_token.split('.')[1] ?? '', 'base64url').toString())
+      assert.deepEqual(claims.amr, ['pwd', 'otp', 'mfa'])
+    } finally {
+      await running.close()
+    }
   })
 })
 

@@ -175,6 +175,24 @@ describe('mfa: TOTP', () => {
     assert.equal((await other.verifyTotp('alice', await totpCode(e.secret, clock.now()))).ok, false)
   })
 
+  it('imports a secret the user already has, confirmed at once; refuses one that is not base32', async () => {
+    const { mfa, clock } = setup()
+    const secret = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP'
+    const id = await mfa.importTotp('alice', { secret: secret.toLowerCase(), name: 'Old app' })
+    assert.deepEqual(
+      (await mfa.factors('alice')).totp.map((f) => [f.id, f.name]),
+      [[id, 'Old app']],
+    )
+    assert.deepEqual(await mfa.verifyTotp('alice', await totpCode(secret, clock.now())), {
+      ok: true,
+      credentialId: id,
+    })
+    await assert.rejects(mfa.importTotp('alice', { secret: 'not base32!' }), {
+      code: 'config_invalid',
+    })
+    await assert.rejects(mfa.importTotp('alice', { secret, digits: 9 }), { code: 'config_invalid' })
+  })
+
   it('renames and removes only the account’s own factors', async () => {
     const { mfa, clock } = setup()
     const e = await enrolled(mfa, clock)
