@@ -29,6 +29,12 @@ export interface InitiateLoginOptions {
    * token's `auth_time`.
    */
   readonly extraParams?: Readonly<Record<string, string>>
+  /**
+   * Authentication context classes the login must reach (OIDC Core §5.5.1.1), in order of
+   * preference: sent as `acr_values` and as an essential `acr` claims request, and the ID token's
+   * `acr` must be one of them (else `id_token_claim_invalid`).
+   */
+  readonly acrValues?: readonly string[]
 }
 
 /** The start of a login: where to send the user, and what to keep for the callback. */
@@ -75,6 +81,16 @@ export async function startLogin(
   }
   const extra = { ...config.authorizationParams, ...options.extraParams }
   checkAuthorizationParams(extra, 'extraParams')
+  const acrValues = checkAcrValues(options.acrValues)
+  if (acrValues !== undefined && !scopes.includes('openid'))
+    throw new AuthkestraError(
+      'config_invalid',
+      '"acrValues" needs an OpenID Connect login (scope openid): only an ID token says how the user authenticated',
+    )
+  if (acrValues !== undefined) {
+    extra.acr_values = acrValues.join(' ')
+    extra.claims = JSON.stringify({ id_token: { acr: { essential: true, values: acrValues } } })
+  }
   const state = randomToken()
   const nonce = randomToken()
   const pkce = config.pkce === 'disabled-unsafe' ? undefined : await Pkce.generate()
@@ -100,7 +116,21 @@ export async function startLogin(
     scopes: [...scopes],
     ...(options.returnTo === undefined ? {} : { returnTo: options.returnTo }),
     ...(extra.max_age === undefined ? {} : { maxAge: Number(extra.max_age) }),
+    ...(acrValues === undefined ? {} : { acrValues }),
     expiresAt: deps.clock.now() + deps.ttlMs,
   }
   return { url, flowState }
+}
+
+/** `acrValues`: 1 to 10 values of printable ASCII without spaces. */
+function checkAcrValues(values: readonly string[] | undefined): string[] | undefined {
+  if (values === undefined) return undefined
+  if (
+    !Array.isArray(values) ||
+    values.length === 0 ||
+    values.length > 10 ||
+    !values.every((v) => typeof v === 'string' && /^[\x21-\x7e]{1,64}$/.test(v))
+  )
+    throw new AuthkestraError('config_invalid', '"acrValues" must be 1 to 10 acr values')
+  return [...new Set(values)]
 }

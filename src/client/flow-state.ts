@@ -30,6 +30,8 @@ export interface FlowState {
   readonly returnTo?: string
   /** The `max_age` sent, in seconds; the ID token's `auth_time` must honour it. */
   readonly maxAge?: number
+  /** The `acr` values asked for as essential: the ID token's `acr` must be one of them. */
+  readonly acrValues?: readonly string[]
   /** When this flow stops being acceptable, ms since the epoch. */
   readonly expiresAt: number
 }
@@ -118,6 +120,7 @@ function compact(f: FlowState): Record<string, unknown> {
     sc: f.scopes,
     ...(f.returnTo === undefined ? {} : { rt: f.returnTo }),
     ...(f.maxAge === undefined ? {} : { ma: f.maxAge }),
+    ...(f.acrValues === undefined ? {} : { ac: f.acrValues }),
     e: f.expiresAt,
   }
 }
@@ -211,7 +214,8 @@ function parse(v: Record<string, unknown>): FlowState {
     v.sc.every((s) => typeof s === 'string') &&
     (v.v === undefined || typeof v.v === 'string') &&
     (v.rt === undefined || typeof v.rt === 'string') &&
-    (v.ma === undefined || (typeof v.ma === 'number' && Number.isInteger(v.ma)))
+    (v.ma === undefined || (typeof v.ma === 'number' && Number.isInteger(v.ma))) &&
+    (v.ac === undefined || (Array.isArray(v.ac) && v.ac.every((a) => typeof a === 'string')))
   if (!ok) throw malformed()
   return {
     providerId: v.p as string,
@@ -222,6 +226,7 @@ function parse(v: Record<string, unknown>): FlowState {
     scopes: v.sc as string[],
     ...(v.rt === undefined ? {} : { returnTo: v.rt as string }),
     ...(v.ma === undefined ? {} : { maxAge: v.ma as number }),
+    ...(v.ac === undefined ? {} : { acrValues: v.ac as string[] }),
     expiresAt: v.e as number,
   }
 }

@@ -52,6 +52,8 @@ export interface IdTokenExpectations {
   readonly authTime?: number
   /** The `max_age` the login asked for: `auth_time` is then required and checked. */
   readonly maxAge?: number
+  /** The `acr` values the login asked for as essential: `acr` must be one of them. */
+  readonly acrValues?: readonly string[]
   /** Checks `at_hash` against it when the token carries one. */
   readonly accessToken?: string
   readonly clock: Clock
@@ -157,6 +159,13 @@ export async function verifyIdToken(
         'ID token "auth_time" claim is missing or older than max_age',
       )
     }
+  }
+  if (
+    expected.acrValues !== undefined &&
+    !(typeof payload.acr === 'string' && expected.acrValues.includes(payload.acr))
+  ) {
+    // OIDC Core §5.5.1.1: an essential acr the OP did not meet fails the login.
+    throw fail('id_token_claim_invalid', 'ID token "acr" claim is missing or not one requested')
   }
   const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud]
   const trusted = expected.trustedAudiences ?? []

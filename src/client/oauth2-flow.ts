@@ -165,6 +165,7 @@ export class OAuth2Flow {
     const tokens = await this.#calls.grant(grant, provider, {
       ...(isOidc ? { nonce: flowState.nonce } : {}),
       ...(flowState.maxAge === undefined ? {} : { maxAge: flowState.maxAge }),
+      ...(flowState.acrValues === undefined ? {} : { acrValues: flowState.acrValues }),
     })
     if (isOidc && tokens.idTokenClaims === undefined) {
       throw new AuthkestraError(

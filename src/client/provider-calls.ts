@@ -28,7 +28,7 @@ export interface ProviderCallOptions {
 /** The ID-token expectations a grant may add (the rest come from the provider). */
 export type GrantExpectations = Pick<
   IdTokenExpectations,
-  'nonce' | 'subject' | 'authTime' | 'maxAge'
+  'nonce' | 'subject' | 'authTime' | 'maxAge' | 'acrValues'
 >
 
 /**

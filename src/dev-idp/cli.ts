@@ -271,19 +271,18 @@ export async function startDevIdp(
 
 /**
  * Second factors in memory under a secret made at start: TOTP, recovery codes, and passkeys bound
- * to the issuer's host (browsers take `localhost`, not an IP address, as a passkey's RP ID).
+ * to the issuer's host name (browsers refuse an IP address as a passkey's RP ID: no passkeys then).
  */
 function devMfa(issuer: string) {
   const url = new URL(issuer)
+  const ip = /^[\d.]+$|^\[/.test(url.hostname)
   return createMfa({
     store: createMemoryCredentialStore(),
     secret: randomBytes(32),
     issuer: 'authkestra dev-idp',
-    passkeys: {
-      id: url.hostname.replace(/^\[|\]$/g, ''),
-      name: 'authkestra dev-idp',
-      origins: [url.origin],
-    },
+    ...(ip
+      ? {}
+      : { passkeys: { id: url.hostname, name: 'authkestra dev-idp', origins: [url.origin] } }),
   })
 }
 

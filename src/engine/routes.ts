@@ -3,6 +3,7 @@
  *
  * @module
  */
+
 import { openFlowState, sealFlowState } from '../client/flow-state.ts'
 import type { OAuth2Flow } from '../client/oauth2-flow.ts'
 import { isSafeReturnTo } from '../client/return-to.ts'
@@ -10,6 +11,7 @@ import type { TokenSet } from '../client/tokens.ts'
 import { readCookie, serializeCookie } from '../core/cookies.ts'
 import { AuthkestraError } from '../core/errors.ts'
 import type { MessageResponse } from '../core/http-message.ts'
+import { authContextOf } from './auth-context.ts'
 import { secureFor } from './cookie-policy.ts'
 import { deliverToken, type EngineDeps, readSession, readToken, sessionCookieName } from './deps.ts'
 import { startFlowCookies, takeFlowCookie } from './flow-cookies.ts'
@@ -30,13 +32,48 @@ export async function loginRoute(
 ): Promise<MessageResponse> {
   const flow = deps.flows.get(providerId)
   if (!flow) return failure(request, 'not_found')
-  const requested = new URL(request.url).searchParams.getAll('returnTo')
+  const query = new URL(request.url).searchParams
+  const requested = query.getAll('returnTo')
   const returnTo = requested.length === 1 && isSafeReturnTo(requested[0]) ? requested[0] : undefined
-  const { url, flowState } = await flow.initiateLogin(returnTo === undefined ? {} : { returnTo })
+  let start: Awaited<ReturnType<OAuth2Flow['initiateLogin']>>
+  try {
+    start = await flow.initiateLogin({
+      ...(returnTo === undefined ? {} : { returnTo }),
+      ...stepUpOf(query),
+    })
+  } catch (err) {
+    // A step-up asked of a provider without ID tokens: nothing could prove it happened.
+    if (err instanceof AuthkestraError && err.code === 'config_invalid')
+      return failure(request, err.code)
+    throw err
+  }
+  const { url, flowState } = start
   const sealed = await sealFlowState(flowState, { keys: deps.keys, clock: deps.clock })
   const secure = secureFor(request, deps.secureCookies)
   const cookies = await startFlowCookies(request, flowState.state, sealed, secure, deps.clock.now())
   return redirect(url.href, cookies)
+}
+
+/**
+ * A step-up the login was asked for (a guard's redirect): `acr_values` (sent as essential, the ID
+ * token must carry one) and `max_age`. Malformed values are dropped: the guard checks anyway.
+ */
+function stepUpOf(query: URLSearchParams): {
+  acrValues?: string[]
+  extraParams?: Record<string, string>
+} {
+  const acr = query.getAll('acr_values')
+  const maxAge = query.getAll('max_age')
+  const values = acr.length === 1 ? (acr[0] as string).split(' ').filter(Boolean) : []
+  const acrOk =
+    values.length > 0 &&
+    values.length <= 10 &&
+    values.every((v) => /^[\x21\x23-\x5b\x5d-\x7e]{1,64}$/.test(v))
+  const ageOk = maxAge.length === 1 && /^\d{1,9}$/.test(maxAge[0] as string)
+  return {
+    ...(acrOk ? { acrValues: values } : {}),
+    ...(ageOk ? { extraParams: { max_age: maxAge[0] as string } } : {}),
+  }
 }
 
 /**
@@ -105,6 +142,7 @@ function providerLogin(flow: OAuth2Flow | undefined, tokens: TokenSet | undefine
     ...((flow?.backchannelLogout || flow?.frontchannelLogout) && typeof sid === 'string'
       ? { providerSid: sid }
       : {}),
+    auth: authContextOf(tokens?.idTokenClaims),
   }
 }
 
@@ -148,6 +186,7 @@ async function signIn(
   const login = stateless.sessions.startLogin(
     userKey,
     await statelessProviderLogin(deps.flows.get(who.provider), who.provider, tokens),
+    authContextOf(tokens?.idTokenClaims),
   )
   const { body } = await deliverToken(request, user, who, login, cookies, deps)
   if (stateless.delivery === 'json')

@@ -15,10 +15,12 @@
  *
  * @module
  */
+
 import { encodeBase64url } from '../core/base64url.ts'
 import type { Clock } from '../core/clock.ts'
 import { defaultCrypto } from '../core/crypto/index.ts'
 import { AuthkestraError } from '../core/errors.ts'
+import type { AuthContext } from './auth-context.ts'
 import type { RevocationStore } from './revocations/types.ts'
 import {
   type LoginClaims,
@@ -47,8 +49,8 @@ export class StatelessSessions {
    * The claims of a new login by the user whose key hashes to `uky`; `provider`, for a provider
    * set up for channel logouts, is its login (see {@link providerLoginHashes}).
    */
-  startLogin(uky: string, provider?: ProviderLoginHashes): LoginClaims {
-    return this.tokens.newLogin(uky, provider)
+  startLogin(uky: string, provider?: ProviderLoginHashes, auth?: AuthContext): LoginClaims {
+    return this.tokens.newLogin(uky, provider, auth)
   }
 
   /** A token in `login` (never living past the login's end). */

@@ -12,12 +12,14 @@
  *
  * @module
  */
+
 import { decodeProtectedHeader, errors as joseErrors, jwtVerify, SignJWT } from 'jose'
 import type { Clock } from '../core/clock.ts'
 import { compactSigner, isRejection, joseOptions, verifyJwt } from '../core/compact-jwt.ts'
 import { defaultCrypto } from '../core/crypto/index.ts'
 import type { DerivedKey, Keyring } from '../core/keyring.ts'
 import { randomToken } from '../core/random.ts'
+import { type AuthContext, authContextOf } from './auth-context.ts'
 
 /** The claims of an Authkestra session JWT, as the app sees them. */
 export interface SessionJwt<User> {
@@ -30,6 +32,8 @@ export interface SessionJwt<User> {
   readonly loginAt: Date
   /** The absolute end of this login: refreshing never extends a token past it. */
   readonly sessionExpiresAt: Date
+  /** How the user authenticated at the provider (empty when it did not say). */
+  readonly auth: AuthContext
 }
 
 /** What every token of one login carries. */
@@ -49,6 +53,10 @@ export interface LoginClaims {
    */
   readonly psi?: string
   readonly psu?: string
+  /** The provider's `acr`, `amr` and `auth_time` for this login (see {@link AuthContext}). */
+  readonly acr?: string
+  readonly amr?: readonly string[]
+  readonly aat?: number
 }
 
 /** The provider's login of a new login, for {@link StatelessTokens.newLogin}. */
@@ -100,7 +108,7 @@ export class StatelessTokens {
   }
 
   /** The claims of a new login by the user whose key hashes to `uky`. */
-  newLogin(uky: string, provider: ProviderLoginHashes = {}): LoginClaims {
+  newLogin(uky: string, provider: ProviderLoginHashes = {}, auth: AuthContext = {}): LoginClaims {
     const now = Math.floor(this.clock.now())
     return {
       sid: randomToken(16),
@@ -109,6 +117,9 @@ export class StatelessTokens {
       sxp: Math.floor(now / 1000) + this.options.absoluteSeconds,
       ...(provider.psi === undefined ? {} : { psi: provider.psi }),
       ...(provider.psu === undefined ? {} : { psu: provider.psu }),
+      ...(auth.acr === undefined ? {} : { acr: auth.acr }),
+      ...(auth.amr === undefined ? {} : { amr: auth.amr }),
+      ...(auth.authTime === undefined ? {} : { aat: auth.authTime }),
     }
   }
 
@@ -131,6 +142,9 @@ export class StatelessTokens {
       sxp: login.sxp,
       ...(login.psi === undefined ? {} : { psi: login.psi }),
       ...(login.psu === undefined ? {} : { psu: login.psu }),
+      ...(login.acr === undefined ? {} : { acr: login.acr }),
+      ...(login.amr === undefined ? {} : { amr: login.amr }),
+      ...(login.aat === undefined ? {} : { aat: login.aat }),
       iss: this.options.issuer,
       aud: this.options.audience,
       sub: who.subject,
@@ -242,8 +256,16 @@ export class StatelessTokens {
         ...(p.psi === undefined ? {} : { psi: p.psi as string }),
         ...(p.psu === undefined ? {} : { psu: p.psu as string }),
       }
+      // Signed by us from a validated ID token; reread through the same filter all the same.
+      const auth = authContextOf({ acr: p.acr, amr: p.amr, auth_time: p.aat })
+      const context: LoginClaims = {
+        ...login,
+        ...(auth.acr === undefined ? {} : { acr: auth.acr }),
+        ...(auth.amr === undefined ? {} : { amr: auth.amr }),
+        ...(auth.authTime === undefined ? {} : { aat: auth.authTime }),
+      }
       return {
-        login,
+        login: context,
         view: {
           user: p.usr as User,
           provider: p.prv,
@@ -252,6 +274,7 @@ export class StatelessTokens {
           expiresAt: new Date((p.exp as number) * 1000),
           loginAt: new Date(login.lat),
           sessionExpiresAt: new Date(login.sxp * 1000),
+          auth,
         },
       }
     } catch (err) {

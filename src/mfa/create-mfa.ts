@@ -83,7 +83,10 @@ export interface Mfa {
    * Adds a TOTP secret the user already has (a migration from another system, a dev fixture),
    * confirmed at once; answers its credential id.
    */
-  importTotp(accountId: string, totp: { secret: string; name?: string } & TotpParams): Promise<string>
+  importTotp(
+    accountId: string,
+    totp: { secret: string; name?: string } & TotpParams,
+  ): Promise<string>
   /** Confirms an enrolment with a first code from the app. */
   confirmTotp(accountId: string, credentialId: string, code: string): Promise<MfaResult<object>>
   /** Checks a code against the account's TOTP factors (attempt-limited; a used step is refused). */

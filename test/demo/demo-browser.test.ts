@@ -63,7 +63,7 @@ describe('the demo in Chromium', { skip }, () => {
     assert.equal(await page.title(), 'Sign in')
     await page.getByLabel('Username').fill('alice')
     await page.getByLabel('Password').fill('wonderland')
-    await page.getByRole('button', { name: 'Sign in' }).click()
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click()
     await page.waitForURL(`${demo.origin}/profile`)
     assert.equal(await page.locator('h1').textContent(), 'Alice Liddell')
     assert.match(
@@ -131,7 +131,7 @@ describe('the demo in Chromium', { skip }, () => {
     await page.waitForURL(/\/oidc\/interaction\//)
     await page.getByLabel('Username').fill('alice')
     await page.getByLabel('Password').fill('wonderland')
-    await page.getByRole('button', { name: 'Sign in' }).click()
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click()
     await page.waitForURL(`${demo.origin}/profile`)
   }
 

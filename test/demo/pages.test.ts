@@ -51,6 +51,7 @@ describe('demo pages', () => {
         subject: EVIL,
         createdAt: new Date(now),
         expiresAt: new Date(now + 3_600_000),
+        auth: {},
         idleExpiresAt: new Date(now + 1_800_000),
       },
       EVIL,

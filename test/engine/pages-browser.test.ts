@@ -140,7 +140,7 @@ describe('engine pages in Chromium', { skip }, () => {
     await page.getByRole('link', { name: 'Continue with Authkestra ID' }).click()
     await page.getByLabel('Username').fill('alice')
     await page.getByLabel('Password').fill('wonderland')
-    await page.getByRole('button', { name: 'Sign in' }).click()
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click()
     await page.waitForURL(`${origin}/`)
     assert.equal(await sessionStatus(), 200)
   })
@@ -162,7 +162,7 @@ describe('engine pages in Chromium', { skip }, () => {
     await page.getByRole('link', { name: 'Continue with Broken ID' }).click()
     await page.getByLabel('Username').fill('alice')
     await page.getByLabel('Password').fill('wonderland')
-    await page.getByRole('button', { name: 'Sign in' }).click()
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click()
     await page.waitForURL(/\/auth\/callback\/broken\?/)
     const text = (await page.locator('main').textContent()) ?? ''
     assert.match(text, /The sign-in was cancelled or refused at the provider\./)

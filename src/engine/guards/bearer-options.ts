@@ -18,6 +18,7 @@ import { toBytes } from '../../core/crypto/index.ts'
 import { AuthkestraError } from '../../core/errors.ts'
 import { MIN_SECRET_BYTES, type Secret } from '../../core/keyring.ts'
 import { consoleLogger } from '../../core/logger.ts'
+import { type ResolvedStepUp, resolveStepUp, type StepUpRequirement } from '../auth-context.ts'
 import { type KeySource, remoteKeys } from './bearer-keys.ts'
 import { checkQuotable } from './challenge.ts'
 
@@ -52,6 +53,12 @@ export interface BearerBaseOptions {
   readonly typ?: 'at+jwt' | 'any-unsafe'
   /** The `realm` of the challenges (default `"authkestra"`). */
   readonly realm?: string
+  /**
+   * A step-up (RFC 9470): the token's `acr` must be one of these, its `amr` must hold all of
+   * those, its `auth_time` be at most `maxAge` seconds old; else 401 with an
+   * `insufficient_user_authentication` challenge naming `acr_values` and `max_age`.
+   */
+  readonly stepUp?: StepUpRequirement
   /** Allowed clock skew for `exp`, `nbf` and `iat`, 0 to 300 seconds (default 30). */
   readonly clockToleranceSeconds?: number
   readonly clock?: Clock
@@ -110,6 +117,7 @@ export interface ResolvedBearerOptions {
   readonly algorithms: readonly string[]
   readonly typ: 'at+jwt' | undefined
   readonly realm: string
+  readonly stepUp: ResolvedStepUp | undefined
   readonly leewaySeconds: number
   readonly clock: Clock
   readonly logger: BearerLogger
@@ -240,6 +248,7 @@ export function resolveBearerOptions(options: BearerOptions): ResolvedBearerOpti
     algorithms,
     typ: typ === 'at+jwt' ? 'at+jwt' : undefined,
     realm: checkQuotable(options.realm ?? 'authkestra', 'realm'),
+    stepUp: options.stepUp === undefined ? undefined : resolveStepUp(options.stepUp, configError),
     leewaySeconds,
     clock: options.clock ?? systemClock,
     logger,

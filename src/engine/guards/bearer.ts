@@ -13,8 +13,10 @@
  * @see https://www.rfc-editor.org/rfc/rfc9068#section-4
  * @module
  */
+
 import { errors as joseErrors } from 'jose'
 import type { JwtPayload } from '../../core/jwt-types.ts'
+import { authContextOf, stepUpChallenge, unmet } from '../auth-context.ts'
 import { KeysUnavailable, RejectedToken, verifyWith } from './bearer-keys.ts'
 import {
   type BearerOptions,
@@ -200,6 +202,19 @@ export function bearer(options: BearerOptions): Guard<BearerPrincipal> {
         insufficient,
         'insufficient_scope',
         'the access token lacks a required scope',
+      )
+    }
+    const why =
+      config.stepUp &&
+      unmet(authContextOf(principal.claims), config.stepUp, Math.floor(config.clock.now() / 1000))
+    if (why && config.stepUp) {
+      config.logger?.warn(`bearer: access token refused: ${why}`)
+      return deny(
+        'presented',
+        401,
+        stepUpChallenge('Bearer', config.realm, config.stepUp, why),
+        'insufficient_user_authentication',
+        why,
       )
     }
     config.logger.debug?.(

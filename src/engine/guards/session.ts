@@ -5,6 +5,15 @@
  * @module
  */
 
+import {
+  type AuthContext,
+  type ResolvedStepUp,
+  resolveStepUp,
+  type StepUpRequirement,
+  stepUpChallenge,
+  stepUpQuery,
+  unmet,
+} from '../auth-context.ts'
 import { configError } from '../config.ts'
 import type { SessionAuthkestra, StatelessAuthkestra } from '../create-authkestra.ts'
 import type { Session } from '../sessions/manager.ts'
@@ -37,24 +46,48 @@ export function session<User>(
   options: SessionGuardOptions = {},
 ): Guard<Session<User>> | Guard<SessionJwt<User>> {
   const signIn = options.redirectTo === undefined ? undefined : checkRedirectTo(options.redirectTo)
+  const stepUp = resolveStepUp(options, configError)
   const refused = (request: GuardRequest, challenge: string): GuardResult<never> =>
     signIn !== undefined && isPageRequest(request)
       ? redirectToSignIn(signIn, request)
       : withVary(refuse(401, challenge, 'unauthorized', 'sign in first'), signIn !== undefined)
-  if (auth.mode === 'session') {
-    return async (request) => {
-      const current = await auth.getSession(request)
-      return current ? { ok: true, principal: current } : refused(request, SESSION_CHALLENGE)
-    }
+  /** RFC 9470: a page goes back through the login asking for more; an API call gets 401. */
+  const insufficient = (request: GuardRequest, scheme: string, why: string): GuardResult<never> => {
+    const required = stepUp as ResolvedStepUp
+    if (signIn !== undefined && isPageRequest(request))
+      return redirectToSignIn(signIn, request, stepUpQuery(required))
+    const challenge = stepUpChallenge(scheme, 'authkestra', required, why)
+    return withVary(
+      refuse(401, challenge, 'insufficient_user_authentication', why),
+      signIn !== undefined,
+    )
   }
-  return async (request) => {
-    const current = await auth.verifyRequest(request)
-    return current ? { ok: true, principal: current } : refused(request, BEARER_CHALLENGE)
+  const check = <P extends { auth: AuthContext }>(
+    request: GuardRequest,
+    current: P | null,
+    scheme: string,
+  ): GuardResult<P> => {
+    if (!current) return refused(request, `${scheme} realm="authkestra"`)
+    const why = stepUp && unmet(current.auth, stepUp, Math.floor(Date.now() / 1000))
+    return why ? insufficient(request, scheme, why) : { ok: true, principal: current }
   }
+  if (auth.mode === 'session')
+    return async (request) => check(request, await auth.getSession(request), 'Session')
+  return async (request) => check(request, await auth.verifyRequest(request), 'Bearer')
 }
 
-/** Options of {@link session}. */
-export interface SessionGuardOptions {
+/**
+ * Options of {@link session}. `acr`, `amr` and `maxAge` require a step-up: a session whose login
+ * did not reach them is refused like a missing one, except that the way back through the login
+ * (`redirectTo`) asks the provider for them (`acr_values`, `max_age`), and the API answer is
+ * RFC 9470's `insufficient_user_authentication` challenge.
+ *
+ * @example
+ * ```ts
+ * const sensitive = sessionGuard(auth, { redirectTo: '/auth/login/idp', acr: 'mfa', maxAge: 300 })
+ * ```
+ */
+export interface SessionGuardOptions extends StepUpRequirement {
   /**
    * For pages: where a signed-out browser is sent instead of the 401, a path of this site such as
    * `/auth/login/github` or the app's own sign-in page; `returnTo` (the requested path and query)
@@ -63,9 +96,6 @@ export interface SessionGuardOptions {
    */
   readonly redirectTo?: string
 }
-
-const SESSION_CHALLENGE = 'Session realm="authkestra"'
-const BEARER_CHALLENGE = 'Bearer realm="authkestra"'
 
 /** `redirectTo` must be a path of this site: never another origin (an open redirect). */
 function checkRedirectTo(path: string): string {
@@ -82,11 +112,11 @@ function isPageRequest(request: GuardRequest): boolean {
   return /\btext\/html\b/.test(request.headers.get('accept') ?? '')
 }
 
-/** 303 to the sign-in, with the requested path and query as `returnTo`. */
-function redirectToSignIn(signIn: string, request: GuardRequest): GuardResult<never> {
+/** 303 to the sign-in, with the requested path and query as `returnTo` (and a step-up's query). */
+function redirectToSignIn(signIn: string, request: GuardRequest, extra = ''): GuardResult<never> {
   const url = new URL(request.url)
   const returnTo = encodeURIComponent(`${url.pathname}${url.search}`)
-  const location = `${signIn}${signIn.includes('?') ? '&' : '?'}returnTo=${returnTo}`
+  const location = `${signIn}${signIn.includes('?') ? '&' : '?'}returnTo=${returnTo}${extra}`
   const headers = new Headers({ location, 'cache-control': 'no-store', vary: 'accept' })
   return { ok: false, response: new Response(null, { status: 303, headers }) }
 }

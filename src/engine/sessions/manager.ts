@@ -5,11 +5,13 @@
  *
  * @module
  */
+
 import { encodeBase64url } from '../../core/base64url.ts'
 import type { Clock } from '../../core/clock.ts'
 import { readCookie } from '../../core/cookies.ts'
 import { defaultCrypto } from '../../core/crypto/index.ts'
 import { randomToken } from '../../core/random.ts'
+import type { AuthContext } from '../auth-context.ts'
 import type { GuardRequest } from '../guards/types.ts'
 import type { SessionStore, StoredSession } from './types.ts'
 
@@ -29,6 +31,8 @@ export interface Session<User> {
   readonly expiresAt: Date
   /** When it ends if the user goes idle now. */
   readonly idleExpiresAt: Date
+  /** How the user authenticated at the provider (empty when it did not say). */
+  readonly auth: AuthContext
 }
 
 const ID = /^[A-Za-z0-9_-]{43}$/
@@ -62,6 +66,7 @@ export class SessionManager {
       createdAt: new Date(session.createdAt),
       expiresAt: new Date(session.expiresAt),
       idleExpiresAt: new Date(idleEnd),
+      auth: session.auth ?? {},
     }
   }
 
@@ -74,7 +79,11 @@ export class SessionManager {
     who: { provider: string; subject: string },
     previousId: string | undefined,
     userKey: string,
-    login: { idToken?: string | undefined; providerSid?: string | undefined } = {},
+    login: {
+      idToken?: string | undefined
+      providerSid?: string | undefined
+      auth?: AuthContext | undefined
+    } = {},
   ) {
     if (previousId !== undefined && ID.test(previousId))
       await this.store.delete(await storageId(previousId))
@@ -89,6 +98,9 @@ export class SessionManager {
       userKey,
       ...(login.idToken === undefined ? {} : { idToken: login.idToken }),
       ...(login.providerSid === undefined ? {} : { providerSid: login.providerSid }),
+      ...(login.auth === undefined || Object.keys(login.auth).length === 0
+        ? {}
+        : { auth: login.auth }),
     }
     const id = randomToken(32)
     await this.store.set(await storageId(id), session, this.#ttl(session, now))

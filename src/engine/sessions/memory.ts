@@ -46,7 +46,7 @@ class Columns {
    * What only sessions of providers set up for logout there carry: the ID token (the hint of an
    * RP-initiated logout) and the provider's `sid` (back- and front-channel logout).
    */
-  readonly extras = new Map<number, Pick<StoredSession, 'idToken' | 'providerSid'>>()
+  readonly extras = new Map<number, Pick<StoredSession, 'idToken' | 'providerSid' | 'auth'>>()
   /** User keys that are not base64url of 32 bytes (kept as given). */
   readonly oddKeys = new Map<number, string>()
 }
@@ -140,11 +140,12 @@ export function createMemorySessionStore(
     cols.times.set(slot, session.lastSeenAt, LAST_SEEN_AT)
     cols.users[slot] = session.user
     cols.subjects[slot] = session.subject
-    const { idToken, providerSid } = session
-    if (idToken !== undefined || providerSid !== undefined)
+    const { idToken, providerSid, auth } = session
+    if (idToken !== undefined || providerSid !== undefined || auth !== undefined)
       cols.extras.set(slot, {
         ...(idToken === undefined ? {} : { idToken }),
         ...(providerSid === undefined ? {} : { providerSid }),
+        ...(auth === undefined ? {} : { auth }),
       })
     const bytes = session.userKey === undefined ? undefined : keyBytes(session.userKey)
     let kind = NO_KEY

@@ -6,6 +6,8 @@
  * @module
  */
 
+import type { AuthContext } from '../auth-context.ts'
+
 /** What a session holds. */
 export interface StoredSession<User = unknown> {
   /** What `onLogin` returned for the identity. */
@@ -35,6 +37,8 @@ export interface StoredSession<User = unknown> {
    * logout token names (OpenID Connect Back-Channel Logout 1.0 §2.4).
    */
   readonly providerSid?: string
+  /** How the user authenticated at the provider (`acr`, `amr`, `auth_time` of its ID token). */
+  readonly auth?: AuthContext
 }
 
 /** Session storage. Implementations expire records after their TTL. */

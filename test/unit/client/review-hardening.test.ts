@@ -125,6 +125,29 @@ describe('authorization parameters', () => {
     )
   })
 
+  it('asks for acrValues as essential and refuses an ID token without one of them (OIDC Core §5.5.1.1)', async () => {
+    const met = await setup({ idTokenClaims: (c) => ({ ...c, acr: 'phr' }) })
+    const start = await met.flow.initiateLogin({ acrValues: ['mfa', 'phr'] })
+    assert.equal(start.url.searchParams.get('acr_values'), 'mfa phr')
+    assert.deepEqual(JSON.parse(start.url.searchParams.get('claims') ?? ''), {
+      id_token: { acr: { essential: true, values: ['mfa', 'phr'] } },
+    })
+    await met.flow.finalizeLogin(await met.op.authorize(start.url), start.flowState)
+
+    for (const acr of [undefined, 'sfa', ['mfa'], 'MFA']) {
+      const downgraded = await setup({ idTokenClaims: (c) => ({ ...c, acr }) })
+      const s = await downgraded.flow.initiateLogin({ acrValues: ['mfa', 'phr'] })
+      await assert.rejects(
+        downgraded.flow.finalizeLogin(await downgraded.op.authorize(s.url), s.flowState),
+        code('id_token_claim_invalid'),
+        JSON.stringify(acr),
+      )
+    }
+    const { flow } = await setup()
+    for (const acrValues of [[], ['has space'], Array(11).fill('x')])
+      await assert.rejects(flow.initiateLogin({ acrValues }), code('config_invalid'))
+  })
+
   it('refuses malformed scopes given per login', async () => {
     const { flow } = await setup()
     await assert.rejects(
