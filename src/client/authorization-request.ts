@@ -31,8 +31,9 @@ export interface InitiateLoginOptions {
   readonly extraParams?: Readonly<Record<string, string>>
   /**
    * Authentication context classes the login must reach (OIDC Core §5.5.1.1), in order of
-   * preference: sent as `acr_values` and as an essential `acr` claims request, and the ID token's
-   * `acr` must be one of them (else `id_token_claim_invalid`).
+   * preference: sent as an essential `acr` claims request where the provider supports the claims
+   * parameter, else as `acr_values`; either way the ID token's `acr` must be one of them (else
+   * `id_token_claim_invalid`).
    */
   readonly acrValues?: readonly string[]
 }
@@ -87,10 +88,11 @@ export async function startLogin(
       'config_invalid',
       '"acrValues" needs an OpenID Connect login (scope openid): only an ID token says how the user authenticated',
     )
-  if (acrValues !== undefined) {
-    extra.acr_values = acrValues.join(' ')
+  // An essential acr where the provider takes the claims parameter; else acr_values (voluntary:
+  // some OPs, oidc-provider among them, let acr_values replace an essential claims request).
+  if (acrValues !== undefined && provider.claimsParameter)
     extra.claims = JSON.stringify({ id_token: { acr: { essential: true, values: acrValues } } })
-  }
+  else if (acrValues !== undefined) extra.acr_values = acrValues.join(' ')
   const state = randomToken()
   const nonce = randomToken()
   const pkce = config.pkce === 'disabled-unsafe' ? undefined : await Pkce.generate()

@@ -25,6 +25,8 @@ export interface ResolvedProvider {
   readonly issRequired: boolean
   readonly idTokenAlgorithms: readonly string[]
   readonly clientAuthMethod: ClientAuthMethod
+  /** OIDC Discovery `claims_parameter_supported`: an essential `acr` can be asked for. */
+  readonly claimsParameter: boolean
 }
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/
@@ -234,5 +236,6 @@ export function resolveProvider(
     idTokenAlgorithms:
       config.idTokenAlgorithms ?? (listed && listed.length > 0 ? listed : ['RS256']),
     clientAuthMethod,
+    claimsParameter: metadata?.claims_parameter_supported === true,
   }
 }

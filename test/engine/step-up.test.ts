@@ -202,7 +202,11 @@ describe('step-up: sessionGuard acr/maxAge against our OP', () => {
     await mfa.importTotp('alice-sub', { secret: SECRET })
     const login = await go(jar, redirect.headers.get('location') ?? '', { headers: page })
     const authorize = new URL(login.headers.get('location') ?? '')
-    assert.equal(authorize.searchParams.get('acr_values'), 'mfa')
+    assert.equal(
+      authorize.searchParams.get('acr_values'),
+      null,
+      'our OP takes the claims parameter',
+    )
     assert.equal(authorize.searchParams.get('max_age'), '300')
     assert.deepEqual(JSON.parse(authorize.searchParams.get('claims') ?? ''), {
       id_token: { acr: { essential: true, values: ['mfa'] } },

@@ -47,6 +47,9 @@ export interface InteractionBehaviour {
   accountId: string
   /** Finish the interaction with `access_denied` instead of logging in. */
   deny: boolean
+  /** The `acr` and `amr` the login reports (oidc-provider puts them in the ID token). */
+  acr?: string
+  amr?: string[]
 }
 
 /** Options of {@link startOidcProvider}. */
@@ -165,7 +168,13 @@ async function interact(
   }
   const { prompt, params } = details
   if (prompt.name === 'login') {
-    await provider.interactionFinished(req, res, { login: { accountId: behaviour.accountId } })
+    await provider.interactionFinished(req, res, {
+      login: {
+        accountId: behaviour.accountId,
+        ...(behaviour.acr === undefined ? {} : { acr: behaviour.acr }),
+        ...(behaviour.amr === undefined ? {} : { amr: behaviour.amr }),
+      },
+    })
     return
   }
   if (prompt.name === 'consent') {
