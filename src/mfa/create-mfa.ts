@@ -89,6 +89,11 @@ export interface Mfa {
   ): Promise<string>
   /** Confirms an enrolment with a first code from the app. */
   confirmTotp(accountId: string, credentialId: string, code: string): Promise<MfaResult<object>>
+  /**
+   * Counts one attempt of another kind (a password re-entered on an account page) against the
+   * account's attempt limit, shared with codes; `rate_limited` once over it.
+   */
+  attempt(accountId: string): Promise<MfaResult<object>>
   /** Checks a code against the account's TOTP factors (attempt-limited; a used step is refused). */
   verifyTotp(accountId: string, code: string): Promise<MfaResult<{ credentialId: string }>>
   /** Replaces the account's recovery codes with new ones, returned once in clear. */
@@ -222,6 +227,9 @@ export function createMfa(options: MfaOptions): Mfa {
     },
 
     async enrollTotp(accountId, label) {
+      // At most one enrolment waits for its first code: a new one replaces it.
+      for (const c of await store.list(accountId))
+        if (c.kind === 'totp' && !c.confirmed) await store.remove(accountId, c.id)
       const secret = generateTotpSecret()
       const credentialId = `totp_${randomToken(16)}`
       const uri = totpUri({
@@ -285,6 +293,10 @@ export function createMfa(options: MfaOptions): Mfa {
       if (!(await tryTotp(c, code, true))) return fail('invalid_code')
       await store.clearHits(`codes:${accountId}`)
       return { ok: true }
+    },
+
+    async attempt(accountId) {
+      return (await limited(accountId)) ?? { ok: true }
     },
 
     async verifyTotp(accountId, code) {

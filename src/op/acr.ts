@@ -1,18 +1,19 @@
 /**
  * Authentication context: which methods a login used (`amr`, RFC 8176) and which of the OP's
- * assurance levels (`acr`, OIDC Core §2) that meets. The levels, weakest first:
+ * assurance levels (`acr`, OIDC Core §2) that meets. Each level includes the ones before it:
  *
  * - `sfa`: one factor (a password, or a passkey without user verification);
  * - `mfa`: two factors (a password and a TOTP code, recovery code or passkey; or a passkey that
  *   verified the user, which is possession plus a PIN or biometric);
- * - `phr`: phishing-resistant (a passkey took part; OpenID EAP ACR Values 1.0);
- * - `phrh`: phishing-resistant with a hardware key (a passkey bound to one device).
+ * - `phr`: multi-factor with a passkey among them, so phishing-resistant (OpenID EAP ACR Values
+ *   1.0). No level claims hardware protection: passkeys are registered without attestation, so
+ *   the OP cannot know (`amr` says `hwk` or `swk` from the authenticator's own backup flag).
  *
  * @module
  */
 
-/** The `acr` values the OP can assert, weakest first. */
-export const ACR_VALUES = ['sfa', 'mfa', 'phr', 'phrh'] as const
+/** The `acr` values the OP can assert, weakest first (each includes the ones before it). */
+export const ACR_VALUES = ['sfa', 'mfa', 'phr'] as const
 
 /** One of {@link ACR_VALUES}. */
 export type AcrValue = (typeof ACR_VALUES)[number]
@@ -48,9 +49,7 @@ export function meets(amr: readonly string[], acr: string): boolean {
     case 'mfa':
       return amr.includes('mfa')
     case 'phr':
-      return amr.includes('hwk') || amr.includes('swk')
-    case 'phrh':
-      return amr.includes('hwk')
+      return amr.includes('mfa') && (amr.includes('hwk') || amr.includes('swk'))
     default:
       return false
   }

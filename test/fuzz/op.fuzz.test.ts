@@ -12,7 +12,13 @@ import fc from 'fast-check'
 import { serve } from '../../src/dev-idp/serve.ts'
 import { rawHttp } from '../helpers/net.ts'
 import { buildRequest, NUM_RUNS, type RawRequest, requestText } from './helpers/arbitraries.ts'
-import { type LoginPost, loginMutationArb, openInteraction } from './helpers/login-form.ts'
+import {
+  type LoginPost,
+  loginMutationArb,
+  openInteraction,
+  openSecondFactor,
+  otpMutationArb,
+} from './helpers/login-form.ts'
 import { liveInteraction, type Planted, requestArb, shapedArb } from './helpers/op-requests.ts'
 import {
   basicHeader,
@@ -59,6 +65,8 @@ const ERRORS = new Set([
   'consent_required',
   'interaction_required',
   'not_found',
+  'unmet_authentication_requirements',
+  'method_not_allowed',
 ])
 
 let form: OpWorld
@@ -411,6 +419,47 @@ describe('the built-in login form around a real interaction', () => {
         )
       }),
       // each run checks passwords with scrypt (tens of ms): a fifth of the runs
+      { numRuns: Math.max(1, Math.ceil(NUM_RUNS / 5)) },
+    )
+  })
+
+  it('only the exact second-factor post (cookie, CSRF, the current TOTP code) yields a code, once', async () => {
+    const post = (p: LoginPost) =>
+      world.op.handler(
+        new Request(`${ISSUER}/interaction/${p.uid}/otp`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            ...(p.cookie ? { cookie: p.cookie } : {}),
+          },
+          body: new URLSearchParams(p.fields).toString(),
+        }),
+      )
+    const codeIn = (res: Response) => {
+      const location = res.headers.get('location') ?? ''
+      return location.startsWith(WEB_REDIRECT) && new URL(location).searchParams.has('code')
+    }
+    await fc.assert(
+      fc.asyncProperty(otpMutationArb(), async ({ name, apply }) => {
+        // A new TOTP step and a new attempt window for bob each run.
+        world.now.value += 301_000
+        const real = await openSecondFactor(world)
+        const other = await openSecondFactor(world)
+        const sent = apply(real, other)
+        const exact = JSON.stringify(sent) === JSON.stringify(real)
+        const first = await post(sent)
+        assert.ok(first.status < 500, `${name}: ${first.status}`)
+        assert.equal(
+          codeIn(first),
+          exact,
+          `${name}: code issued ${codeIn(first)} (${first.status})`,
+        )
+        const replay = await post(sent)
+        assert.ok(
+          replay.status < 500 && !codeIn(replay),
+          `${name}: the replay answered ${replay.status}`,
+        )
+      }),
       { numRuns: Math.max(1, Math.ceil(NUM_RUNS / 5)) },
     )
   })

@@ -93,7 +93,7 @@ describe('interop: openid-client asks our OP for an acr', () => {
 
   it('advertises acr_values_supported and the claims parameter', () => {
     const meta = config.serverMetadata()
-    assert.deepEqual(meta.acr_values_supported, ['sfa', 'mfa', 'phr', 'phrh'])
+    assert.deepEqual(meta.acr_values_supported, ['sfa', 'mfa', 'phr'])
     assert.equal(meta.claims_parameter_supported, true)
   })
 

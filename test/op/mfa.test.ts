@@ -84,7 +84,7 @@ describe('OP with mfa: discovery and password-only accounts', () => {
   it('advertises acr values, the claims parameter and amr/acr claims', async () => {
     const { op } = await setup()
     const meta = op.metadata() as Record<string, unknown>
-    assert.deepEqual(meta.acr_values_supported, ['sfa', 'mfa', 'phr', 'phrh'])
+    assert.deepEqual(meta.acr_values_supported, ['sfa', 'mfa', 'phr'])
     assert.equal(meta.claims_parameter_supported, true)
     for (const c of ['acr', 'amr', 'auth_time'])
       assert.ok((meta.claims_supported as string[]).includes(c))
@@ -222,6 +222,37 @@ describe('OP with mfa: TOTP and recovery codes', () => {
     }
   })
 
+  it('asks for the enrolled factor whatever acr_values says (sfa, phr, unknown)', async () => {
+    const w = await setup()
+    await withTotp(w)
+    for (const acr_values of ['sfa', 'bogus', 'phr', 'mfa bogus']) {
+      const browser = new Browser(w.op.handler)
+      const { html } = await start(w.op, browser, { acr_values })
+      const second = await password(browser, html)
+      assert.equal(second.status, 200, `${acr_values}: no code after the password alone`)
+      assert.match(await second.text(), /Code from your authenticator app/, acr_values)
+      assert.ok(!browser.cookies.has('ak_op_session'), acr_values)
+    }
+  })
+
+  it('a step-up whose session ended meanwhile starts no session of its own', async () => {
+    const w = await setup()
+    const { browser, secret } = await withTotp(w)
+    w.now.value += 30_000
+    const up = await start(w.op, browser, { acr_values: 'mfa' })
+    assert.match(up.html, /Confirm it’s you/)
+    // The session ends (logged out elsewhere) while the code page is open.
+    await w.op.logoutUser(w.sub)
+    const done = await browser.post(actionOf(up.html), {
+      csrf: csrfOf(up.html),
+      code: await totpCode(secret, w.now.value),
+    })
+    assert.equal(done.status, 400)
+    assert.equal(done.headers.get('location'), null)
+    const after = await start(w.op, browser, { prompt: 'none' })
+    assert.equal(after.callback?.searchParams.get('error'), 'login_required')
+  })
+
   it('steps up a live password session in place when acr_values asks for mfa', async () => {
     const w = await setup()
     const { browser, secret } = await withTotp(w)
@@ -229,7 +260,9 @@ describe('OP with mfa: TOTP and recovery codes', () => {
     // The session was made with the password alone: reused as is without acr_values.
     const plain = await start(w.op, browser)
     assert.ok(plain.callback)
-    assert.equal((await claimsOf(w.op, plain.callback, plain.auth.verifier)).id.acr, 'sfa')
+    const plainClaims = (await claimsOf(w.op, plain.callback, plain.auth.verifier)).id
+    assert.equal(plainClaims.acr, 'sfa')
+    const sidBefore = plainClaims.sid
     // prompt=none cannot step up.
     const none = await start(w.op, browser, { acr_values: 'mfa', prompt: 'none' })
     assert.equal(none.callback?.searchParams.get('error'), 'login_required')
@@ -244,11 +277,12 @@ describe('OP with mfa: TOTP and recovery codes', () => {
     const { id } = await claimsOf(w.op, done, up.auth.verifier)
     assert.deepEqual([id.acr, id.amr], ['mfa', ['pwd', 'otp', 'mfa']])
     assert.equal(id.auth_time, Math.floor(w.now.value / 1000))
-    assert.equal(
+    assert.notEqual(
       browser.cookies.get('ak_op_session')?.value,
       sessionBefore,
-      'same session, upgraded',
+      'a new cookie secret',
     )
+    assert.equal(id.sid, sidBefore, 'the same OP session (sid), upgraded in place')
     const again = await start(w.op, browser, { acr_values: 'mfa' })
     assert.ok(again.callback, 'the upgraded session meets mfa now')
   })
@@ -273,7 +307,7 @@ describe('OP with mfa: passkeys', () => {
     return auth
   }
 
-  it('signs in with a passkey alone (usernameless): amr hwk+mfa, acr phrh', async () => {
+  it('signs in with a passkey alone (usernameless): amr hwk+mfa, acr phr', async () => {
     const w = await setup()
     const auth = await register(w)
     const browser = new Browser(w.op.handler)
@@ -288,7 +322,7 @@ describe('OP with mfa: passkeys', () => {
       response: JSON.stringify(auth.get(options)),
     })
     const { id } = await claimsOf(w.op, done, request.verifier)
-    assert.deepEqual([id.amr, id.acr, id.sub], [['hwk', 'mfa'], 'phrh', w.sub])
+    assert.deepEqual([id.amr, id.acr, id.sub], [['hwk', 'mfa'], 'phr', w.sub])
   })
 
   it('asks for the passkey after the password, and acr_values=phr offers only it', async () => {
@@ -341,8 +375,23 @@ describe('OP with mfa: the account page', () => {
     assert.equal((await new Browser(w.op.handler).get(`${ISSUER}/account`)).status, 401)
     const { browser, secret } = await withTotp(w)
     const page = await (await browser.get(`${ISSUER}/account`)).text()
-    const csrf = csrfOf(page)
     assert.equal((await browser.post(`${ISSUER}/account/recovery`, { csrf: 'forged' })).status, 400)
+    // The session signed in with the password alone; now that the account has an app, a change
+    // needs the app (the password is not enough).
+    const needsFactor = await (
+      await browser.post(`${ISSUER}/account/recovery`, { csrf: csrfOf(page) })
+    ).text()
+    assert.match(needsFactor, /Confirm it’s you/)
+    assert.ok(!/name="password"/.test(needsFactor))
+    w.now.value += 30_000
+    const upgraded = await (
+      await browser.post(`${ISSUER}/account/reauth`, {
+        csrf: csrfOf(needsFactor),
+        code: await totpCode(secret, w.now.value),
+      })
+    ).text()
+    assert.match(upgraded, /Confirmed/)
+    const csrf = csrfOf(upgraded)
     const codes = await browser.post(`${ISSUER}/account/recovery`, { csrf })
     assert.equal((await codes.text()).match(/<li><code>/g)?.length, 10)
     assert.equal(
@@ -377,6 +426,31 @@ describe('OP with mfa: the account page', () => {
     })
     assert.match(await removed.text(), /Removed/)
     assert.deepEqual((await w.mfa.factors(w.sub)).totp, [])
+  })
+
+  it('limits password re-entry on the account page like codes', async () => {
+    const w = await setup()
+    const browser = new Browser(w.op.handler)
+    const { html } = await start(w.op, browser)
+    await password(browser, html)
+    w.now.value += 360_000
+    let page = await (await browser.get(`${ISSUER}/account`)).text()
+    page = await (await browser.post(`${ISSUER}/account/recovery`, { csrf: csrfOf(page) })).text()
+    for (let i = 0; i < 5; i++) {
+      const r = await browser.post(`${ISSUER}/account/reauth`, {
+        csrf: csrfOf(page),
+        username: 'alice',
+        password: `wrong-${i}`,
+      })
+      assert.equal(r.status, 401)
+      page = await r.text()
+    }
+    const right = await browser.post(`${ISSUER}/account/reauth`, {
+      csrf: csrfOf(page),
+      username: 'alice',
+      password: 'wonderland',
+    })
+    assert.match(await right.text(), /Too many attempts/)
   })
 
   it('is absent without mfa', async () => {

@@ -154,7 +154,7 @@ describe('passkeys in Chromium', { skip }, () => {
     const verifier = await authorize()
     await page.click('button:has-text("Sign in with a passkey")')
     const claims = await redeemed(verifier)
-    assert.deepEqual([claims.amr, claims.acr, claims.name], [['hwk', 'mfa'], 'phrh', 'Alice'])
+    assert.deepEqual([claims.amr, claims.acr, claims.name], [['hwk', 'mfa'], 'phr', 'Alice'])
   })
 
   it('asks for the passkey after the password once one is enrolled', async () => {

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { type Clock, systemClock } from '../../core/clock.ts'
 import {
   type AuthContext,
   type ResolvedStepUp,
@@ -47,6 +48,7 @@ export function session<User>(
 ): Guard<Session<User>> | Guard<SessionJwt<User>> {
   const signIn = options.redirectTo === undefined ? undefined : checkRedirectTo(options.redirectTo)
   const stepUp = resolveStepUp(options, configError)
+  const clock = options.clock ?? systemClock
   const refused = (request: GuardRequest, challenge: string): GuardResult<never> =>
     signIn !== undefined && isPageRequest(request)
       ? redirectToSignIn(signIn, request)
@@ -68,7 +70,7 @@ export function session<User>(
     scheme: string,
   ): GuardResult<P> => {
     if (!current) return refused(request, `${scheme} realm="authkestra"`)
-    const why = stepUp && unmet(current.auth, stepUp, Math.floor(Date.now() / 1000))
+    const why = stepUp && unmet(current.auth, stepUp, Math.floor(clock.now() / 1000))
     return why ? insufficient(request, scheme, why) : { ok: true, principal: current }
   }
   if (auth.mode === 'session')
@@ -88,6 +90,8 @@ export function session<User>(
  * ```
  */
 export interface SessionGuardOptions extends StepUpRequirement {
+  /** What `maxAge` is measured against (default: the system clock). */
+  readonly clock?: Clock
   /**
    * For pages: where a signed-out browser is sent instead of the 401, a path of this site such as
    * `/auth/login/github` or the app's own sign-in page; `returnTo` (the requested path and query)

@@ -2,7 +2,8 @@
 // the exactly-correct login form.
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { CLIENTS, ISSUER, type OpWorld, PASSWORD, WEB_REDIRECT } from './op-world.ts'
+import { totpCode } from '../../../src/mfa/totp.ts'
+import { CLIENTS, ISSUER, type OpWorld, PASSWORD, TOTP_SECRET, WEB_REDIRECT } from './op-world.ts'
 import type { Field } from './token-mutations.ts'
 
 export interface LoginPost {
@@ -95,6 +96,88 @@ export function loginMutationArb(): fc.Arbitrary<{
       {
         name: 'duplicate password',
         apply: (p: LoginPost) => ({ ...p, fields: [...p.fields, ['password', PASSWORD] as Field] }),
+      },
+    ),
+  )
+}
+
+/**
+ * A live interaction at its second step: bob's password accepted, the TOTP page open. The exact
+ * post carries its CSRF token and the code of the OP clock's current step.
+ */
+export async function openSecondFactor(world: OpWorld): Promise<LoginPost> {
+  const first = await openInteraction(world)
+  const login = first.fields.map(([n, v]) => [n, n === 'username' ? 'bob' : v] as Field)
+  const page = await world.op.handler(
+    new Request(`${ISSUER}/interaction/${first.uid}/login`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        cookie: first.cookie ?? '',
+      },
+      body: new URLSearchParams(login).toString(),
+    }),
+  )
+  const html = await page.text()
+  const csrf = /name="csrf" value="([^"]+)"/.exec(html)?.[1]
+  assert.ok(page.status === 200 && csrf && html.includes('name="code"'), 'no second-factor page')
+  return {
+    uid: first.uid,
+    cookie: first.cookie,
+    fields: [
+      ['csrf', csrf],
+      ['code', await totpCode(TOTP_SECRET, world.now.value)],
+    ],
+  }
+}
+
+/** One-part mutations of the exact second-factor post. */
+export function otpMutationArb(): fc.Arbitrary<{
+  name: string
+  apply: (p: LoginPost, o: LoginPost) => LoginPost
+}> {
+  const set =
+    (field: string, value: string | ((v: string) => string) | undefined) =>
+    (p: LoginPost): LoginPost => ({
+      ...p,
+      fields:
+        value === undefined
+          ? p.fields.filter(([n]) => n !== field)
+          : p.fields.map(
+              ([n, v]) =>
+                [n, n === field ? (typeof value === 'function' ? value(v) : value) : v] as Field,
+            ),
+    })
+  const digit = (code: string, i: number) =>
+    `${code.slice(0, i)}${(Number(code[i]) + 1) % 10}${code.slice(i + 1)}`
+  return fc.oneof(
+    { weight: 3, arbitrary: fc.constant({ name: 'none', apply: (p: LoginPost) => p }) },
+    fc
+      .integer({ min: 0, max: 5 })
+      .map((i) => ({ name: `digit ${i} changed`, apply: set('code', (c) => digit(c, i)) })),
+    fc
+      .oneof(
+        fc.stringMatching(/^\d{6}$/),
+        fc.string({ maxLength: 40 }),
+        fc.constantFrom('', ' ', '0000000', 'aaaaa-bbbbb', '１２３４５６'),
+      )
+      .map((v) => ({ name: 'another code', apply: set('code', v) })),
+    fc.constantFrom(
+      { name: 'drop code', apply: set('code', undefined) },
+      { name: 'drop csrf', apply: set('csrf', undefined) },
+      { name: 'wrong csrf', apply: set('csrf', 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA') },
+      {
+        name: 'csrf of another interaction',
+        apply: (p: LoginPost, o: LoginPost) => set('csrf', o.fields[0]?.[1])(p),
+      },
+      { name: 'no cookie', apply: (p: LoginPost) => ({ ...p, cookie: undefined }) },
+      {
+        name: 'cookie of another interaction',
+        apply: (p: LoginPost, o: LoginPost) => ({ ...p, cookie: o.cookie }),
+      },
+      {
+        name: 'post to another interaction',
+        apply: (p: LoginPost, o: LoginPost) => ({ ...p, uid: o.uid }),
       },
     ),
   )

@@ -67,6 +67,11 @@ const PARAM_KEYS = [
   'audience',
   'resource',
   'requested_token_type',
+  'acr_values',
+  'claims',
+  'response',
+  'credential',
+  'name',
 ]
 
 export interface Planted {
@@ -135,6 +140,15 @@ export function pool(planted: Planted): string[] {
     planted.uid,
     'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
     'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk',
+    'mfa',
+    'sfa phr',
+    'bob',
+    '123456',
+    'aaaaa-bbbbb',
+    '{"id_token":{"acr":{"essential":true,"values":["mfa"]}}}',
+    '{"id_token":{"acr":{"values":"mfa"}}}',
+    '{"id":"x","response":{"clientDataJSON":"e30"}}',
+    'null',
   ]
 }
 
@@ -168,8 +182,34 @@ function pathArb(planted: Planted): fc.Arbitrary<string> {
       `${BASE}`,
       '/',
     ),
+    fc.constantFrom(
+      `${BASE}/account`,
+      `${BASE}/account/`,
+      `${BASE}/account/totp`,
+      `${BASE}/account/totp/confirm`,
+      `${BASE}/account/recovery`,
+      `${BASE}/account/remove`,
+      `${BASE}/account/passkey`,
+      `${BASE}/account/passkey/options`,
+      `${BASE}/account/reauth`,
+      `${BASE}/account/reauth/options`,
+      `${BASE}/account/x`,
+    ),
     fc
-      .tuple(uid, fc.constantFrom('', '/login', '/consent', '/abort', '/login/x'))
+      .tuple(
+        uid,
+        fc.constantFrom(
+          '',
+          '/login',
+          '/consent',
+          '/abort',
+          '/login/x',
+          '/otp',
+          '/passkey',
+          '/passkey/options',
+          '/passkey/x',
+        ),
+      )
       .map(([u, s]) => `${BASE}/interaction/${u}${s}`),
     fc.string({ maxLength: 20 }).map((s) => `${BASE}/${encodeURIComponent(s)}`),
   )

@@ -1,6 +1,8 @@
 // An OP for fuzzing (createOp over a memory store with a movable clock), its clients and account,
 // and a real login through an auto-login OP that yields a code and tokens to plant and to mutate.
 import { Pkce } from '../../../src/core/pkce.ts'
+import { createMfa } from '../../../src/mfa/create-mfa.ts'
+import { createMemoryCredentialStore } from '../../../src/mfa/store/memory.ts'
 import { createOp, type Op } from '../../../src/op/create-op.ts'
 import { GrantError } from '../../../src/op/errors.ts'
 import { createMemoryOpStore } from '../../../src/op/store/memory.ts'
@@ -12,6 +14,8 @@ export const REDIRECTS = [WEB_REDIRECT, SPA_REDIRECT] as const
 /** The web client's registered `post_logout_redirect_uris`. */
 export const SIGNED_OUT = 'https://rp.example/signed-out'
 export const PASSWORD = 'correct horse battery staple'
+/** Bob's TOTP secret (base32). */
+export const TOTP_SECRET = 'KRUGS4ZANFZSAYJAORSXG5BAONSWG4TF'
 
 export const CLIENTS = {
   web: { id: 'web', secret: 'web-secret-0123456789abcdefghijklmnop' },
@@ -39,6 +43,13 @@ export async function fuzzOp(autoLogin = false): Promise<OpWorld> {
   const now = { value: Date.UTC(2030, 0, 1) }
   const clock = { now: () => now.value }
   const store = createMemoryOpStore({ clock })
+  const mfa = createMfa({
+    store: createMemoryCredentialStore({ clock }),
+    secret: 'fuzz-mfa-secret-0123456789abcdefghijkl',
+    issuer: 'Fuzz OP',
+    clock,
+    passkeys: { id: 'op.example', name: 'Fuzz OP', origins: [new URL(ISSUER).origin] },
+  })
   const op = await createOp({
     issuer: ISSUER,
     store,
@@ -92,7 +103,14 @@ export async function fuzzOp(autoLogin = false): Promise<OpWorld> {
         },
       },
     },
+    mfa,
     accounts: [
+      {
+        username: 'bob',
+        password: PASSWORD,
+        sub: 'bob-sub',
+        claims: { name: 'Bob' },
+      },
       {
         username: 'alice',
         password: PASSWORD,
@@ -102,6 +120,8 @@ export async function fuzzOp(autoLogin = false): Promise<OpWorld> {
     ],
     ...(autoLogin ? { dangerouslyAutoLogin: 'alice' } : {}),
   })
+  // Bob has an authenticator app: his login asks for its code after the password.
+  await mfa.importTotp('bob-sub', { secret: TOTP_SECRET })
   return { op, store, now }
 }
 

@@ -112,6 +112,17 @@ describe('mfa: TOTP', () => {
     assert.equal((await mfa.verifyTotp('alice', await totpCode(e.secret, clock.now()))).ok, true)
   })
 
+  it('keeps one unconfirmed enrolment per account: a new one replaces it', async () => {
+    const { mfa, store } = setup()
+    const first = await mfa.enrollTotp('alice', { account: 'alice' })
+    const second = await mfa.enrollTotp('alice', { account: 'alice' })
+    assert.deepEqual(
+      (await store.list('alice')).map((c) => c.id),
+      [second.credentialId],
+    )
+    assert.equal(await store.get(first.credentialId), undefined)
+  })
+
   it('lets an unconfirmed enrolment lapse after 15 minutes', async () => {
     const { mfa, clock, store } = setup()
     const e = await mfa.enrollTotp('alice', { account: 'alice' })

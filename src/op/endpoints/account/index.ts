@@ -11,7 +11,7 @@
  * @module
  */
 import { addMethod } from '../../acr.ts'
-import type { OpRequest, OpResponse } from '../../http/message.ts'
+import { addCookie, type OpRequest, type OpResponse } from '../../http/message.ts'
 import { type Params, readParams } from '../../http/params.ts'
 import { html, json } from '../../http/responses.ts'
 import type { OpRuntime } from '../../setup.ts'
@@ -79,8 +79,19 @@ async function reauth(ctx: Ctx, error?: string) {
   return respond(body, ctx, error ? 401 : 200)
 }
 
-const fresh = (ctx: Ctx) =>
-  Math.floor(ctx.deps.clock.now() / 1000) - ctx.session.authTime <= FRESH_SECONDS
+const POSSESSION = ['otp', 'hwk', 'swk']
+
+/**
+ * Rule: a change needs a sign-in of the last five minutes and, once the account has an
+ * authenticator app or a passkey, one that used a factor (a password alone cannot change factors).
+ */
+async function fresh(ctx: Ctx): Promise<boolean> {
+  const { session, mfa, deps } = ctx
+  if (Math.floor(deps.clock.now() / 1000) - session.authTime > FRESH_SECONDS) return false
+  const f = await mfa.factors(session.accountId)
+  if (f.totp.length === 0 && f.passkeys.length === 0) return true
+  return (session.amr ?? []).some((m) => POSSESSION.includes(m))
+}
 
 /** Rule: a change spends a CSRF token issued to this session's account page. */
 async function checkCsrf(params: Params, ctx: Ctx): Promise<boolean> {
@@ -117,20 +128,26 @@ async function confirmIdentity(params: Params, ctx: Ctx): Promise<OpResponse> {
     }
   } else {
     const factors = await mfa.factors(sub)
-    // With a second factor enrolled, the password alone does not confirm a change.
+    // With a second factor enrolled, the password alone does not confirm a change; password
+    // guesses share the account's attempt limit with codes.
     const username = (params.get('username') ?? '').slice(0, 256)
     const password = (params.get('password') ?? '').slice(0, 1024)
-    if (factors.totp.length === 0 && factors.passkeys.length === 0 && username && password)
+    if (factors.totp.length === 0 && factors.passkeys.length === 0 && username && password) {
+      const attempt = await mfa.attempt(sub)
+      if (!attempt.ok) return reauth(ctx, 'Too many attempts. Wait a few minutes and try again.')
       if ((await deps.accounts.authenticate(username, password)) === sub) method = 'pwd'
+    }
   }
   if (method === undefined) return reauth(ctx, 'That did not work. Try again.')
   const authTime = Math.floor(deps.clock.now() / 1000)
   const amr = addMethod(session.amr ?? ['pwd'], { method, userVerified })
-  await upgradeSession(ctx.http, session.sid, { authTime, amr }, deps)
-  return overview(
+  const cookie = await upgradeSession(ctx.http, session.sid, { authTime, amr }, deps)
+  if (cookie === undefined) return html(signedOutPage(), 401)
+  const page = await overview(
     { ...ctx, session: { ...session, authTime, amr } },
     'Confirmed. You can make changes for five minutes.',
   )
+  return addCookie(page, cookie)
 }
 
 async function change(action: string, params: Params, ctx: Ctx): Promise<OpResponse> {
@@ -192,7 +209,7 @@ async function options(action: string, ctx: Ctx): Promise<OpResponse> {
         binding: binding(session),
       }),
     )
-  if (!fresh(ctx)) return json({ error: 'login_required' }, 401)
+  if (!(await fresh(ctx))) return json({ error: 'login_required' }, 401)
   const account = await deps.accounts.find(session.accountId)
   const userName = String(
     account?.claims.preferred_username ?? account?.claims.email ?? session.accountId,
@@ -229,6 +246,6 @@ export async function accountEndpoint(
   if (!(await checkCsrf(params, ctx)))
     return html(errorPage('This page has expired. Open your account page again.'), 400)
   if (action === 'reauth') return confirmIdentity(params, ctx)
-  if (!fresh(ctx)) return reauth(ctx)
+  if (!(await fresh(ctx))) return reauth(ctx)
   return change(action, params, ctx)
 }

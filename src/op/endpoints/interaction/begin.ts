@@ -74,7 +74,9 @@ export async function beginAuthorization(
   const amr = session?.amr ?? ['pwd']
   // The session's login may not reach the `acr` asked for: a second factor now (step-up).
   const step =
-    session && !loginNeeded ? await nextStep(request, session.accountId, amr, deps, false) : 'done'
+    session && !loginNeeded
+      ? (await nextStep(request, session.accountId, amr, deps, false)).step
+      : 'done'
   if (step === 'unmet' && !request.prompt.includes('none'))
     return authorizationResponse(
       request.redirectUri,

@@ -9,7 +9,6 @@
  * @module
  */
 import { readCookie, serializeCookie } from '../../../core/cookies.ts'
-import { usefulFactors } from '../../acr.ts'
 import { addCookie, isOpResponse, type OpRequest, type OpResponse } from '../../http/message.ts'
 import { type Params, readParams } from '../../http/params.ts'
 import { html } from '../../http/responses.ts'
@@ -23,7 +22,7 @@ import { authTooOld, consentNeeded, interactionCookie } from './begin.ts'
 import { issueCode } from './finish.ts'
 import { consentPage, errorPage, loginPage, secondFactorPage } from './pages.ts'
 import { passkeyScriptHash } from './passkey-script.ts'
-import { factorsOf, otpStep, passkeyOptions, passkeyStep, proceed } from './second-factor.ts'
+import { nextStep, otpStep, passkeyOptions, passkeyStep, proceed } from './second-factor.ts'
 import { cookieScope, currentSession, startSession, upgradeSession } from './session.ts'
 
 const EXPIRED =
@@ -81,8 +80,8 @@ export async function render(
   const passkeyTarget = { action: `${base}/passkey`, optionsUrl: `${base}/passkey/options`, csrf }
   const scripts = deps.mfa?.passkeysEnabled ? [await passkeyScriptHash()] : []
   if (record.partial) {
-    const has = await factorsOf(record.partial.accountId, deps)
-    const offer = usefulFactors(record.partial.amr, has, record.request.acrValues)
+    const { partial } = record
+    const { offer } = await nextStep(record.request, partial.accountId, partial.amr, deps, true)
     const body = secondFactorPage({
       clientName,
       error,
@@ -277,12 +276,17 @@ export async function signIn(
   const authTime = Math.floor(deps.clock.now() / 1000)
   const { partial, ...rest } = record
   const stepUp = partial?.sid !== undefined && partial.accountId === sub ? partial.sid : undefined
-  const upgraded =
-    stepUp !== undefined && (await upgradeSession(request, stepUp, { authTime, amr }, deps))
-  const session = upgraded
-    ? { sid: stepUp, cookie: undefined }
-    : await startSession(request, { accountId: sub, authTime, amr }, deps)
-  const cookies = session.cookie === undefined ? [] : [session.cookie]
+  let session: { sid: string; cookie: string }
+  if (stepUp !== undefined) {
+    // A step-up never makes a session of its own: its password was the old session's.
+    const upgraded = await upgradeSession(request, stepUp, { authTime, amr }, deps)
+    if (!upgraded) {
+      await deps.store.delete('interaction', uid)
+      return html(errorPage(EXPIRED), 400, { 'set-cookie': clearInteractionCookie(uid, deps) })
+    }
+    session = { sid: stepUp, cookie: upgraded }
+  } else session = await startSession(request, { accountId: sub, authTime, amr }, deps)
+  const cookies = [session.cookie]
   const loggedIn: InteractionRecord = { ...rest, accountId: sub, authTime, sid: session.sid, amr }
   const client = await deps.store.get('client', record.request.clientId)
   if (client && (await consentNeeded(record.request, sub, client, deps.store))) {

@@ -31,27 +31,40 @@ export async function factorsOf(accountId: string, deps: OpRuntime): Promise<Sec
   }
 }
 
-/** What a login with `amr` must still do for this request. */
+const any = (f: SecondFactors) => f.totp || f.recovery || f.passkey
+
+/** What a login must still do, and the factors its next page offers. */
+export interface Next {
+  readonly step: 'done' | 'second-factor' | 'unmet'
+  readonly offer: SecondFactors
+}
+
+/**
+ * What a login with `amr` must still do for this request. Rules, in order:
+ * 1. `acr_values` not met, and a factor of the account could meet one: that factor (only).
+ * 2. Just signed in (`fresh`), the account has an authenticator app or a passkey, and the login
+ *    is not multi-factor yet: a second factor, whatever `acr_values` says (an attacker with the
+ *    password alone must not choose a level that skips it).
+ * 3. `acr_values` still not met: `unmet` if essential, else done (the tokens say what was met).
+ */
 export async function nextStep(
   request: AuthorizationRequest,
   accountId: string,
   amr: readonly string[],
   deps: OpRuntime,
-  /** Just signed in (an enrolled factor is then due); false for a session being reused. */
   fresh: boolean,
-): Promise<'done' | 'second-factor' | 'unmet'> {
+): Promise<Next> {
   const requested = request.acrValues ?? []
-  const met = requested.length > 0 && requested.some((v) => meets(amr, v))
-  if (met) return 'done'
+  const met = requested.length === 0 || requested.some((v) => meets(amr, v))
   const has = await factorsOf(accountId, deps)
-  if (requested.length > 0) {
-    const useful = usefulFactors(amr, has, requested)
-    if (useful.totp || useful.recovery || useful.passkey) return 'second-factor'
-    return request.acrEssential ? 'unmet' : 'done'
+  const forRequested = met ? NONE : usefulFactors(amr, has, requested)
+  if (any(forRequested)) return { step: 'second-factor', offer: forRequested }
+  if (fresh && (has.totp || has.passkey) && !amr.includes('mfa')) {
+    const offer = usefulFactors(amr, has)
+    if (any(offer)) return { step: 'second-factor', offer }
   }
-  if (!fresh || amr.includes('mfa') || !(has.totp || has.passkey)) return 'done'
-  const useful = usefulFactors(amr, has)
-  return useful.totp || useful.recovery || useful.passkey ? 'second-factor' : 'done'
+  if (!met && request.acrEssential) return { step: 'unmet', offer: NONE }
+  return { step: 'done', offer: NONE }
 }
 
 /**
@@ -66,7 +79,7 @@ export async function proceed(
   amr: readonly string[],
   deps: OpRuntime,
 ): Promise<OpResponse> {
-  const step = await nextStep(record.request, accountId, amr, deps, true)
+  const { step } = await nextStep(record.request, accountId, amr, deps, true)
   if (step === 'unmet') return decline(uid, record, 'unmet_authentication_requirements', deps)
   if (step === 'done') return signIn(http, uid, record, accountId, amr, deps)
   const { accountId: _a, authTime: _t, sid: _s, amr: _m, ...rest } = record

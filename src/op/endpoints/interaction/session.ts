@@ -64,26 +64,29 @@ export async function startSession(
 }
 
 /**
- * A step-up in this browser's live session `sid`: the same session (same `sid`, its clients
- * stay signed in) now records the newer authentication. False when the browser's session is no
- * longer that one (logged out meanwhile, or another login).
+ * A step-up in this browser's live session `sid`: the same session (same `sid`, its clients stay
+ * signed in) now records the newer authentication, under a new cookie secret (a cookie copied
+ * while the session was weaker does not become the stronger one). Answers the new `Set-Cookie`,
+ * or undefined when the browser's session is no longer that one (logged out, another login).
  */
 export async function upgradeSession(
   request: OpRequest,
   sid: string,
   record: Pick<SessionRecord, 'authTime' | 'amr'>,
   deps: Deps,
-): Promise<boolean> {
+): Promise<string | undefined> {
   const live = await currentSession(request, deps)
-  if (live?.sid !== sid) return false
+  if (live?.sid !== sid) return undefined
   const { storageId, ...kept } = live
+  const id = newSecret()
   await deps.store.set(
     'session',
-    storageId,
+    await secretId(id),
     { ...kept, ...record },
     { ttlSeconds: deps.settings.ttl.session, family: userFamily(live.accountId) },
   )
-  return true
+  await deps.store.delete('session', storageId)
+  return serializeCookie(SESSION_COOKIE, id, cookieScope(deps), deps.settings.ttl.session)
 }
 
 /** The `Set-Cookie` that ends this browser's OP session cookie. */
