@@ -11,6 +11,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { createAuthkestra } from '../../src/engine/create-authkestra.ts'
+import { session as sessionGuard } from '../../src/engine/guards/session.ts'
 import type { Session } from '../../src/engine/sessions/manager.ts'
 import type { SessionStore } from '../../src/engine/sessions/types.ts'
 import type { OpLogger } from '../../src/op/config.ts'
@@ -25,6 +26,7 @@ import { emptyInspectorPage, inspectorPage } from './pages/inspector.ts'
 import { notFoundPage } from './pages/not-found.ts'
 import { notesPage } from './pages/notes.ts'
 import { profilePage } from './pages/profile.ts'
+import { sensitivePage } from './pages/sensitive.ts'
 import { type DemoEnv, demoProviders } from './providers.ts'
 import { type DemoUser, toDemoUser } from './user.ts'
 
@@ -103,7 +105,7 @@ function redirect(location: string): Response {
 export async function createDemo(options: DemoOptions): Promise<Demo> {
   const { origin, secret } = options
   const logger = options.logger ?? { warn: () => {}, error: () => {} }
-  const op = await createIdentityProvider(origin, logger, options.stores?.op)
+  const op = await createIdentityProvider(origin, logger, secret, options.stores?.op)
   const { providers, notes } = demoProviders(origin, options.env ?? {})
   const recorder = new FlowRecorder({ basePath: '/auth' })
   const auth = createAuthkestra<DemoUser>({
@@ -118,6 +120,12 @@ export async function createDemo(options: DemoOptions): Promise<Demo> {
   const authHandler = recorder.wrapHandler(auth.handler)
   const notesApp = createNotesAuth(origin, secret, options.stores?.notesSessions)
   const buttons = auth.providers()
+  // The sensitive page: a second factor in the last five minutes, asked of Authkestra ID.
+  const sensitive = sessionGuard(auth, {
+    redirectTo: '/auth/login/authkestra',
+    acr: ['mfa', 'phr'],
+    maxAge: 300,
+  })
   const providerName = (id: string) => buttons.find((p) => p.id === id)?.name ?? id
 
   async function render(
@@ -138,6 +146,11 @@ export async function createDemo(options: DemoOptions): Promise<Demo> {
         return session
           ? page(profilePage(session, providerName(session.provider), now))
           : redirect('/')
+      case '/sensitive': {
+        const allowed = await sensitive(request)
+        if (!allowed.ok) return allowed.response
+        return page(sensitivePage(allowed.principal, now))
+      }
       case '/inspector': {
         const trace = user?.lastLogin
         if (!user || !trace) return page(emptyInspectorPage(user, buttons))

@@ -9,6 +9,8 @@
  * @module
  */
 
+import { createMfa } from '../../src/mfa/create-mfa.ts'
+import { createMemoryCredentialStore } from '../../src/mfa/store/memory.ts'
 import type { OpLogger } from '../../src/op/config.ts'
 import { createOp, type Op } from '../../src/op/create-op.ts'
 import type { OpStore } from '../../src/op/store/types.ts'
@@ -40,14 +42,32 @@ function demoClient(origin: string, clientId: string, clientName: string, basePa
   } as const
 }
 
+/**
+ * Second factors at Authkestra ID: an authenticator app, passkeys (on a host name: browsers take
+ * `localhost`, not an IP address, as a passkey's relying party) and recovery codes, kept in memory
+ * under the demo's secret. Alice enrolls them on her account page (`/oidc/account`).
+ */
+function demoMfa(origin: string, secret: string) {
+  const url = new URL(origin)
+  const ip = /^[\d.]+$|^\[/.test(url.hostname)
+  return createMfa({
+    store: createMemoryCredentialStore(),
+    secret,
+    issuer: 'Authkestra ID',
+    ...(ip ? {} : { passkeys: { id: url.hostname, name: 'Authkestra ID', origins: [url.origin] } }),
+  })
+}
+
 /** Starts Authkestra ID for the demo served at `origin` (e.g. `http://localhost:3000`). */
 export function createIdentityProvider(
   origin: string,
   logger: OpLogger,
+  secret: string,
   store?: OpStore,
 ): Promise<Op> {
   return createOp({
     issuer: `${origin}${OP_PATH}`,
+    mfa: demoMfa(origin, secret),
     ...(store ? { store } : {}),
     clients: [
       demoClient(origin, CLIENT_ID, 'Authkestra demo', '/auth'),

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { Pkce } from '../../src/core/pkce.ts'
+import { totpCode } from '../../src/mfa/totp.ts'
 import { rawHttp } from '../helpers/net.ts'
 import { type DemoProcess, spawnDemo, startDemo } from './helpers/demo-process.ts'
 import { HttpBrowser, readForm, unescapeHtml } from './helpers/path-jar.ts'
@@ -279,6 +280,77 @@ describe('the demo (npm start), over HTTP', () => {
     assert.equal(out.status, 303)
     assert.equal((await browser.request('/profile')).status, 302)
     assert.equal((await other.request('/profile')).status, 302, 'the other browser is signed out')
+  })
+
+  it('steps up for the sensitive page: an authenticator app from the account page, then its code', async () => {
+    // A browser of its own, signed in with the password.
+    const browser = new HttpBrowser(demo.origin)
+    const start = await browser.request('/auth/login/authkestra?returnTo=/profile')
+    const authorize = new URL(start.headers.get('location') ?? '')
+    const loginAt = new URL(
+      (await browser.request(authorize)).headers.get('location') ?? '',
+      authorize,
+    )
+    const loginPage = await browser.page(loginAt)
+    const loginForm = readForm(loginPage.html, loginAt)
+    const signedIn = await browser.post(loginForm.action, {
+      ...loginForm.fields,
+      username: 'alice',
+      password: 'wonderland',
+    })
+    await browser.request(new URL(signedIn.headers.get('location') ?? '', loginForm.action))
+    const denied = await browser.request('/sensitive', { headers: { accept: 'application/json' } })
+    assert.equal(denied.status, 401)
+    assert.match(
+      denied.headers.get('www-authenticate') ?? '',
+      /error="insufficient_user_authentication".*acr_values="mfa phr", max_age="300"/,
+    )
+    await denied.body?.cancel()
+    const csrf = (html: string) => unescapeHtml(/name="csrf" value="([^"]+)"/.exec(html)?.[1] ?? '')
+    const account = await browser.page('/oidc/account')
+    assert.equal(account.response.status, 200)
+    assert.match(account.html, /Sign-in methods/)
+    const enroll = await (
+      await browser.post('/oidc/account/totp', { csrf: csrf(account.html) })
+    ).text()
+    const secret = /<code>([A-Z2-7 ]+)<\/code>/.exec(enroll)?.[1]?.replace(/ /g, '') ?? ''
+    const credential = /name="credential" value="([^"]+)"/.exec(enroll)?.[1] ?? ''
+    const added = await browser.post('/oidc/account/totp/confirm', {
+      csrf: csrf(enroll),
+      credential,
+      code: await totpCode(secret, Date.now()),
+    })
+    assert.match(await added.text(), /Authenticator app added/)
+
+    const login = await browser.request(
+      '/auth/login/authkestra?returnTo=/sensitive&acr_values=mfa%20phr&max_age=300',
+    )
+    const authorization = new URL(login.headers.get('location') ?? '')
+    assert.deepEqual(JSON.parse(authorization.searchParams.get('claims') ?? ''), {
+      id_token: { acr: { essential: true, values: ['mfa', 'phr'] } },
+    })
+    const interaction = new URL(
+      (await browser.request(authorization)).headers.get('location') ?? '',
+      authorization,
+    )
+    const stepUp = await browser.page(interaction)
+    assert.match(stepUp.html, /Confirm it’s you/)
+    const action = new URL(
+      unescapeHtml(/<form method="post" action="([^"]+)"/.exec(stepUp.html)?.[1] ?? ''),
+      interaction,
+    )
+    // The next step's code: the one that confirmed the app is spent.
+    const answered = await browser.post(action, {
+      csrf: csrf(stepUp.html),
+      code: await totpCode(secret, Date.now() + 30_000),
+    })
+    const callback = new URL(answered.headers.get('location') ?? '', action)
+    const landed = await browser.request(callback)
+    assert.equal(landed.headers.get('location'), '/sensitive')
+    const { response, html } = await browser.page('/sensitive')
+    assert.equal(response.status, 200)
+    assert.match(html, /<dt>Assurance \(<code>acr<\/code>\)<\/dt><dd><code>mfa<\/code>/)
+    assert.match(html, /<code>pwd otp mfa<\/code>/)
   })
 
   it('never printed the code, the verifier or the session id', () => {

@@ -27,6 +27,20 @@ function initials(name: string): string {
     .join('')
 }
 
+/**
+ * How this session signed in (the ID token's `acr`, `amr`), where Authkestra ID's account page
+ * adds a passkey or an authenticator app, and the page that needs a second factor.
+ */
+function signInMethods(session: Session<DemoUser>): Html {
+  const { acr, amr } = session.auth
+  const atAuthkestra = session.user.provider === 'authkestra'
+  return html`<h2>Second factors</h2>
+<dl class="facts">
+<dt>This sign-in</dt><dd><code>acr</code> ${acr ?? '—'}, <code>amr</code> ${(amr ?? []).join(' ') || '—'}</dd>
+</dl>
+<div class="actions">${atAuthkestra ? html`<a class="button secondary" href="/oidc/account">Add a passkey or an authenticator app</a>` : ''}<a class="button secondary" href="/sensitive">Open the sensitive page (asks for a second factor)</a></div>`
+}
+
 /** The profile page of a signed-in user. */
 export function profilePage(session: Session<DemoUser>, providerName: string, now: number): Html {
   const user = session.user
@@ -57,6 +71,7 @@ export function profilePage(session: Session<DemoUser>, providerName: string, no
 <dt>Subject</dt><dd><code>${user.subject}</code></dd>
 <dt>Username</dt><dd>${user.username ?? '—'}</dd>
 </dl>
+${signInMethods(session)}
 <div class="actions"><a class="button secondary" href="/inspector">See how this sign-in worked</a>${signOutForm()}${user.provider === 'authkestra' ? providerSignOutForm() : ''}${signOutEverywhereForm()}</div>
 </section>
 <section class="card">
