@@ -10,6 +10,7 @@ import { guardBenchmarks } from './guards.ts'
 import { printTable } from './lib.ts'
 import { loadBenchmark } from './load.ts'
 import { memoryBenchmark } from './memory.ts'
+import { mfaBenchmarks } from './mfa.ts'
 import { agent, opBenchmarks } from './op.ts'
 import { statelessBenchmarks } from './stateless.ts'
 import { memoryReadBenchmarks, storeBenchmarks } from './stores.ts'
@@ -24,6 +25,7 @@ const rows = [
   ...(await guardBenchmarks()),
   ...(await deviceBenchmarks()),
   ...(await grantBenchmarks()),
+  ...(await mfaBenchmarks()),
 ]
 const memory = await memoryBenchmark()
 const load = await loadBenchmark()

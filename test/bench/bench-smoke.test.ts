@@ -9,6 +9,7 @@ import { deviceBenchmarks } from '../../bench/device.ts'
 import { grantBenchmarks } from '../../bench/grants.ts'
 import { guardBenchmarks } from '../../bench/guards.ts'
 import { loadBenchmark } from '../../bench/load.ts'
+import { mfaBenchmarks } from '../../bench/mfa.ts'
 import { agent, opBenchmarks } from '../../bench/op.ts'
 import { statelessBenchmarks } from '../../bench/stateless.ts'
 
@@ -26,6 +27,8 @@ describe('npm run bench still runs (a moment of each benchmark)', () => {
   it('device polling', async () => measured(await deviceBenchmarks()))
   it('custom grant and token exchange', async () =>
     measured(await grantBenchmarks({ rounds: 1, ms: 50 })))
+  it('second factors', async () =>
+    measured(await mfaBenchmarks({ rounds: 1, ms: 50, assertions: 50 })))
   it('OP logins', async () => measured(await opBenchmarks({ roundMs: 200, rounds: 1 })))
   it('load', async () => {
     const load = await loadBenchmark(200, 8)
