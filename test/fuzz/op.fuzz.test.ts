@@ -381,22 +381,25 @@ describe('the built-in login form around a real interaction', () => {
   })
   after(() => world.store.close())
 
+  /** Posts a form of interaction `p.uid` to its `step` (`login`, `otp`). */
+  const postTo = (step: string) => (p: LoginPost) =>
+    world.op.handler(
+      new Request(`${ISSUER}/interaction/${p.uid}/${step}`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          ...(p.cookie ? { cookie: p.cookie } : {}),
+        },
+        body: new URLSearchParams(p.fields).toString(),
+      }),
+    )
+  const codeIn = (res: Response) => {
+    const location = res.headers.get('location') ?? ''
+    return location.startsWith(WEB_REDIRECT) && new URL(location).searchParams.has('code')
+  }
+
   it('only the exact form (cookie, CSRF, username, password) yields a code, once', async () => {
-    const post = (p: LoginPost) =>
-      world.op.handler(
-        new Request(`${ISSUER}/interaction/${p.uid}/login`, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/x-www-form-urlencoded',
-            ...(p.cookie ? { cookie: p.cookie } : {}),
-          },
-          body: new URLSearchParams(p.fields).toString(),
-        }),
-      )
-    const codeIn = (res: Response) => {
-      const location = res.headers.get('location') ?? ''
-      return location.startsWith(WEB_REDIRECT) && new URL(location).searchParams.has('code')
-    }
+    const post = postTo('login')
     await fc.assert(
       fc.asyncProperty(loginMutationArb(), async ({ name, apply }) => {
         const real = await openInteraction(world)
@@ -424,21 +427,7 @@ describe('the built-in login form around a real interaction', () => {
   })
 
   it('only the exact second-factor post (cookie, CSRF, the current TOTP code) yields a code, once', async () => {
-    const post = (p: LoginPost) =>
-      world.op.handler(
-        new Request(`${ISSUER}/interaction/${p.uid}/otp`, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/x-www-form-urlencoded',
-            ...(p.cookie ? { cookie: p.cookie } : {}),
-          },
-          body: new URLSearchParams(p.fields).toString(),
-        }),
-      )
-    const codeIn = (res: Response) => {
-      const location = res.headers.get('location') ?? ''
-      return location.startsWith(WEB_REDIRECT) && new URL(location).searchParams.has('code')
-    }
+    const post = postTo('otp')
     await fc.assert(
       fc.asyncProperty(otpMutationArb(), async ({ name, apply }) => {
         // A new TOTP step and a new attempt window for bob each run.

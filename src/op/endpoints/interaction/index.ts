@@ -245,20 +245,32 @@ async function login(request: OpRequest, uid: string, deps: OpRuntime): Promise<
       username,
       status: 503,
     })
-  if (sub === null) {
-    const failedLogins = (record.failedLogins ?? 0) + 1
-    if (failedLogins >= MAX_FAILED_LOGINS) {
-      await deps.store.delete('interaction', uid)
-      return html(
-        errorPage('Too many failed attempts. Go back to the application and start again.'),
-        429,
-      )
-    }
-    const updated = { ...record, failedLogins }
-    await deps.store.set('interaction', uid, updated, { ttlSeconds: deps.settings.ttl.interaction })
-    return render(uid, updated, deps, { error: 'Invalid username or password.', username })
-  }
+  if (sub === null)
+    return failedAttempt(uid, record, deps, { error: 'Invalid username or password.', username })
   return proceed(request, uid, record, sub, ['pwd'], deps)
+}
+
+/**
+ * A wrong password, code or passkey: counted against the interaction (the fifth ends it), and the
+ * page again with `options.error`.
+ */
+export async function failedAttempt(
+  uid: string,
+  record: InteractionRecord,
+  deps: OpRuntime,
+  options: RenderOptions,
+): Promise<OpResponse> {
+  const failedLogins = (record.failedLogins ?? 0) + 1
+  if (failedLogins >= MAX_FAILED_LOGINS) {
+    await deps.store.delete('interaction', uid)
+    return html(
+      errorPage('Too many failed attempts. Go back to the application and start again.'),
+      429,
+    )
+  }
+  const updated = { ...record, failedLogins }
+  await deps.store.set('interaction', uid, updated, { ttlSeconds: deps.settings.ttl.interaction })
+  return render(uid, updated, deps, options)
 }
 
 /**

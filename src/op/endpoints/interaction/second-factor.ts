@@ -15,7 +15,7 @@ import { isOpResponse, type OpRequest, type OpResponse } from '../../http/messag
 import { html, json } from '../../http/responses.ts'
 import type { OpRuntime } from '../../setup.ts'
 import type { AuthorizationRequest, InteractionRecord } from '../../store/types.ts'
-import { boundInteraction, decline, postedForm, render, signIn } from './index.ts'
+import { boundInteraction, decline, failedAttempt, postedForm, render, signIn } from './index.ts'
 import { errorPage } from './pages.ts'
 
 const NONE: SecondFactors = { totp: false, recovery: false, passkey: false }
@@ -92,25 +92,9 @@ export async function proceed(
   return render(uid, partial, deps)
 }
 
-/** A wrong code: counted against the interaction (five end it), the page again. */
-async function wrong(
-  uid: string,
-  record: InteractionRecord,
-  message: string,
-  deps: OpRuntime,
-): Promise<OpResponse> {
-  const failedLogins = (record.failedLogins ?? 0) + 1
-  if (failedLogins >= 5) {
-    await deps.store.delete('interaction', uid)
-    return html(
-      errorPage('Too many failed attempts. Go back to the application and start again.'),
-      429,
-    )
-  }
-  const updated = { ...record, failedLogins }
-  await deps.store.set('interaction', uid, updated, { ttlSeconds: deps.settings.ttl.interaction })
-  return render(uid, updated, deps, { error: message, status: 401 })
-}
+/** A wrong code or passkey: counted against the interaction, the page again. */
+const wrong = (uid: string, record: InteractionRecord, message: string, deps: OpRuntime) =>
+  failedAttempt(uid, record, deps, { error: message, status: 401 })
 
 const LIMITED = 'Too many codes tried for this account. Wait a few minutes and try again.'
 
