@@ -354,7 +354,10 @@ describe('the demo (npm start), over HTTP', () => {
     // The flow inspector shows the essential acr asked for and the acr received.
     const inspector = await browser.page('/inspector')
     assert.match(inspector.html, /<code>claims<\/code>/)
-    assert.match(inspector.html, /&quot;acr&quot;: &quot;mfa&quot;|&quot;acr&quot;:&quot;mfa&quot;|"acr": "mfa"/)
+    assert.match(
+      inspector.html,
+      /&quot;acr&quot;: &quot;mfa&quot;|&quot;acr&quot;:&quot;mfa&quot;|"acr": "mfa"/,
+    )
   })
 
   it('never printed the code, the verifier or the session id', () => {
