@@ -420,8 +420,17 @@ describe('OP with mfa: the account page', () => {
     const list = await confirmed.text()
     assert.match(list, /Confirmed/)
     const totpId = (await w.mfa.factors(w.sub)).totp[0]?.id as string
+    const renamed = await (
+      await browser.post(`${ISSUER}/account/rename`, {
+        csrf: csrfOf(list),
+        credential: totpId,
+        name: 'Work <phone>',
+      })
+    ).text()
+    assert.match(renamed, /Renamed\./)
+    assert.ok(renamed.includes('<strong>Work &lt;phone&gt;</strong>'))
     const removed = await browser.post(`${ISSUER}/account/remove`, {
-      csrf: csrfOf(list),
+      csrf: csrfOf(renamed),
       credential: totpId,
     })
     assert.match(await removed.text(), /Removed/)

@@ -5,7 +5,7 @@
  * password) and spends the one-time CSRF token of the page it came from.
  *
  * Routes (relative to `/account`): `GET /`; `POST /reauth`, `/totp`, `/totp/confirm`,
- * `/recovery`, `/remove`, `/passkey` (forms); `POST /passkey/options`, `/reauth/options` (JSON
+ * `/recovery`, `/remove`, `/rename`, `/passkey` (forms); `POST /passkey/options`, `/reauth/options` (JSON
  * WebAuthn options, bound to the session).
  *
  * @module
@@ -176,6 +176,13 @@ async function change(action: string, params: Params, ctx: Ctx): Promise<OpRespo
       return removed
         ? overview(ctx, 'Removed.')
         : overview(ctx, undefined, 'Nothing to remove.', 400)
+    }
+    case 'rename': {
+      const id = (params.get('credential') ?? '').slice(0, 1024)
+      const renamed = await mfa.rename(sub, id, (params.get('name') ?? '').slice(0, 256))
+      return renamed
+        ? overview(ctx, 'Renamed.')
+        : overview(ctx, undefined, 'Nothing to rename.', 400)
     }
     case 'passkey': {
       let response: unknown

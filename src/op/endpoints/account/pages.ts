@@ -18,6 +18,8 @@ export interface AccountForms {
 }
 
 const hidden = (csrf: string) => `<input type="hidden" name="csrf" value="${escapeHtml(csrf)}">`
+const credentialField = (id: string) =>
+  `<input type="hidden" name="credential" value="${escapeHtml(id)}">`
 const when = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ')
 
 function post(forms: AccountForms, action: string, fields: string, label: string, cls = '') {
@@ -34,7 +36,7 @@ export function accountPage(args: {
 }): string {
   const { forms, factors } = args
   const row = (f: { id: string; name: string; createdAt: number; lastUsedAt?: number }) =>
-    `<li><strong>${escapeHtml(f.name)}</strong> <small>added ${when(f.createdAt)}${f.lastUsedAt ? `, last used ${when(f.lastUsedAt)}` : ''}</small> ${post(forms, 'remove', `<input type="hidden" name="credential" value="${escapeHtml(f.id)}">`, 'Remove', 'secondary')}</li>`
+    `<li><strong>${escapeHtml(f.name)}</strong> <small>added ${when(f.createdAt)}${f.lastUsedAt ? `, last used ${when(f.lastUsedAt)}` : ''}</small> ${post(forms, 'remove', credentialField(f.id), 'Remove', 'secondary')} ${post(forms, 'rename', `${credentialField(f.id)}<input type="text" name="name" maxlength="64" required aria-label="New name" value="${escapeHtml(f.name)}">`, 'Rename', 'secondary')}</li>`
   const list = (items: readonly { id: string; name: string; createdAt: number }[]) =>
     items.length === 0 ? '<p><small>None yet.</small></p>' : `<ul>${items.map(row).join('')}</ul>`
   const passkey = forms.passkeys
