@@ -45,9 +45,10 @@ export function formatTime(ms: number): string {
   return `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')} UTC`
 }
 
-/** "in 29 min", "in 6 days", "3 min ago": how far `ms` is from `now`. */
+/** "in 29 min", "in 6 days", "3 min ago", "just now": how far `ms` is from `now`. */
 export function relativeTime(ms: number, now: number): string {
   const seconds = Math.round((ms - now) / 1000)
+  if (seconds === 0) return 'just now'
   const abs = Math.abs(seconds)
   const [amount, unit] =
     abs < 90

@@ -1,7 +1,8 @@
 // The demo in a real browser (Chromium, headless, via playwright-core): sign in through the OP's
 // login form, land on alice's profile, open the flow inspector, sign in to the second app (Notes)
 // by single sign-on, sign out of one app only, then out of Authkestra ID from each app in turn
-// (the other app's session ends over the back channel), sign out. Screenshots go to
+// (the other app's session ends over the back channel), sign out; then add a passkey from the
+// profile (a CDP virtual authenticator) and step up with it for the sensitive page. Screenshots go to
 // test-artifacts/. Skipped, with the reason, when /usr/bin/chromium is not installed.
 import assert from 'node:assert/strict'
 import { existsSync, mkdirSync } from 'node:fs'
@@ -195,6 +196,42 @@ describe('the demo in Chromium', { skip }, () => {
     assert.equal(await page.locator('.who').textContent(), 'Signed out')
     await page.goto(`${demo.origin}/profile`)
     assert.equal(page.url(), `${demo.origin}/`, 'the profile sends a signed-out visitor home')
+    assert.deepEqual(cspViolations, [], 'no Content-Security-Policy violations')
+  })
+
+  it('adds a passkey from the profile, then the sensitive page steps up with it', async () => {
+    const cdp = await page.context().newCDPSession(page)
+    await cdp.send('WebAuthn.enable', { enableUI: false })
+    await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: {
+        protocol: 'ctap2',
+        transport: 'internal',
+        hasResidentKey: true,
+        hasUserVerification: true,
+        isUserVerified: true,
+        automaticPresenceSimulation: true,
+      },
+    })
+    // Still signed in at Authkestra ID: single sign-on back to the profile.
+    await page.goto(demo.origin)
+    await page.getByRole('link', { name: 'Sign in with Authkestra ID' }).click()
+    await page.waitForURL(`${demo.origin}/profile`)
+    await page.getByRole('link', { name: 'Add a passkey or an authenticator app' }).click()
+    await page.waitForURL(`${demo.origin}/oidc/account`)
+    await page.getByRole('button', { name: 'Add a passkey' }).click()
+    await page.waitForSelector('text=Passkey added')
+    await page.screenshot({ path: `${ARTIFACTS}demo-account.png`, fullPage: true })
+    // The sensitive page wants mfa: back through Authkestra ID, which asks for the passkey only.
+    await page.goto(`${demo.origin}/sensitive`)
+    await page.waitForSelector('text=Confirm it’s you')
+    assert.equal(await page.getByLabel('Password').count(), 0, 'no password again')
+    await page.getByRole('button', { name: 'Use a passkey' }).click()
+    await page.waitForURL(`${demo.origin}/sensitive`)
+    const facts = await page.locator('dl.facts dd').allTextContents()
+    // The first level asked for (acr: ['mfa', 'phr']) that the login met.
+    assert.equal(facts[0], 'mfa')
+    assert.match(facts[1] ?? '', /^pwd hwk mfa$/)
+    await page.screenshot({ path: `${ARTIFACTS}demo-sensitive.png`, fullPage: true })
     assert.deepEqual(cspViolations, [], 'no Content-Security-Policy violations')
   })
 })
