@@ -10,6 +10,7 @@
  */
 
 import { createMfa } from '../../src/mfa/create-mfa.ts'
+import { passkeyRpFor } from '../../src/mfa/passkeys.ts'
 import { createMemoryCredentialStore } from '../../src/mfa/store/memory.ts'
 import type { OpLogger } from '../../src/op/config.ts'
 import { createOp, type Op } from '../../src/op/create-op.ts'
@@ -48,13 +49,12 @@ function demoClient(origin: string, clientId: string, clientName: string, basePa
  * under the demo's secret. Alice enrolls them on her account page (`/oidc/account`).
  */
 function demoMfa(origin: string, secret: string) {
-  const url = new URL(origin)
-  const ip = /^[\d.]+$|^\[/.test(url.hostname)
+  const passkeys = passkeyRpFor(origin, 'Authkestra ID')
   return createMfa({
     store: createMemoryCredentialStore(),
     secret,
     issuer: 'Authkestra ID',
-    ...(ip ? {} : { passkeys: { id: url.hostname, name: 'Authkestra ID', origins: [url.origin] } }),
+    ...(passkeys ? { passkeys } : {}),
   })
 }
 

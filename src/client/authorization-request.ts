@@ -12,6 +12,7 @@ import type { FlowState } from './flow-state.ts'
 import type { ProviderConfig } from './provider-config.ts'
 import {
   checkAuthorizationParams,
+  isAcrList,
   isScopeToken,
   type ResolvedProvider,
 } from './resolve-provider.ts'
@@ -124,15 +125,10 @@ export async function startLogin(
   return { url, flowState }
 }
 
-/** `acrValues`: 1 to 10 values of printable ASCII without spaces. */
+/** `acrValues`: 1 to 10 acr values (see `isAcrValue`). */
 function checkAcrValues(values: readonly string[] | undefined): string[] | undefined {
   if (values === undefined) return undefined
-  if (
-    !Array.isArray(values) ||
-    values.length === 0 ||
-    values.length > 10 ||
-    !values.every((v) => typeof v === 'string' && /^[\x21-\x7e]{1,64}$/.test(v))
-  )
+  if (!isAcrList(values))
     throw new AuthkestraError('config_invalid', '"acrValues" must be 1 to 10 acr values')
   return [...new Set(values)]
 }

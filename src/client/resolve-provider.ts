@@ -58,6 +58,21 @@ export function isScopeToken(value: unknown): value is string {
   return typeof value === 'string' && SCOPE_TOKEN.test(value)
 }
 
+/**
+ * True for an `acr` or `amr` value as Authkestra takes them: 1 to 64 characters of the scope-token
+ * set (printable ASCII without space, `"` or `\`), so one also fits a quoted challenge parameter.
+ */
+export function isAcrValue(value: unknown): value is string {
+  return isScopeToken(value) && value.length <= 64
+}
+
+/** True for a list of 1 to 10 {@link isAcrValue} values (`acr_values`, a guard's `acr`). */
+export function isAcrList(values: unknown): values is readonly string[] {
+  return (
+    Array.isArray(values) && values.length > 0 && values.length <= 10 && values.every(isAcrValue)
+  )
+}
+
 /** Checks extra authorization parameters: strings, no reserved names, `max_age` numeric. */
 export function checkAuthorizationParams(
   params: Readonly<Record<string, unknown>>,

@@ -12,6 +12,7 @@ import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { AuthkestraError } from '../core/errors.ts'
 import { createMfa } from '../mfa/create-mfa.ts'
+import { passkeyRpFor } from '../mfa/passkeys.ts'
 import { createMemoryCredentialStore } from '../mfa/store/memory.ts'
 import { createOp } from '../op/create-op.ts'
 import { escapeHtml } from '../op/http/html.ts'
@@ -190,11 +191,18 @@ export async function startDevIdp(
       )
     throw new CliError(`cannot listen on ${host}:${port} (${err.code ?? err.message})`)
   })
+  const passkeys = passkeyRpFor(issuer, 'authkestra dev-idp')
   try {
     // In memory on purpose (a dev IdP starts clean): the OP's warning about a forgotten store
     // is for apps, so the store is given explicitly.
     const store = createMemoryOpStore()
-    const mfa = devMfa(issuer)
+    // Second factors in memory under a secret made at start; passkeys on a host-name issuer.
+    const mfa = createMfa({
+      store: createMemoryCredentialStore(),
+      secret: randomBytes(32),
+      issuer: 'authkestra dev-idp',
+      ...(passkeys ? { passkeys } : {}),
+    })
     const op = await createOp({
       issuer,
       clients: file.clients,
@@ -252,9 +260,10 @@ export async function startDevIdp(
     io.out(
       `  users: ${file.users.map((u) => `${u.username}${u.totp_secret ? ' (TOTP)' : ''}`).join(', ')}`,
     )
-  const ip = /^[\d.]+$|^\[/.test(new URL(issuer).hostname)
   io.out(
-    `  second factors${ip ? '' : ' and passkeys'}: ${issuer}/account${ip ? ' (passkeys need a host name: --issuer http://localhost:<port>)' : ''}`,
+    passkeys
+      ? `  second factors and passkeys: ${issuer}/account`
+      : `  second factors: ${issuer}/account (passkeys need a host name: --issuer http://localhost:<port>)`,
   )
   if (scenario !== undefined)
     io.out(`  scenario ${scenario}: ${SCENARIOS[scenario].does} (on purpose)`)
@@ -267,23 +276,6 @@ export async function startDevIdp(
         server.close(() => resolve())
       }),
   }
-}
-
-/**
- * Second factors in memory under a secret made at start: TOTP, recovery codes, and passkeys bound
- * to the issuer's host name (browsers refuse an IP address as a passkey's RP ID: no passkeys then).
- */
-function devMfa(issuer: string) {
-  const url = new URL(issuer)
-  const ip = /^[\d.]+$|^\[/.test(url.hostname)
-  return createMfa({
-    store: createMemoryCredentialStore(),
-    secret: randomBytes(32),
-    issuer: 'authkestra dev-idp',
-    ...(ip
-      ? {}
-      : { passkeys: { id: url.hostname, name: 'authkestra dev-idp', origins: [url.origin] } }),
-  })
 }
 
 /** The `dev-idp` command: runs until SIGINT/SIGTERM; exit code 2 on bad arguments or config. */

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { isAcrList, isAcrValue } from '../client/resolve-provider.ts'
 
 /** The authentication behind a session. Every field is absent when the provider did not say. */
 export interface AuthContext {
@@ -26,18 +27,13 @@ export interface StepUpRequirement {
   readonly maxAge?: number
 }
 
-/** Printable ASCII without space, quote or backslash: safe in a quoted challenge parameter. */
-const TEXT = /^[\x21\x23-\x5b\x5d-\x7e]{1,64}$/
-
 /** The context of a validated ID token's claims; malformed members are dropped. */
 export function authContextOf(claims: Readonly<Record<string, unknown>> | undefined): AuthContext {
   if (!claims) return {}
   const { acr, amr, auth_time: authTime } = claims
   return {
-    ...(typeof acr === 'string' && TEXT.test(acr) ? { acr } : {}),
-    ...(Array.isArray(amr) &&
-    amr.length <= 16 &&
-    amr.every((m) => typeof m === 'string' && TEXT.test(m))
+    ...(isAcrValue(acr) ? { acr } : {}),
+    ...(Array.isArray(amr) && amr.length <= 16 && amr.every(isAcrValue)
       ? { amr: [...amr] as string[] }
       : {}),
     ...(Number.isSafeInteger(authTime) && (authTime as number) > 0
@@ -60,9 +56,8 @@ export function resolveStepUp(
 ): ResolvedStepUp | undefined {
   const acr = typeof options.acr === 'string' ? [options.acr] : options.acr
   const { amr, maxAge } = options
-  if (acr !== undefined && (acr.length === 0 || acr.length > 10 || !acr.every((v) => TEXT.test(v))))
-    throw fail('"acr" must be one to ten acr values')
-  if (amr !== undefined && (amr.length === 0 || !amr.every((v) => TEXT.test(v))))
+  if (acr !== undefined && !isAcrList(acr)) throw fail('"acr" must be one to ten acr values')
+  if (amr !== undefined && (amr.length === 0 || !amr.every(isAcrValue)))
     throw fail('"amr" must list amr values')
   if (maxAge !== undefined && !(Number.isInteger(maxAge) && maxAge >= 0 && maxAge <= 1e9))
     throw fail('"maxAge" must be a whole number of seconds')

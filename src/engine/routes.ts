@@ -6,6 +6,7 @@
 
 import { openFlowState, sealFlowState } from '../client/flow-state.ts'
 import type { OAuth2Flow } from '../client/oauth2-flow.ts'
+import { isAcrList } from '../client/resolve-provider.ts'
 import { isSafeReturnTo } from '../client/return-to.ts'
 import type { TokenSet } from '../client/tokens.ts'
 import { readCookie, serializeCookie } from '../core/cookies.ts'
@@ -65,10 +66,7 @@ function stepUpOf(query: URLSearchParams): {
   const acr = query.getAll('acr_values')
   const maxAge = query.getAll('max_age')
   const values = acr.length === 1 ? (acr[0] as string).split(' ').filter(Boolean) : []
-  const acrOk =
-    values.length > 0 &&
-    values.length <= 10 &&
-    values.every((v) => /^[\x21\x23-\x5b\x5d-\x7e]{1,64}$/.test(v))
+  const acrOk = isAcrList(values)
   const ageOk = maxAge.length === 1 && /^\d{1,9}$/.test(maxAge[0] as string)
   return {
     ...(acrOk ? { acrValues: values } : {}),

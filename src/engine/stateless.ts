@@ -81,6 +81,15 @@ const PURPOSE = 'session-jwt'
 const SID = /^[A-Za-z0-9_-]{22}$/
 const UKY = /^[A-Za-z0-9_-]{43}$/
 
+/** A login's {@link AuthContext} under its claim names (`acr`, `amr`, `aat`). */
+function authFields(auth: AuthContext): Pick<LoginClaims, 'acr' | 'amr' | 'aat'> {
+  return {
+    ...(auth.acr === undefined ? {} : { acr: auth.acr }),
+    ...(auth.amr === undefined ? {} : { amr: auth.amr }),
+    ...(auth.authTime === undefined ? {} : { aat: auth.authTime }),
+  }
+}
+
 /** Absent, or a base64url SHA-256 like `uky`. */
 function optionalHash(value: unknown): boolean {
   return value === undefined || (typeof value === 'string' && UKY.test(value))
@@ -117,9 +126,7 @@ export class StatelessTokens {
       sxp: Math.floor(now / 1000) + this.options.absoluteSeconds,
       ...(provider.psi === undefined ? {} : { psi: provider.psi }),
       ...(provider.psu === undefined ? {} : { psu: provider.psu }),
-      ...(auth.acr === undefined ? {} : { acr: auth.acr }),
-      ...(auth.amr === undefined ? {} : { amr: auth.amr }),
-      ...(auth.authTime === undefined ? {} : { aat: auth.authTime }),
+      ...authFields(auth),
     }
   }
 
@@ -248,6 +255,8 @@ export class StatelessTokens {
       ) {
         return null
       }
+      // Signed by us from a validated ID token; reread through the same filter all the same.
+      const auth = authContextOf({ acr: p.acr, amr: p.amr, auth_time: p.aat })
       const login: LoginClaims = {
         sid: p.sid,
         uky: p.uky,
@@ -255,17 +264,10 @@ export class StatelessTokens {
         sxp: p.sxp as number,
         ...(p.psi === undefined ? {} : { psi: p.psi as string }),
         ...(p.psu === undefined ? {} : { psu: p.psu as string }),
-      }
-      // Signed by us from a validated ID token; reread through the same filter all the same.
-      const auth = authContextOf({ acr: p.acr, amr: p.amr, auth_time: p.aat })
-      const context: LoginClaims = {
-        ...login,
-        ...(auth.acr === undefined ? {} : { acr: auth.acr }),
-        ...(auth.amr === undefined ? {} : { amr: auth.amr }),
-        ...(auth.authTime === undefined ? {} : { aat: auth.authTime }),
+        ...authFields(auth),
       }
       return {
-        login: context,
+        login,
         view: {
           user: p.usr as User,
           provider: p.prv,

@@ -133,6 +133,13 @@ export interface Mfa {
 
 const ENROLL_TTL_MS = 15 * 60_000
 
+/** The TOTP parameters given (the defaults are not stored: they stay the library's). */
+const paramsOf = (p: TotpParams): TotpParams => ({
+  ...(p.algorithm ? { algorithm: p.algorithm } : {}),
+  ...(p.digits ? { digits: p.digits } : {}),
+  ...(p.period ? { period: p.period } : {}),
+})
+
 /**
  * Second factors over a store.
  *
@@ -158,11 +165,7 @@ export function createMfa(options: MfaOptions): Mfa {
   const windowSeconds = options.limits?.windowSeconds ?? 300
   if (!Number.isInteger(attempts) || attempts < 1 || !(windowSeconds > 0))
     throw new AuthkestraError('config_invalid', 'MFA "limits" must be positive')
-  const totpParams: TotpParams = {
-    ...(options.totp?.algorithm ? { algorithm: options.totp.algorithm } : {}),
-    ...(options.totp?.digits ? { digits: options.totp.digits } : {}),
-    ...(options.totp?.period ? { period: options.totp.period } : {}),
-  }
+  const totpParams = paramsOf(options.totp ?? {})
   const rp = options.passkeys
   const passkeyDeps = () => {
     if (!rp) throw new AuthkestraError('config_invalid', 'passkeys are off: set "passkeys"')
@@ -173,6 +176,28 @@ export function createMfa(options: MfaOptions): Mfa {
   async function limited(accountId: string) {
     const count = await store.hit(`codes:${accountId}`, windowSeconds)
     return count > attempts ? fail('rate_limited', windowSeconds) : undefined
+  }
+
+  /** Stores a TOTP credential with its secret sealed; answers its id. */
+  async function addTotp(
+    accountId: string,
+    secret: string,
+    params: TotpParams,
+    name: string | undefined,
+    confirmed: boolean,
+  ): Promise<string> {
+    const credentialId = `totp_${randomToken(16)}`
+    await store.add({
+      id: credentialId,
+      accountId,
+      kind: 'totp',
+      name: (name ?? '').slice(0, 64) || 'Authenticator app',
+      createdAt: clock.now(),
+      confirmed,
+      version: 1,
+      data: { secret: await sealSecret(keyring, secret, { accountId, credentialId }), params },
+    })
+    return credentialId
   }
 
   /** Checks a code against one TOTP credential, recording its step. */
@@ -231,26 +256,13 @@ export function createMfa(options: MfaOptions): Mfa {
       for (const c of await store.list(accountId))
         if (c.kind === 'totp' && !c.confirmed) await store.remove(accountId, c.id)
       const secret = generateTotpSecret()
-      const credentialId = `totp_${randomToken(16)}`
       const uri = totpUri({
         secret,
         issuer,
         account: label.account.replace(/:/g, ' '),
         ...totpParams,
       })
-      await store.add({
-        id: credentialId,
-        accountId,
-        kind: 'totp',
-        name: (label.name ?? '').slice(0, 64) || 'Authenticator app',
-        createdAt: clock.now(),
-        confirmed: false,
-        version: 1,
-        data: {
-          secret: await sealSecret(keyring, secret, { accountId, credentialId }),
-          params: totpParams,
-        },
-      })
+      const credentialId = await addTotp(accountId, secret, totpParams, label.name, false)
       return { credentialId, secret, uri, qrSvg: totpQrSvg(uri) }
     },
 
@@ -258,26 +270,8 @@ export function createMfa(options: MfaOptions): Mfa {
       const { secret, name, ...params } = totp
       // Throws config_invalid for a secret that is not base32 of 10 bytes or more, or bad params.
       totpUri({ secret, issuer, account: 'import', ...params })
-      const credentialId = `totp_${randomToken(16)}`
       const clean = secret.replace(/[\s=-]/g, '').toUpperCase()
-      await store.add({
-        id: credentialId,
-        accountId,
-        kind: 'totp',
-        name: (name ?? '').slice(0, 64) || 'Authenticator app',
-        createdAt: clock.now(),
-        confirmed: true,
-        version: 1,
-        data: {
-          secret: await sealSecret(keyring, clean, { accountId, credentialId }),
-          params: {
-            ...(params.algorithm ? { algorithm: params.algorithm } : {}),
-            ...(params.digits ? { digits: params.digits } : {}),
-            ...(params.period ? { period: params.period } : {}),
-          },
-        },
-      })
-      return credentialId
+      return addTotp(accountId, clean, paramsOf(params), name, true)
     },
 
     async confirmTotp(accountId, credentialId, code) {

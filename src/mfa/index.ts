@@ -21,7 +21,7 @@ export {
   type MfaOptions,
   type TotpEnrollment,
 } from './create-mfa.ts'
-export type { PasskeyRp, PasskeyUse } from './passkeys.ts'
+export { type PasskeyRp, type PasskeyUse, passkeyRpFor } from './passkeys.ts'
 export { normalizeRecoveryCode, RECOVERY_CODE_COUNT } from './recovery-codes.ts'
 export type { MfaFailed, MfaFailure, MfaResult } from './results.ts'
 export { createMemoryCredentialStore } from './store/memory.ts'

@@ -40,6 +40,22 @@ export interface PasskeyUse {
   readonly deviceType: 'singleDevice' | 'multiDevice'
 }
 
+/**
+ * The relying party of a site served at `origin`: its host name as the RP ID, its origin the only
+ * one allowed. Undefined for an IP address, which browsers refuse as a passkey's RP ID.
+ *
+ * @example
+ * ```ts
+ * passkeyRpFor('http://localhost:3000', 'Acme') // { id: 'localhost', name: 'Acme', origins: ['http://localhost:3000'] }
+ * passkeyRpFor('http://127.0.0.1:9000', 'Acme') // undefined
+ * ```
+ */
+export function passkeyRpFor(origin: string, name: string): PasskeyRp | undefined {
+  const url = new URL(origin)
+  if (/^[\d.]+$|^\[/.test(url.hostname)) return undefined
+  return { id: url.hostname, name, origins: [url.origin] }
+}
+
 interface Deps {
   readonly store: CredentialStore
   readonly clock: Clock
@@ -82,6 +98,12 @@ interface ChallengeFacts {
   readonly binding?: string
 }
 
+/** Keeps a challenge the options carry (base64url), with what it was issued for. */
+function keepChallenge(deps: Deps, challenge: string, facts: ChallengeFacts): Promise<void> {
+  return deps.store.putChallenge(`webauthn:${challenge}`, { ...facts }, CHALLENGE_TTL)
+}
+
+/** Takes the challenge a response answers, if it was issued for `expected`. */
 async function takeChallenge(
   deps: Deps,
   response: object,
@@ -117,15 +139,11 @@ export async function registrationOptions(
       userVerification: deps.rp.userVerification ?? 'preferred',
     },
   })
-  await deps.store.putChallenge(
-    `webauthn:${options.challenge}`,
-    {
-      type: 'register',
-      accountId: account.accountId,
-      ...(account.binding === undefined ? {} : { binding: account.binding }),
-    },
-    CHALLENGE_TTL,
-  )
+  await keepChallenge(deps, options.challenge, {
+    type: 'register',
+    accountId: account.accountId,
+    ...(account.binding === undefined ? {} : { binding: account.binding }),
+  })
   return options
 }
 
@@ -202,15 +220,11 @@ export async function authenticationOptions(
     allowCredentials: allow,
     userVerification: deps.rp.userVerification ?? 'preferred',
   })
-  await deps.store.putChallenge(
-    `webauthn:${options.challenge}`,
-    {
-      type: 'authenticate',
-      ...(input.accountId === undefined ? {} : { accountId: input.accountId }),
-      ...(input.binding === undefined ? {} : { binding: input.binding }),
-    },
-    CHALLENGE_TTL,
-  )
+  await keepChallenge(deps, options.challenge, {
+    type: 'authenticate',
+    ...(input.accountId === undefined ? {} : { accountId: input.accountId }),
+    ...(input.binding === undefined ? {} : { binding: input.binding }),
+  })
   return options
 }
 

@@ -41,6 +41,22 @@ export function addMethod(amr: readonly string[], use: MethodUse): string[] {
   return amr.includes('mfa') || (knowledge && possession) ? [...methods, 'mfa'] : methods
 }
 
+/** The method of a passkey that signed in: `swk` when synced across devices, else `hwk`. */
+export function passkeyUse(result: {
+  readonly deviceType: 'singleDevice' | 'multiDevice'
+  readonly userVerified: boolean
+}): MethodUse {
+  return {
+    method: result.deviceType === 'multiDevice' ? 'swk' : 'hwk',
+    userVerified: result.userVerified,
+  }
+}
+
+/** Whether a login used a factor beyond the password (a code or a passkey). */
+export function usedFactor(amr: readonly string[]): boolean {
+  return amr.some((m) => POSSESSION.has(m))
+}
+
 /** Whether a login with this `amr` meets `acr`. Unknown values are never met. */
 export function meets(amr: readonly string[], acr: string): boolean {
   switch (acr) {

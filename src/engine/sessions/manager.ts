@@ -36,6 +36,8 @@ export interface Session<User> {
 }
 
 const ID = /^[A-Za-z0-9_-]{43}$/
+/** The context of a session whose provider said nothing: one shared object, not one per read. */
+const NO_AUTH: AuthContext = Object.freeze({})
 const TOUCH_EVERY_MS = 60_000
 
 async function storageId(sessionId: string): Promise<string> {
@@ -66,7 +68,7 @@ export class SessionManager {
       createdAt: new Date(session.createdAt),
       expiresAt: new Date(session.expiresAt),
       idleExpiresAt: new Date(idleEnd),
-      auth: session.auth ?? {},
+      auth: session.auth ?? NO_AUTH,
     }
   }
 

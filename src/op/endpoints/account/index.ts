@@ -10,14 +10,14 @@
  *
  * @module
  */
-import { addMethod } from '../../acr.ts'
+import { addMethod, type MethodUse, passkeyUse, usedFactor } from '../../acr.ts'
 import { addCookie, type OpRequest, type OpResponse } from '../../http/message.ts'
 import { type Params, readParams } from '../../http/params.ts'
 import { html, json } from '../../http/responses.ts'
 import type { OpRuntime } from '../../setup.ts'
 import { newSecret, secretId } from '../../tokens/secrets.ts'
 import { errorPage } from '../interaction/pages.ts'
-import { passkeyScriptHash } from '../interaction/passkey-script.ts'
+import { passkeyAnswer, passkeyScriptHash } from '../interaction/passkey-script.ts'
 import { currentSession, type LiveSession, upgradeSession } from '../interaction/session.ts'
 import { accountPage, reauthPage, recoveryPage, signedOutPage, totpPage } from './pages.ts'
 
@@ -79,8 +79,6 @@ async function reauth(ctx: Ctx, error?: string) {
   return respond(body, ctx, error ? 401 : 200)
 }
 
-const POSSESSION = ['otp', 'hwk', 'swk']
-
 /**
  * Rule: a change needs a sign-in of the last five minutes and, once the account has an
  * authenticator app or a passkey, one that used a factor (a password alone cannot change factors).
@@ -90,7 +88,7 @@ async function fresh(ctx: Ctx): Promise<boolean> {
   if (Math.floor(deps.clock.now() / 1000) - session.authTime > FRESH_SECONDS) return false
   const f = await mfa.factors(session.accountId)
   if (f.totp.length === 0 && f.passkeys.length === 0) return true
-  return (session.amr ?? []).some((m) => POSSESSION.includes(m))
+  return usedFactor(session.amr ?? [])
 }
 
 /** Rule: a change spends a CSRF token issued to this session's account page. */
@@ -105,27 +103,18 @@ async function checkCsrf(params: Params, ctx: Ctx): Promise<boolean> {
 async function confirmIdentity(params: Params, ctx: Ctx): Promise<OpResponse> {
   const { mfa, deps, session } = ctx
   const sub = session.accountId
-  let method: 'pwd' | 'otp' | 'hwk' | 'swk' | undefined
-  let userVerified = false
+  let use: MethodUse | undefined
   const code = params.get('code')
-  const response = params.get('response')
   if (code !== undefined) {
     const result = await mfa.verifyTotp(sub, code.slice(0, 64))
-    if (result.ok) method = 'otp'
-  } else if (response !== undefined) {
-    let parsed: unknown
-    try {
-      parsed = JSON.parse(response.slice(0, 16_384))
-    } catch {}
+    if (result.ok) use = { method: 'otp' }
+  } else if (params.get('response') !== undefined) {
     const result = await mfa.verifyPasskeyAuthentication({
-      response: parsed,
+      response: passkeyAnswer(params),
       accountId: sub,
       binding: binding(session),
     })
-    if (result.ok) {
-      method = result.deviceType === 'multiDevice' ? 'swk' : 'hwk'
-      userVerified = result.userVerified
-    }
+    if (result.ok) use = passkeyUse(result)
   } else {
     const factors = await mfa.factors(sub)
     // With a second factor enrolled, the password alone does not confirm a change; password
@@ -135,12 +124,12 @@ async function confirmIdentity(params: Params, ctx: Ctx): Promise<OpResponse> {
     if (factors.totp.length === 0 && factors.passkeys.length === 0 && username && password) {
       const attempt = await mfa.attempt(sub)
       if (!attempt.ok) return reauth(ctx, 'Too many attempts. Wait a few minutes and try again.')
-      if ((await deps.accounts.authenticate(username, password)) === sub) method = 'pwd'
+      if ((await deps.accounts.authenticate(username, password)) === sub) use = { method: 'pwd' }
     }
   }
-  if (method === undefined) return reauth(ctx, 'That did not work. Try again.')
+  if (use === undefined) return reauth(ctx, 'That did not work. Try again.')
   const authTime = Math.floor(deps.clock.now() / 1000)
-  const amr = addMethod(session.amr ?? ['pwd'], { method, userVerified })
+  const amr = addMethod(session.amr ?? ['pwd'], use)
   const cookie = await upgradeSession(ctx.http, session.sid, { authTime, amr }, deps)
   if (cookie === undefined) return html(signedOutPage(), 401)
   const page = await overview(
@@ -185,14 +174,10 @@ async function change(action: string, params: Params, ctx: Ctx): Promise<OpRespo
         : overview(ctx, undefined, 'Nothing to rename.', 400)
     }
     case 'passkey': {
-      let response: unknown
-      try {
-        response = JSON.parse((params.get('response') ?? '').slice(0, 16_384))
-      } catch {}
       const name = (params.get('name') ?? '').trim().slice(0, 64)
       const result = await mfa.verifyPasskeyRegistration({
         accountId: sub,
-        response,
+        response: passkeyAnswer(params),
         binding: binding(session),
         ...(name ? { name } : {}),
       })

@@ -298,7 +298,6 @@ export async function signIn(
     }
     session = { sid: stepUp, cookie: upgraded }
   } else session = await startSession(request, { accountId: sub, authTime, amr }, deps)
-  const cookies = [session.cookie]
   const loggedIn: InteractionRecord = { ...rest, accountId: sub, authTime, sid: session.sid, amr }
   const client = await deps.store.get('client', record.request.clientId)
   if (client && (await consentNeeded(record.request, sub, client, deps.store))) {
@@ -306,10 +305,9 @@ export async function signIn(
       ttlSeconds: deps.settings.ttl.interaction,
     })
     const response = await render(uid, loggedIn, deps)
-    for (const cookie of cookies) addCookie(response, cookie)
-    return response
+    return addCookie(response, session.cookie)
   }
-  return complete(uid, loggedIn, deps, cookies)
+  return complete(uid, loggedIn, deps, [session.cookie])
 }
 
 async function consent(request: OpRequest, uid: string, deps: OpRuntime): Promise<OpResponse> {

@@ -8,6 +8,7 @@
  */
 import { encodeBase64url } from '../../../core/base64url.ts'
 import { defaultCrypto } from '../../../core/crypto/index.ts'
+import type { Params } from '../../http/params.ts'
 
 /** The script's source. */
 export const PASSKEY_SCRIPT = `(function(){
@@ -29,6 +30,15 @@ o.challenge=dec(o.challenge);
 if(form.getAttribute('data-passkey')==='create'){o.user=Object.assign({},o.user,{id:dec(o.user.id)});o.excludeCredentials=ids(o.excludeCredentials);return navigator.credentials.create({publicKey:o})}
 o.allowCredentials=ids(o.allowCredentials);return navigator.credentials.get({publicKey:o})
 }).then(function(c){form.elements.response.value=JSON.stringify(json(c));form.submit()}).catch(function(e){if(status)status.textContent='The passkey did not work ('+(e&&e.name||'error')+'). Try again.'})})})})()`
+
+/** The answer a passkey form posted (its `response` field, at most 16 KiB), parsed; else undefined. */
+export function passkeyAnswer(params: Params): unknown {
+  try {
+    return JSON.parse((params.get('response') ?? '').slice(0, 16_384))
+  } catch {
+    return undefined
+  }
+}
 
 let hash: Promise<string> | undefined
 

@@ -10,13 +10,14 @@
  *
  * @module
  */
-import { addMethod, meets, type SecondFactors, usefulFactors } from '../../acr.ts'
+import { addMethod, meets, passkeyUse, type SecondFactors, usefulFactors } from '../../acr.ts'
 import { isOpResponse, type OpRequest, type OpResponse } from '../../http/message.ts'
 import { html, json } from '../../http/responses.ts'
 import type { OpRuntime } from '../../setup.ts'
 import type { AuthorizationRequest, InteractionRecord } from '../../store/types.ts'
 import { boundInteraction, decline, failedAttempt, postedForm, render, signIn } from './index.ts'
 import { errorPage } from './pages.ts'
+import { passkeyAnswer } from './passkey-script.ts'
 
 const NONE: SecondFactors = { totp: false, recovery: false, passkey: false }
 
@@ -146,24 +147,15 @@ export async function passkeyStep(
   const { params, record } = form
   if (!deps.mfa?.passkeysEnabled || record.accountId !== undefined)
     return html(errorPage('This step is not expected now.'), 400)
-  let response: unknown
-  try {
-    response = JSON.parse((params.get('response') ?? '').slice(0, 16_384))
-  } catch {
-    response = undefined
-  }
   const partial = record.partial
   const result = await deps.mfa.verifyPasskeyAuthentication({
-    response,
+    response: passkeyAnswer(params),
     binding: uid,
     ...(partial ? { accountId: partial.accountId } : {}),
   })
   if (!result.ok) return wrong(uid, record, 'That passkey could not be used. Try again.', deps)
   if (!(await deps.accounts.find(result.accountId)))
     return wrong(uid, record, 'That passkey could not be used. Try again.', deps)
-  const amr = addMethod(partial?.amr ?? [], {
-    method: result.deviceType === 'multiDevice' ? 'swk' : 'hwk',
-    userVerified: result.userVerified,
-  })
+  const amr = addMethod(partial?.amr ?? [], passkeyUse(result))
   return proceed(http, uid, record, result.accountId, amr, deps)
 }
