@@ -398,56 +398,49 @@ describe('the built-in login form around a real interaction', () => {
     return location.startsWith(WEB_REDIRECT) && new URL(location).searchParams.has('code')
   }
 
+  /**
+   * One run of a form property: a mutation of the exact post of a fresh interaction yields a code
+   * only when it is the exact post, never answers 5xx, never echoes the password, and its replay
+   * yields nothing.
+   */
+  async function exactOnce(
+    step: string,
+    open: (w: OpWorld) => Promise<LoginPost>,
+    { name, apply }: { name: string; apply: (p: LoginPost, o: LoginPost) => LoginPost },
+  ): Promise<void> {
+    const post = postTo(step)
+    const real = await open(world)
+    const other = await open(world)
+    const sent = apply(real, other)
+    const exact = JSON.stringify(sent) === JSON.stringify(real)
+    const first = await post(sent)
+    assert.ok(first.status < 500, `${name}: ${first.status}`)
+    assert.equal(codeIn(first), exact, `${name}: code issued ${codeIn(first)} (${first.status})`)
+    const body = await first.text()
+    assert.ok(!body.includes(PASSWORD), `${name}: the page echoes the password`)
+    const replay = await post(sent)
+    assert.ok(
+      replay.status < 500 && !codeIn(replay),
+      `${name}: the replay answered ${replay.status}`,
+    )
+  }
+
   it('only the exact form (cookie, CSRF, username, password) yields a code, once', async () => {
-    const post = postTo('login')
     await fc.assert(
-      fc.asyncProperty(loginMutationArb(), async ({ name, apply }) => {
-        const real = await openInteraction(world)
-        const other = await openInteraction(world)
-        const sent = apply(real, other)
-        const exact = JSON.stringify(sent) === JSON.stringify(real)
-        const first = await post(sent)
-        assert.ok(first.status < 500, `${name}: ${first.status}`)
-        assert.equal(
-          codeIn(first),
-          exact,
-          `${name}: code issued ${codeIn(first)} (${first.status})`,
-        )
-        const body = await first.text()
-        assert.ok(!body.includes(PASSWORD), `${name}: the page echoes the password`)
-        const replay = await post(sent)
-        assert.ok(
-          replay.status < 500 && !codeIn(replay),
-          `${name}: the replay answered ${replay.status}`,
-        )
-      }),
+      fc.asyncProperty(loginMutationArb(), (mutation) =>
+        exactOnce('login', openInteraction, mutation),
+      ),
       // each run checks passwords with scrypt (tens of ms): a fifth of the runs
       { numRuns: Math.max(1, Math.ceil(NUM_RUNS / 5)) },
     )
   })
 
   it('only the exact second-factor post (cookie, CSRF, the current TOTP code) yields a code, once', async () => {
-    const post = postTo('otp')
     await fc.assert(
-      fc.asyncProperty(otpMutationArb(), async ({ name, apply }) => {
+      fc.asyncProperty(otpMutationArb(), (mutation) => {
         // A new TOTP step and a new attempt window for bob each run.
         world.now.value += 301_000
-        const real = await openSecondFactor(world)
-        const other = await openSecondFactor(world)
-        const sent = apply(real, other)
-        const exact = JSON.stringify(sent) === JSON.stringify(real)
-        const first = await post(sent)
-        assert.ok(first.status < 500, `${name}: ${first.status}`)
-        assert.equal(
-          codeIn(first),
-          exact,
-          `${name}: code issued ${codeIn(first)} (${first.status})`,
-        )
-        const replay = await post(sent)
-        assert.ok(
-          replay.status < 500 && !codeIn(replay),
-          `${name}: the replay answered ${replay.status}`,
-        )
+        return exactOnce('otp', openSecondFactor, mutation)
       }),
       { numRuns: Math.max(1, Math.ceil(NUM_RUNS / 5)) },
     )

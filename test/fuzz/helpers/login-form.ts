@@ -42,19 +42,42 @@ export async function openInteraction(world: OpWorld): Promise<LoginPost> {
   }
 }
 
+/** A post with `field` set to `value` (or to what `value` makes of it), or dropped (undefined). */
+const set =
+  (field: string, value: string | ((v: string) => string) | undefined) =>
+  (p: LoginPost): LoginPost => ({
+    ...p,
+    fields:
+      value === undefined
+        ? p.fields.filter(([n]) => n !== field)
+        : p.fields.map(
+            ([n, v]) =>
+              [n, n === field ? (typeof value === 'function' ? value(v) : value) : v] as Field,
+          ),
+  })
+
+/** Mutations that break a post's binding to its interaction (CSRF token, cookie, uid). */
+const BINDING_MUTATIONS = [
+  { name: 'wrong csrf', apply: set('csrf', 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA') },
+  {
+    name: 'csrf of another interaction',
+    apply: (p: LoginPost, o: LoginPost) => set('csrf', o.fields[0]?.[1])(p),
+  },
+  { name: 'no cookie', apply: (p: LoginPost) => ({ ...p, cookie: undefined }) },
+  {
+    name: 'cookie of another interaction',
+    apply: (p: LoginPost, o: LoginPost) => ({ ...p, cookie: o.cookie }),
+  },
+  {
+    name: 'post to another interaction',
+    apply: (p: LoginPost, o: LoginPost) => ({ ...p, uid: o.uid }),
+  },
+]
+
 export function loginMutationArb(): fc.Arbitrary<{
   name: string
   apply: (p: LoginPost, o: LoginPost) => LoginPost
 }> {
-  const set =
-    (field: string, value: string | undefined) =>
-    (p: LoginPost): LoginPost => ({
-      ...p,
-      fields:
-        value === undefined
-          ? p.fields.filter(([n]) => n !== field)
-          : p.fields.map(([n, v]) => [n, n === field ? value : v] as Field),
-    })
   // KNOWN FINDING (not asserted here): scrypt and PBKDF2 key HMAC-SHA-256 with the password, and
   // HMAC zero-pads short keys, so the password followed by U+0000 characters verifies too
   // (`verifyPassword('abc\u0000', await hashPassword('abc'))` is true). Those are left out.
@@ -78,26 +101,10 @@ export function loginMutationArb(): fc.Arbitrary<{
     fc
       .constantFrom('csrf', 'username', 'password')
       .map((f) => ({ name: `drop ${f}`, apply: set(f, undefined) })),
-    fc.constantFrom(
-      { name: 'wrong csrf', apply: set('csrf', 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA') },
-      {
-        name: 'csrf of another interaction',
-        apply: (p: LoginPost, o: LoginPost) => set('csrf', o.fields[0]?.[1])(p),
-      },
-      { name: 'no cookie', apply: (p: LoginPost) => ({ ...p, cookie: undefined }) },
-      {
-        name: 'cookie of another interaction',
-        apply: (p: LoginPost, o: LoginPost) => ({ ...p, cookie: o.cookie }),
-      },
-      {
-        name: 'post to another interaction',
-        apply: (p: LoginPost, o: LoginPost) => ({ ...p, uid: o.uid }),
-      },
-      {
-        name: 'duplicate password',
-        apply: (p: LoginPost) => ({ ...p, fields: [...p.fields, ['password', PASSWORD] as Field] }),
-      },
-    ),
+    fc.constantFrom(...BINDING_MUTATIONS, {
+      name: 'duplicate password',
+      apply: (p: LoginPost) => ({ ...p, fields: [...p.fields, ['password', PASSWORD] as Field] }),
+    }),
   )
 }
 
@@ -136,18 +143,6 @@ export function otpMutationArb(): fc.Arbitrary<{
   name: string
   apply: (p: LoginPost, o: LoginPost) => LoginPost
 }> {
-  const set =
-    (field: string, value: string | ((v: string) => string) | undefined) =>
-    (p: LoginPost): LoginPost => ({
-      ...p,
-      fields:
-        value === undefined
-          ? p.fields.filter(([n]) => n !== field)
-          : p.fields.map(
-              ([n, v]) =>
-                [n, n === field ? (typeof value === 'function' ? value(v) : value) : v] as Field,
-            ),
-    })
   const digit = (code: string, i: number) =>
     `${code.slice(0, i)}${(Number(code[i]) + 1) % 10}${code.slice(i + 1)}`
   return fc.oneof(
@@ -165,20 +160,7 @@ export function otpMutationArb(): fc.Arbitrary<{
     fc.constantFrom(
       { name: 'drop code', apply: set('code', undefined) },
       { name: 'drop csrf', apply: set('csrf', undefined) },
-      { name: 'wrong csrf', apply: set('csrf', 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA') },
-      {
-        name: 'csrf of another interaction',
-        apply: (p: LoginPost, o: LoginPost) => set('csrf', o.fields[0]?.[1])(p),
-      },
-      { name: 'no cookie', apply: (p: LoginPost) => ({ ...p, cookie: undefined }) },
-      {
-        name: 'cookie of another interaction',
-        apply: (p: LoginPost, o: LoginPost) => ({ ...p, cookie: o.cookie }),
-      },
-      {
-        name: 'post to another interaction',
-        apply: (p: LoginPost, o: LoginPost) => ({ ...p, uid: o.uid }),
-      },
+      ...BINDING_MUTATIONS,
     ),
   )
 }
