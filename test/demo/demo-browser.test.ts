@@ -5,16 +5,14 @@
 // profile (a CDP virtual authenticator) and step up with it for the sensitive page. Screenshots go to
 // test-artifacts/. Skipped, with the reason, when /usr/bin/chromium is not installed.
 import assert from 'node:assert/strict'
-import { existsSync, mkdirSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import { after, before, describe, it } from 'node:test'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
+import { addVirtualAuthenticator, chromiumSkip, launchChromium } from '../helpers/chromium.ts'
 import { type DemoProcess, startDemo } from './helpers/demo-process.ts'
 
-const CHROMIUM = '/usr/bin/chromium'
 const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url).pathname
-const skip = existsSync(CHROMIUM)
-  ? false
-  : `no Chromium at ${CHROMIUM} (install it with: apt-get install -y chromium)`
+const skip = chromiumSkip
 
 describe('the demo in Chromium', { skip }, () => {
   let demo: DemoProcess
@@ -25,19 +23,7 @@ describe('the demo in Chromium', { skip }, () => {
   before(async () => {
     mkdirSync(ARTIFACTS, { recursive: true })
     demo = await startDemo()
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    })
+    browser = await launchChromium()
     page = await browser.newPage({ viewport: { width: 1100, height: 800 } })
     page.on('console', (message) => {
       if (/Content.Security.Policy/i.test(message.text())) cspViolations.push(message.text())
@@ -202,16 +188,7 @@ describe('the demo in Chromium', { skip }, () => {
   it('adds a passkey from the profile, then the sensitive page steps up with it', async () => {
     const cdp = await page.context().newCDPSession(page)
     await cdp.send('WebAuthn.enable', { enableUI: false })
-    await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: {
-        protocol: 'ctap2',
-        transport: 'internal',
-        hasResidentKey: true,
-        hasUserVerification: true,
-        isUserVerified: true,
-        automaticPresenceSimulation: true,
-      },
-    })
+    await addVirtualAuthenticator(cdp)
     // Still signed in at Authkestra ID: single sign-on back to the profile.
     await page.goto(demo.origin)
     await page.getByRole('link', { name: 'Sign in with Authkestra ID' }).click()

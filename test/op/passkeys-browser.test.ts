@@ -3,22 +3,20 @@
 // it as the second factor after the password, and a cloned authenticator (same key, counter set
 // back) refused. Skipped, with the reason, when /usr/bin/chromium is missing.
 import assert from 'node:assert/strict'
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { decodeJwt } from 'jose'
-import { type Browser, type CDPSession, chromium, type Page } from 'playwright-core'
+import type { Browser, CDPSession, Page } from 'playwright-core'
 import { Pkce } from '../../src/core/pkce.ts'
 import { type RunningDevIdp, startDevIdp } from '../../src/dev-idp/cli.ts'
+import { addVirtualAuthenticator, chromiumSkip, launchChromium } from '../helpers/chromium.ts'
 import { freePort } from '../helpers/net.ts'
 
-const CHROMIUM = '/usr/bin/chromium'
-const skip = existsSync(CHROMIUM)
-  ? false
-  : `no Chromium at ${CHROMIUM} (install it with: apt-get install -y chromium)`
+const skip = chromiumSkip
 
 describe('passkeys in Chromium', { skip }, () => {
   let idp: RunningDevIdp
@@ -29,19 +27,7 @@ describe('passkeys in Chromium', { skip }, () => {
   let callbackServer: Server
   let CALLBACK = ''
 
-  const authenticator = async () => {
-    const added = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: {
-        protocol: 'ctap2',
-        transport: 'internal',
-        hasResidentKey: true,
-        hasUserVerification: true,
-        isUserVerified: true,
-        automaticPresenceSimulation: true,
-      },
-    })
-    return added.authenticatorId
-  }
+  const authenticator = () => addVirtualAuthenticator(cdp)
 
   /** Opens an authorization; answers the PKCE verifier. */
   async function authorize(extra: Record<string, string> = {}) {
@@ -110,16 +96,7 @@ describe('passkeys in Chromium', { skip }, () => {
     )
     assert.ok(running)
     idp = running
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-      ],
-    })
+    browser = await launchChromium()
     page = await browser.newPage()
     cdp = await page.context().newCDPSession(page)
     await cdp.send('WebAuthn.enable', { enableUI: false })
