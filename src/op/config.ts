@@ -7,6 +7,7 @@
 
 import type { Clock } from '../core/clock.ts'
 import { AuthkestraError } from '../core/errors.ts'
+import type { DpopAlgorithm } from '../dpop/key.ts'
 import type { Mfa } from '../mfa/create-mfa.ts'
 import type { GrantTypeName, OpStore } from './store/types.ts'
 
@@ -52,6 +53,8 @@ export interface OpClientConfig {
   readonly pkce_plain?: 'allow-unsafe' | undefined
   /** An API (resource server): may introspect access tokens issued to other clients. */
   readonly resource_server?: boolean | undefined
+  /** RFC 9449 §5.2: the client always sends DPoP proofs; token requests without one are refused. */
+  readonly dpop_bound_access_tokens?: boolean | undefined
 }
 
 /** A built-in account. */
@@ -98,6 +101,21 @@ export interface OpLogger {
   error(message: string, error?: unknown): void
 }
 
+/** DPoP (RFC 9449) at the token and userinfo endpoints. */
+export interface OpDpopOptions {
+  /**
+   * `'required'`: every proof must carry a current server nonce (§8): a client without one gets
+   * `use_dpop_nonce` and the nonce in `DPoP-Nonce`. Default `'off'`.
+   */
+  readonly nonce?: 'required' | 'off'
+  /** The secret nonces are made from (≥ 32 bytes), the same on every instance. */
+  readonly nonceSecret?: string
+  /** Proof algorithms accepted (default ES256, PS256, EdDSA, RS256, ES384). */
+  readonly algorithms?: readonly DpopAlgorithm[]
+  /** How old a proof's `iat` may be, seconds (default 60; 300 with nonces). */
+  readonly proofMaxAgeSeconds?: number
+}
+
 /** Options of `createOp`. */
 export interface OpConfig {
   /** The issuer identifier; its path is where the OP is mounted (`https://app.example/oidc`). */
@@ -137,6 +155,8 @@ export interface OpConfig {
    * tokens carry `amr` and `acr`. Without it, logins are password-only (`amr: ["pwd"]`).
    */
   readonly mfa?: Mfa
+  /** DPoP (RFC 9449): accepted from every client; these options tighten it. */
+  readonly dpop?: OpDpopOptions
   /** Token Exchange (RFC 8693), for clients registered for it: who may exchange what. */
   readonly tokenExchange?: TokenExchangeOptions
   /**

@@ -24,6 +24,7 @@ import {
   STANDARD_SCOPES,
   type TokenExchangeOptions,
 } from './config.ts'
+import { type ResolvedDpop, resolveDpop } from './dpop.ts'
 import { createKeyManager, type KeyManager } from './keys.ts'
 import { type Backchannel, createBackchannel } from './logout/backchannel.ts'
 import { createLogoutNotifier, type LogoutNotifier } from './logout/notifier.ts'
@@ -79,6 +80,8 @@ export interface OpSettings {
   }
   /** Custom grants (RFC 6749 §4.5) by `grant_type`. */
   readonly customGrants: ReadonlyMap<string, ResolvedCustomGrant>
+  /** DPoP (RFC 9449): accepted algorithms, nonces, proof age. */
+  readonly dpop: ResolvedDpop
 }
 
 /** A custom grant, checked. */
@@ -266,6 +269,7 @@ export async function setupOp(config: OpConfig): Promise<OpRuntime> {
       device: resolveDeviceFlow(config.deviceFlow),
       tokenExchange: resolveTokenExchange(config.tokenExchange, issuer),
       customGrants,
+      dpop: resolveDpop(config.dpop, clock, logger),
     },
     store,
     keys,

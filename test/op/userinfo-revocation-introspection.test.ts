@@ -149,12 +149,15 @@ describe('userinfo', () => {
     assert.equal(post.response.status, 200)
   })
 
-  it('answers a request without a token with a bare challenge (RFC 6750 §3.1)', async () => {
+  it('answers a request without a token with a bare challenge per scheme (RFC 6750 §3.1, RFC 9449 §7.1)', async () => {
     const fx = await fixture()
     for (const init of [{}, { headers: { authorization: basicHeader('a', 'b') } }]) {
       const { response, text } = await userinfo(fx, init)
       assert.equal(response.status, 401)
-      assert.equal(response.headers.get('www-authenticate'), `Bearer realm="${ISSUER}"`)
+      assert.equal(
+        response.headers.get('www-authenticate'),
+        `Bearer realm="${ISSUER}", DPoP realm="${ISSUER}", algs="ES256 PS256 EdDSA RS256 ES384"`,
+      )
       assert.equal(response.headers.get('cache-control'), 'no-store')
       assert.equal(text, '')
     }

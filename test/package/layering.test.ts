@@ -8,14 +8,15 @@ import { describe, it } from 'node:test'
 const SRC = new URL('../../src/', import.meta.url).pathname
 const MAY_IMPORT: Record<string, readonly string[]> = {
   core: [],
-  client: ['core'],
+  client: ['dpop', 'core'],
   providers: ['client', 'core'],
   mfa: ['core'],
-  op: ['mfa', 'core'],
+  dpop: ['core'],
+  op: ['dpop', 'mfa', 'core'],
   'dev-idp': ['node', 'op', 'mfa', 'core'],
   cli: ['client', 'core'],
   node: ['engine', 'op', 'core'],
-  engine: ['client', 'core'],
+  engine: ['client', 'dpop', 'core'],
   stores: ['core'],
   adapters: ['node', 'core'],
 }
@@ -24,6 +25,7 @@ const THIRD_PARTY: Record<string, readonly string[]> = {
   client: ['jose'],
   providers: [],
   mfa: ['jose', '@simplewebauthn/server', 'uqr'],
+  dpop: ['jose'],
   op: ['jose'],
   'dev-idp': [],
   cli: [],

@@ -286,6 +286,22 @@ export function storeConformance(
     })
 
     describe('OpStore', () => {
+      it('useOnce: exactly one of 20 concurrent uses of an id wins; it is new again once expired', async () => {
+        const wins = await Promise.all(
+          Array.from({ length: 20 }, () => store.op.useOnce('jti-race', 30)),
+        )
+        assert.equal(wins.filter(Boolean).length, 1)
+        assert.equal(await store.op.useOnce('jti-race', 30), false)
+        assert.equal(await store.op.useOnce('jti-other', 30), true)
+        clock.advance(29_000)
+        assert.equal(await store.op.useOnce('jti-race', 30), false)
+        clock.advance(2_000)
+        assert.equal(await store.op.useOnce('jti-race', 30), true)
+        assert.equal(await store.op.useOnce('jti-race', 30), false)
+        // its own namespace: no record kind sees it
+        assert.equal(await store.op.get('revocation', 'jti-race'), undefined)
+      })
+
       it('sets, gets, overwrites and deletes records of every kind', async () => {
         await store.op.set('client', 'web', {
           clientId: 'web',

@@ -50,6 +50,8 @@ export function metadata(settings: OpSettings): Record<string, unknown> {
     introspection_endpoint_auth_methods_supported: methods.filter((m) => m !== 'none'),
     code_challenge_methods_supported: ['S256'],
     authorization_response_iss_parameter_supported: true,
+    // RFC 9449 §5.1: proofs are accepted at the token endpoint and at userinfo.
+    dpop_signing_alg_values_supported: [...settings.dpop.algorithms],
     prompt_values_supported: ['none', 'login', 'consent'],
     // Only `id_token.acr` of a `claims` request is acted on (OIDC Core §5.5.1.1).
     claims_parameter_supported: true,

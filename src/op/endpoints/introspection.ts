@@ -45,8 +45,22 @@ const inspectAccess: Inspector = async (token, deps) => {
     audience: deps.settings.audience,
   })
   if (!claims) return undefined
-  const { scope, client_id, sub, exp, iat, iss, aud, jti } = claims
-  return { active: true, scope, client_id, sub, exp, iat, iss, aud, jti, token_type: 'Bearer' }
+  const { scope, client_id, sub, exp, iat, iss, aud, jti, cnf } = claims
+  // RFC 9449 §6.2: a DPoP-bound token is introspected with its `cnf` and type.
+  const bound = typeof cnf === 'object' && cnf !== null
+  return {
+    active: true,
+    scope,
+    client_id,
+    sub,
+    exp,
+    iat,
+    iss,
+    aud,
+    jti,
+    token_type: bound ? 'DPoP' : 'Bearer',
+    ...(bound ? { cnf } : {}),
+  }
 }
 
 /**

@@ -4,8 +4,13 @@
  * (§2.2), never both and never in the URL query. Errors carry a `WWW-Authenticate: Bearer`
  * challenge (§3); the claims released are those of the token's scopes.
  *
+ * A DPoP-bound token (RFC 9449 §7) comes as `Authorization: DPoP <token>` with a proof of its
+ * key over this request (`ath` included); presented as a bearer token it is refused (§7.2).
+ *
  * @module
  */
+import { DpopRejected, readDpopHeader, verifyDpopProof } from '../../dpop/verify.ts'
+import { dpopProblem, nonceHeader, replayCacheOf } from '../dpop.ts'
 import { invalidRequest, OAuthProblem } from '../errors.ts'
 import type { OpRequest, OpResponse } from '../http/message.ts'
 import { isForm, readParams } from '../http/params.ts'
@@ -23,11 +28,21 @@ const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
 const invalidToken = (): OAuthProblem =>
   new OAuthProblem('invalid_token', 'the access token is invalid, expired or revoked', 401)
 
-/** The `WWW-Authenticate` challenge of an error (RFC 6750 §3); none for 405 and 413. */
-function withChallenge(problem: OAuthProblem, deps: UserinfoDeps): OAuthProblem {
+/** The DPoP challenge's `algs` (RFC 9449 §7.1). */
+const algs = (deps: UserinfoDeps): string => `algs="${deps.settings.dpop.algorithms.join(' ')}"`
+
+/**
+ * The `WWW-Authenticate` challenge of an error (RFC 6750 §3, RFC 9449 §7.1), in the scheme the
+ * token came in; none for 405 and 413.
+ */
+function withChallenge(problem: OAuthProblem, deps: UserinfoDeps, scheme: Scheme): OAuthProblem {
   if (![400, 401, 403].includes(problem.status)) return problem
   const scope = problem.error === 'insufficient_scope' ? ', scope="openid"' : ''
-  const challenge = `Bearer realm="${deps.settings.issuer}", error="${problem.error}"${scope}`
+  const realm = `realm="${deps.settings.issuer}"`
+  const challenge =
+    scheme === 'dpop'
+      ? `DPoP ${realm}, error="${problem.error}"${scope}, ${algs(deps)}`
+      : `Bearer ${realm}, error="${problem.error}"${scope}`
   return new OAuthProblem(problem.error, problem.description, problem.status, {
     ...problem.headers,
     'www-authenticate': challenge,
@@ -43,16 +58,19 @@ function checkMethod(request: OpRequest): void {
   }
 }
 
+type Scheme = 'bearer' | 'dpop'
+
 /**
- * Rule (RFC 6750 §2.1): `Authorization: Bearer <b64token>`, scheme case-insensitive. Other
- * schemes are not a bearer token; a malformed bearer token is `invalid_token`.
+ * Rule (RFC 6750 §2.1, RFC 9449 §7.1): `Authorization: Bearer <b64token>` or `DPoP <b64token>`,
+ * scheme case-insensitive. Other schemes are not a token; a malformed token is `invalid_token`.
  */
-function headerToken(request: OpRequest): string | undefined {
+function headerToken(request: OpRequest): { scheme: Scheme; token: string } | undefined {
   const header = request.headers.get('authorization')
-  if (header === null || !/^bearer(?:\s|$)/i.test(header)) return undefined
-  const token = header.slice(6).trim()
+  const scheme = header?.match(/^(bearer|dpop)(?:\s|$)/i)?.[1]?.toLowerCase() as Scheme | undefined
+  if (header == null || scheme === undefined) return undefined
+  const token = header.slice(scheme.length).trim()
   if (!B64TOKEN.test(token)) throw invalidToken()
-  return token
+  return { scheme, token }
 }
 
 /**
@@ -67,10 +85,55 @@ async function bodyToken(request: OpRequest): Promise<string | undefined> {
 }
 
 /** Rule (RFC 6750 §2): a request uses exactly one method to present the token. */
-function onlyOne(header: string | undefined, body: string | undefined): string | undefined {
+function onlyOne(
+  header: { scheme: Scheme; token: string } | undefined,
+  body: string | undefined,
+): { scheme: Scheme; token: string } | undefined {
   if (header !== undefined && body !== undefined)
     throw invalidRequest('only one method of presenting the access token may be used')
-  return header ?? body
+  return header ?? (body === undefined ? undefined : { scheme: 'bearer', token: body })
+}
+
+/**
+ * Rule (RFC 9449 §7.1, §7.2): a token bound to a DPoP key (`cnf.jkt`) comes with the `DPoP`
+ * scheme and a proof of that key for this request; a bound token sent as a bearer token, or a
+ * bearer token sent as DPoP, is `invalid_token`.
+ */
+async function checkSenderConstraint(
+  request: OpRequest,
+  scheme: Scheme,
+  token: string,
+  claims: AccessTokenClaims,
+  deps: UserinfoDeps,
+): Promise<void> {
+  const jkt = (claims.cnf as { jkt?: unknown } | undefined)?.jkt
+  if (scheme === 'bearer') {
+    if (jkt !== undefined) throw invalidToken()
+    return
+  }
+  if (typeof jkt !== 'string') throw invalidToken()
+  const { dpop } = deps.settings
+  let thumbprint: string
+  try {
+    const proof = readDpopHeader(request.headers)
+    if (proof === undefined)
+      throw new DpopRejected('invalid_dpop_proof', 'a DPoP proof is required')
+    ;({ thumbprint } = await verifyDpopProof(proof, {
+      method: request.method,
+      url: deps.settings.urls.userinfo,
+      accessToken: token,
+      algorithms: dpop.algorithms,
+      replay: replayCacheOf(deps.store),
+      nonces: dpop.nonces,
+      clock: deps.clock,
+      ...(dpop.maxAgeSeconds === undefined ? {} : { maxAgeSeconds: dpop.maxAgeSeconds }),
+    }))
+  } catch (err) {
+    if (err instanceof DpopRejected) throw await dpopProblem(err, deps.settings, 401)
+    throw err
+  }
+  if (thumbprint !== jkt)
+    throw new OAuthProblem('invalid_dpop_proof', "the DPoP proof is not of the token's key", 401)
 }
 
 /** Rule (OIDC Core §5.3): the token must carry the `openid` scope (403 `insufficient_scope`). */
@@ -81,9 +144,10 @@ function checkOpenidScope(claims: AccessTokenClaims): string[] {
   return scopes
 }
 
-/** The RFC 6750 §3.1 answer to a request with no token: a challenge and no error code. */
+/** The RFC 6750 §3.1 answer to a request with no token: a challenge per scheme, no error code. */
 function noToken(deps: UserinfoDeps): OpResponse {
-  return empty(401, { 'www-authenticate': `Bearer realm="${deps.settings.issuer}"` })
+  const realm = `realm="${deps.settings.issuer}"`
+  return empty(401, { 'www-authenticate': `Bearer ${realm}, DPoP ${realm}, ${algs(deps)}` })
 }
 
 /**
@@ -98,19 +162,26 @@ export async function userinfoEndpoint(
   request: OpRequest,
   deps: UserinfoDeps,
 ): Promise<OpResponse> {
+  let scheme: Scheme = 'bearer'
   try {
     checkMethod(request)
-    const token = onlyOne(headerToken(request), await bodyToken(request))
-    if (token === undefined) return noToken(deps)
+    const presented = onlyOne(headerToken(request), await bodyToken(request))
+    if (presented === undefined) return noToken(deps)
+    scheme = presented.scheme
     const verifyDeps = { ...deps, issuer: deps.settings.issuer, audience: deps.settings.audience }
-    const claims = await verifyAccessToken(token, verifyDeps)
+    const claims = await verifyAccessToken(presented.token, verifyDeps)
     if (!claims) throw invalidToken()
+    await checkSenderConstraint(request, scheme, presented.token, claims, deps)
     const scopes = checkOpenidScope(claims)
     const account = await deps.accounts.find(claims.sub)
     if (!account) throw invalidToken()
-    return json({ ...claimsForScopes(account.claims, scopes), sub: claims.sub })
+    return json(
+      { ...claimsForScopes(account.claims, scopes), sub: claims.sub },
+      200,
+      await nonceHeader(deps.settings),
+    )
   } catch (err) {
-    if (err instanceof OAuthProblem) return oauthError(withChallenge(err, deps))
+    if (err instanceof OAuthProblem) return oauthError(withChallenge(err, deps, scheme))
     throw err
   }
 }

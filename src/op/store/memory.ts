@@ -105,6 +105,17 @@ export function createMemoryOpStore(
       entry.consumed = true
       return { value: entry.value as OpRecords[K], alreadyConsumed }
     },
+    async useOnce(id: string, ttlSeconds: number) {
+      const k = `once\u0000${id}`
+      if (live(k)) return false
+      entries.set(k, {
+        value: true,
+        expiresAt: clock.now() + ttlSeconds * 1000,
+        consumed: true,
+        family: undefined,
+      })
+      return true
+    },
     async revokeFamily(family: string) {
       for (const k of families.get(family) ?? []) entries.delete(k)
       families.delete(family)

@@ -53,6 +53,8 @@ export interface ClientRecord {
   readonly allowPlainPkce: boolean
   /** May introspect access tokens issued to other clients (an API that serves them). */
   readonly resourceServer: boolean
+  /** RFC 9449 §5.2 `dpop_bound_access_tokens`: token requests must carry a DPoP proof. */
+  readonly dpopBoundAccessTokens?: boolean
   readonly name: string
 }
 
@@ -82,6 +84,8 @@ export interface AuthorizationRequest {
   readonly acrValues?: readonly string[]
   /** The `claims` request asked for `acr` as essential: unmet, the request fails. */
   readonly acrEssential?: boolean
+  /** RFC 9449 §10 `dpop_jkt`: the code may only be redeemed with a proof of this key. */
+  readonly dpopJkt?: string
   /**
    * The device authorization this interaction decides (Device Authorization Grant): its record
    * id and its user code as shown, spent already (so the consent page can show it for the person
@@ -159,6 +163,8 @@ export interface GrantBinding {
 /** An authorization code (stored under its hash, for at most 60 s). */
 export interface CodeRecord extends GrantBinding {
   readonly redirectUri: string
+  /** RFC 9449 §10: the DPoP key the code is bound to. */
+  readonly dpopJkt?: string
   readonly nonce?: string
   readonly codeChallenge?: string
   readonly codeChallengeMethod?: PkceMethod
@@ -168,6 +174,8 @@ export interface CodeRecord extends GrantBinding {
 export interface RefreshRecord extends GrantBinding {
   /** Seconds since the epoch; rotation never extends it. */
   readonly familyExpiresAt: number
+  /** RFC 9449 §5: a public client's refresh token is bound to its DPoP key (thumbprint). */
+  readonly jkt?: string
 }
 
 /**
@@ -273,6 +281,12 @@ export interface OpStore {
   ): Promise<Consumed<OpRecords[K]> | undefined>
   /** Deletes every record set with this `family`, atomically. */
   revokeFamily(family: string): Promise<void>
+  /**
+   * Records the one-time use of `id` (a DPoP proof's or a client assertion's `jti`, hashed) for
+   * `ttlSeconds`: true the first time, false while it is remembered. Atomic: exactly one of
+   * concurrent calls with the same id gets true. A remembered id that expired counts as new.
+   */
+  useOnce(id: string, ttlSeconds: number): Promise<boolean>
   /** Every live record of a kind (used for small kinds: keys). */
   list<K extends 'key' | 'client'>(kind: K): Promise<OpRecords[K][]>
 }

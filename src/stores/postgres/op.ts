@@ -75,6 +75,23 @@ export function postgresOpStore(run: Run, t: Tables, clock: Clock): OpStore {
       })
     },
 
+    // One statement: a new id is inserted, an expired one taken over; a live one yields no row.
+    useOnce(id: string, ttlSeconds: number) {
+      const now = nowMs(clock)
+      const expiresAt = expiryMs(clock, ttlSeconds)
+      return run('op.useOnce', async (query) => {
+        const rows = await query(
+          `INSERT INTO ${t.op} AS r (kind, id, value, expires_at, consumed, family)
+           VALUES ('once', $1, '1'::jsonb, $2, 1, NULL)
+           ON CONFLICT (kind, id) DO UPDATE SET expires_at = EXCLUDED.expires_at
+             WHERE r.expires_at IS NOT NULL AND r.expires_at <= $3
+           RETURNING id`,
+          [id, expiresAt, now],
+        )
+        return rows.length === 1
+      })
+    },
+
     revokeFamily(family: string) {
       return run('op.revokeFamily', async (query) => {
         await query(`DELETE FROM ${t.op} WHERE family = $1`, [family])

@@ -13,7 +13,15 @@ import type { Clock } from '../../core/clock.ts'
 import { AuthkestraError } from '../../core/errors.ts'
 import type { Consumed, OpRecordKind, OpRecords, OpSetOptions, OpStore } from '../redis.ts'
 import { type Guard, parseJson, UnreadableRecord } from './guard.ts'
-import { OP_CONSUME, OP_DELETE, OP_LIST, OP_REVOKE_FAMILY, OP_SET, runScript } from './scripts.ts'
+import {
+  OP_CONSUME,
+  OP_DELETE,
+  OP_LIST,
+  OP_REVOKE_FAMILY,
+  OP_SET,
+  OP_USE_ONCE,
+  runScript,
+} from './scripts.ts'
 
 /** What the OP store is built from. */
 export interface RedisOpDeps {
@@ -95,6 +103,19 @@ export function createRedisOpStore(deps: RedisOpDeps): OpStore {
           value: parseJson(reply[0]) as OpRecords[K],
           alreadyConsumed: Number(reply[1]) !== 1,
         }
+      })
+    },
+
+    useOnce(id: string, ttlSeconds: number) {
+      return guard('op.useOnce', async () => {
+        const now = clock.now()
+        const reply = await runScript(
+          redis,
+          OP_USE_ONCE,
+          [`${prefix}once:${id}`],
+          [now, now + ttlSeconds * 1000, px(ttlSeconds)],
+        )
+        return Number(reply) === 1
       })
     },
 

@@ -71,6 +71,19 @@ return { r[1], c }
 `)
 
 /**
+ * KEYS: record. ARGV: now (ms), expiresAt (ms), px. Returns 1 when the id is new (or its old
+ * use expired by the clock) and records it; 0 while a use is remembered.
+ */
+export const OP_USE_ONCE = script(`
+local e = redis.call('HGET', KEYS[1], 'e')
+if e and tonumber(e) > tonumber(ARGV[1]) then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'v', '1', 'c', 1, 'e', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1
+`)
+
+/**
  * KEYS: family set. ARGV: family. Deletes the members still in this family (a member re-set
  * since under another family, or none, is left alone), then the set.
  */

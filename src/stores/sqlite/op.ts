@@ -29,6 +29,13 @@ export function sqliteOpStore(db: SqliteDriver, table: string, clock: Clock): Op
     consume: `UPDATE ${table} SET consumed = consumed + 1
       WHERE kind = ? AND id = ? AND ${LIVE} RETURNING value, consumed`,
     revokeFamily: `DELETE FROM ${table} WHERE family = ?`,
+    // One statement: a new id is inserted, an expired one taken over; a live one is left alone
+    // and RETURNING yields no row.
+    useOnce: `INSERT INTO ${table} (kind, id, value, expires_at, consumed, family)
+      VALUES ('once', ?, '1', ?, 1, NULL)
+      ON CONFLICT (kind, id) DO UPDATE SET expires_at = excluded.expires_at
+        WHERE ${table}.expires_at IS NOT NULL AND ${table}.expires_at <= ?
+      RETURNING id`,
     list: `SELECT value FROM ${table} WHERE kind = ? AND ${LIVE} ORDER BY id`,
   }
 
@@ -77,6 +84,13 @@ export function sqliteOpStore(db: SqliteDriver, table: string, clock: Clock): Op
         // Number(): the connection may have been opened with safe integers (BigInt) on.
         const alreadyConsumed = Number(row.consumed) !== 1
         return { value: JSON.parse(row.value) as OpRecords[K], alreadyConsumed }
+      })
+    },
+    async useOnce(id: string, ttlSeconds: number) {
+      return db.guard('op useOnce', () => {
+        const now = clock.now()
+        const row = db.statement(sql.useOnce).get(id, expiryMs(clock, ttlSeconds), now)
+        return row !== undefined
       })
     },
     async revokeFamily(family: string) {

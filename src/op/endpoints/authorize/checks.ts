@@ -7,6 +7,7 @@
  * @module
  */
 import { isScopeToken, redirectUriAllowed } from '../../clients.ts'
+import { isThumbprint } from '../../dpop.ts'
 import { invalidRequest, OAuthProblem } from '../../errors.ts'
 import type { Params } from '../../http/params.ts'
 import type { OpSettings } from '../../setup.ts'
@@ -184,4 +185,15 @@ export function checkAcr(params: Params): Pick<AuthorizationRequest, 'acrValues'
     ...(values.length === 0 ? {} : { acrValues: [...new Set(values)] }),
     ...(acr?.essential === true && values.length > 0 ? { acrEssential: true } : {}),
   }
+}
+
+/**
+ * RFC 9449 §10: `dpop_jkt` binds the code to a DPoP key; it must be a SHA-256 JWK thumbprint
+ * (43 base64url characters), and the token request must then prove that key.
+ */
+export function checkDpopJkt(params: Params): Pick<AuthorizationRequest, 'dpopJkt'> {
+  const jkt = params.get('dpop_jkt')
+  if (jkt === undefined) return {}
+  if (!isThumbprint(jkt)) throw invalidRequest('"dpop_jkt" is malformed')
+  return { dpopJkt: jkt }
 }

@@ -17,6 +17,7 @@ import { errorPage } from '../interaction/pages.ts'
 import {
   checkAcr,
   checkClient,
+  checkDpopJkt,
   checkNonce,
   checkPkce,
   checkPrompt,
@@ -66,6 +67,7 @@ export async function authorizeEndpoint(request: OpRequest, deps: OpRuntime): Pr
       ...checkPkce(params, client),
       ...checkPrompt(params),
       ...checkAcr(params),
+      ...checkDpopJkt(params),
     }
     return await beginAuthorization(authorization, client, request, deps)
   } catch (err) {

@@ -46,6 +46,7 @@ export async function issueCode(
     ...(request.codeChallengeMethod === undefined
       ? {}
       : { codeChallengeMethod: request.codeChallengeMethod }),
+    ...(request.dpopJkt === undefined ? {} : { dpopJkt: request.dpopJkt }),
   }
   if (sid !== undefined) await rememberSessionClient(sid, request.clientId, sub, deps)
   await deps.store.set('code', await secretId(code), record, {

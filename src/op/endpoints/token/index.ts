@@ -5,6 +5,8 @@
  *
  * @module
  */
+
+import { nonceHeader, proofOfSender } from '../../dpop.ts'
 import { invalidRequest, OAuthProblem } from '../../errors.ts'
 import type { OpRequest, OpResponse } from '../../http/message.ts'
 import { type Params, readParams } from '../../http/params.ts'
@@ -18,7 +20,7 @@ import { customGrant } from './grants/custom.ts'
 import { deviceCodeGrant } from './grants/device-code.ts'
 import { refreshTokenGrant } from './grants/refresh-token.ts'
 import { tokenExchangeGrant } from './grants/token-exchange.ts'
-import type { TokenResponseBody } from './issue.ts'
+import type { IssueDeps, TokenResponseBody } from './issue.ts'
 
 /** What the token endpoint uses. */
 export type TokenDeps = Pick<
@@ -26,7 +28,7 @@ export type TokenDeps = Pick<
   'settings' | 'store' | 'keys' | 'accounts' | 'clock' | 'logger'
 >
 
-type Grant = (params: Params, client: ClientRecord, deps: TokenDeps) => Promise<TokenResponseBody>
+type Grant = (params: Params, client: ClientRecord, deps: IssueDeps) => Promise<TokenResponseBody>
 
 /** One file per grant; a grant type missing here is `unsupported_grant_type`. */
 const GRANTS: Readonly<Record<string, Grant>> = {
@@ -73,7 +75,9 @@ export async function tokenEndpoint(request: OpRequest, deps: TokenDeps): Promis
     const client = await authenticateClient(request, params, deps)
     const [grantType, grant] = checkGrantType(params, deps)
     checkGrantAllowed(client, grantType)
-    return json(await grant(params, client, deps))
+    const sender = await proofOfSender(request, deps.settings.urls.token, client, deps)
+    const body = await grant(params, client, { ...deps, sender })
+    return json(body, 200, await nonceHeader(deps.settings))
   } catch (err) {
     if (err instanceof OAuthProblem) return oauthError(err)
     throw err

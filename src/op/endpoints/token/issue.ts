@@ -7,23 +7,30 @@
  */
 import { isScopeToken } from '../../clients.ts'
 import type { OpAccount } from '../../config.ts'
+import type { SenderBinding } from '../../dpop.ts'
 import { OAuthProblem } from '../../errors.ts'
 import type { OpRuntime } from '../../setup.ts'
 import type { GrantBinding } from '../../store/types.ts'
 import { claimsForScopes } from '../../tokens/claims.ts'
-import { issueAccessToken, issueIdToken, type SignDeps } from '../../tokens/jwt.ts'
+import {
+  type IssuedAccessToken,
+  issueAccessToken,
+  issueIdToken,
+  type SignDeps,
+} from '../../tokens/jwt.ts'
 import { newSecret, secretId } from '../../tokens/secrets.ts'
 
-/** What issuing tokens needs. */
+/** What issuing tokens needs; `sender` when the request proved a DPoP key (RFC 9449 §5). */
 export type IssueDeps = Pick<
   OpRuntime,
   'settings' | 'store' | 'keys' | 'accounts' | 'clock' | 'logger'
->
+> & { readonly sender?: SenderBinding | undefined }
 
 /** A successful token response (RFC 6749 §5.1, OIDC Core §3.1.3.3). */
 export interface TokenResponseBody {
   readonly access_token: string
-  readonly token_type: 'Bearer'
+  /** `DPoP` for an access token bound to the request's DPoP key (RFC 9449 §5). */
+  readonly token_type: 'Bearer' | 'DPoP'
   readonly expires_in: number
   readonly scope: string
   readonly id_token?: string
@@ -98,6 +105,35 @@ export async function findAccount(
   return account
 }
 
+/**
+ * The access token of a grant, bound to the request's DPoP key when it proved one (RFC 9449
+ * §6.1: `cnf.jkt`, `token_type: DPoP`), else a bearer token.
+ *
+ * @example
+ * ```ts
+ * const { access, tokenType } = await grantAccessToken(grant, deps.settings.audience, deps)
+ * ```
+ */
+export async function grantAccessToken(
+  grant: Parameters<typeof issueAccessToken>[0],
+  audience: string | readonly string[],
+  deps: IssueDeps,
+  extra: Readonly<Record<string, unknown>> = {},
+): Promise<{ access: IssuedAccessToken; tokenType: 'Bearer' | 'DPoP' }> {
+  const cnf = deps.sender ? { cnf: { jkt: deps.sender.jkt } } : {}
+  const access = await issueAccessToken(
+    grant,
+    audience,
+    deps.settings.ttl.accessToken,
+    signDeps(deps),
+    {
+      ...extra,
+      ...cnf,
+    },
+  )
+  return { access, tokenType: deps.sender ? 'DPoP' : 'Bearer' }
+}
+
 /** What {@link issueTokens} issues beyond the access token. */
 export interface IssueOptions {
   /** Scopes of the access (and ID) token; may be narrower than the grant's. */
@@ -126,15 +162,14 @@ export async function issueTokens(
 ): Promise<TokenResponseBody> {
   const sign = signDeps(deps)
   const { ttl, audience } = deps.settings
-  const access = await issueAccessToken(
+  const { access, tokenType } = await grantAccessToken(
     { ...grant, scopes: options.scopes },
     audience,
-    ttl.accessToken,
-    sign,
+    deps,
   )
   const body: TokenResponseBody = {
     access_token: access.token,
-    token_type: 'Bearer',
+    token_type: tokenType,
     expires_in: access.expiresIn,
     scope: options.scopes.join(' '),
   }
@@ -175,7 +210,11 @@ async function checkNotRevoked(grantId: string, deps: IssueDeps): Promise<void> 
   throw invalidGrant('the grant was revoked')
 }
 
-/** A new refresh token of the grant's family, living until the family's absolute expiry. */
+/**
+ * A new refresh token of the grant's family, living until the family's absolute expiry. A public
+ * client's is bound to the DPoP key of the request (RFC 9449 §5); a confidential client's is
+ * already bound to the client by its authentication.
+ */
 async function storeRefreshToken(
   grant: GrantBinding,
   familyExpiresAt: number,
@@ -196,6 +235,7 @@ async function storeRefreshToken(
       ...(sid === undefined ? {} : { sid }),
       ...(amr === undefined ? {} : { amr }),
       ...(acr === undefined ? {} : { acr }),
+      ...(deps.sender?.bindsRefreshTokens ? { jkt: deps.sender.jkt } : {}),
     },
     { ttlSeconds: Math.max(1, familyExpiresAt - nowSeconds(deps)), family: grantId },
   )

@@ -82,6 +82,16 @@ async function checkPkce(record: CodeRecord, verifier: string | undefined): Prom
 }
 
 /**
+ * Rule (RFC 9449 §10): a code bound to a DPoP key (`dpop_jkt`) is redeemed only with a proof of
+ * that key.
+ */
+function checkDpopBinding(record: CodeRecord, deps: IssueDeps): void {
+  if (record.dpopJkt === undefined) return
+  if (deps.sender?.jkt !== record.dpopJkt)
+    throw invalidGrant('the authorization code is bound to another DPoP key')
+}
+
+/**
  * Exchanges an authorization code for tokens: an access token, an ID token when `openid` was
  * granted (with the request's `nonce`), and a refresh token when `offline_access` was granted
  * and the client may use the refresh_token grant.
@@ -104,6 +114,7 @@ export async function authorizationCodeGrant(
   checkClient(found, client)
   checkRedirectUri(found, redirectUri)
   await checkPkce(found, verifier)
+  checkDpopBinding(found, deps)
   const record = await consumeCode(code, deps)
   const account = await findAccount(record.sub, deps)
   const refresh =

@@ -10,8 +10,7 @@ import { OIDC_SCOPES } from '../../../config.ts'
 import { OAuthProblem } from '../../../errors.ts'
 import type { Params } from '../../../http/params.ts'
 import type { ClientRecord } from '../../../store/types.ts'
-import { issueAccessToken } from '../../../tokens/jwt.ts'
-import { type IssueDeps, parseScope, signDeps, type TokenResponseBody } from '../issue.ts'
+import { grantAccessToken, type IssueDeps, parseScope, type TokenResponseBody } from '../issue.ts'
 
 /** Rule (RFC 6749 §4.4): only confidential clients may use this grant. */
 function checkConfidential(client: ClientRecord): void {
@@ -50,15 +49,14 @@ export async function clientCredentialsGrant(
 ): Promise<TokenResponseBody> {
   checkConfidential(client)
   const scopes = checkScopes(client, params.get('scope'))
-  const access = await issueAccessToken(
+  const { access, tokenType } = await grantAccessToken(
     { grantId: randomToken(16), clientId: client.clientId, sub: client.clientId, scopes },
     deps.settings.audience,
-    deps.settings.ttl.accessToken,
-    signDeps(deps),
+    deps,
   )
   return {
     access_token: access.token,
-    token_type: 'Bearer',
+    token_type: tokenType,
     expires_in: access.expiresIn,
     scope: scopes.join(' '),
   }

@@ -46,6 +46,18 @@ function checkClient(record: RefreshRecord, client: ClientRecord): void {
   if (record.clientId !== client.clientId) throw invalidGrant(INVALID)
 }
 
+/**
+ * Rule (RFC 9449 §5): a refresh token bound to a DPoP key (a public client's) is used only with a
+ * proof of that key; a stolen one is worthless without it.
+ */
+function checkDpopBinding(record: RefreshRecord, deps: IssueDeps): void {
+  if (record.jkt === undefined) return
+  if (deps.sender === undefined)
+    throw new OAuthProblem('invalid_dpop_proof', 'this refresh token needs a DPoP proof')
+  if (deps.sender.jkt !== record.jkt)
+    throw invalidGrant('the refresh token is bound to another DPoP key')
+}
+
 /** Rule: the family's absolute lifetime is not over; rotation never extends it. */
 function checkFamilyLifetime(record: RefreshRecord, deps: IssueDeps): void {
   if (nowSeconds(deps) >= record.familyExpiresAt) throw invalidGrant(INVALID)
@@ -102,6 +114,7 @@ export async function refreshTokenGrant(
   const requestedScope = params.get('scope')
   const record = await loadRefresh(id, deps)
   checkClient(record, client)
+  checkDpopBinding(record, deps)
   checkFamilyLifetime(record, deps)
   const scopes = narrowScopes(record, requestedScope)
   const account = await findAccount(record.sub, deps)

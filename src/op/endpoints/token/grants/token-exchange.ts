@@ -26,8 +26,7 @@ import { invalidRequest, OAuthProblem } from '../../../errors.ts'
 import type { Params } from '../../../http/params.ts'
 import type { ClientRecord } from '../../../store/types.ts'
 import { checkExchangedToken, TOKEN_TYPES } from '../../../tokens/exchanged-token.ts'
-import { issueAccessToken } from '../../../tokens/jwt.ts'
-import { type IssueDeps, parseScope, signDeps, type TokenResponseBody } from '../issue.ts'
+import { grantAccessToken, type IssueDeps, parseScope, type TokenResponseBody } from '../issue.ts'
 
 /** Rule 1: only confidential clients exchange tokens. */
 function checkConfidential(client: ClientRecord): void {
@@ -157,11 +156,10 @@ export async function tokenExchangeGrant(
       : undefined
   const audience =
     aims.length === 0 ? deps.settings.audience : aims.length === 1 ? (aims[0] as string) : aims
-  const access = await issueAccessToken(
+  const { access, tokenType } = await grantAccessToken(
     { grantId: ownGrant ?? randomToken(16), clientId: client.clientId, sub: subject.sub, scopes },
     audience,
-    deps.settings.ttl.accessToken,
-    signDeps(deps),
+    deps,
     actClaim(subject, actor),
   )
   deps.logger.info?.(
@@ -170,7 +168,7 @@ export async function tokenExchangeGrant(
   return {
     access_token: access.token,
     issued_token_type: TOKEN_TYPES.access,
-    token_type: 'Bearer',
+    token_type: tokenType,
     expires_in: access.expiresIn,
     scope: scopes.join(' '),
   }

@@ -1,0 +1,34 @@
+/**
+ * `authkestra/dpop`: Demonstrating Proof of Possession (RFC 9449) for both sides. Clients make a
+ * key pair and a proof per request; servers (the OP's token endpoint, the `bearer()` guard) check
+ * proofs, bind tokens to the key's thumbprint (`cnf.jkt`), keep a replay cache and may hand out
+ * nonces. No HTTP in here: the OP, the client and the guards use these pieces.
+ *
+ * @example
+ * ```ts
+ * import { createDpopProof, generateDpopKey } from 'authkestra/dpop'
+ * const key = await generateDpopKey()
+ * const proof = await createDpopProof(key, { method: 'GET', url: 'https://api.example/orders', accessToken })
+ * await fetch('https://api.example/orders', { headers: { authorization: `DPoP ${accessToken}`, dpop: proof } })
+ * ```
+ * @module
+ */
+export {
+  DPOP_ALGORITHMS,
+  type DpopAlgorithm,
+  type DpopKey,
+  type ExportedDpopKey,
+  exportDpopKey,
+  generateDpopKey,
+  importDpopKey,
+} from './key.ts'
+export { createDpopNonces, type DpopNonces } from './nonce.ts'
+export { accessTokenThumbprint, createDpopProof, htuOf, type ProofTarget } from './proof.ts'
+export { createMemoryReplayCache, type ReplayCache } from './replay.ts'
+export {
+  type DpopExpectations,
+  DpopRejected,
+  readDpopHeader,
+  type VerifiedDpopProof,
+  verifyDpopProof,
+} from './verify.ts'

@@ -1,0 +1,263 @@
+/**
+ * Checking DPoP proofs (RFC 9449 §4.3), for the authorization server's token endpoint and for
+ * resource servers: an ordered list of named checks, each citing the step it implements. The
+ * signature is checked before any claim is trusted, and the `jti` is recorded last, so a proof
+ * that fails any other check never fills the replay cache.
+ *
+ * @module
+ */
+import {
+  calculateJwkThumbprint,
+  compactVerify,
+  EmbeddedJWK,
+  type JWK,
+  errors as joseErrors,
+} from 'jose'
+import { decodeBase64url, encodeBase64url } from '../core/base64url.ts'
+import { type Clock, systemClock } from '../core/clock.ts'
+import { defaultCrypto } from '../core/crypto/index.ts'
+import { DPOP_ALGORITHMS, publicMembers } from './key.ts'
+import type { DpopNonces } from './nonce.ts'
+import { accessTokenThumbprint, htuOf } from './proof.ts'
+import type { ReplayCache } from './replay.ts'
+
+/**
+ * Why a proof was refused: the RFC 9449 error code, and a description safe to send.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await verifyDpopProof(proof, expected)
+ * } catch (err) {
+ *   if (err instanceof DpopRejected) return challenge(err.error, err.message)
+ *   throw err
+ * }
+ * ```
+ */
+export class DpopRejected extends Error {
+  constructor(
+    /** `invalid_dpop_proof` (§7.1), or `use_dpop_nonce` (§8, §9) when a fresh nonce is needed. */
+    readonly error: 'invalid_dpop_proof' | 'use_dpop_nonce',
+    message: string,
+  ) {
+    super(message)
+    this.name = 'DpopRejected'
+  }
+}
+
+/** What a proof must match. */
+export interface DpopExpectations {
+  /** The request's method. */
+  readonly method: string
+  /** The URI the client sent the request to (as the client sees it, e.g. behind a proxy). */
+  readonly url: string | URL
+  /** The access token of the request (resource servers): the proof must carry its `ath`. */
+  readonly accessToken?: string | undefined
+  /** Allowed `alg`s (default: every one of `DPOP_ALGORITHMS`); never `none` or HMAC. */
+  readonly algorithms?: readonly string[]
+  /** Where `jti`s are remembered. */
+  readonly replay: ReplayCache
+  /** With nonces, a proof must carry a valid `nonce` (else `use_dpop_nonce`). */
+  readonly nonces?: DpopNonces | undefined
+  /** How old a proof may be, in seconds (default 60); with a valid nonce, 300. */
+  readonly maxAgeSeconds?: number
+  /** How far in the future `iat` may be, in seconds (default 5). */
+  readonly clockToleranceSeconds?: number
+  readonly clock?: Clock
+}
+
+/** A proof that passed. */
+export interface VerifiedDpopProof {
+  /** RFC 7638 thumbprint of the proof's key: the `jkt` to bind to, or to compare with `cnf`. */
+  readonly thumbprint: string
+  readonly jti: string
+  readonly iat: number
+}
+
+/** Longest proof accepted, in characters. */
+const MAX_PROOF_LENGTH = 8192
+const ASYMMETRIC: ReadonlySet<string> = new Set(DPOP_ALGORITHMS)
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k']
+
+const invalid = (message: string) => new DpopRejected('invalid_dpop_proof', message)
+
+/**
+ * Rule (RFC 9449 §4.3 step 1): exactly one `DPoP` header. Headers joined by a comma (two
+ * headers) are refused: a compact JWS has no comma.
+ *
+ * @example
+ * ```ts
+ * const proof = readDpopHeader(request.headers) // undefined when there is none
+ * ```
+ */
+export function readDpopHeader(headers: { get(name: string): string | null }): string | undefined {
+  const value = headers.get('dpop')
+  if (value === null) return undefined
+  if (value.includes(',')) throw invalid('more than one DPoP header')
+  return value.trim()
+}
+
+interface Decoded {
+  readonly header: Record<string, unknown>
+  readonly payload: Record<string, unknown>
+}
+
+function json(part: string | undefined): Record<string, unknown> | undefined {
+  const bytes = part === undefined ? undefined : decodeBase64url(part)
+  if (!bytes) return undefined
+  try {
+    const value: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes))
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** Rule (§4.3 step 2): a well-formed compact JWS whose header and payload are JSON objects. */
+function checkWellFormed(proof: string): Decoded {
+  if (proof.length === 0 || proof.length > MAX_PROOF_LENGTH) throw invalid('malformed DPoP proof')
+  const parts = proof.split('.')
+  if (parts.length !== 3) throw invalid('malformed DPoP proof')
+  const header = json(parts[0])
+  const payload = json(parts[1])
+  if (!header || !payload) throw invalid('malformed DPoP proof')
+  return { header, payload }
+}
+
+/**
+ * Rule (§4.3 steps 4, 5, 7): `typ` is `dpop+jwt`; `alg` an allowed asymmetric algorithm (never
+ * `none`, never HMAC); `jwk` a public key alone (a private member is refused, §4.3 step 7).
+ */
+function checkHeader(header: Record<string, unknown>, algorithms: readonly string[]): void {
+  if (header.typ !== 'dpop+jwt') throw invalid('DPoP proof "typ" must be "dpop+jwt"')
+  const { alg, jwk } = header
+  if (typeof alg !== 'string' || !ASYMMETRIC.has(alg) || !algorithms.includes(alg))
+    throw invalid('DPoP proof "alg" is not allowed')
+  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk))
+    throw invalid('DPoP proof "jwk" header is missing')
+  if (PRIVATE_MEMBERS.some((m) => m in jwk)) throw invalid('DPoP proof "jwk" is not a public key')
+  if ('crit' in header) throw invalid('DPoP proof "crit" is not supported')
+}
+
+/** Rule (§4.3 step 6): the signature verifies with the key in `jwk`, for its own `alg`. */
+async function checkSignature(proof: string, alg: string): Promise<void> {
+  try {
+    await compactVerify(proof, EmbeddedJWK, { algorithms: [alg] })
+  } catch (err) {
+    if (err instanceof joseErrors.JOSEError || err instanceof TypeError)
+      throw invalid('DPoP proof signature is invalid')
+    throw err
+  }
+}
+
+/** Rule (§4.3 step 3, §4.2): `jti`, `htm` and `htu` are strings; `iat` is a number. */
+function checkClaims(payload: Record<string, unknown>): { jti: string; iat: number } {
+  const { jti, htm, htu, iat } = payload
+  if (typeof jti !== 'string' || jti.length === 0 || jti.length > 256)
+    throw invalid('DPoP proof "jti" is missing or too long')
+  if (typeof htm !== 'string' || typeof htu !== 'string')
+    throw invalid('DPoP proof "htm" and "htu" are required')
+  if (typeof iat !== 'number' || !Number.isFinite(iat))
+    throw invalid('DPoP proof "iat" is required')
+  return { jti, iat }
+}
+
+/** Rule (§4.3 step 8): `htm` is the request's method. */
+function checkMethod(payload: Record<string, unknown>, method: string): void {
+  if (payload.htm !== method.toUpperCase()) throw invalid('DPoP proof "htm" does not match')
+}
+
+/**
+ * Rule (§4.3 step 9): `htu` is the request URI without query and fragment, both sides
+ * normalised by the URL parser (RFC 3986 §6.2.2, §6.2.3).
+ */
+function checkUri(payload: Record<string, unknown>, url: string | URL): void {
+  let htu: string
+  try {
+    htu = htuOf(payload.htu as string)
+  } catch {
+    throw invalid('DPoP proof "htu" does not match')
+  }
+  if (htu !== htuOf(url)) throw invalid('DPoP proof "htu" does not match')
+}
+
+/** Rule (§4.3 step 12, §7): with an access token, `ath` is its SHA-256 (constant-time compare). */
+async function checkAth(payload: Record<string, unknown>, accessToken?: string): Promise<void> {
+  if (accessToken === undefined) return
+  const { ath } = payload
+  if (typeof ath !== 'string') throw invalid('DPoP proof "ath" is required with an access token')
+  const expected = new TextEncoder().encode(await accessTokenThumbprint(accessToken))
+  if (!defaultCrypto.timingSafeEqual(new TextEncoder().encode(ath), expected))
+    throw invalid('DPoP proof "ath" does not match the access token')
+}
+
+/**
+ * Rule (§4.3 step 10, §8, §9): where the server issues nonces, the proof carries a current one;
+ * a missing or stale nonce asks the client to retry with the new one (`use_dpop_nonce`).
+ */
+async function checkNonce(payload: Record<string, unknown>, nonces?: DpopNonces): Promise<boolean> {
+  if (!nonces) return false
+  const { nonce } = payload
+  if (typeof nonce !== 'string' || !(await nonces.valid(nonce)))
+    throw new DpopRejected('use_dpop_nonce', 'a fresh DPoP nonce is required')
+  return true
+}
+
+/** Rule (§4.3 step 11, §11.1): `iat` within the acceptable window around now. */
+function checkIat(iat: number, expected: DpopExpectations, withNonce: boolean, clock: Clock): void {
+  const now = clock.now() / 1000
+  const maxAge = expected.maxAgeSeconds ?? (withNonce ? 300 : 60)
+  const ahead = expected.clockToleranceSeconds ?? 5
+  if (iat > now + ahead) throw invalid('DPoP proof "iat" is in the future')
+  if (iat < now - maxAge) throw invalid('DPoP proof is too old')
+}
+
+/**
+ * Rule (§11.1): a proof is used once: its key thumbprint and `jti` are recorded as long as its
+ * `iat` stays acceptable; a second use is refused.
+ */
+async function checkReplay(
+  thumbprint: string,
+  jti: string,
+  expected: DpopExpectations,
+  withNonce: boolean,
+): Promise<void> {
+  const ttl =
+    (expected.maxAgeSeconds ?? (withNonce ? 300 : 60)) + (expected.clockToleranceSeconds ?? 5)
+  const id = encodeBase64url(await defaultCrypto.sha256(`${thumbprint} ${jti}`))
+  if (!(await expected.replay.use(id, ttl))) throw invalid('DPoP proof was already used')
+}
+
+/**
+ * Verifies the DPoP proof of a request. Throws {@link DpopRejected} for every failure (its
+ * `error` is the code to answer); other errors (a replay cache that is down) pass through.
+ *
+ * @example
+ * ```ts
+ * const proof = readDpopHeader(request.headers)
+ * const { thumbprint } = await verifyDpopProof(proof, { method: 'POST', url: tokenEndpoint, replay })
+ * // bind the tokens: cnf: { jkt: thumbprint }
+ * ```
+ */
+export async function verifyDpopProof(
+  proof: string,
+  expected: DpopExpectations,
+): Promise<VerifiedDpopProof> {
+  const clock = expected.clock ?? systemClock
+  const { header, payload } = checkWellFormed(proof)
+  checkHeader(header, expected.algorithms ?? DPOP_ALGORITHMS)
+  await checkSignature(proof, header.alg as string)
+  const { jti, iat } = checkClaims(payload)
+  checkMethod(payload, expected.method)
+  checkUri(payload, expected.url)
+  await checkAth(payload, expected.accessToken)
+  const withNonce = await checkNonce(payload, expected.nonces)
+  checkIat(iat, expected, withNonce, clock)
+  const jwk = publicMembers(header.jwk as Record<string, unknown>)
+  if (!jwk) throw invalid('DPoP proof "jwk" is not a supported public key')
+  const thumbprint = await calculateJwkThumbprint(jwk as JWK, 'sha256')
+  await checkReplay(thumbprint, jti, expected, withNonce)
+  return { thumbprint, jti, iat }
+}
