@@ -37,6 +37,7 @@ export {
 } from './engine/guards/api-key.ts'
 export { type BasicOptions, basic } from './engine/guards/basic.ts'
 export { type BearerPrincipal, bearer } from './engine/guards/bearer.ts'
+export type { BearerDpopOptions } from './engine/guards/bearer-dpop.ts'
 export type {
   AsymmetricAlgorithm,
   BearerBaseOptions,

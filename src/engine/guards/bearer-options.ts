@@ -19,6 +19,11 @@ import { AuthkestraError } from '../../core/errors.ts'
 import { MIN_SECRET_BYTES, type Secret } from '../../core/keyring.ts'
 import { consoleLogger } from '../../core/logger.ts'
 import { type ResolvedStepUp, resolveStepUp, type StepUpRequirement } from '../auth-context.ts'
+import {
+  type BearerDpopOptions,
+  type ResolvedBearerDpop,
+  resolveBearerDpop,
+} from './bearer-dpop.ts'
 import { type KeySource, remoteKeys } from './bearer-keys.ts'
 import { checkQuotable } from './challenge.ts'
 
@@ -62,6 +67,11 @@ export interface BearerBaseOptions {
   /** Allowed clock skew for `exp`, `nbf` and `iat`, 0 to 300 seconds (default 30). */
   readonly clockToleranceSeconds?: number
   readonly clock?: Clock
+  /**
+   * Accept DPoP-bound tokens (RFC 9449 §7) with a proof of their key, or, with `required`, only
+   * those. Without it, a DPoP-bound token is refused (it is never taken as a bearer token).
+   */
+  readonly dpop?: BearerDpopOptions
   /**
    * Told why a token was refused or keys could not be fetched, without the token (default:
    * `consoleLogger('warn')` from `authkestra/core`; `consoleLogger('silent')` for none).
@@ -122,6 +132,7 @@ export interface ResolvedBearerOptions {
   readonly clock: Clock
   readonly logger: BearerLogger
   readonly keys: KeySource
+  readonly dpop: ResolvedBearerDpop | undefined
 }
 
 function configError(message: string): AuthkestraError {
@@ -253,5 +264,6 @@ export function resolveBearerOptions(options: BearerOptions): ResolvedBearerOpti
     clock: options.clock ?? systemClock,
     logger,
     keys: keySource(options, issuer),
+    dpop: resolveBearerDpop(options.dpop, options.clock ?? systemClock),
   }
 }

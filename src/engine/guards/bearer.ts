@@ -9,6 +9,9 @@
  * required scopes → 403 `insufficient_scope`; keys that cannot be fetched → 503
  * `temporarily_unavailable` (an outage is not the token's fault). No answer echoes the token.
  *
+ * With `dpop`, DPoP-bound tokens (RFC 9449 §7) are accepted as `Authorization: DPoP` with a proof
+ * of their key; a bound token sent as a bearer token is always refused, with or without `dpop`.
+ *
  * @see https://www.rfc-editor.org/rfc/rfc6750
  * @see https://www.rfc-editor.org/rfc/rfc9068#section-4
  * @module
@@ -16,7 +19,9 @@
 
 import { errors as joseErrors } from 'jose'
 import type { JwtPayload } from '../../core/jwt-types.ts'
+import { DpopRejected } from '../../dpop/verify.ts'
 import { authContextOf, stepUpChallenge, unmet } from '../auth-context.ts'
+import { boundKey, checkProofOfPossession } from './bearer-dpop.ts'
 import { KeysUnavailable, RejectedToken, verifyWith } from './bearer-keys.ts'
 import {
   type BearerOptions,
@@ -36,7 +41,12 @@ export interface BearerPrincipal {
   readonly scopes: readonly string[]
   /** Every claim of the verified token. */
   readonly claims: JwtPayload
+  /** The thumbprint of the DPoP key the request proved (RFC 9449), for a DPoP-bound token. */
+  readonly senderKey?: string
 }
+
+/** How the token came: `Authorization: Bearer` or `Authorization: DPoP`. */
+type Scheme = 'bearer' | 'dpop'
 
 /** Longest token accepted, in characters. */
 const MAX_TOKEN_LENGTH = 8192
@@ -137,24 +147,54 @@ async function verify(token: string, config: ResolvedBearerOptions): Promise<Bea
  */
 export function bearer(options: BearerOptions): Guard<BearerPrincipal> {
   const config = resolveBearerOptions(options)
+  const { dpop } = config
   const realm: [string, string] = ['realm', config.realm]
-  const invalid = challenge('Bearer', [realm, ['error', 'invalid_token']])
-  const missing = challenge('Bearer', [realm])
-  const insufficient = challenge('Bearer', [
-    realm,
-    ['error', 'insufficient_scope'],
-    ['scope', config.scopes.join(' ')],
-  ])
+  const algs: [string, string] | undefined = dpop && ['algs', dpop.algorithms.join(' ')]
+  /** A challenge in the scheme the token came in (RFC 6750 §3, RFC 9449 §7.1). */
+  const challengeOf = (scheme: Scheme, params: [string, string][] = []) =>
+    scheme === 'dpop' && algs
+      ? challenge('DPoP', [realm, ...params, algs])
+      : challenge('Bearer', [realm, ...params])
+  const missing = !dpop
+    ? challengeOf('bearer')
+    : dpop.required
+      ? challengeOf('dpop')
+      : `${challengeOf('bearer')}, ${challengeOf('dpop')}`
+  /** Where a bearer token is refused for being one, the answer asks for DPoP. */
+  const refusalScheme = (scheme: Scheme): Scheme => (dpop?.required ? 'dpop' : scheme)
 
-  const refuseToken = (reason: string, expired: boolean): GuardResult<never> => {
+  const refuseToken = (scheme: Scheme, reason: string, expired: boolean): GuardResult<never> => {
     config.logger?.warn(`bearer: access token refused: ${reason}`)
     return deny(
       'presented',
       401,
-      invalid,
+      challengeOf(refusalScheme(scheme), [['error', 'invalid_token']]),
       'invalid_token',
       expired ? 'the access token has expired' : 'the access token is not valid',
     )
+  }
+  const unavailable = (message: string): GuardResult<never> => {
+    config.logger?.warn(`bearer: ${message}`)
+    return deny(
+      'presented',
+      503,
+      undefined,
+      'temporarily_unavailable',
+      'the access token cannot be checked right now',
+    )
+  }
+  const refuseProof = async (err: DpopRejected): Promise<GuardResult<never>> => {
+    config.logger?.warn(`bearer: DPoP proof refused: ${err.message}`)
+    const result = deny(
+      'presented',
+      401,
+      challengeOf('dpop', [['error', err.error]]),
+      err.error,
+      err.message,
+    )
+    if (!result.ok && dpop?.nonces)
+      result.response.headers.set('dpop-nonce', await dpop.nonces.current())
+    return result
   }
 
   return async (request) => {
@@ -162,44 +202,57 @@ export function bearer(options: BearerOptions): Guard<BearerPrincipal> {
       return deny(
         'presented',
         400,
-        challenge('Bearer', [realm, ['error', 'invalid_request']]),
+        challengeOf('bearer', [['error', 'invalid_request']]),
         'invalid_request',
         'send the access token in the Authorization header, never in the URL',
       )
     }
     const credentials = authorization(request)
-    if (credentials?.scheme !== 'bearer') {
+    const scheme = credentials?.scheme
+    if (scheme !== 'bearer' && !(scheme === 'dpop' && dpop)) {
       config.logger.debug?.('bearer: no access token')
       return deny('none', 401, missing, 'unauthorized', 'an access token is required')
     }
-    const token = credentials.rest
+    const token = credentials?.rest ?? ''
     if (token.length > MAX_TOKEN_LENGTH) {
-      return refuseToken(`the token is longer than ${MAX_TOKEN_LENGTH} characters`, false)
+      return refuseToken(scheme, `the token is longer than ${MAX_TOKEN_LENGTH} characters`, false)
     }
-    if (!B64TOKEN.test(token)) return refuseToken('malformed Authorization header', false)
+    if (!B64TOKEN.test(token)) return refuseToken(scheme, 'malformed Authorization header', false)
     let principal: BearerPrincipal
     try {
       principal = await verify(token, config)
     } catch (err) {
-      if (err instanceof Invalid) return refuseToken(err.message, err.expired)
-      if (err instanceof KeysUnavailable) {
-        config.logger?.warn(`bearer: ${err.message}`)
-        return deny(
-          'presented',
-          503,
-          undefined,
-          'temporarily_unavailable',
-          'the access token cannot be checked right now',
-        )
-      }
+      if (err instanceof Invalid) return refuseToken(scheme, err.message, err.expired)
+      if (err instanceof KeysUnavailable) return unavailable(err.message)
       throw err
+    }
+    // Rule (RFC 9449 §7.1, §7.2): a bound token only with DPoP and a proof of its key; a bearer
+    // token never as DPoP, nor at all where DPoP is required.
+    const jkt = boundKey(principal.claims)
+    if (scheme === 'bearer' && jkt !== undefined)
+      return refuseToken(scheme, 'a DPoP-bound token was sent as a bearer token', false)
+    if (scheme === 'bearer' && dpop?.required)
+      return refuseToken(scheme, 'this API takes DPoP-bound tokens only', false)
+    if (scheme === 'dpop' && dpop) {
+      if (jkt === undefined)
+        return refuseToken(scheme, 'a bearer token was sent with the DPoP scheme', false)
+      try {
+        await checkProofOfPossession(request, token, jkt, dpop, config.clock)
+      } catch (err) {
+        if (err instanceof DpopRejected) return refuseProof(err)
+        return unavailable(`DPoP replay cache failed: ${(err as Error)?.message ?? err}`)
+      }
+      principal = { ...principal, senderKey: jkt }
     }
     if (!config.scopes.every((s) => principal.scopes.includes(s))) {
       config.logger?.warn('bearer: access token lacks a required scope')
       return deny(
         'presented',
         403,
-        insufficient,
+        challengeOf(scheme, [
+          ['error', 'insufficient_scope'],
+          ['scope', config.scopes.join(' ')],
+        ]),
         'insufficient_scope',
         'the access token lacks a required scope',
       )
@@ -212,7 +265,7 @@ export function bearer(options: BearerOptions): Guard<BearerPrincipal> {
       return deny(
         'presented',
         401,
-        stepUpChallenge('Bearer', config.realm, config.stepUp, why),
+        stepUpChallenge(scheme === 'dpop' ? 'DPoP' : 'Bearer', config.realm, config.stepUp, why),
         'insufficient_user_authentication',
         why,
       )
