@@ -208,6 +208,7 @@ export async function startDevIdp(
       clients: file.clients,
       accounts: file.users.map(({ totp_secret: _, ...account }) => account),
       mfa,
+      ...(file.dpop ? { dpop: file.dpop } : {}),
       ...file.code,
       store,
       ...(autoLogin === undefined ? {} : { dangerouslyAutoLogin: autoLogin }),

@@ -2,12 +2,13 @@
  * The dev IdP's config file: JSON with `clients` and `users`, or a JavaScript module (`.mjs`,
  * `.js`) whose default export also has what only code can say: `grants` (custom grant
  * handlers), `tokenExchange` (its policy) and `deviceFlow`, as `createOp` takes them. A user may
- * carry `totp_secret`: a TOTP factor enrolled at start (so the login asks for its code). Errors
+ * carry `totp_secret`: a TOTP factor enrolled at start (so the login asks for its code); `dpop`
+ * configures DPoP (RFC 9449) as `createOp` takes it. Errors
  * name the field, e.g. `"users[1].password" must be a non-empty string`.
  *
  * @module
  */
-import type { OpAccountConfig, OpClientConfig, OpConfig } from '../op/config.ts'
+import type { OpAccountConfig, OpClientConfig, OpConfig, OpDpopOptions } from '../op/config.ts'
 
 /** The parts of `createOp`'s config a module config file may add. */
 export type DevIdpCode = Pick<OpConfig, 'grants' | 'tokenExchange' | 'deviceFlow'>
@@ -19,6 +20,8 @@ export type DevIdpUser = OpAccountConfig & { readonly totp_secret?: string }
 export interface DevIdpFile {
   readonly clients: readonly OpClientConfig[]
   readonly users: readonly DevIdpUser[]
+  /** DPoP at the token and userinfo endpoints (`createOp`'s `dpop`: nonces, algorithms). */
+  readonly dpop?: OpDpopOptions
   /** From a module config file only. */
   readonly code?: DevIdpCode
 }
@@ -68,6 +71,7 @@ const CLIENT_KEYS = [
   'resource_server',
   'scope',
   'application_type',
+  'dpop_bound_access_tokens',
 ]
 const USER_KEYS = ['username', 'password', 'claims', 'sub', 'totp_secret']
 
@@ -100,6 +104,7 @@ export function parseDevIdpFile(text: string): DevIdpFile {
 }
 
 const CODE_KEYS = ['grants', 'tokenExchange', 'deviceFlow'] as const
+const DPOP_KEYS = ['nonce', 'nonceSecret', 'algorithms', 'proofMaxAgeSeconds']
 
 /**
  * Checks a config: the JSON file's parsed value, or a module's default export (`module`), which
@@ -107,7 +112,11 @@ const CODE_KEYS = ['grants', 'tokenExchange', 'deviceFlow'] as const
  */
 export function checkDevIdpConfig(raw: unknown, module: boolean): DevIdpFile {
   const root = object(raw, module ? 'default export' : 'config')
-  onlyKeys(root, ['clients', 'users', ...(module ? CODE_KEYS : [])], 'config')
+  onlyKeys(root, ['clients', 'users', 'dpop', ...(module ? CODE_KEYS : [])], 'config')
+  // createOp checks what `dpop` says; here only its shape.
+  const dpop =
+    root.dpop === undefined ? undefined : (object(root.dpop, 'dpop') as unknown as OpDpopOptions)
+  if (dpop) onlyKeys(dpop as Record<string, unknown>, DPOP_KEYS, 'dpop')
   if (!Array.isArray(root.clients) || root.clients.length === 0)
     fail('"clients" must be a non-empty array')
   if (root.users !== undefined && !Array.isArray(root.users)) fail('"users" must be an array')
@@ -147,5 +156,10 @@ export function checkDevIdpConfig(raw: unknown, module: boolean): DevIdpFile {
   })
   const code: Record<string, unknown> = {}
   for (const key of CODE_KEYS) if (root[key] !== undefined) code[key] = object(root[key], key)
-  return { clients, users, ...(module ? { code: code as DevIdpCode } : {}) }
+  return {
+    clients,
+    users,
+    ...(dpop ? { dpop } : {}),
+    ...(module ? { code: code as DevIdpCode } : {}),
+  }
 }

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { OAuth2Flow } from '../../src/client/oauth2-flow.ts'
+import { createDpopProof, generateDpopKey } from '../../src/dpop/index.ts'
 import { oidc } from '../../src/providers/oidc.ts'
 import { loginThroughForm } from '../helpers/login-form.ts'
 import { freePort, rawHttp } from '../helpers/net.ts'
@@ -123,6 +124,48 @@ describe('authkestra dev-idp', () => {
     assert.equal(token.status, 200)
   })
 
+  it('takes dpop_bound_access_tokens per client and dpop (nonces) from --config', async () => {
+    const path = configFile({
+      clients: [
+        {
+          client_id: 'svc',
+          client_secret: 'svc-secret-0123456789',
+          redirect_uris: [],
+          grant_types: ['client_credentials'],
+          dpop_bound_access_tokens: true,
+        },
+      ],
+      dpop: { nonce: 'required', nonceSecret: 'n'.repeat(32), algorithms: ['ES256'] },
+    })
+    const { ready } = run(['--port', '0', '--config', path])
+    const issuer = await ready
+    const key = await generateDpopKey()
+    const ask = async (nonce?: string) =>
+      fetch(`${issuer}/token`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: `Basic ${btoa('svc:svc-secret-0123456789')}`,
+          dpop: await createDpopProof(key, {
+            method: 'POST',
+            url: `${issuer}/token`,
+            ...(nonce ? { nonce } : {}),
+          }),
+        },
+        body: 'grant_type=client_credentials',
+      })
+    const first = await ask()
+    assert.equal(first.status, 400)
+    assert.equal(((await first.json()) as { error: string }).error, 'use_dpop_nonce')
+    const second = await ask(first.headers.get('dpop-nonce') ?? '')
+    assert.equal(second.status, 200)
+    assert.equal(((await second.json()) as { token_type: string }).token_type, 'DPoP')
+    const meta = (await (await fetch(`${issuer}/.well-known/openid-configuration`)).json()) as {
+      dpop_signing_alg_values_supported: string[]
+    }
+    assert.deepEqual(meta.dpop_signing_alg_values_supported, ['ES256'])
+  })
+
   it('refuses a rebound host name (421) before anything runs: no login, no token', async () => {
     const path = configFile({
       clients: [
@@ -219,6 +262,26 @@ describe('authkestra dev-idp', () => {
         users: [{ username: 'x', password: 'y', totp_secret: 'not-base32!' }],
       },
       /"users\[0\]\.totp_secret"/,
+    ],
+    [
+      'an unknown dpop field',
+      { clients: [{ client_id: 'a', redirect_uris: ['https://a/cb'] }], dpop: { nonces: 'on' } },
+      /"dpop\.nonces" is not a known field/,
+    ],
+    [
+      'a dpop algorithm that is not asymmetric',
+      {
+        clients: [{ client_id: 'a', redirect_uris: ['https://a/cb'] }],
+        dpop: { algorithms: ['HS256'] },
+      },
+      /"dpop\.algorithms"/,
+    ],
+    [
+      'dpop_bound_access_tokens that is not a boolean',
+      {
+        clients: [{ client_id: 'a', redirect_uris: ['https://a/cb'], dpop_bound_access_tokens: 1 }],
+      },
+      /"clients\[0\]\.dpop_bound_access_tokens"/,
     ],
   ]
   for (const [label, content, message] of bad) {
