@@ -59,5 +59,5 @@ type Result = Awaited<ReturnType<typeof flow.finalizeLogin>>
 assertType<Equals<Result['identity'], Identity>>()
 assertType<Equals<Result['tokens'], TokenSet>>()
 assertType<Equals<Identity['email'], string | null>>()
-assertType<Equals<TokenSet['tokenType'], 'Bearer'>>()
+assertType<Equals<TokenSet['tokenType'], 'Bearer' | 'DPoP'>>()
 void flowState

@@ -5,6 +5,7 @@
  */
 import { type Clock, systemClock } from '../core/clock.ts'
 import { AuthkestraError } from '../core/errors.ts'
+import type { DpopKey } from '../dpop/key.ts'
 import { FLOW_STATE_MAX_TTL_MS } from './flow-state.ts'
 import { type HttpOptions, type ResolvedHttpOptions, resolveHttpOptions } from './http.ts'
 import type { Identity } from './identity.ts'
@@ -39,6 +40,8 @@ export interface RefreshOptions {
   readonly scopes?: readonly string[]
   /** The subject of the login; with a string refresh token, checks a refreshed ID token's `sub`. */
   readonly expectedSubject?: string
+  /** The DPoP key of the session, with a string refresh token (a `TokenSet` carries its own). */
+  readonly dpopKey?: DpopKey
 }
 
 function checkTiming(value: number | undefined, name: string): void {

@@ -5,6 +5,7 @@
  * @module
  */
 import { AuthkestraError } from '../core/errors.ts'
+import type { DpopContext } from './dpop.ts'
 import type { ResolvedHttpOptions } from './http.ts'
 import type { Claims } from './identity.ts'
 import type { ProviderConfig } from './provider-config.ts'
@@ -19,10 +20,15 @@ export async function collectClaims(
   provider: ResolvedProvider,
   tokens: TokenSet,
   http: ResolvedHttpOptions,
+  dpop?: DpopContext,
 ): Promise<Claims> {
   const signed = tokens.idTokenClaims
   let claims: Claims = signed ?? {}
-  const api = { http, ...(config.quirks?.apiHeaders ? { headers: config.quirks.apiHeaders } : {}) }
+  const api = {
+    http,
+    dpop,
+    ...(config.quirks?.apiHeaders ? { headers: config.quirks.apiHeaders } : {}),
+  }
   if (provider.userinfoEndpoint && config.fetchUserinfo !== false) {
     const subject = signed?.sub as string | undefined
     const userinfo = await fetchUserinfo(

@@ -21,6 +21,7 @@ import {
   requestDeviceAuthorization,
 } from './device-authorization.ts'
 import { DiscoveryCache } from './discovery.ts'
+import { asksForNonce, withDpop } from './dpop.ts'
 import { endSessionUrl } from './end-session.ts'
 import {
   type LoginResult,
@@ -196,10 +197,17 @@ export class OAuth2Flow {
     }
     if (options.scopes)
       grant.scope = options.scopes.join(this.#config.quirks?.scopeSeparator ?? ' ')
-    return this.#calls.grant(grant, provider, {
-      ...(subject === undefined ? {} : { subject }),
-      ...(typeof authTime === 'number' ? { authTime } : {}),
-    })
+    // A DPoP session refreshes with its key (a public client's refresh token is bound to it).
+    const key = options.dpopKey ?? (typeof previous === 'string' ? undefined : previous.dpopKey)
+    return this.#calls.grant(
+      grant,
+      provider,
+      {
+        ...(subject === undefined ? {} : { subject }),
+        ...(typeof authTime === 'number' ? { authTime } : {}),
+      },
+      key,
+    )
   }
 
   /**
@@ -245,9 +253,64 @@ export class OAuth2Flow {
     return { tokens, identity: await this.#identity(provider, tokens) }
   }
 
+  /**
+   * Calls a protected resource with the access token of `tokens` (RFC 6750 §2.1, RFC 9449 §7):
+   * `Authorization: Bearer`, or for a DPoP-bound token `Authorization: DPoP` and a fresh proof
+   * with the token's `ath`, retried once when the resource server asks for a nonce
+   * (`use_dpop_nonce`, §9). Returns the resource server's response as is.
+   *
+   * @example
+   * ```ts
+   * const response = await flow.fetchProtectedResource(tokens, 'https://api.example/orders')
+   * ```
+   */
+  async fetchProtectedResource(
+    tokens: Pick<TokenSet, 'accessToken' | 'tokenType' | 'dpopKey'>,
+    url: string | URL,
+    init: {
+      method?: string
+      headers?: Record<string, string>
+      body?: string | URLSearchParams
+    } = {},
+  ): Promise<Response> {
+    const target = new URL(url)
+    const method = (init.method ?? 'GET').toUpperCase()
+    const dpop = this.#calls.dpopOf(tokens)
+    const send = (extra: Record<string, string>) =>
+      this.#http.fetch(target, {
+        method,
+        headers: {
+          ...init.headers,
+          authorization: `${dpop ? 'DPoP' : 'Bearer'} ${tokens.accessToken}`,
+          ...extra,
+        },
+        ...(init.body === undefined ? {} : { body: init.body }),
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.#http.timeoutMs),
+      })
+    if (!dpop) return send({})
+    return withDpop(
+      dpop,
+      method,
+      target,
+      tokens.accessToken,
+      send,
+      (r) => asksForNonce(r.status, r.headers),
+      async (r) => {
+        await r.body?.cancel()
+      },
+    )
+  }
+
   /** The identity of a login's tokens: verified ID token claims, userinfo, the profile mapper. */
   async #identity(provider: ResolvedProvider, tokens: TokenSet): Promise<Identity> {
-    const claims = await collectClaims(this.#config, provider, tokens, this.#http)
+    const claims = await collectClaims(
+      this.#config,
+      provider,
+      tokens,
+      this.#http,
+      this.#calls.dpopOf(tokens),
+    )
     return toIdentity(this.id, provider.issuer, claims, this.#config.profile ?? oidcProfile)
   }
 

@@ -7,7 +7,9 @@
  */
 import type { Clock } from '../core/clock.ts'
 import { AuthkestraError } from '../core/errors.ts'
+import { type DpopKey, generateDpopKey } from '../dpop/key.ts'
 import type { ClientCredentials } from './client-auth.ts'
+import type { DpopContext } from './dpop.ts'
 import type { ResolvedHttpOptions } from './http.ts'
 import { type IdTokenExpectations, verifyIdToken } from './id-token.ts'
 import { type JwksTiming, remoteJwks } from './jwks.ts'
@@ -44,6 +46,8 @@ export class ProviderCalls {
   readonly #config: ProviderConfig
   readonly #options: ProviderCallOptions
   #jwks: { uri: string; get: ReturnType<typeof remoteJwks> } | undefined
+  /** The DPoP nonces this provider's servers handed out, by origin (RFC 9449 §8). */
+  readonly #nonces = new Map<string, string>()
 
   constructor(config: ProviderConfig, options: ProviderCallOptions) {
     this.#config = config
@@ -90,13 +94,44 @@ export class ProviderCalls {
     }
   }
 
-  /** Runs a grant; an ID token in the response is verified against `expect`. */
+  /**
+   * The DPoP context of a request: `key`, else a new key when the provider is configured for
+   * DPoP, else none.
+   */
+  async dpop(key?: DpopKey): Promise<DpopContext | undefined> {
+    const option = this.#config.dpop
+    if (key === undefined && (option === undefined || option === false)) return undefined
+    const signing =
+      key ??
+      (await generateDpopKey(
+        typeof option === 'object'
+          ? {
+              ...(option.alg === undefined ? {} : { alg: option.alg }),
+              ...(option.extractable === undefined ? {} : { extractable: option.extractable }),
+            }
+          : {},
+      ))
+    return { key: signing, nonces: this.#nonces, clock: this.#options.clock }
+  }
+
+  /** The DPoP context of requests made with `tokens` (none for a bearer token). */
+  dpopOf(tokens: Pick<TokenSet, 'tokenType' | 'dpopKey'>): DpopContext | undefined {
+    if (tokens.tokenType !== 'DPoP' || tokens.dpopKey === undefined) return undefined
+    return { key: tokens.dpopKey, nonces: this.#nonces, clock: this.#options.clock }
+  }
+
+  /**
+   * Runs a grant; an ID token in the response is verified against `expect`. With DPoP, the
+   * request proves `dpopKey` (or a new key, see {@link ProviderCalls.dpop}).
+   */
   async grant(
     grant: Record<string, string> | URLSearchParams,
     provider: ResolvedProvider,
     expect: GrantExpectations,
+    dpopKey?: DpopKey,
   ): Promise<TokenSet> {
     const tokens = await requestTokens(grant, {
+      dpop: await this.dpop(dpopKey),
       tokenEndpoint: provider.tokenEndpoint,
       client: this.client(provider),
       http: this.#options.http,

@@ -5,6 +5,8 @@
  *
  * @module
  */
+
+import type { DpopAlgorithm } from '../dpop/key.ts'
 import type { Claims, ProfileMapper } from './identity.ts'
 
 /** How the client authenticates at the token endpoint (RFC 6749 §2.3, OIDC Core §9). */
@@ -97,6 +99,13 @@ export interface ProviderConfig {
    * that rejects the parameters: its logins then lose protection against code injection.
    */
   readonly pkce?: 'S256' | 'disabled-unsafe'
+  /**
+   * DPoP (RFC 9449): every grant sends a proof signed by a fresh key pair (ES256 unless `alg`
+   * says otherwise; non-extractable unless `extractable`), so the tokens are bound to it; the key
+   * comes back as `TokenSet.dpopKey`, and refresh, userinfo and `fetchProtectedResource` sign
+   * with it. Server nonces are handled.
+   */
+  readonly dpop?: boolean | { readonly alg?: DpopAlgorithm; readonly extractable?: boolean }
   /** Fetch userinfo after an OIDC login (default true when there is a userinfo endpoint). */
   readonly fetchUserinfo?: boolean
   /** Maps claims to the normalized profile (default: OIDC standard claims). */

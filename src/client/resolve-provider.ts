@@ -5,6 +5,7 @@
  * @module
  */
 import { AuthkestraError } from '../core/errors.ts'
+import { DPOP_ALGORITHMS } from '../dpop/key.ts'
 import { SUPPORTED_ID_TOKEN_ALGS } from './id-token.ts'
 import type { AuthorizationServerMetadata } from './metadata.ts'
 import type { ClientAuthMethod, ProviderConfig } from './provider-config.ts'
@@ -90,6 +91,17 @@ export function checkAuthorizationParams(
 }
 
 /** Synchronous checks of a provider config; throws `config_invalid` or `insecure_url`. */
+/** `dpop`: a boolean, or `{ alg, extractable }` with an algorithm of `DPOP_ALGORITHMS`. */
+function checkDpopOption(dpop: ProviderConfig['dpop']): void {
+  if (dpop === undefined || typeof dpop === 'boolean') return
+  if (typeof dpop !== 'object' || dpop === null)
+    throw configError('"dpop" must be true, false or { alg, extractable }')
+  if (dpop.alg !== undefined && !(DPOP_ALGORITHMS as readonly string[]).includes(dpop.alg))
+    throw configError(`"dpop.alg" must be one of ${DPOP_ALGORITHMS.join(', ')}`)
+  if (dpop.extractable !== undefined && typeof dpop.extractable !== 'boolean')
+    throw configError('"dpop.extractable" must be true or false')
+}
+
 export function checkProviderConfig(config: ProviderConfig): void {
   if (typeof config !== 'object' || config === null)
     throw configError('provider config must be an object')
@@ -111,6 +123,7 @@ export function checkProviderConfig(config: ProviderConfig): void {
   ) {
     throw configError(`"clientSecret" is required for clientAuthMethod "${method}"`)
   }
+  checkDpopOption(config.dpop)
   if (config.pkce !== undefined && config.pkce !== 'S256' && config.pkce !== 'disabled-unsafe') {
     throw configError('"pkce" must be "S256" or "disabled-unsafe"')
   }

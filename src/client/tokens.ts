@@ -5,7 +5,9 @@
  */
 import type { Clock } from '../core/clock.ts'
 import { AuthkestraError } from '../core/errors.ts'
+import type { DpopKey } from '../dpop/key.ts'
 import { applyClientAuth, type ClientCredentials } from './client-auth.ts'
+import { type DpopContext, withDpop } from './dpop.ts'
 import {
   type HttpResponse,
   httpRequest,
@@ -17,8 +19,16 @@ import { isOAuthErrorCode } from './oauth-error.ts'
 /** The tokens a grant returned. Secret: never log it. */
 export interface TokenSet {
   readonly accessToken: string
-  /** Always `'Bearer'`; other token types are refused. */
-  readonly tokenType: 'Bearer'
+  /**
+   * `'Bearer'`, or `'DPoP'` for a token bound to {@link TokenSet.dpopKey} (RFC 9449); other
+   * token types are refused, and `'DPoP'` is refused when no proof was sent.
+   */
+  readonly tokenType: 'Bearer' | 'DPoP'
+  /**
+   * The key a DPoP-bound token (and a public client's refresh token) is bound to: every request
+   * with the token must be signed by it, so keep it with the tokens.
+   */
+  readonly dpopKey?: DpopKey
   /** When the access token expires (ms since the epoch), if the provider said. */
   readonly expiresAt?: number
   readonly refreshToken?: string
@@ -38,6 +48,8 @@ export interface GrantDeps {
   readonly http: ResolvedHttpOptions
   readonly clock: Clock
   readonly scopeSeparator: string
+  /** Send a DPoP proof signed by this key (RFC 9449 §5). */
+  readonly dpop?: DpopContext | undefined
 }
 
 /** Sends a grant to the token endpoint and validates the response into a {@link TokenSet}. */
@@ -51,12 +63,16 @@ export async function requestTokens(
     'content-type': 'application/x-www-form-urlencoded',
   }
   applyClientAuth(deps.client, body, headers)
-  const response = await httpRequest(
-    deps.tokenEndpoint,
-    { method: 'POST', headers, body: body.toString() },
-    deps.http,
-    'token endpoint',
-  )
+  const send = (extra: Record<string, string>) =>
+    httpRequest(
+      deps.tokenEndpoint,
+      { method: 'POST', headers: { ...headers, ...extra }, body: body.toString() },
+      deps.http,
+      'token endpoint',
+    )
+  const response = deps.dpop
+    ? await withDpop(deps.dpop, 'POST', deps.tokenEndpoint, undefined, send)
+    : await send({})
   return processTokenResponse(response, deps)
 }
 
@@ -99,7 +115,7 @@ function invalid(message: string): AuthkestraError {
 /** Validates a token endpoint response (RFC 6749 §5.1 / §5.2). */
 export function processTokenResponse(
   response: HttpResponse,
-  deps: Pick<GrantDeps, 'clock' | 'scopeSeparator'>,
+  deps: Pick<GrantDeps, 'clock' | 'scopeSeparator' | 'dpop'>,
 ): TokenSet {
   let json: Record<string, unknown>
   try {
@@ -127,8 +143,13 @@ export function processTokenResponse(
   if (typeof access_token !== 'string' || !VSCHARS.test(access_token)) {
     throw invalid('token response "access_token" must be a non-empty string of printable ASCII')
   }
-  if (typeof token_type !== 'string' || token_type.toLowerCase() !== 'bearer') {
-    throw invalid('token response "token_type" must be "Bearer"')
+  const type = typeof token_type === 'string' ? token_type.toLowerCase() : undefined
+  if (type !== 'bearer' && !(type === 'dpop' && deps.dpop)) {
+    throw invalid(
+      deps.dpop
+        ? 'token response "token_type" must be "DPoP" or "Bearer"'
+        : 'token response "token_type" must be "Bearer"',
+    )
   }
   let expiresIn: number | undefined
   if (expires_in !== undefined && expires_in !== null) {
@@ -155,7 +176,9 @@ export function processTokenResponse(
   }
   return {
     accessToken: access_token,
-    tokenType: 'Bearer',
+    ...(type === 'dpop' && deps.dpop
+      ? { tokenType: 'DPoP' as const, dpopKey: deps.dpop.key }
+      : { tokenType: 'Bearer' as const }),
     ...(expiresIn === undefined ? {} : { expiresAt: deps.clock.now() + expiresIn * 1000 }),
     ...(typeof refresh_token === 'string' && refresh_token !== ''
       ? { refreshToken: refresh_token }

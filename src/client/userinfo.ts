@@ -5,12 +5,15 @@
  * @module
  */
 import { AuthkestraError } from '../core/errors.ts'
+import { type DpopContext, withDpop } from './dpop.ts'
 import { httpRequest, type ResolvedHttpOptions } from './http.ts'
 
 /** Headers and HTTP policy for API calls. */
 export interface ApiDeps {
   readonly http: ResolvedHttpOptions
   readonly headers?: Readonly<Record<string, string>>
+  /** For a DPoP-bound token: `Authorization: DPoP` and a proof with its `ath` (RFC 9449 §7.1). */
+  readonly dpop?: DpopContext | undefined
 }
 
 /** GETs `url` with the bearer token and returns the parsed JSON (object or array). */
@@ -20,19 +23,25 @@ export async function getWithToken(
   deps: ApiDeps,
   what: string,
 ): Promise<unknown> {
-  const response = await httpRequest(
-    url,
-    {
-      method: 'GET',
-      headers: {
-        accept: 'application/json',
-        ...deps.headers,
-        authorization: `Bearer ${accessToken}`,
+  const target = new URL(url)
+  const send = (extra: Record<string, string>) =>
+    httpRequest(
+      target,
+      {
+        method: 'GET',
+        headers: {
+          accept: 'application/json',
+          ...deps.headers,
+          authorization: `${deps.dpop ? 'DPoP' : 'Bearer'} ${accessToken}`,
+          ...extra,
+        },
       },
-    },
-    deps.http,
-    what,
-  )
+      deps.http,
+      what,
+    )
+  const response = deps.dpop
+    ? await withDpop(deps.dpop, 'GET', target, accessToken, send)
+    : await send({})
   if (response.status !== 200) {
     throw new AuthkestraError(
       'provider_bad_response',

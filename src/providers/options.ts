@@ -28,6 +28,8 @@ export interface ProviderOptions {
   readonly backchannelLogout?: boolean | undefined
   /** The app registered `{basePath}/frontchannel-logout/{id}` at the provider (Front-Channel Logout). */
   readonly frontchannelLogout?: boolean | undefined
+  /** DPoP-bound tokens (RFC 9449), for a provider that supports them (see `ProviderConfig.dpop`). */
+  readonly dpop?: ProviderConfig['dpop'] | undefined
 }
 
 /** The registration fields copied onto the provider when set. */
@@ -39,6 +41,7 @@ const OPTIONAL = [
   'postLogoutRedirectUri',
   'backchannelLogout',
   'frontchannelLogout',
+  'dpop',
 ] as const
 
 type Registration = Pick<ProviderConfig, 'clientId' | 'redirectUri'> &
