@@ -9,7 +9,9 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import fc from 'fast-check'
+import { exportJWK, generateKeyPair, SignJWT } from 'jose'
 import { serve } from '../../src/dev-idp/serve.ts'
+import { createDpopProof, generateDpopKey } from '../../src/dpop/index.ts'
 import { rawHttp } from '../helpers/net.ts'
 import { buildRequest, NUM_RUNS, type RawRequest, requestText } from './helpers/arbitraries.ts'
 import {
@@ -67,6 +69,8 @@ const ERRORS = new Set([
   'not_found',
   'unmet_authentication_requirements',
   'method_not_allowed',
+  'invalid_dpop_proof',
+  'use_dpop_nonce',
 ])
 
 let form: OpWorld
@@ -80,7 +84,18 @@ before(async () => {
   // planted at the auto OP and visible to both: a live code and tokens of the confidential client
   const tokens = await realTokens(auto)
   const { code } = await realCode(auto)
-  planted = { ...tokens, code, uid: await liveInteraction(form) }
+  const key = await generateDpopKey()
+  const proofs = await Promise.all(
+    [
+      ['POST', `${ISSUER}/token`],
+      ['GET', `${ISSUER}/userinfo`, tokens.accessToken],
+      ['POST', `${ISSUER}/userinfo`],
+      ['POST', `${ISSUER}/introspect`],
+    ].map(([method = 'GET', url = '', accessToken]) =>
+      createDpopProof(key, { method, url, ...(accessToken ? { accessToken } : {}) }),
+    ),
+  )
+  planted = { ...tokens, code, uid: await liveInteraction(form), proofs }
 })
 after(() => {
   if (process.env.FUZZ_STATS)
@@ -188,7 +203,7 @@ async function checkResponse(
     if (location !== null) assert.ok(location.startsWith(SIGNED_OUT), `logout went to ${location}`)
   }
   if (status === 401 && path === `${BASE}/userinfo`) {
-    assert.match(response.headers.get('www-authenticate') ?? '', /^Bearer /)
+    assert.match(response.headers.get('www-authenticate') ?? '', /^(Bearer|DPoP) realm="/)
   }
 }
 
@@ -444,5 +459,119 @@ describe('the built-in login form around a real interaction', () => {
       }),
       { numRuns: Math.max(1, Math.ceil(NUM_RUNS / 5)) },
     )
+  })
+})
+
+describe('DPoP proofs at the token endpoint', () => {
+  let world: OpWorld
+  let keys: {
+    privateKey: CryptoKey
+    publicJwk: Record<string, unknown>
+    privateJwk: Record<string, unknown>
+  }
+  before(async () => {
+    world = await fuzzOp(true)
+    const pair = await generateKeyPair('ES256', { extractable: true })
+    keys = {
+      privateKey: pair.privateKey,
+      publicJwk: { ...(await exportJWK(pair.publicKey)) },
+      privateJwk: { ...(await exportJWK(pair.privateKey)) },
+    }
+  })
+  after(() => world.store.close())
+
+  /** A proof with fuzzed header and claims, signed with the ES256 key (or garbage). */
+  /** Mostly the sound value, so about a quarter of the proofs are sound throughout. */
+  const mostly = <T, U>(good: T, ...bad: U[]) =>
+    fc.oneof({ weight: 6, arbitrary: fc.constant(good) }, fc.constantFrom(...bad))
+  const proofArb = fc.record({
+    typ: mostly('dpop+jwt', 'JWT', undefined),
+    jwk: mostly('public', 'private', 'none', 'oct'),
+    htm: mostly('POST', 'GET', 'post', undefined),
+    htu: mostly(`${ISSUER}/token`, `${ISSUER}/token?x=1`, `${ISSUER}/userinfo`, 'nope', undefined),
+    iatOffset: mostly(0, -30, 4, -61, -400, 30, Number.NaN),
+    jti: fc.oneof(
+      { weight: 6, arbitrary: fc.uuid() },
+      fc.constantFrom('', undefined),
+      fc.string({ maxLength: 300 }),
+    ),
+    nonce: fc.option(fc.string({ maxLength: 20 }), { nil: undefined }),
+    crit: mostly(false, true),
+    mangle: mostly('none', 'signature', 'two'),
+  })
+
+  type ProofShape = typeof proofArb extends fc.Arbitrary<infer T> ? T : never
+  const build = async (p: ProofShape) => {
+    const jwk =
+      p.jwk === 'public'
+        ? keys.publicJwk
+        : p.jwk === 'private'
+          ? keys.privateJwk
+          : p.jwk === 'oct'
+            ? { kty: 'oct', k: 'AAAA' }
+            : undefined
+    const claims: Record<string, unknown> = {
+      htm: p.htm,
+      htu: p.htu,
+      iat: Math.floor(world.now.value / 1000) + p.iatOffset,
+      jti: p.jti,
+      nonce: p.nonce,
+    }
+    const header = { alg: 'ES256', typ: p.typ, jwk, ...(p.crit ? { crit: ['exp'], exp: 1 } : {}) }
+    const signed = await new SignJWT(JSON.parse(JSON.stringify(claims)))
+      .setProtectedHeader(JSON.parse(JSON.stringify(header)))
+      .sign(keys.privateKey, p.crit ? { crit: { exp: true } } : undefined)
+    if (p.mangle === 'signature') return `${signed.slice(0, -6)}AAAAAA`
+    if (p.mangle === 'two') return `${signed}, ${signed}`
+    return signed
+  }
+
+  it('never 5xx; a refused proof stores nothing and is not echoed; only a sound proof gets past it', async () => {
+    let passed = 0
+    let refused = 0
+    await fc.assert(
+      fc.asyncProperty(proofArb, async (p) => {
+        const dpop = await build(p)
+        const sizeBefore = world.store.size()
+        const response = await world.op.handler(
+          new Request(`${ISSUER}/token`, {
+            method: 'POST',
+            headers: {
+              authorization: basicHeader(CLIENTS.web.id, CLIENTS.web.secret),
+              'content-type': 'application/x-www-form-urlencoded',
+              dpop,
+            },
+            body: 'grant_type=authorization_code&code=not-a-code&redirect_uri=https%3A%2F%2Frp.example%2Fcb&code_verifier=x',
+          }),
+        )
+        const text = await response.text()
+        assert.equal(response.status, 400, text)
+        const { error } = JSON.parse(text) as { error: string }
+        const sound =
+          p.typ === 'dpop+jwt' &&
+          p.jwk === 'public' &&
+          p.htm === 'POST' &&
+          (p.htu === `${ISSUER}/token` || p.htu === `${ISSUER}/token?x=1`) &&
+          [0, -30, 4].includes(p.iatOffset) &&
+          typeof p.jti === 'string' &&
+          p.jti.length > 0 &&
+          p.jti.length <= 256 &&
+          !p.crit &&
+          p.mangle === 'none'
+        if (error === 'invalid_dpop_proof') {
+          refused++
+          assert.equal(world.store.size(), sizeBefore, 'a refused proof was remembered')
+        } else {
+          passed++
+          // Past the proof, the bogus code fails; the proof's jti is now remembered (once).
+          assert.equal(error, 'invalid_grant')
+          assert.ok(sound, `an unsound proof passed: ${JSON.stringify(p)}`)
+        }
+        assert.ok(!text.includes(dpop.slice(0, 40)), 'the proof is echoed')
+      }),
+      { numRuns: NUM_RUNS },
+    )
+    // Both sides of the property were exercised (with FUZZ_RUNS ≥ 20).
+    if (NUM_RUNS >= 20) assert.ok(passed > 0 && refused > 0, `${passed} passed, ${refused} refused`)
   })
 })

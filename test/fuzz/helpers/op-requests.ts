@@ -80,6 +80,22 @@ export interface Planted {
   accessToken: string
   idToken: string
   uid: string
+  /** Well-formed DPoP proofs (for the token and userinfo endpoints, and for elsewhere). */
+  proofs: string[]
+}
+
+/** A `DPoP` header: none mostly; a real proof, two joined, a mangled one, or noise. */
+function dpopArb(planted: Planted): fc.Arbitrary<string | undefined> {
+  const proof = fc.constantFrom(...planted.proofs)
+  return fc.oneof(
+    { weight: 6, arbitrary: fc.constant(undefined) },
+    { weight: 2, arbitrary: proof },
+    fc.tuple(proof, proof).map(([a, b]) => `${a}, ${b}`),
+    fc
+      .tuple(proof, fc.nat(), fc.string({ minLength: 1, maxLength: 3 }))
+      .map(([p, at, junk]) => p.slice(0, at % p.length) + junk + p.slice(at % p.length)),
+    fc.string({ maxLength: 40 }),
+  )
 }
 
 /** A live interaction uid at the form OP, to forge cookies for. */
@@ -235,6 +251,7 @@ export function requestArb(planted: Planted): fc.Arbitrary<RawRequest> {
         [planted.refreshToken, planted.idToken, planted.code],
       ),
       cookie: cookieArb(cookieNames, cookieValues),
+      dpop: dpopArb(planted),
       accept: fc.constantFrom(undefined, 'application/json', 'text/html', '*/*'),
       origin: fc.constantFrom(undefined, ORIGIN, 'https://evil.example', 'null'),
       'content-length': fc.constantFrom(undefined, undefined, undefined, '0', '99999999'),
