@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
 import { cryptoBenchmarks } from './crypto.ts'
 import { deviceBenchmarks } from './device.ts'
+import { dpopBenchmarks } from './dpop.ts'
 import { grantBenchmarks } from './grants.ts'
 import { guardBenchmarks } from './guards.ts'
 import { printTable } from './lib.ts'
@@ -25,6 +26,7 @@ const rows = [
   ...(await guardBenchmarks()),
   ...(await deviceBenchmarks()),
   ...(await grantBenchmarks()),
+  ...(await dpopBenchmarks()),
   ...(await mfaBenchmarks()),
 ]
 const memory = await memoryBenchmark()

@@ -6,16 +6,10 @@
  *
  * @module
  */
-import {
-  calculateJwkThumbprint,
-  compactVerify,
-  EmbeddedJWK,
-  type JWK,
-  errors as joseErrors,
-} from 'jose'
+import { compactVerify, importJWK, type JWK, errors as joseErrors } from 'jose'
 import { decodeBase64url, encodeBase64url } from '../core/base64url.ts'
 import { type Clock, systemClock } from '../core/clock.ts'
-import { defaultCrypto } from '../core/crypto/index.ts'
+import { type CryptoBackend, defaultCrypto } from '../core/crypto/index.ts'
 import { DPOP_ALGORITHMS, publicMembers } from './key.ts'
 import type { DpopNonces } from './nonce.ts'
 import { accessTokenThumbprint, htuOf } from './proof.ts'
@@ -64,6 +58,11 @@ export interface DpopExpectations {
   /** How far in the future `iat` may be, in seconds (default 5). */
   readonly clockToleranceSeconds?: number
   readonly clock?: Clock
+  /**
+   * The crypto backend (default `defaultCrypto`): with `node:crypto`, the signature is checked
+   * synchronously; elsewhere through jose and Web Crypto.
+   */
+  readonly crypto?: CryptoBackend
 }
 
 /** A proof that passed. */
@@ -141,15 +140,62 @@ function checkHeader(header: Record<string, unknown>, algorithms: readonly strin
   if ('crit' in header) throw invalid('DPoP proof "crit" is not supported')
 }
 
-/** Rule (§4.3 step 6): the signature verifies with the key in `jwk`, for its own `alg`. */
-async function checkSignature(proof: string, alg: string): Promise<void> {
+/**
+ * Rule (§4.3 step 6): the signature verifies with the public key in `jwk`, for its own `alg` (a
+ * key of another type or curve than `alg` names is refused).
+ */
+async function checkSignature(
+  proof: string,
+  alg: string,
+  jwk: Record<string, string>,
+  crypto: CryptoBackend,
+): Promise<void> {
+  const fast = crypto.jws?.jwkVerifier
+  if (fast) {
+    const verify = cachedVerifier(crypto, jwk, alg, fast)
+    const end = proof.lastIndexOf('.')
+    if (!verify?.(proof.slice(0, end), proof.slice(end + 1)))
+      throw invalid('DPoP proof signature is invalid')
+    return
+  }
   try {
-    await compactVerify(proof, EmbeddedJWK, { algorithms: [alg] })
+    await compactVerify(proof, await importJWK(jwk as JWK, alg), { algorithms: [alg] })
   } catch (err) {
     if (err instanceof joseErrors.JOSEError || err instanceof TypeError)
       throw invalid('DPoP proof signature is invalid')
     throw err
   }
+}
+
+type Verify = (signingInput: string, signature: string) => boolean
+/** Verifiers of recently seen keys: a client signs many proofs with one key. Bounded. */
+const VERIFIERS = new WeakMap<CryptoBackend, Map<string, Verify | undefined>>()
+const MAX_CACHED_KEYS = 1000
+
+function cachedVerifier(
+  crypto: CryptoBackend,
+  jwk: Record<string, string>,
+  alg: string,
+  make: NonNullable<NonNullable<CryptoBackend['jws']>['jwkVerifier']>,
+): Verify | undefined {
+  let cache = VERIFIERS.get(crypto)
+  if (!cache) {
+    cache = new Map()
+    VERIFIERS.set(crypto, cache)
+  }
+  const id = `${alg} ${JSON.stringify(jwk)}`
+  if (cache.has(id)) return cache.get(id)
+  const verify = make(jwk, alg)
+  if (cache.size >= MAX_CACHED_KEYS) cache.delete(cache.keys().next().value as string)
+  cache.set(id, verify)
+  return verify
+}
+
+/** RFC 7638 §3: SHA-256 of the required members in lexicographic order, as compact JSON. */
+async function thumbprintOf(jwk: Record<string, string>, crypto: CryptoBackend): Promise<string> {
+  const members = Object.keys(jwk).sort()
+  const canonical = JSON.stringify(Object.fromEntries(members.map((m) => [m, jwk[m]])))
+  return encodeBase64url(await crypto.sha256(canonical))
 }
 
 /** Rule (§4.3 step 3, §4.2): `jti`, `htm` and `htu` are strings; `iat` is a number. */
@@ -184,12 +230,16 @@ function checkUri(payload: Record<string, unknown>, url: string | URL): void {
 }
 
 /** Rule (§4.3 step 12, §7): with an access token, `ath` is its SHA-256 (constant-time compare). */
-async function checkAth(payload: Record<string, unknown>, accessToken?: string): Promise<void> {
+async function checkAth(
+  payload: Record<string, unknown>,
+  accessToken: string | undefined,
+  crypto: CryptoBackend,
+): Promise<void> {
   if (accessToken === undefined) return
   const { ath } = payload
   if (typeof ath !== 'string') throw invalid('DPoP proof "ath" is required with an access token')
   const expected = new TextEncoder().encode(await accessTokenThumbprint(accessToken))
-  if (!defaultCrypto.timingSafeEqual(new TextEncoder().encode(ath), expected))
+  if (!crypto.timingSafeEqual(new TextEncoder().encode(ath), expected))
     throw invalid('DPoP proof "ath" does not match the access token')
 }
 
@@ -223,10 +273,11 @@ async function checkReplay(
   jti: string,
   expected: DpopExpectations,
   withNonce: boolean,
+  crypto: CryptoBackend,
 ): Promise<void> {
   const ttl =
     (expected.maxAgeSeconds ?? (withNonce ? 300 : 60)) + (expected.clockToleranceSeconds ?? 5)
-  const id = encodeBase64url(await defaultCrypto.sha256(`${thumbprint} ${jti}`))
+  const id = encodeBase64url(await crypto.sha256(`${thumbprint} ${jti}`))
   if (!(await expected.replay.use(id, ttl))) throw invalid('DPoP proof was already used')
 }
 
@@ -246,18 +297,19 @@ export async function verifyDpopProof(
   expected: DpopExpectations,
 ): Promise<VerifiedDpopProof> {
   const clock = expected.clock ?? systemClock
+  const crypto = expected.crypto ?? defaultCrypto
   const { header, payload } = checkWellFormed(proof)
   checkHeader(header, expected.algorithms ?? DPOP_ALGORITHMS)
-  await checkSignature(proof, header.alg as string)
+  const jwk = publicMembers(header.jwk as Record<string, unknown>)
+  if (!jwk) throw invalid('DPoP proof "jwk" is not a supported public key')
+  await checkSignature(proof, header.alg as string, jwk, crypto)
   const { jti, iat } = checkClaims(payload)
   checkMethod(payload, expected.method)
   checkUri(payload, expected.url)
-  await checkAth(payload, expected.accessToken)
+  await checkAth(payload, expected.accessToken, crypto)
   const withNonce = await checkNonce(payload, expected.nonces)
   checkIat(iat, expected, withNonce, clock)
-  const jwk = publicMembers(header.jwk as Record<string, unknown>)
-  if (!jwk) throw invalid('DPoP proof "jwk" is not a supported public key')
-  const thumbprint = await calculateJwkThumbprint(jwk as JWK, 'sha256')
-  await checkReplay(thumbprint, jti, expected, withNonce)
+  const thumbprint = await thumbprintOf(jwk, crypto)
+  await checkReplay(thumbprint, jti, expected, withNonce, crypto)
   return { thumbprint, jti, iat }
 }

@@ -55,6 +55,15 @@ function keyObject(
   } catch {
     return undefined
   }
+  return fitting(object, scheme, type)
+}
+
+/** `object` when it is a key of `type` that fits the scheme (curve, modulus size, kind). */
+function fitting(
+  object: KeyObject,
+  scheme: Scheme,
+  type: 'private' | 'public',
+): KeyObject | undefined {
   if (object.type !== type) return undefined
   const kind = object.asymmetricKeyType
   if (scheme.kind === 'ecdsa')
@@ -90,7 +99,7 @@ const hashOf = (scheme: Scheme): string | null => ('hash' in scheme ? scheme.has
  * ```
  */
 export function createNodeJws(nodeCrypto: typeof NodeCrypto): JwsPrimitives {
-  const { createHmac, sign, timingSafeEqual, verify } = nodeCrypto
+  const { createHmac, sign, timingSafeEqual } = nodeCrypto
   return {
     encode: (text) => Buffer.from(text, 'utf8').toString('base64url'),
     decode(b64) {
@@ -134,19 +143,39 @@ export function createNodeJws(nodeCrypto: typeof NodeCrypto): JwsPrimitives {
       }
       if (key instanceof Uint8Array) return undefined
       const object = keyObject(nodeCrypto, key, scheme, 'public')
-      if (!object) return undefined
-      const opts = options(nodeCrypto, scheme, object)
-      const hash = hashOf(scheme)
-      return (input, signature) => {
-        const given = Buffer.from(signature, 'base64url')
-        if (given.toString('base64url') !== signature) return false
-        if (scheme.kind === 'ecdsa' && given.length !== scheme.bytes) return false
-        try {
-          return verify(hash, Buffer.from(input, 'latin1'), opts, given)
-        } catch {
-          return false
-        }
-      }
+      return object && verifierOf(nodeCrypto, object, scheme)
     },
+    jwkVerifier(jwk, alg) {
+      const scheme = SCHEMES[alg]
+      if (!scheme || scheme.kind === 'hmac') return undefined
+      let object: KeyObject
+      try {
+        object = nodeCrypto.createPublicKey({ key: jwk as NodeCrypto.JsonWebKey, format: 'jwk' })
+      } catch {
+        return undefined
+      }
+      const fit = fitting(object, scheme, 'public')
+      return fit && verifierOf(nodeCrypto, fit, scheme)
+    },
+  }
+}
+
+/** The verification of base64url signatures with a checked public key. */
+function verifierOf(
+  nodeCrypto: typeof NodeCrypto,
+  object: KeyObject,
+  scheme: Scheme,
+): (signingInput: string, signature: string) => boolean {
+  const opts = options(nodeCrypto, scheme, object)
+  const hash = hashOf(scheme)
+  return (input, signature) => {
+    const given = Buffer.from(signature, 'base64url')
+    if (given.toString('base64url') !== signature) return false
+    if (scheme.kind === 'ecdsa' && given.length !== scheme.bytes) return false
+    try {
+      return nodeCrypto.verify(hash, Buffer.from(input, 'latin1'), opts, given)
+    } catch {
+      return false
+    }
   }
 }

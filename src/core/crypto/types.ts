@@ -72,6 +72,14 @@ export interface JwsPrimitives {
     key: CryptoKey | Uint8Array,
     alg: string,
   ): ((signingInput: string, signature: string) => boolean) | undefined
+  /**
+   * Like {@link JwsPrimitives.verifier}, for a public key given as a JWK (an asymmetric `alg`
+   * only); undefined for a JWK that is not a fitting public key (a private one included).
+   */
+  jwkVerifier?(
+    jwk: Readonly<Record<string, string>>,
+    alg: string,
+  ): ((signingInput: string, signature: string) => boolean) | undefined
 }
 
 /** scrypt cost parameters. */
