@@ -9,7 +9,7 @@
 import type { Clock } from '../core/clock.ts'
 import type { DpopKey } from '../dpop/key.ts'
 import { createDpopProof } from '../dpop/proof.ts'
-import type { HttpResponse } from './http.ts'
+import type { HttpResponse, ResolvedHttpOptions } from './http.ts'
 
 /** What a DPoP request needs: the key, and the nonces servers handed out, by origin. */
 export interface DpopContext {
@@ -95,4 +95,55 @@ export async function withDpop<R extends Answer>(
     if (attempt > 0 || fresh === undefined || fresh === nonce || !asks(answer)) return answer
     await discard(answer)
   }
+}
+
+/** A resource request: method (default GET), headers, and a body that can be sent twice. */
+export interface ResourceInit {
+  readonly method?: string
+  readonly headers?: Readonly<Record<string, string>>
+  readonly body?: string | URLSearchParams
+}
+
+/**
+ * A request to a protected resource with an access token: `Bearer`, or with `dpop` the `DPoP`
+ * scheme and a proof carrying the token's `ath`, retried once for a nonce (RFC 9449 §7.1, §9).
+ *
+ * @example
+ * ```ts
+ * const response = await callResource(token, 'https://api.example/orders', {}, http, dpop)
+ * ```
+ */
+export function callResource(
+  accessToken: string,
+  url: string | URL,
+  init: ResourceInit,
+  http: ResolvedHttpOptions,
+  dpop: DpopContext | undefined,
+): Promise<Response> {
+  const target = new URL(url)
+  const method = (init.method ?? 'GET').toUpperCase()
+  const send = (extra: Record<string, string>) =>
+    http.fetch(target, {
+      method,
+      headers: {
+        ...init.headers,
+        authorization: `${dpop ? 'DPoP' : 'Bearer'} ${accessToken}`,
+        ...extra,
+      },
+      ...(init.body === undefined ? {} : { body: init.body }),
+      redirect: 'manual',
+      signal: AbortSignal.timeout(http.timeoutMs),
+    })
+  if (!dpop) return send({})
+  return withDpop(
+    dpop,
+    method,
+    target,
+    accessToken,
+    send,
+    (r) => asksForNonce(r.status, r.headers),
+    async (r) => {
+      await r.body?.cancel()
+    },
+  )
 }

@@ -18,6 +18,7 @@ export {
 } from './device-authorization.ts'
 export { DeviceFlow, type DeviceLoginResult, type DevicePollOptions } from './device-flow.ts'
 export { DiscoveryCache, type DiscoveryKind, wellKnownUrl } from './discovery.ts'
+export type { ResourceInit } from './dpop.ts'
 export {
   FLOW_STATE_MAX_TTL_MS,
   type FlowState,

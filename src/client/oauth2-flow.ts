@@ -21,7 +21,7 @@ import {
   requestDeviceAuthorization,
 } from './device-authorization.ts'
 import { DiscoveryCache } from './discovery.ts'
-import { asksForNonce, withDpop } from './dpop.ts'
+import { callResource, type ResourceInit } from './dpop.ts'
 import { endSessionUrl } from './end-session.ts'
 import {
   type LoginResult,
@@ -267,39 +267,9 @@ export class OAuth2Flow {
   async fetchProtectedResource(
     tokens: Pick<TokenSet, 'accessToken' | 'tokenType' | 'dpopKey'>,
     url: string | URL,
-    init: {
-      method?: string
-      headers?: Record<string, string>
-      body?: string | URLSearchParams
-    } = {},
+    init: ResourceInit = {},
   ): Promise<Response> {
-    const target = new URL(url)
-    const method = (init.method ?? 'GET').toUpperCase()
-    const dpop = this.#calls.dpopOf(tokens)
-    const send = (extra: Record<string, string>) =>
-      this.#http.fetch(target, {
-        method,
-        headers: {
-          ...init.headers,
-          authorization: `${dpop ? 'DPoP' : 'Bearer'} ${tokens.accessToken}`,
-          ...extra,
-        },
-        ...(init.body === undefined ? {} : { body: init.body }),
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.#http.timeoutMs),
-      })
-    if (!dpop) return send({})
-    return withDpop(
-      dpop,
-      method,
-      target,
-      tokens.accessToken,
-      send,
-      (r) => asksForNonce(r.status, r.headers),
-      async (r) => {
-        await r.body?.cancel()
-      },
-    )
+    return callResource(tokens.accessToken, url, init, this.#http, this.#calls.dpopOf(tokens))
   }
 
   /** The identity of a login's tokens: verified ID token claims, userinfo, the profile mapper. */

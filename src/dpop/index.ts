@@ -25,6 +25,7 @@ export {
 export { createDpopNonces, type DpopNonces } from './nonce.ts'
 export { accessTokenThumbprint, createDpopProof, htuOf, type ProofTarget } from './proof.ts'
 export { createMemoryReplayCache, type ReplayCache } from './replay.ts'
+export { type DpopSettings, verifyBoundRequest } from './settings.ts'
 export {
   type DpopExpectations,
   DpopRejected,

@@ -9,15 +9,21 @@
 import { encodeBase64url } from '../core/base64url.ts'
 import type { Clock } from '../core/clock.ts'
 import { defaultCrypto, toBytes } from '../core/crypto/index.ts'
-import { DPOP_ALGORITHMS, type DpopAlgorithm } from '../dpop/key.ts'
+import type { DpopAlgorithm } from '../dpop/key.ts'
 import { createDpopNonces, type DpopNonces } from '../dpop/nonce.ts'
 import type { ReplayCache } from '../dpop/replay.ts'
+import {
+  checkDpopAlgorithms,
+  checkProofMaxAge,
+  type DpopSettings,
+  expectationsOf,
+} from '../dpop/settings.ts'
 import { DpopRejected, readDpopHeader, verifyDpopProof } from '../dpop/verify.ts'
 import { configError, type OpDpopOptions, type OpLogger } from './config.ts'
 import { OAuthProblem } from './errors.ts'
 import type { OpRequest } from './http/message.ts'
 import type { OpRuntime } from './setup.ts'
-import type { ClientRecord, OpStore } from './store/types.ts'
+import type { ClientRecord } from './store/types.ts'
 
 /** DPoP as the OP runs it. */
 export interface ResolvedDpop {
@@ -40,16 +46,14 @@ export function resolveDpop(
   clock: Clock,
   logger: OpLogger,
 ): ResolvedDpop {
-  const algorithms = options?.algorithms ?? ['ES256', 'PS256', 'EdDSA', 'RS256', 'ES384']
-  if (
-    !Array.isArray(algorithms) ||
-    algorithms.length === 0 ||
-    algorithms.some((a) => !(DPOP_ALGORITHMS as readonly string[]).includes(a))
-  )
-    throw configError(`"dpop.algorithms" may only list ${DPOP_ALGORITHMS.join(', ')}`)
-  const maxAge = options?.proofMaxAgeSeconds
-  if (maxAge !== undefined && (!Number.isInteger(maxAge) || maxAge < 5 || maxAge > 600))
-    throw configError('"dpop.proofMaxAgeSeconds" must be an integer from 5 to 600')
+  const algorithms = checkDpopAlgorithms(options?.algorithms, 'dpop.algorithms', [
+    'ES256',
+    'PS256',
+    'EdDSA',
+    'RS256',
+    'ES384',
+  ])
+  const maxAge = checkProofMaxAge(options?.proofMaxAgeSeconds, 'dpop.proofMaxAgeSeconds')
   const nonce = options?.nonce ?? 'off'
   if (nonce !== 'off' && nonce !== 'required')
     throw configError('"dpop.nonce" must be "required" or "off"')
@@ -71,9 +75,13 @@ export function resolveDpop(
   return { algorithms, nonces, maxAgeSeconds: maxAge }
 }
 
-/** The store's one-time ids as the replay cache of DPoP proofs. */
-export function replayCacheOf(store: OpStore): ReplayCache {
-  return { use: (id, ttl) => store.useOnce(`dpop:${id}`, ttl) }
+/** The OP's DPoP settings with the store's one-time ids as the replay cache of proofs. */
+export function dpopSettingsOf(
+  deps: Pick<OpRuntime, 'settings' | 'store' | 'clock'>,
+): DpopSettings {
+  const { store } = deps
+  const replay: ReplayCache = { use: (id, ttl) => store.useOnce(`dpop:${id}`, ttl) }
+  return { ...deps.settings.dpop, replay, clock: deps.clock }
 }
 
 /** Headers every answer of a DPoP-aware endpoint carries: the current nonce, if any. */
@@ -120,16 +128,10 @@ export async function proofOfSender(
         throw new DpopRejected('invalid_dpop_proof', 'this client must send a DPoP proof')
       return undefined
     }
-    const { dpop } = deps.settings
-    const verified = await verifyDpopProof(proof, {
-      method: request.method,
-      url,
-      algorithms: dpop.algorithms,
-      replay: replayCacheOf(deps.store),
-      nonces: dpop.nonces,
-      clock: deps.clock,
-      ...(dpop.maxAgeSeconds === undefined ? {} : { maxAgeSeconds: dpop.maxAgeSeconds }),
-    })
+    const verified = await verifyDpopProof(
+      proof,
+      expectationsOf(dpopSettingsOf(deps), request.method, url),
+    )
     return {
       jkt: verified.thumbprint,
       bindsRefreshTokens: client.tokenEndpointAuthMethod === 'none',

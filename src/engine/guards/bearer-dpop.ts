@@ -14,7 +14,12 @@ import type { JwtPayload } from '../../core/jwt-types.ts'
 import { DPOP_ALGORITHMS, type DpopAlgorithm } from '../../dpop/key.ts'
 import { createDpopNonces, type DpopNonces } from '../../dpop/nonce.ts'
 import { createMemoryReplayCache, type ReplayCache } from '../../dpop/replay.ts'
-import { DpopRejected, readDpopHeader, verifyDpopProof } from '../../dpop/verify.ts'
+import {
+  checkDpopAlgorithms,
+  checkProofMaxAge,
+  type DpopSettings,
+  verifyBoundRequest,
+} from '../../dpop/settings.ts'
 import type { GuardRequest } from './types.ts'
 
 /** The `dpop` option of `bearer`. */
@@ -44,12 +49,8 @@ export interface BearerDpopOptions {
 }
 
 /** {@link BearerDpopOptions} checked. */
-export interface ResolvedBearerDpop {
+export interface ResolvedBearerDpop extends DpopSettings {
   readonly required: boolean
-  readonly replay: ReplayCache
-  readonly nonces: DpopNonces | undefined
-  readonly algorithms: readonly DpopAlgorithm[]
-  readonly maxAgeSeconds: number | undefined
   readonly url: (request: GuardRequest) => string
 }
 
@@ -62,16 +63,8 @@ export function resolveBearerDpop(
 ): ResolvedBearerDpop | undefined {
   if (options === undefined) return undefined
   if (typeof options !== 'object' || options === null) throw configError('"dpop" must be an object')
-  const algorithms = options.algorithms ?? [...DPOP_ALGORITHMS]
-  if (
-    !Array.isArray(algorithms) ||
-    algorithms.length === 0 ||
-    !algorithms.every((a) => (DPOP_ALGORITHMS as readonly string[]).includes(a))
-  )
-    throw configError(`"dpop.algorithms" may only list ${DPOP_ALGORITHMS.join(', ')}`)
-  const maxAge = options.proofMaxAgeSeconds
-  if (maxAge !== undefined && (!Number.isInteger(maxAge) || maxAge < 5 || maxAge > 600))
-    throw configError('"dpop.proofMaxAgeSeconds" must be an integer from 5 to 600')
+  const algorithms = checkDpopAlgorithms(options.algorithms, 'dpop.algorithms', DPOP_ALGORITHMS)
+  const maxAge = checkProofMaxAge(options.proofMaxAgeSeconds, 'dpop.proofMaxAgeSeconds')
   if (options.replay !== undefined && typeof options.replay?.use !== 'function')
     throw configError('"dpop.replay" must have a use(id, ttlSeconds) method')
   if (options.url !== undefined && typeof options.url !== 'function')
@@ -93,6 +86,7 @@ export function resolveBearerDpop(
     nonces,
     algorithms,
     maxAgeSeconds: maxAge,
+    clock,
     url: options.url ?? ((request) => request.url),
   }
 }
@@ -106,28 +100,15 @@ export function boundKey(claims: JwtPayload): string | undefined {
 }
 
 /**
- * Rule (RFC 9449 §7.1, §4.3): the request's proof verifies for this method and URL, carries the
- * token's `ath`, and is signed by the key the token is bound to. Throws {@link DpopRejected}.
+ * Rule (RFC 9449 §7.1, §4.3): the request's proof verifies for this method and the URL the
+ * client addressed, carries the token's `ath`, and is signed by the key the token is bound to.
+ * Throws `DpopRejected`.
  */
-export async function checkProofOfPossession(
+export function checkProofOfPossession(
   request: GuardRequest,
   token: string,
   jkt: string,
   dpop: ResolvedBearerDpop,
-  clock: Clock,
 ): Promise<void> {
-  const proof = readDpopHeader(request.headers)
-  if (proof === undefined) throw new DpopRejected('invalid_dpop_proof', 'a DPoP proof is required')
-  const { thumbprint } = await verifyDpopProof(proof, {
-    method: request.method,
-    url: dpop.url(request),
-    accessToken: token,
-    algorithms: dpop.algorithms,
-    replay: dpop.replay,
-    nonces: dpop.nonces,
-    clock,
-    ...(dpop.maxAgeSeconds === undefined ? {} : { maxAgeSeconds: dpop.maxAgeSeconds }),
-  })
-  if (thumbprint !== jkt)
-    throw new DpopRejected('invalid_dpop_proof', "the DPoP proof is not signed by the token's key")
+  return verifyBoundRequest(request.headers, request.method, dpop.url(request), token, jkt, dpop)
 }

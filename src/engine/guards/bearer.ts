@@ -237,7 +237,7 @@ export function bearer(options: BearerOptions): Guard<BearerPrincipal> {
       if (jkt === undefined)
         return refuseToken(scheme, 'a bearer token was sent with the DPoP scheme', false)
       try {
-        await checkProofOfPossession(request, token, jkt, dpop, config.clock)
+        await checkProofOfPossession(request, token, jkt, dpop)
       } catch (err) {
         if (err instanceof DpopRejected) return refuseProof(err)
         return unavailable(`DPoP replay cache failed: ${(err as Error)?.message ?? err}`)

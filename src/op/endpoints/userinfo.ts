@@ -9,8 +9,9 @@
  *
  * @module
  */
-import { DpopRejected, readDpopHeader, verifyDpopProof } from '../../dpop/verify.ts'
-import { dpopProblem, nonceHeader, replayCacheOf } from '../dpop.ts'
+import { verifyBoundRequest } from '../../dpop/settings.ts'
+import { DpopRejected } from '../../dpop/verify.ts'
+import { dpopProblem, dpopSettingsOf, nonceHeader } from '../dpop.ts'
 import { invalidRequest, OAuthProblem } from '../errors.ts'
 import type { OpRequest, OpResponse } from '../http/message.ts'
 import { isForm, readParams } from '../http/params.ts'
@@ -112,28 +113,13 @@ async function checkSenderConstraint(
     return
   }
   if (typeof jkt !== 'string') throw invalidToken()
-  const { dpop } = deps.settings
-  let thumbprint: string
   try {
-    const proof = readDpopHeader(request.headers)
-    if (proof === undefined)
-      throw new DpopRejected('invalid_dpop_proof', 'a DPoP proof is required')
-    ;({ thumbprint } = await verifyDpopProof(proof, {
-      method: request.method,
-      url: deps.settings.urls.userinfo,
-      accessToken: token,
-      algorithms: dpop.algorithms,
-      replay: replayCacheOf(deps.store),
-      nonces: dpop.nonces,
-      clock: deps.clock,
-      ...(dpop.maxAgeSeconds === undefined ? {} : { maxAgeSeconds: dpop.maxAgeSeconds }),
-    }))
+    const url = deps.settings.urls.userinfo
+    await verifyBoundRequest(request.headers, request.method, url, token, jkt, dpopSettingsOf(deps))
   } catch (err) {
     if (err instanceof DpopRejected) throw await dpopProblem(err, deps.settings, 401)
     throw err
   }
-  if (thumbprint !== jkt)
-    throw new OAuthProblem('invalid_dpop_proof', "the DPoP proof is not of the token's key", 401)
 }
 
 /** Rule (OIDC Core §5.3): the token must carry the `openid` scope (403 `insufficient_scope`). */
