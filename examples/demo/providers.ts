@@ -28,6 +28,9 @@ export function demoProviders(
       // "Sign out of Authkestra ID too", and its single logout reaching this app.
       postLogoutRedirectUri: `${origin}/auth/logout-callback/authkestra`,
       backchannelLogout: true,
+      // The flow inspector teaches PKCE from the authorization URL, so this app sends its
+      // parameters there; a real app leaves PAR on (RFC 9126: nothing readable in the URL).
+      par: false,
     }),
   ]
   const notes: string[] = []

@@ -9,6 +9,7 @@ import { AuthkestraError } from '../core/errors.ts'
 import { Pkce } from '../core/pkce.ts'
 import { randomToken } from '../core/random.ts'
 import type { FlowState } from './flow-state.ts'
+import type { PushedAuthorizationRequest } from './par.ts'
 import type { ProviderConfig } from './provider-config.ts'
 import {
   checkAuthorizationParams,
@@ -61,12 +62,23 @@ export function scopesToAsk(
   return scopes
 }
 
-/** Builds the authorization URL and the flow state of a new login. */
+/** What a new login needs besides the config: time, and the push to a PAR endpoint. */
+export interface StartDeps {
+  readonly clock: Clock
+  readonly ttlMs: number
+  /** Pushes the parameters to the provider's PAR endpoint (RFC 9126), when it has one. */
+  readonly push?: (endpoint: URL, params: URLSearchParams) => Promise<PushedAuthorizationRequest>
+}
+
+/**
+ * Builds the authorization URL and the flow state of a new login. With a PAR endpoint, the
+ * parameters are pushed and the URL carries only `client_id` and `request_uri` (RFC 9126 §4).
+ */
 export async function startLogin(
   config: ProviderConfig,
   provider: ResolvedProvider,
   options: InitiateLoginOptions,
-  deps: { clock: Clock; ttlMs: number },
+  deps: StartDeps,
 ): Promise<LoginStart> {
   const redirectUri = config.redirectUri
   if (redirectUri === undefined)
@@ -122,7 +134,14 @@ export async function startLogin(
     ...(acrValues === undefined ? {} : { acrValues }),
     expiresAt: deps.clock.now() + deps.ttlMs,
   }
-  return { url, flowState }
+  if (provider.parEndpoint === undefined) return { url, flowState }
+  if (deps.push === undefined)
+    throw new AuthkestraError('config_invalid', 'pushed authorization requests need a push')
+  const pushed = await deps.push(provider.parEndpoint, params)
+  const short = new URL(provider.authorizationEndpoint)
+  short.searchParams.set('client_id', config.clientId)
+  short.searchParams.set('request_uri', pushed.requestUri)
+  return { url: short, flowState }
 }
 
 /** `acrValues`: 1 to 10 acr values (see `isAcrValue`). */

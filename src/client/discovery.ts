@@ -60,6 +60,7 @@ const URL_FIELDS = [
   'revocation_endpoint',
   'end_session_endpoint',
   'device_authorization_endpoint',
+  'pushed_authorization_request_endpoint',
   'jwks_uri',
 ] as const
 

@@ -46,6 +46,11 @@ export {
   type OAuth2FlowOptions,
   type RefreshOptions,
 } from './oauth2-flow.ts'
+export {
+  type PushDeps,
+  type PushedAuthorizationRequest,
+  pushAuthorizationRequest,
+} from './par.ts'
 export type {
   AuthorizedGet,
   ClientAuthMethod,

@@ -17,6 +17,10 @@ export interface AuthorizationServerMetadata {
   /** RFC 8628 §4. */
   readonly device_authorization_endpoint?: string
   readonly jwks_uri?: string
+  /** RFC 9126 §5. */
+  readonly pushed_authorization_request_endpoint?: string
+  /** RFC 9126 §5: the server accepts authorization requests only through PAR. */
+  readonly require_pushed_authorization_requests?: boolean
   readonly scopes_supported?: readonly string[]
   readonly code_challenge_methods_supported?: readonly string[]
   readonly token_endpoint_auth_methods_supported?: readonly string[]

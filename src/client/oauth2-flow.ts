@@ -34,6 +34,7 @@ import type { ResolvedHttpOptions } from './http.ts'
 import { type Identity, oidcProfile, toIdentity } from './identity.ts'
 import { collectClaims } from './login-claims.ts'
 import { type LogoutTokenClaims, verifyLogoutToken } from './logout-token.ts'
+import { pushAuthorizationRequest } from './par.ts'
 import { ProviderCalls } from './provider-calls.ts'
 import type { ProviderConfig } from './provider-config.ts'
 import {
@@ -119,12 +120,21 @@ export class OAuth2Flow {
 
   /**
    * Starts a login: fresh `state` and `nonce` (256 bits each), a PKCE pair, and the
-   * authorization URL carrying `code_challenge` and `code_challenge_method=S256`.
+   * authorization URL carrying `code_challenge` and `code_challenge_method=S256`; or, when the
+   * provider has a PAR endpoint (RFC 9126), those pushed there and a URL with only `client_id`
+   * and `request_uri`.
    */
   async initiateLogin(options: InitiateLoginOptions = {}): Promise<LoginStart> {
-    return startLogin(this.#config, await this.provider(), options, {
+    const provider = await this.provider()
+    return startLogin(this.#config, provider, options, {
       clock: this.#clock,
       ttlMs: this.#ttl,
+      push: (endpoint, params) =>
+        pushAuthorizationRequest(endpoint, params, {
+          client: this.#calls.client(provider),
+          http: this.#http,
+          clock: this.#clock,
+        }),
     })
   }
 

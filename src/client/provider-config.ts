@@ -54,6 +54,8 @@ export interface ProviderConfig {
   readonly endSessionEndpoint?: string
   /** RFC 8628 `device_authorization_endpoint` (default: from discovery). */
   readonly deviceAuthorizationEndpoint?: string
+  /** RFC 9126 `pushed_authorization_request_endpoint` (default: from discovery). */
+  readonly pushedAuthorizationRequestEndpoint?: string
   readonly jwksUri?: string
   readonly clientId: string
   readonly clientSecret?: string | undefined
@@ -106,6 +108,13 @@ export interface ProviderConfig {
    * with it. Server nonces are handled.
    */
   readonly dpop?: boolean | { readonly alg?: DpopAlgorithm; readonly extractable?: boolean }
+  /**
+   * Pushed Authorization Requests (RFC 9126): by default every login pushes its parameters when
+   * the provider has a PAR endpoint, and the browser gets only `client_id` and `request_uri`.
+   * `true` insists (`config_invalid` without an endpoint); `false` never pushes (refused when
+   * the provider requires PAR).
+   */
+  readonly par?: boolean
   /** Fetch userinfo after an OIDC login (default true when there is a userinfo endpoint). */
   readonly fetchUserinfo?: boolean
   /** Maps claims to the normalized profile (default: OIDC standard claims). */

@@ -28,6 +28,8 @@ export interface ResolvedProvider {
   readonly clientAuthMethod: ClientAuthMethod
   /** OIDC Discovery `claims_parameter_supported`: an essential `acr` can be asked for. */
   readonly claimsParameter: boolean
+  /** Where logins push their authorization requests (RFC 9126); none: parameters in the URL. */
+  readonly parEndpoint: URL | undefined
 }
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/
@@ -124,6 +126,8 @@ export function checkProviderConfig(config: ProviderConfig): void {
     throw configError(`"clientSecret" is required for clientAuthMethod "${method}"`)
   }
   checkDpopOption(config.dpop)
+  if (config.par !== undefined && typeof config.par !== 'boolean')
+    throw configError('"par" must be true or false')
   if (config.pkce !== undefined && config.pkce !== 'S256' && config.pkce !== 'disabled-unsafe') {
     throw configError('"pkce" must be "S256" or "disabled-unsafe"')
   }
@@ -157,6 +161,7 @@ export function checkProviderConfig(config: ProviderConfig): void {
     'revocationEndpoint',
     'endSessionEndpoint',
     'deviceAuthorizationEndpoint',
+    'pushedAuthorizationRequestEndpoint',
     'postLogoutRedirectUri',
     'jwksUri',
   ] as const) {
@@ -265,5 +270,37 @@ export function resolveProvider(
       config.idTokenAlgorithms ?? (listed && listed.length > 0 ? listed : ['RS256']),
     clientAuthMethod,
     claimsParameter: metadata?.claims_parameter_supported === true,
+    parEndpoint: choosePar(
+      config,
+      metadata,
+      url(
+        config.pushedAuthorizationRequestEndpoint,
+        metadata?.pushed_authorization_request_endpoint,
+        'pushedAuthorizationRequestEndpoint',
+      ),
+    ),
   }
+}
+
+/**
+ * Rule (RFC 9126 §5): push when the provider has a PAR endpoint unless `par: false`; `par: true`
+ * needs one, and `par: false` cannot talk to a provider that requires PAR.
+ */
+function choosePar(
+  config: ProviderConfig,
+  metadata: AuthorizationServerMetadata | undefined,
+  endpoint: URL | undefined,
+): URL | undefined {
+  if (config.par === false) {
+    if (metadata?.require_pushed_authorization_requests === true)
+      throw configError(
+        `provider "${config.id}" requires pushed authorization requests, and "par" is false`,
+      )
+    return undefined
+  }
+  if (config.par === true && endpoint === undefined)
+    throw configError(
+      `provider "${config.id}" has "par: true" but no "pushedAuthorizationRequestEndpoint"`,
+    )
+  return endpoint
 }

@@ -209,6 +209,7 @@ export async function startDevIdp(
       accounts: file.users.map(({ totp_secret: _, ...account }) => account),
       mfa,
       ...(file.dpop ? { dpop: file.dpop } : {}),
+      ...(file.par ? { par: file.par } : {}),
       ...file.code,
       store,
       ...(autoLogin === undefined ? {} : { dangerouslyAutoLogin: autoLogin }),

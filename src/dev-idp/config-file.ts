@@ -3,12 +3,19 @@
  * `.js`) whose default export also has what only code can say: `grants` (custom grant
  * handlers), `tokenExchange` (its policy) and `deviceFlow`, as `createOp` takes them. A user may
  * carry `totp_secret`: a TOTP factor enrolled at start (so the login asks for its code); `dpop`
- * configures DPoP (RFC 9449) as `createOp` takes it. Errors
+ * configures DPoP (RFC 9449) and `par` Pushed Authorization Requests (RFC 9126) as `createOp`
+ * takes them. Errors
  * name the field, e.g. `"users[1].password" must be a non-empty string`.
  *
  * @module
  */
-import type { OpAccountConfig, OpClientConfig, OpConfig, OpDpopOptions } from '../op/config.ts'
+import type {
+  OpAccountConfig,
+  OpClientConfig,
+  OpConfig,
+  OpDpopOptions,
+  OpParOptions,
+} from '../op/config.ts'
 
 /** The parts of `createOp`'s config a module config file may add. */
 export type DevIdpCode = Pick<OpConfig, 'grants' | 'tokenExchange' | 'deviceFlow'>
@@ -22,6 +29,8 @@ export interface DevIdpFile {
   readonly users: readonly DevIdpUser[]
   /** DPoP at the token and userinfo endpoints (`createOp`'s `dpop`: nonces, algorithms). */
   readonly dpop?: OpDpopOptions
+  /** Pushed Authorization Requests (`createOp`'s `par`: required of all, `request_uri` lifetime). */
+  readonly par?: OpParOptions
   /** From a module config file only. */
   readonly code?: DevIdpCode
 }
@@ -72,6 +81,7 @@ const CLIENT_KEYS = [
   'scope',
   'application_type',
   'dpop_bound_access_tokens',
+  'require_pushed_authorization_requests',
 ]
 const USER_KEYS = ['username', 'password', 'claims', 'sub', 'totp_secret']
 
@@ -105,6 +115,7 @@ export function parseDevIdpFile(text: string): DevIdpFile {
 
 const CODE_KEYS = ['grants', 'tokenExchange', 'deviceFlow'] as const
 const DPOP_KEYS = ['nonce', 'nonceSecret', 'algorithms', 'proofMaxAgeSeconds']
+const PAR_KEYS = ['required', 'requestUriTtlSeconds']
 
 /**
  * Checks a config: the JSON file's parsed value, or a module's default export (`module`), which
@@ -112,11 +123,14 @@ const DPOP_KEYS = ['nonce', 'nonceSecret', 'algorithms', 'proofMaxAgeSeconds']
  */
 export function checkDevIdpConfig(raw: unknown, module: boolean): DevIdpFile {
   const root = object(raw, module ? 'default export' : 'config')
-  onlyKeys(root, ['clients', 'users', 'dpop', ...(module ? CODE_KEYS : [])], 'config')
+  onlyKeys(root, ['clients', 'users', 'dpop', 'par', ...(module ? CODE_KEYS : [])], 'config')
   // createOp checks what `dpop` says; here only its shape.
   const dpop =
     root.dpop === undefined ? undefined : (object(root.dpop, 'dpop') as unknown as OpDpopOptions)
   if (dpop) onlyKeys(dpop as Record<string, unknown>, DPOP_KEYS, 'dpop')
+  const par =
+    root.par === undefined ? undefined : (object(root.par, 'par') as unknown as OpParOptions)
+  if (par) onlyKeys(par as Record<string, unknown>, PAR_KEYS, 'par')
   if (!Array.isArray(root.clients) || root.clients.length === 0)
     fail('"clients" must be a non-empty array')
   if (root.users !== undefined && !Array.isArray(root.users)) fail('"users" must be an array')
@@ -160,6 +174,7 @@ export function checkDevIdpConfig(raw: unknown, module: boolean): DevIdpFile {
     clients,
     users,
     ...(dpop ? { dpop } : {}),
+    ...(par ? { par } : {}),
     ...(module ? { code: code as DevIdpCode } : {}),
   }
 }

@@ -147,6 +147,9 @@ export async function registerClient(
   const dpopBound = config.dpop_bound_access_tokens
   if (dpopBound !== undefined && typeof dpopBound !== 'boolean')
     throw configError(`"${at}.dpop_bound_access_tokens" must be true or false`)
+  const requirePar = config.require_pushed_authorization_requests
+  if (requirePar !== undefined && typeof requirePar !== 'boolean')
+    throw configError(`"${at}.require_pushed_authorization_requests" must be true or false`)
   if (config.pkce_plain !== undefined && config.pkce_plain !== 'allow-unsafe') {
     throw configError(`"${at}.pkce_plain" can only be "allow-unsafe"`)
   }
@@ -167,6 +170,7 @@ export async function registerClient(
     allowPlainPkce: config.pkce_plain === 'allow-unsafe',
     resourceServer: config.resource_server === true,
     ...(dpopBound === true ? { dpopBoundAccessTokens: true } : {}),
+    ...(requirePar === true ? { requirePushedAuthorizationRequests: true } : {}),
     name:
       typeof config.client_name === 'string' && config.client_name !== ''
         ? config.client_name

@@ -55,6 +55,11 @@ export interface OpClientConfig {
   readonly resource_server?: boolean | undefined
   /** RFC 9449 §5.2: the client always sends DPoP proofs; token requests without one are refused. */
   readonly dpop_bound_access_tokens?: boolean | undefined
+  /**
+   * RFC 9126 §6: the client must push its authorization requests (PAR); the authorization
+   * endpoint refuses any other request of it.
+   */
+  readonly require_pushed_authorization_requests?: boolean | undefined
 }
 
 /** A built-in account. */
@@ -116,6 +121,14 @@ export interface OpDpopOptions {
   readonly proofMaxAgeSeconds?: number
 }
 
+/** Pushed Authorization Requests (RFC 9126). */
+export interface OpParOptions {
+  /** Every client must push its authorization requests (RFC 9126 §5). Default false. */
+  readonly required?: boolean
+  /** How long a `request_uri` lives, 5 to 600 seconds (default 60; it is also used once). */
+  readonly requestUriTtlSeconds?: number
+}
+
 /** Options of `createOp`. */
 export interface OpConfig {
   /** The issuer identifier; its path is where the OP is mounted (`https://app.example/oidc`). */
@@ -155,6 +168,8 @@ export interface OpConfig {
    * tokens carry `amr` and `acr`. Without it, logins are password-only (`amr: ["pwd"]`).
    */
   readonly mfa?: Mfa
+  /** Pushed Authorization Requests (RFC 9126): always offered; these options tighten them. */
+  readonly par?: OpParOptions
   /** DPoP (RFC 9449): accepted from every client; these options tighten it. */
   readonly dpop?: OpDpopOptions
   /** Token Exchange (RFC 8693), for clients registered for it: who may exchange what. */

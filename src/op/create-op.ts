@@ -19,6 +19,7 @@ import {
 } from './endpoints/interaction/app-api.ts'
 import { interactionEndpoint } from './endpoints/interaction/index.ts'
 import { introspectionEndpoint } from './endpoints/introspection.ts'
+import { parEndpoint } from './endpoints/par/index.ts'
 import { revocationEndpoint } from './endpoints/revocation.ts'
 import { tokenEndpoint } from './endpoints/token/index.ts'
 import { userinfoEndpoint } from './endpoints/userinfo.ts'
@@ -85,6 +86,7 @@ const ROUTES: Record<string, Route> = {
   '/logout/confirm': (r, _p, rt) => endSessionConfirmEndpoint(r, rt),
   '/device_authorization': (r, _p, rt) => deviceAuthorizationEndpoint(r, rt),
   '/device': (r, _p, rt) => deviceVerificationEndpoint(r, rt),
+  '/par': (r, _p, rt) => parEndpoint(r, rt),
 }
 
 function route(pathname: string, basePath: string): { handler: Route; rest: string } | undefined {

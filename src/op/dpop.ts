@@ -113,18 +113,20 @@ export const isThumbprint = (value: string): boolean => /^[A-Za-z0-9_-]{43}$/.te
 /**
  * Rule (RFC 9449 §5, §5.2): the DPoP proof of a request to `url` (the token or PAR endpoint),
  * checked; its key's thumbprint binds what the request issues. A client registered with
- * `dpop_bound_access_tokens` must send one (`invalid_dpop_proof`).
+ * `dpop_bound_access_tokens` must send one to the token endpoint (`invalid_dpop_proof`); at the
+ * PAR endpoint (`optional`) a proof is its choice (RFC 9449 §10.1).
  */
 export async function proofOfSender(
   request: OpRequest,
   url: string,
   client: ClientRecord,
   deps: Pick<OpRuntime, 'settings' | 'store' | 'clock'>,
+  options: { readonly optional?: boolean } = {},
 ): Promise<SenderBinding | undefined> {
   try {
     const proof = readDpopHeader(request.headers)
     if (proof === undefined) {
-      if (client.dpopBoundAccessTokens)
+      if (client.dpopBoundAccessTokens && options.optional !== true)
         throw new DpopRejected('invalid_dpop_proof', 'this client must send a DPoP proof')
       return undefined
     }

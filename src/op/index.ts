@@ -35,6 +35,7 @@ export type {
   AuthorizationRequest,
   ClientRecord,
   CodeRecord,
+  ConsumableKind,
   Consumed,
   GrantBinding,
   InteractionRecord,

@@ -25,6 +25,7 @@ import {
   type TokenExchangeOptions,
 } from './config.ts'
 import { type ResolvedDpop, resolveDpop } from './dpop.ts'
+import { type ResolvedPar, resolvePar } from './endpoints/par/pushed.ts'
 import { createKeyManager, type KeyManager } from './keys.ts'
 import { type Backchannel, createBackchannel } from './logout/backchannel.ts'
 import { createLogoutNotifier, type LogoutNotifier } from './logout/notifier.ts'
@@ -46,6 +47,8 @@ export interface OpUrls {
   readonly deviceAuthorization: string
   /** RFC 8628 §3.2 `verification_uri`: where a person enters the user code. */
   readonly deviceVerification: string
+  /** RFC 9126 §5 `pushed_authorization_request_endpoint`. */
+  readonly par: string
   /** The account page: second factors and passkeys (with `mfa`). */
   readonly account: string
 }
@@ -82,6 +85,8 @@ export interface OpSettings {
   readonly customGrants: ReadonlyMap<string, ResolvedCustomGrant>
   /** DPoP (RFC 9449): accepted algorithms, nonces, proof age. */
   readonly dpop: ResolvedDpop
+  /** Pushed Authorization Requests (RFC 9126): required of every client, `request_uri` lifetime. */
+  readonly par: ResolvedPar
 }
 
 /** A custom grant, checked. */
@@ -257,6 +262,7 @@ export async function setupOp(config: OpConfig): Promise<OpRuntime> {
         endSession: `${issuer}/logout`,
         deviceAuthorization: `${issuer}/device_authorization`,
         deviceVerification: `${issuer}/device`,
+        par: `${issuer}/par`,
         account: `${issuer}/account`,
       },
       ttl,
@@ -270,6 +276,7 @@ export async function setupOp(config: OpConfig): Promise<OpRuntime> {
       tokenExchange: resolveTokenExchange(config.tokenExchange, issuer),
       customGrants,
       dpop: resolveDpop(config.dpop, clock, logger),
+      par: resolvePar(config.par),
     },
     store,
     keys,

@@ -30,6 +30,8 @@ export interface ProviderOptions {
   readonly frontchannelLogout?: boolean | undefined
   /** DPoP-bound tokens (RFC 9449), for a provider that supports them (see `ProviderConfig.dpop`). */
   readonly dpop?: ProviderConfig['dpop'] | undefined
+  /** Pushed Authorization Requests (RFC 9126; see `ProviderConfig.par`): default when offered. */
+  readonly par?: boolean | undefined
 }
 
 /** The registration fields copied onto the provider when set. */
@@ -42,6 +44,7 @@ const OPTIONAL = [
   'backchannelLogout',
   'frontchannelLogout',
   'dpop',
+  'par',
 ] as const
 
 type Registration = Pick<ProviderConfig, 'clientId' | 'redirectUri'> &

@@ -35,7 +35,14 @@ import { AuthkestraError } from '../core/errors.ts'
 import type { RevocationStore } from '../engine/revocations/types.ts'
 import type { SessionStore, StoredSession } from '../engine/sessions/types.ts'
 import type { CredentialStore } from '../mfa/store/types.ts'
-import type { Consumed, OpRecordKind, OpRecords, OpSetOptions, OpStore } from '../op/store/types.ts'
+import type {
+  ConsumableKind,
+  Consumed,
+  OpRecordKind,
+  OpRecords,
+  OpSetOptions,
+  OpStore,
+} from '../op/store/types.ts'
 import { createRedisCredentialStore } from './redis/credentials.ts'
 import { createGuard } from './redis/guard.ts'
 import { createRedisOpStore } from './redis/op.ts'
@@ -50,6 +57,7 @@ import { createRedisSessionStore } from './redis/sessions.ts'
 // The store interfaces, for users and for ./redis/*.ts (which take their types from here: the
 // layering rules let only this file import types from op/ and engine/).
 export type {
+  ConsumableKind,
   Consumed,
   OpRecordKind,
   OpRecords,

@@ -166,6 +166,61 @@ describe('authkestra dev-idp', () => {
     assert.deepEqual(meta.dpop_signing_alg_values_supported, ['ES256'])
   })
 
+  it('takes require_pushed_authorization_requests per client and par from --config', async () => {
+    const path = configFile({
+      clients: [
+        {
+          client_id: 'web',
+          client_secret: 'web-secret-0123456789',
+          redirect_uris: ['https://app.example/cb'],
+          require_pushed_authorization_requests: true,
+        },
+      ],
+      users: [{ username: 'alice', password: 'wonderland' }],
+      par: { requestUriTtlSeconds: 30 },
+    })
+    const { ready } = run(['--port', '0', '--config', path, '--auto-login', 'alice'])
+    const issuer = await ready
+    const form = {
+      response_type: 'code',
+      redirect_uri: 'https://app.example/cb',
+      scope: 'openid',
+      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+      code_challenge_method: 'S256',
+    }
+    const direct = await fetch(
+      `${issuer}/authorize?${new URLSearchParams({ client_id: 'web', ...form })}`,
+      {
+        redirect: 'manual',
+      },
+    )
+    assert.equal(
+      new URL(direct.headers.get('location') ?? '').searchParams.get('error'),
+      'invalid_request',
+    )
+    const pushed = await fetch(`${issuer}/par`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${btoa('web:web-secret-0123456789')}`,
+      },
+      body: new URLSearchParams(form),
+    })
+    assert.equal(pushed.status, 201)
+    const { request_uri, expires_in } = (await pushed.json()) as {
+      request_uri: string
+      expires_in: number
+    }
+    assert.equal(expires_in, 30)
+    const viaPar = await fetch(
+      `${issuer}/authorize?${new URLSearchParams({ client_id: 'web', request_uri })}`,
+      {
+        redirect: 'manual',
+      },
+    )
+    assert.ok(new URL(viaPar.headers.get('location') ?? '').searchParams.get('code'))
+  })
+
   it('refuses a rebound host name (421) before anything runs: no login, no token', async () => {
     const path = configFile({
       clients: [
@@ -282,6 +337,32 @@ describe('authkestra dev-idp', () => {
         clients: [{ client_id: 'a', redirect_uris: ['https://a/cb'], dpop_bound_access_tokens: 1 }],
       },
       /"clients\[0\]\.dpop_bound_access_tokens"/,
+    ],
+    [
+      'an unknown par field',
+      { clients: [{ client_id: 'a', redirect_uris: ['https://a/cb'] }], par: { ttl: 5 } },
+      /"par\.ttl" is not a known field/,
+    ],
+    [
+      'a request_uri lifetime out of range',
+      {
+        clients: [{ client_id: 'a', redirect_uris: ['https://a/cb'] }],
+        par: { requestUriTtlSeconds: 3600 },
+      },
+      /"par\.requestUriTtlSeconds"/,
+    ],
+    [
+      'require_pushed_authorization_requests that is not a boolean',
+      {
+        clients: [
+          {
+            client_id: 'a',
+            redirect_uris: ['https://a/cb'],
+            require_pushed_authorization_requests: 'yes',
+          },
+        ],
+      },
+      /"clients\[0\]\.require_pushed_authorization_requests"/,
     ],
   ]
   for (const [label, content, message] of bad) {

@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test'
 import { decodeProtectedHeader } from 'jose'
 import type { FlowState } from '../../src/client/flow-state.ts'
 import { OAuth2Flow } from '../../src/client/oauth2-flow.ts'
+import type { ProviderConfig } from '../../src/client/provider-config.ts'
 import { AuthkestraError, type AuthkestraErrorCode } from '../../src/core/errors.ts'
 import { Pkce } from '../../src/core/pkce.ts'
 import { oidc } from '../../src/providers/oidc.ts'
@@ -103,15 +104,16 @@ describe('e2e: oidc() + OAuth2Flow against oidc-provider v9', () => {
       idTokenAlg: 'ES256',
       // oidc-provider's default policy rotates refresh tokens of public clients only.
       rotates: false,
-      make: () =>
-        new OAuth2Flow(
-          oidc({
+      make: (extra: Partial<ProviderConfig> = {}) =>
+        new OAuth2Flow({
+          ...oidc({
             issuer: op.issuer,
             clientId: CONFIDENTIAL.clientId,
             clientSecret: CONFIDENTIAL.clientSecret,
             redirectUri: CONFIDENTIAL.redirectUri,
           }),
-        ),
+          ...extra,
+        }),
     },
     {
       label: 'public client (none)',
@@ -120,10 +122,15 @@ describe('e2e: oidc() + OAuth2Flow against oidc-provider v9', () => {
       authMethod: 'none',
       idTokenAlg: 'RS256',
       rotates: true,
-      make: () =>
-        new OAuth2Flow(
-          oidc({ issuer: op.issuer, clientId: PUBLIC.clientId, redirectUri: PUBLIC.redirectUri }),
-        ),
+      make: (extra: Partial<ProviderConfig> = {}) =>
+        new OAuth2Flow({
+          ...oidc({
+            issuer: op.issuer,
+            clientId: PUBLIC.clientId,
+            redirectUri: PUBLIC.redirectUri,
+          }),
+          ...extra,
+        }),
     },
   ] as const
 
@@ -160,8 +167,20 @@ describe('e2e: oidc() + OAuth2Flow against oidc-provider v9', () => {
         assert.equal(provider.clientAuthMethod, variant.authMethod)
       })
 
-      it('sends an S256 challenge of the verifier it keeps', async () => {
-        const { url, flowState } = await flow.initiateLogin()
+      it('pushes the request (PAR, which oidc-provider offers): the URL has client_id and request_uri only', async () => {
+        const provider = await flow.provider()
+        assert.equal(provider.parEndpoint?.href, `${op.issuer}/request`)
+        const { url } = await flow.initiateLogin()
+        assert.deepEqual([...url.searchParams.keys()].sort(), ['client_id', 'request_uri'])
+        assert.equal(url.searchParams.get('client_id'), variant.clientId)
+        assert.match(
+          url.searchParams.get('request_uri') ?? '',
+          /^urn:ietf:params:oauth:request_uri:/,
+        )
+      })
+
+      it('sends an S256 challenge of the verifier it keeps (par: false, in the URL)', async () => {
+        const { url, flowState } = await variant.make({ par: false }).initiateLogin()
         const params = url.searchParams
         assert.equal(
           `${url.origin}${url.pathname}`,
@@ -188,7 +207,14 @@ describe('e2e: oidc() + OAuth2Flow against oidc-provider v9', () => {
           redirectUri: variant.redirectUri,
           ...(variant.authMethod === 'none' ? {} : { clientSecret: CONFIDENTIAL.clientSecret }),
         })
-        const noPkce = new OAuth2Flow({ ...base, pkce: 'disabled-unsafe' })
+        // Pushed, the request is refused before the user sees a page.
+        await rejectsWith(
+          new OAuth2Flow({ ...base, pkce: 'disabled-unsafe' }).initiateLogin(),
+          'token_error',
+          'invalid_request',
+          /PKCE/,
+        )
+        const noPkce = new OAuth2Flow({ ...base, pkce: 'disabled-unsafe', par: false })
         const { url, flowState } = await noPkce.initiateLogin()
         assert.equal(url.searchParams.get('code_challenge'), null)
         const callback = await followToCallback(url, variant.redirectUri)
@@ -352,14 +378,15 @@ describe('e2e: oidc() + OAuth2Flow against oidc-provider v9', () => {
   }
 
   it('confidential client: the provider refuses a wrong client secret', async () => {
-    const wrong = new OAuth2Flow(
-      oidc({
-        issuer: op.issuer,
-        clientId: CONFIDENTIAL.clientId,
-        clientSecret: randomBytes(32).toString('base64url'),
-        redirectUri: CONFIDENTIAL.redirectUri,
-      }),
-    )
+    const config = oidc({
+      issuer: op.issuer,
+      clientId: CONFIDENTIAL.clientId,
+      clientSecret: randomBytes(32).toString('base64url'),
+      redirectUri: CONFIDENTIAL.redirectUri,
+    })
+    // Pushed (PAR), the client authenticates before the user is sent anywhere.
+    await rejectsWith(new OAuth2Flow(config).initiateLogin(), 'token_error', 'invalid_client')
+    const wrong = new OAuth2Flow({ ...config, par: false })
     const { url, flowState } = await wrong.initiateLogin()
     const callback = await followToCallback(url, CONFIDENTIAL.redirectUri)
     await rejectsWith(wrong.finalizeLogin(callback, flowState), 'token_error', 'invalid_client')

@@ -40,7 +40,8 @@ describe('engine + our OP: logout that reaches the OP and comes back', () => {
       'authkestra-provider-logout-',
     )
     auth = createAuthkestra<unknown>({
-      providers: [oidc({ id: 'idp', issuer: running.issuer.origin, ...CLIENT })],
+      // par: false: atOp() sets prompt=none in the authorization URL itself.
+      providers: [oidc({ id: 'idp', issuer: running.issuer.origin, ...CLIENT, par: false })],
       secret: SECRET,
       session: {},
     })

@@ -97,6 +97,8 @@ describe('step-up: sessionGuard acr/maxAge against our OP', () => {
           clientId: 'app',
           clientSecret: 'app-secret-0123456789abcdefghijklmnop',
           redirectUri: `${origin}/auth/callback/idp`,
+          // The test reads acr and max_age in the authorization URL: no PAR.
+          par: false,
         }),
       ],
       secret: 'step-up-engine-secret-0123456789abcdef',

@@ -61,6 +61,8 @@ describe('interop: engine step-up against oidc-provider v9', () => {
           clientId: CLIENT.clientId,
           clientSecret: CLIENT.clientSecret,
           redirectUri: CLIENT.redirectUri,
+          // The test reads the claims request in the authorization URL: no PAR.
+          par: false,
         }),
       ],
       secret: SECRET,

@@ -81,7 +81,6 @@ describe('authorization endpoint: errors go back to the client with error, state
     ['response_mode=fragment', { response_mode: 'fragment' }, 'invalid_request'],
     ['response_mode=form_post', { response_mode: 'form_post' }, 'invalid_request'],
     ['a request object', { request: 'eyJhbGciOiJub25lIn0.e30.' }, 'request_not_supported'],
-    ['request_uri', { request_uri: 'urn:x' }, 'request_uri_not_supported'],
     ['unknown scope', { scope: 'openid admin' }, 'invalid_scope'],
     ['no scope', { scope: undefined }, 'invalid_scope'],
     ['scope not allowed for the client', { scope: 'openid api:read' }, 'invalid_scope'],

@@ -26,6 +26,8 @@ export function metadata(settings: OpSettings): Record<string, unknown> {
     introspection_endpoint: settings.urls.introspection,
     end_session_endpoint: settings.urls.endSession,
     device_authorization_endpoint: settings.urls.deviceAuthorization,
+    pushed_authorization_request_endpoint: settings.urls.par,
+    require_pushed_authorization_requests: settings.par.required,
     backchannel_logout_supported: true,
     backchannel_logout_session_supported: true,
     frontchannel_logout_supported: true,

@@ -5,7 +5,14 @@
  * @module
  */
 import { type Clock, systemClock } from '../../core/clock.ts'
-import type { Consumed, OpRecordKind, OpRecords, OpSetOptions, OpStore } from './types.ts'
+import type {
+  ConsumableKind,
+  Consumed,
+  OpRecordKind,
+  OpRecords,
+  OpSetOptions,
+  OpStore,
+} from './types.ts'
 
 /** The kinds whose records are made from the app's configuration (accounts, clients, keys). */
 const COPIED: ReadonlySet<OpRecordKind> = new Set(['account', 'client', 'key', 'username'])
@@ -94,7 +101,7 @@ export function createMemoryOpStore(
     async delete(kind: OpRecordKind, id: string) {
       remove(key(kind, id))
     },
-    async consume<K extends 'code' | 'refresh' | 'csrf' | 'userCode'>(
+    async consume<K extends ConsumableKind>(
       kind: K,
       id: string,
     ): Promise<Consumed<OpRecords[K]> | undefined> {

@@ -55,6 +55,8 @@ export interface ClientRecord {
   readonly resourceServer: boolean
   /** RFC 9449 §5.2 `dpop_bound_access_tokens`: token requests must carry a DPoP proof. */
   readonly dpopBoundAccessTokens?: boolean
+  /** RFC 9126 §6 `require_pushed_authorization_requests`: authorization requests must be pushed. */
+  readonly requirePushedAuthorizationRequests?: boolean
   readonly name: string
 }
 
@@ -236,6 +238,11 @@ export interface OpRecords {
   device: DeviceRecord
   /** A user code (under the hash of its normal form) → its device authorization. */
   userCode: { readonly deviceId: string }
+  /**
+   * A pushed authorization request (RFC 9126), under the hash of its `request_uri` reference:
+   * validated at the PAR endpoint, consumed once at the authorization endpoint.
+   */
+  pushed: { readonly request: AuthorizationRequest }
   /** A one-time CSRF token of an interaction form (stored under its hash). */
   csrf: { readonly uid: string }
   /** `${sub} ${clientId}` → scopes the user agreed to. */
@@ -245,6 +252,9 @@ export interface OpRecords {
 
 /** The kinds of record. */
 export type OpRecordKind = keyof OpRecords
+
+/** The kinds of record that are used once ({@link OpStore.consume}). */
+export type ConsumableKind = 'code' | 'refresh' | 'csrf' | 'userCode' | 'pushed'
 
 /** Options of {@link OpStore.set}. */
 export interface OpSetOptions {
@@ -275,7 +285,7 @@ export interface OpStore {
    * Atomically marks a one-time record used and returns it, with whether it was used before;
    * `undefined` when absent or expired. Exactly one concurrent caller sees `alreadyConsumed: false`.
    */
-  consume<K extends 'code' | 'refresh' | 'csrf' | 'userCode'>(
+  consume<K extends ConsumableKind>(
     kind: K,
     id: string,
   ): Promise<Consumed<OpRecords[K]> | undefined>

@@ -7,6 +7,7 @@
  */
 import type { Clock } from '../../core/clock.ts'
 import type {
+  ConsumableKind,
   Consumed,
   OpRecordKind,
   OpRecords,
@@ -59,7 +60,7 @@ export function postgresOpStore(run: Run, t: Tables, clock: Clock): OpStore {
     },
 
     // `consumed` counts 1 for the first use and stays at 2 for every replay (no overflow).
-    consume<K extends 'code' | 'refresh' | 'csrf' | 'userCode'>(kind: K, id: string) {
+    consume<K extends ConsumableKind>(kind: K, id: string) {
       const now = nowMs(clock)
       return run('op.consume', async (query): Promise<Consumed<OpRecords[K]> | undefined> => {
         const rows = await query(

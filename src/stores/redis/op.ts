@@ -11,7 +11,14 @@
 import type { Redis } from 'ioredis'
 import type { Clock } from '../../core/clock.ts'
 import { AuthkestraError } from '../../core/errors.ts'
-import type { Consumed, OpRecordKind, OpRecords, OpSetOptions, OpStore } from '../redis.ts'
+import type {
+  ConsumableKind,
+  Consumed,
+  OpRecordKind,
+  OpRecords,
+  OpSetOptions,
+  OpStore,
+} from '../redis.ts'
 import { type Guard, parseJson, UnreadableRecord } from './guard.ts'
 import {
   OP_CONSUME,
@@ -93,7 +100,7 @@ export function createRedisOpStore(deps: RedisOpDeps): OpStore {
       })
     },
 
-    consume<K extends 'code' | 'refresh' | 'csrf' | 'userCode'>(kind: K, id: string) {
+    consume<K extends ConsumableKind>(kind: K, id: string) {
       return guard('op.consume', async (): Promise<Consumed<OpRecords[K]> | undefined> => {
         const reply = await runScript(redis, OP_CONSUME, [recordKey(kind, id)], [clock.now()])
         if (reply == null) return undefined

@@ -7,6 +7,7 @@
  */
 import type { Clock } from '../../core/clock.ts'
 import type {
+  ConsumableKind,
   Consumed,
   OpRecordKind,
   OpRecords,
@@ -71,7 +72,7 @@ export function sqliteOpStore(db: SqliteDriver, table: string, clock: Clock): Op
         db.statement(sql.delete).run(kind, id)
       })
     },
-    async consume<K extends 'code' | 'refresh' | 'csrf' | 'userCode'>(
+    async consume<K extends ConsumableKind>(
       kind: K,
       id: string,
     ): Promise<Consumed<OpRecords[K]> | undefined> {

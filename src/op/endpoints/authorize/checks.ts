@@ -40,7 +40,10 @@ export function checkRedirectUri(params: Params, client: ClientRecord): string {
   return redirectUri
 }
 
-/** Only `response_type=code` in `query` mode; no request objects (RFC 6749 §4.1.1, OIDC §6). */
+/**
+ * Only `response_type=code` in `query` mode; no request objects (RFC 6749 §4.1.1, OIDC §6). A
+ * `request_uri` never reaches here: the endpoints redeem or refuse it first (RFC 9126).
+ */
 export function checkResponseType(params: Params): void {
   const responseType = params.get('response_type')
   if (responseType === undefined) throw invalidRequest('"response_type" is required')
@@ -51,9 +54,6 @@ export function checkResponseType(params: Params): void {
     throw invalidRequest('only response_mode=query is supported')
   if (params.get('request') !== undefined)
     throw new OAuthProblem('request_not_supported', 'request objects are not supported')
-  if (params.get('request_uri') !== undefined) {
-    throw new OAuthProblem('request_uri_not_supported', 'request_uri is not supported')
-  }
 }
 
 /**
