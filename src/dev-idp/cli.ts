@@ -209,6 +209,8 @@ export async function startDevIdp(
       accounts: file.users.map(({ totp_secret: _, ...account }) => account),
       mfa,
       ...(file.dpop ? { dpop: file.dpop } : {}),
+      ...(file.signingAlgs ? { signingAlgs: file.signingAlgs } : {}),
+      ...(file.refreshTokens ? { refreshTokens: file.refreshTokens } : {}),
       ...file.code,
       store,
       ...(autoLogin === undefined ? {} : { dangerouslyAutoLogin: autoLogin }),

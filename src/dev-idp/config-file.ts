@@ -3,7 +3,8 @@
  * `.js`) whose default export also has what only code can say: `grants` (custom grant
  * handlers), `tokenExchange` (its policy) and `deviceFlow`, as `createOp` takes them. A user may
  * carry `totp_secret`: a TOTP factor enrolled at start (so the login asks for its code); `dpop`
- * configures DPoP (RFC 9449) as `createOp` takes it. Errors
+ * configures DPoP (RFC 9449) as `createOp` takes it; `signingAlgs` and `refreshTokens` are the
+ * OP's signing algorithms and OP-wide refresh-token policy, as `createOp` takes them. Errors
  * name the field, e.g. `"users[1].password" must be a non-empty string`.
  *
  * @module
@@ -22,6 +23,10 @@ export interface DevIdpFile {
   readonly users: readonly DevIdpUser[]
   /** DPoP at the token and userinfo endpoints (`createOp`'s `dpop`: nonces, algorithms). */
   readonly dpop?: OpDpopOptions
+  /** The OP's signing algorithms, the default first (`createOp`'s `signingAlgs`). */
+  readonly signingAlgs?: OpConfig['signingAlgs']
+  /** The OP-wide refresh-token policy (`createOp`'s `refreshTokens`). */
+  readonly refreshTokens?: OpConfig['refreshTokens']
   /** From a module config file only. */
   readonly code?: DevIdpCode
 }
@@ -72,6 +77,9 @@ const CLIENT_KEYS = [
   'scope',
   'application_type',
   'dpop_bound_access_tokens',
+  'id_token_signed_response_alg',
+  'refresh_token_rotation',
+  'refresh_token_grace_seconds',
 ]
 const USER_KEYS = ['username', 'password', 'claims', 'sub', 'totp_secret']
 
@@ -105,6 +113,8 @@ export function parseDevIdpFile(text: string): DevIdpFile {
 
 const CODE_KEYS = ['grants', 'tokenExchange', 'deviceFlow'] as const
 const DPOP_KEYS = ['nonce', 'nonceSecret', 'algorithms', 'proofMaxAgeSeconds']
+const TOP_KEYS = ['clients', 'users', 'dpop', 'signingAlgs', 'refreshTokens']
+const REFRESH_KEYS = ['rotation', 'graceSeconds']
 
 /**
  * Checks a config: the JSON file's parsed value, or a module's default export (`module`), which
@@ -112,11 +122,17 @@ const DPOP_KEYS = ['nonce', 'nonceSecret', 'algorithms', 'proofMaxAgeSeconds']
  */
 export function checkDevIdpConfig(raw: unknown, module: boolean): DevIdpFile {
   const root = object(raw, module ? 'default export' : 'config')
-  onlyKeys(root, ['clients', 'users', 'dpop', ...(module ? CODE_KEYS : [])], 'config')
+  onlyKeys(root, [...TOP_KEYS, ...(module ? CODE_KEYS : [])], 'config')
   // createOp checks what `dpop` says; here only its shape.
   const dpop =
     root.dpop === undefined ? undefined : (object(root.dpop, 'dpop') as unknown as OpDpopOptions)
   if (dpop) onlyKeys(dpop as Record<string, unknown>, DPOP_KEYS, 'dpop')
+  // Likewise `signingAlgs` and `refreshTokens`: their shape here, their values in createOp.
+  if (root.signingAlgs !== undefined && !Array.isArray(root.signingAlgs))
+    fail('"signingAlgs" must be an array, e.g. ["ES256", "RS256"]')
+  const refreshTokens =
+    root.refreshTokens === undefined ? undefined : object(root.refreshTokens, 'refreshTokens')
+  if (refreshTokens) onlyKeys(refreshTokens, REFRESH_KEYS, 'refreshTokens')
   if (!Array.isArray(root.clients) || root.clients.length === 0)
     fail('"clients" must be a non-empty array')
   if (root.users !== undefined && !Array.isArray(root.users)) fail('"users" must be an array')
@@ -160,6 +176,10 @@ export function checkDevIdpConfig(raw: unknown, module: boolean): DevIdpFile {
     clients,
     users,
     ...(dpop ? { dpop } : {}),
+    ...(root.signingAlgs === undefined
+      ? {}
+      : { signingAlgs: root.signingAlgs as OpConfig['signingAlgs'] }),
+    ...(refreshTokens ? { refreshTokens: refreshTokens as OpConfig['refreshTokens'] } : {}),
     ...(module ? { code: code as DevIdpCode } : {}),
   }
 }
