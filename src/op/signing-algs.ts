@@ -7,7 +7,14 @@
  */
 import { configError, type OpConfig } from './config.ts'
 
-/** The algorithms the OP can sign with (one current key each). */
+/**
+ * The algorithms the OP can sign with (one current key each).
+ *
+ * @example
+ * ```ts
+ * const op = await createOp({ issuer, signingAlgs: [...SIGNING_ALGS] }) // all four
+ * ```
+ */
 export const SIGNING_ALGS = ['ES256', 'RS256', 'PS256', 'EdDSA'] as const
 
 /** A signing algorithm of the OP. */
