@@ -210,6 +210,8 @@ export async function startDevIdp(
       mfa,
       ...(file.dpop ? { dpop: file.dpop } : {}),
       ...(file.par ? { par: file.par } : {}),
+      ...(file.signingAlgs ? { signingAlgs: file.signingAlgs } : {}),
+      ...(file.refreshTokens ? { refreshTokens: file.refreshTokens } : {}),
       ...file.code,
       store,
       ...(autoLogin === undefined ? {} : { dangerouslyAutoLogin: autoLogin }),

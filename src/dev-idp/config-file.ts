@@ -4,7 +4,8 @@
  * handlers), `tokenExchange` (its policy) and `deviceFlow`, as `createOp` takes them. A user may
  * carry `totp_secret`: a TOTP factor enrolled at start (so the login asks for its code); `dpop`
  * configures DPoP (RFC 9449) and `par` Pushed Authorization Requests (RFC 9126) as `createOp`
- * takes them. Errors
+ * takes them; `signingAlgs` and `refreshTokens` are the OP's signing algorithms and OP-wide
+ * refresh-token policy, as `createOp` takes them. Errors
  * name the field, e.g. `"users[1].password" must be a non-empty string`.
  *
  * @module
@@ -31,6 +32,10 @@ export interface DevIdpFile {
   readonly dpop?: OpDpopOptions
   /** Pushed Authorization Requests (`createOp`'s `par`: required of all, `request_uri` lifetime). */
   readonly par?: OpParOptions
+  /** The OP's signing algorithms, the default first (`createOp`'s `signingAlgs`). */
+  readonly signingAlgs?: OpConfig['signingAlgs']
+  /** The OP-wide refresh-token policy (`createOp`'s `refreshTokens`). */
+  readonly refreshTokens?: OpConfig['refreshTokens']
   /** From a module config file only. */
   readonly code?: DevIdpCode
 }
@@ -82,6 +87,9 @@ const CLIENT_KEYS = [
   'application_type',
   'dpop_bound_access_tokens',
   'require_pushed_authorization_requests',
+  'id_token_signed_response_alg',
+  'refresh_token_rotation',
+  'refresh_token_grace_seconds',
 ]
 const USER_KEYS = ['username', 'password', 'claims', 'sub', 'totp_secret']
 
@@ -116,6 +124,8 @@ export function parseDevIdpFile(text: string): DevIdpFile {
 const CODE_KEYS = ['grants', 'tokenExchange', 'deviceFlow'] as const
 const DPOP_KEYS = ['nonce', 'nonceSecret', 'algorithms', 'proofMaxAgeSeconds']
 const PAR_KEYS = ['required', 'requestUriTtlSeconds']
+const TOP_KEYS = ['clients', 'users', 'dpop', 'par', 'signingAlgs', 'refreshTokens']
+const REFRESH_KEYS = ['rotation', 'graceSeconds']
 
 /**
  * Checks a config: the JSON file's parsed value, or a module's default export (`module`), which
@@ -123,7 +133,7 @@ const PAR_KEYS = ['required', 'requestUriTtlSeconds']
  */
 export function checkDevIdpConfig(raw: unknown, module: boolean): DevIdpFile {
   const root = object(raw, module ? 'default export' : 'config')
-  onlyKeys(root, ['clients', 'users', 'dpop', 'par', ...(module ? CODE_KEYS : [])], 'config')
+  onlyKeys(root, [...TOP_KEYS, ...(module ? CODE_KEYS : [])], 'config')
   // createOp checks what `dpop` says; here only its shape.
   const dpop =
     root.dpop === undefined ? undefined : (object(root.dpop, 'dpop') as unknown as OpDpopOptions)
@@ -131,6 +141,12 @@ export function checkDevIdpConfig(raw: unknown, module: boolean): DevIdpFile {
   const par =
     root.par === undefined ? undefined : (object(root.par, 'par') as unknown as OpParOptions)
   if (par) onlyKeys(par as Record<string, unknown>, PAR_KEYS, 'par')
+  // Likewise `signingAlgs` and `refreshTokens`: their shape here, their values in createOp.
+  if (root.signingAlgs !== undefined && !Array.isArray(root.signingAlgs))
+    fail('"signingAlgs" must be an array, e.g. ["ES256", "RS256"]')
+  const refreshTokens =
+    root.refreshTokens === undefined ? undefined : object(root.refreshTokens, 'refreshTokens')
+  if (refreshTokens) onlyKeys(refreshTokens, REFRESH_KEYS, 'refreshTokens')
   if (!Array.isArray(root.clients) || root.clients.length === 0)
     fail('"clients" must be a non-empty array')
   if (root.users !== undefined && !Array.isArray(root.users)) fail('"users" must be an array')
@@ -175,6 +191,10 @@ export function checkDevIdpConfig(raw: unknown, module: boolean): DevIdpFile {
     users,
     ...(dpop ? { dpop } : {}),
     ...(par ? { par } : {}),
+    ...(root.signingAlgs === undefined
+      ? {}
+      : { signingAlgs: root.signingAlgs as OpConfig['signingAlgs'] }),
+    ...(refreshTokens ? { refreshTokens: refreshTokens as OpConfig['refreshTokens'] } : {}),
     ...(module ? { code: code as DevIdpCode } : {}),
   }
 }

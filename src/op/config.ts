@@ -9,6 +9,8 @@ import type { Clock } from '../core/clock.ts'
 import { AuthkestraError } from '../core/errors.ts'
 import type { DpopAlgorithm } from '../dpop/key.ts'
 import type { Mfa } from '../mfa/create-mfa.ts'
+import type { RefreshRotation } from './refresh-policy.ts'
+import type { SigningAlg } from './signing-algs.ts'
 import type { GrantTypeName, OpStore } from './store/types.ts'
 
 /** A client as configured (RFC 7591 metadata names). */
@@ -60,6 +62,20 @@ export interface OpClientConfig {
    * endpoint refuses any other request of it.
    */
   readonly require_pushed_authorization_requests?: boolean | undefined
+  /**
+   * OIDC Registration 1.0 §2: the algorithm of its ID tokens (and back-channel logout tokens);
+   * one of the OP's `signingAlgs`. Default: the OP's default (the first of `signingAlgs`).
+   */
+  readonly id_token_signed_response_alg?: SigningAlg | undefined
+  /**
+   * Refresh-token policy (no registered name exists): `rotate` (reuse revokes the family),
+   * `rotate-with-grace` (a rotated token still works for `refresh_token_grace_seconds`), or
+   * `none` (FAPI 2.0 §5.3.2.1; confidential or DPoP-bound clients only). Default: the OP's
+   * `refreshTokens.rotation`, itself `rotate` by default.
+   */
+  readonly refresh_token_rotation?: RefreshRotation | undefined
+  /** With `rotate-with-grace`: 1 to 60 seconds (default: the OP's, itself 10). */
+  readonly refresh_token_grace_seconds?: number | undefined
 }
 
 /** A built-in account. */
@@ -129,6 +145,14 @@ export interface OpParOptions {
   readonly requestUriTtlSeconds?: number
 }
 
+/** The OP-wide refresh-token policy. */
+export interface OpRefreshTokenOptions {
+  /** Default `rotate`. `none` here applies only to clients that qualify (see the client field). */
+  readonly rotation?: RefreshRotation
+  /** Seconds of `rotate-with-grace`, 1 to 60 (default 10). */
+  readonly graceSeconds?: number
+}
+
 /** Options of `createOp`. */
 export interface OpConfig {
   /** The issuer identifier; its path is where the OP is mounted (`https://app.example/oidc`). */
@@ -138,8 +162,20 @@ export interface OpConfig {
   readonly accounts?: readonly OpAccountConfig[]
   /** Default: an in-memory store (with a warning: nothing survives a restart). */
   readonly store?: OpStore
-  /** ID and access token signing algorithm (default ES256). */
-  readonly signingAlg?: 'ES256' | 'RS256' | 'EdDSA'
+  /**
+   * Deprecated: use `signingAlgs`. The only signing algorithm (exactly one key, as before).
+   * Cannot be combined with `signingAlgs`.
+   */
+  readonly signingAlg?: SigningAlg
+  /**
+   * The algorithms the OP signs with, one current key each, all in the JWKS and discovery; the
+   * first signs access tokens and the ID tokens of clients without
+   * `id_token_signed_response_alg`. Default `['ES256', 'RS256']` (OIDC Discovery 1.0 §3 requires
+   * RS256 to be available). Keys other than the first's are made on first need.
+   */
+  readonly signingAlgs?: readonly SigningAlg[]
+  /** The OP-wide refresh-token policy, for clients that set none (see `docs/signing-and-refresh.md`). */
+  readonly refreshTokens?: OpRefreshTokenOptions
   /** Scopes beyond `openid profile email offline_access` that clients may be allowed. */
   readonly scopes?: readonly string[]
   readonly ttl?: OpTtl

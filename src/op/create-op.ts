@@ -27,6 +27,7 @@ import { OAuthProblem } from './errors.ts'
 import { fromWebRequest, type OpRequest, type OpResponse, toWebResponse } from './http/message.ts'
 import { json, oauthError } from './http/responses.ts'
 import { type OpRuntime, setupOp } from './setup.ts'
+import type { SigningAlg } from './signing-algs.ts'
 
 export type { InteractionDetails, InteractionResult } from './endpoints/interaction/app-api.ts'
 
@@ -51,10 +52,16 @@ export interface Op {
     finish(request: Request, result: InteractionResult): Promise<Response>
   }
   /**
-   * Adds a new signing key and retires the others (private parts deleted; public parts published
-   * until their tokens expire).
+   * Adds a new signing key of every configured algorithm (or of `alg` only) and retires the keys
+   * they replace (private parts deleted; public parts published until their tokens expire).
+   *
+   * @example
+   * ```ts
+   * await op.rotateKeys() // every algorithm
+   * await op.rotateKeys('RS256') // RS256 only
+   * ```
    */
-  rotateKeys(): Promise<void>
+  rotateKeys(alg?: SigningAlg): Promise<void>
   /** Deletes a key at once (compromise): every token it signed stops verifying. */
   revokeKey(kid: string): Promise<void>
   /**
@@ -171,8 +178,8 @@ export async function createOp(config: OpConfig): Promise<Op> {
     handleMessage,
     metadata: () => metadata(settings),
     interactions: appInteractions(runtime),
-    async rotateKeys() {
-      await runtime.keys.rotate()
+    async rotateKeys(alg) {
+      await runtime.keys.rotate(alg)
     },
     async revokeKey(kid) {
       await runtime.keys.revoke(kid)

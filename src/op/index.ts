@@ -20,6 +20,7 @@ export type {
   OpClientConfig,
   OpConfig,
   OpLogger,
+  OpRefreshTokenOptions,
   OpTtl,
 } from './config.ts'
 export {
@@ -29,6 +30,8 @@ export {
   type Op,
 } from './create-op.ts'
 export { GrantError, type GrantErrorCode } from './errors.ts'
+export type { RefreshRotation } from './refresh-policy.ts'
+export { SIGNING_ALGS, type SigningAlg } from './signing-algs.ts'
 export { createMemoryOpStore } from './store/memory.ts'
 export type {
   AccountRecord,

@@ -29,6 +29,8 @@ import { type ResolvedPar, resolvePar } from './endpoints/par/pushed.ts'
 import { createKeyManager, type KeyManager } from './keys.ts'
 import { type Backchannel, createBackchannel } from './logout/backchannel.ts'
 import { createLogoutNotifier, type LogoutNotifier } from './logout/notifier.ts'
+import { clientRefreshPolicy, resolveRefreshDefaults } from './refresh-policy.ts'
+import { checkIdTokenAlg, type ResolvedSigningAlgs, resolveSigningAlgs } from './signing-algs.ts'
 import { createMemoryOpStore } from './store/memory.ts'
 import type { OpStore } from './store/types.ts'
 
@@ -69,7 +71,10 @@ export interface OpSettings {
   readonly ttl: ResolvedTtl
   readonly scopes: ReadonlySet<string>
   readonly audience: string
-  readonly signingAlg: 'ES256' | 'RS256' | 'EdDSA'
+  /** The default signing algorithm (deprecated: read `signingAlgs.default`). */
+  readonly signingAlg: ResolvedSigningAlgs['default']
+  /** Every signing algorithm the OP holds a key for, the default first. */
+  readonly signingAlgs: ResolvedSigningAlgs
   /** Cookies get `Secure` unless the issuer is http on loopback. */
   readonly secureCookies: boolean
   readonly interactionUrl: string | undefined
@@ -178,9 +183,8 @@ export async function setupOp(config: OpConfig): Promise<OpRuntime> {
       throw configError(`"scopes" lists "${scope}", which is not a scope token`)
   }
   const scopes = new Set<string>([...STANDARD_SCOPES, ...extraScopes])
-  const signingAlg = config.signingAlg ?? 'ES256'
-  if (!['ES256', 'RS256', 'EdDSA'].includes(signingAlg))
-    throw configError('"signingAlg" must be ES256, RS256 or EdDSA')
+  const signingAlgs = resolveSigningAlgs(config)
+  const refreshDefaults = resolveRefreshDefaults(config.refreshTokens)
   if (config.interactionUrl !== undefined) {
     try {
       new URL(config.interactionUrl)
@@ -199,7 +203,22 @@ export async function setupOp(config: OpConfig): Promise<OpRuntime> {
   const customGrants = resolveCustomGrants(config.grants)
   const seen = new Set<string>()
   for (const [i, client] of (config.clients ?? []).entries()) {
-    const record = await registerClient(client, i, scopes, new Set(customGrants.keys()))
+    const registered = await registerClient(client, i, scopes, new Set(customGrants.keys()))
+    const idTokenAlg = checkIdTokenAlg(
+      client.id_token_signed_response_alg,
+      `clients[${i}]`,
+      signingAlgs,
+    )
+    const refresh = clientRefreshPolicy(client, registered, `clients[${i}]`, refreshDefaults)
+    if (refresh.fellBack)
+      logger.warn(
+        `client "${registered.clientId}" is neither confidential nor DPoP-bound: its refresh tokens rotate ("refreshTokens.rotation" "none" does not apply)`,
+      )
+    const record = {
+      ...registered,
+      ...(idTokenAlg === undefined ? {} : { idTokenSignedResponseAlg: idTokenAlg }),
+      ...refresh.fields,
+    }
     if (seen.has(record.clientId)) throw configError(`"clients[${i}].client_id" is a duplicate`)
     seen.add(record.clientId)
     const secret = client.client_secret
@@ -235,7 +254,7 @@ export async function setupOp(config: OpConfig): Promise<OpRuntime> {
   const ttl = resolveTtl(config.ttl)
   const keys = createKeyManager({
     store,
-    alg: signingAlg,
+    algs: signingAlgs,
     clock,
     retentionMs: (Math.max(ttl.accessToken, ttl.idToken) + 60) * 1000,
   })
@@ -268,7 +287,8 @@ export async function setupOp(config: OpConfig): Promise<OpRuntime> {
       ttl,
       scopes,
       audience: config.accessTokenAudience ?? issuer,
-      signingAlg,
+      signingAlg: signingAlgs.default,
+      signingAlgs,
       secureCookies: !(issuerUrl.protocol === 'http:' && loopback),
       interactionUrl: config.interactionUrl,
       autoLogin: config.dangerouslyAutoLogin,

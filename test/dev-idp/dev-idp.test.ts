@@ -2,6 +2,7 @@
 // OAuth2Flow (the client side of this library) through the login form and through --auto-login.
 import assert from 'node:assert/strict'
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -164,6 +165,78 @@ describe('authkestra dev-idp', () => {
       dpop_signing_alg_values_supported: string[]
     }
     assert.deepEqual(meta.dpop_signing_alg_values_supported, ['ES256'])
+  })
+
+  it('takes signingAlgs, refreshTokens, id_token_signed_response_alg and the refresh policy from --config', async () => {
+    const path = configFile({
+      signingAlgs: ['PS256', 'EdDSA', 'RS256'],
+      refreshTokens: { rotation: 'rotate-with-grace', graceSeconds: 30 },
+      clients: [
+        {
+          client_id: 'web',
+          client_secret: 'web-secret-0123456789',
+          redirect_uris: ['https://app.example/cb'],
+          id_token_signed_response_alg: 'EdDSA',
+          refresh_token_rotation: 'none',
+        },
+      ],
+      users: [{ username: 'bob', password: 'builder' }],
+    })
+    const { ready } = run(['--port', '0', '--config', path, '--auto-login', 'bob'])
+    const issuer = await ready
+    const meta = (await (await fetch(`${issuer}/.well-known/openid-configuration`)).json()) as {
+      id_token_signing_alg_values_supported: string[]
+    }
+    assert.deepEqual(meta.id_token_signing_alg_values_supported, ['PS256', 'EdDSA', 'RS256'])
+    const verifier = 'v'.repeat(43)
+    const challenge = createHash('sha256').update(verifier).digest('base64url')
+    const authorize = new URL(`${issuer}/authorize`)
+    for (const [k, v] of Object.entries({
+      client_id: 'web',
+      redirect_uri: 'https://app.example/cb',
+      response_type: 'code',
+      scope: 'openid offline_access',
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+      state: 's'.repeat(22),
+      nonce: 'n'.repeat(22),
+    }))
+      authorize.searchParams.set(k, v)
+    const redirect = await fetch(authorize, { redirect: 'manual' })
+    const code = new URL(redirect.headers.get('location') ?? '').searchParams.get('code') ?? ''
+    const token = (body: Record<string, string>) =>
+      fetch(`${issuer}/token`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: `Basic ${btoa('web:web-secret-0123456789')}`,
+        },
+        body: new URLSearchParams(body),
+      }).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, string> }))
+    const first = await token({
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: 'https://app.example/cb',
+      code_verifier: verifier,
+    })
+    assert.equal(first.status, 200)
+    const header = JSON.parse(
+      Buffer.from(first.body.id_token?.split('.')[0] ?? '', 'base64url').toString(),
+    )
+    assert.equal(header.alg, 'EdDSA')
+    const access = JSON.parse(
+      Buffer.from(first.body.access_token?.split('.')[0] ?? '', 'base64url').toString(),
+    )
+    assert.equal(access.alg, 'PS256', 'access tokens: the first of signingAlgs')
+    // refresh_token_rotation "none": the same refresh token works again, no successor.
+    for (let i = 0; i < 2; i++) {
+      const again = await token({
+        grant_type: 'refresh_token',
+        refresh_token: first.body.refresh_token ?? '',
+      })
+      assert.equal(again.status, 200)
+      assert.equal(again.body.refresh_token, undefined)
+    }
   })
 
   it('takes require_pushed_authorization_requests per client and par from --config', async () => {
@@ -337,6 +410,42 @@ describe('authkestra dev-idp', () => {
         clients: [{ client_id: 'a', redirect_uris: ['https://a/cb'], dpop_bound_access_tokens: 1 }],
       },
       /"clients\[0\]\.dpop_bound_access_tokens"/,
+    ],
+    [
+      'an id_token_signed_response_alg the OP does not sign with',
+      {
+        signingAlgs: ['ES256'],
+        clients: [
+          {
+            client_id: 'a',
+            redirect_uris: ['https://a/cb'],
+            id_token_signed_response_alg: 'PS256',
+          },
+        ],
+      },
+      /"clients\[0\]\.id_token_signed_response_alg"/,
+    ],
+    [
+      'signingAlgs that is not an array',
+      { signingAlgs: 'ES256', clients: [{ client_id: 'a', redirect_uris: ['https://a/cb'] }] },
+      /"signingAlgs" must be an array/,
+    ],
+    [
+      'a refresh_token_rotation none for a public client',
+      {
+        clients: [
+          { client_id: 'a', redirect_uris: ['https://a/cb'], refresh_token_rotation: 'none' },
+        ],
+      },
+      /"clients\[0\]\.refresh_token_rotation"/,
+    ],
+    [
+      'an unknown refreshTokens field',
+      {
+        clients: [{ client_id: 'a', redirect_uris: ['https://a/cb'] }],
+        refreshTokens: { grace: 5 },
+      },
+      /"refreshTokens\.grace" is not a known field/,
     ],
     [
       'an unknown par field',

@@ -18,7 +18,8 @@ describe('discovery and JWKS', () => {
     assert.equal(doc.authorization_response_iss_parameter_supported, true)
     assert.deepEqual(doc.response_types_supported, ['code'])
     assert.deepEqual(doc.response_modes_supported, ['query'])
-    assert.deepEqual(doc.id_token_signing_alg_values_supported, ['ES256'])
+    // OIDC Discovery 1.0 §3: RS256 MUST be listed; ES256 is the default.
+    assert.deepEqual(doc.id_token_signing_alg_values_supported, ['ES256', 'RS256'])
     assert.equal(doc.request_parameter_supported, false)
     for (const name of [
       'authorization_endpoint',
@@ -58,18 +59,20 @@ describe('discovery and JWKS', () => {
     const first = (await (await op.handler(new Request('http://127.0.0.1:9000/jwks'))).json()) as {
       keys: Record<string, unknown>[]
     }
-    assert.equal(first.keys.length, 1)
-    const key = first.keys[0] ?? {}
-    assert.equal(key.alg, 'ES256')
-    assert.equal(key.use, 'sig')
-    assert.equal(typeof key.kid, 'string')
-    assert.equal(key.d, undefined, 'no private part')
+    // One key of each default algorithm (ES256 made at start, RS256 on this first JWKS request).
+    assert.deepEqual(first.keys.map((k) => k.alg).sort(), ['ES256', 'RS256'])
+    for (const key of first.keys) {
+      assert.equal(key.use, 'sig')
+      assert.equal(typeof key.kid, 'string')
+      for (const part of ['d', 'p', 'q', 'dp', 'dq', 'qi'])
+        assert.equal(key[part], undefined, 'no private part')
+    }
     await op.rotateKeys()
     const after = (await (await op.handler(new Request('http://127.0.0.1:9000/jwks'))).json()) as {
       keys: { kid: string }[]
     }
-    assert.equal(after.keys.length, 2)
-    assert.ok(after.keys.some((k) => k.kid === key.kid))
+    assert.equal(after.keys.length, 4)
+    for (const key of first.keys) assert.ok(after.keys.some((k) => k.kid === key.kid))
   })
 
   for (const alg of ['RS256', 'EdDSA'] as const) {

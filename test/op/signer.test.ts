@@ -20,7 +20,7 @@ const claims = {
 }
 
 describe('createTokenSigner', () => {
-  for (const alg of ['ES256', 'RS256', 'EdDSA'] as const) {
+  for (const alg of ['ES256', 'RS256', 'PS256', 'EdDSA'] as const) {
     it(`${alg}: node:crypto and jose paths sign the same JWT, and jose verifies both`, async () => {
       const { privateKey, publicKey } = await generateKeyPair(alg)
       const key = { kid: 'k1', alg, key: privateKey }

@@ -304,6 +304,7 @@ describe('token endpoint: refresh_token', () => {
 describe('token endpoint: client_credentials', () => {
   it('issues an access token for the client itself, with its registered scope', async () => {
     const fx = await fixture()
+    await fx.runtime.keys.publicJwks() // the non-default (RS256) key is made on first need
     const before = fx.store.size()
     for (const scope of ['api:read', undefined]) {
       const fields: Record<string, string> = { grant_type: 'client_credentials' }

@@ -393,6 +393,41 @@ export function storeConformance(
         assert.deepEqual(kids, ['k1', 'k2'])
       })
 
+      it('keeps the signing-algorithm and refresh-policy fields: keys per alg, client policy, rotation time', async () => {
+        for (const alg of ['ES256', 'RS256', 'PS256', 'EdDSA'] as const)
+          await store.op.set('key', `k-${alg}`, {
+            kid: `k-${alg}`,
+            alg,
+            publicJwk: { kid: `k-${alg}`, alg, use: 'sig' },
+            createdAt: 1,
+          })
+        const algs = (await store.op.list('key'))
+          .filter((k) => k.kid.startsWith('k-'))
+          .map((k) => k.alg)
+          .sort()
+        assert.deepEqual(algs, ['ES256', 'EdDSA', 'PS256', 'RS256'])
+        const client = {
+          clientId: 'graceful',
+          tokenEndpointAuthMethod: 'none' as const,
+          redirectUris: ['https://app.example/cb'],
+          grantTypes: ['authorization_code', 'refresh_token'],
+          scopes: [],
+          applicationType: 'web' as const,
+          skipConsent: false,
+          allowPlainPkce: false,
+          resourceServer: false,
+          idTokenSignedResponseAlg: 'PS256' as const,
+          refreshTokenRotation: 'rotate-with-grace' as const,
+          refreshTokenGraceSeconds: 10,
+          name: 'Graceful',
+        }
+        await store.op.set('client', 'graceful', client)
+        assert.deepEqual(await store.op.get('client', 'graceful'), client)
+        const marker = { reason: 'rotated', rotatedAt: 1_700_000_000_123 }
+        await store.op.set('revocation', 'refresh:r1', marker, { ttlSeconds: 60, family: 'g-r1' })
+        assert.deepEqual(await store.op.get('revocation', 'refresh:r1'), marker)
+      })
+
       it('keeps unicode and large values intact', async () => {
         const claims = { name: 'Zoë Ünïcødé 🚀', bio: 'é'.repeat(50_000) }
         await store.op.set('account', 'sub-u', { sub: 'sub-u', username: 'zoë', claims })

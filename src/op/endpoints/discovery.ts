@@ -46,7 +46,8 @@ export function metadata(settings: OpSettings): Record<string, unknown> {
       ...settings.customGrants.keys(),
     ],
     subject_types_supported: ['public'],
-    id_token_signing_alg_values_supported: [settings.signingAlg],
+    // Every algorithm the OP holds a key for; a client picks one (id_token_signed_response_alg).
+    id_token_signing_alg_values_supported: [...settings.signingAlgs.all],
     token_endpoint_auth_methods_supported: methods,
     revocation_endpoint_auth_methods_supported: methods,
     introspection_endpoint_auth_methods_supported: methods.filter((m) => m !== 'none'),

@@ -86,9 +86,12 @@ function checkOptions(options: BackchannelLogoutOptions | undefined): void {
     throw configError('"backchannelLogout.timeoutMs" must be an integer from 100 to 60000')
 }
 
-/** A logout token for `target` (§2.4): `iss`, `aud`, `iat`, `exp`, `jti`, `events`, `sub`, `sid`; never `nonce`. */
+/**
+ * A logout token for `target` (§2.4): `iss`, `aud`, `iat`, `exp`, `jti`, `events`, `sub`, `sid`;
+ * never `nonce`. Signed with the client's ID-token algorithm, which its RP already verifies.
+ */
 async function logoutToken(target: LogoutTarget, deps: Deps): Promise<string> {
-  const { signer } = await deps.keys.signingKey()
+  const { signer } = await deps.keys.signingKey(target.client.idTokenSignedResponseAlg)
   const iat = Math.floor(deps.clock.now() / 1000)
   return signer.sign('logout+jwt', {
     iss: deps.issuer,

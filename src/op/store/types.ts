@@ -57,6 +57,12 @@ export interface ClientRecord {
   readonly dpopBoundAccessTokens?: boolean
   /** RFC 9126 §6 `require_pushed_authorization_requests`: authorization requests must be pushed. */
   readonly requirePushedAuthorizationRequests?: boolean
+  /** OIDC Registration 1.0 §2: signs its ID and logout tokens (absent: the OP's default alg). */
+  readonly idTokenSignedResponseAlg?: 'ES256' | 'RS256' | 'PS256' | 'EdDSA'
+  /** Refresh-token policy (absent: `rotate`, reuse revokes the family); see `refresh-policy.ts`. */
+  readonly refreshTokenRotation?: 'rotate-with-grace' | 'none'
+  /** With `rotate-with-grace`: seconds a rotated token may still be presented (1 to 60). */
+  readonly refreshTokenGraceSeconds?: number
   readonly name: string
 }
 
@@ -202,7 +208,7 @@ export interface DeviceRecord {
 /** A signing key (private JWK: protect the store accordingly). */
 export interface SigningKeyRecord {
   readonly kid: string
-  readonly alg: 'ES256' | 'RS256' | 'EdDSA'
+  readonly alg: 'ES256' | 'RS256' | 'PS256' | 'EdDSA'
   /** Absent once the key is retired: a retired key only verifies. */
   readonly privateJwk?: Readonly<Record<string, unknown>>
   /** When a rotation retired it (ms); it stays published until its last tokens expire. */
@@ -233,7 +239,11 @@ export interface OpRecords {
   code: CodeRecord
   refresh: RefreshRecord
   /** A revoked grant id or access-token `jti`, kept as long as its tokens could live. */
-  revocation: { readonly reason: string }
+  revocation: {
+    readonly reason: string
+    /** A rotated refresh token's marker: when it was rotated (ms), for the grace window. */
+    readonly rotatedAt?: number
+  }
   /** A device authorization, under the hash of its `device_code`. */
   device: DeviceRecord
   /** A user code (under the hash of its normal form) → its device authorization. */

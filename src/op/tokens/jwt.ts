@@ -1,6 +1,7 @@
 /**
- * The OP's JWTs: access tokens (RFC 9068, `typ: at+jwt`) and ID tokens (OIDC Core §2, with
- * `at_hash`), signed with the current key by its signer (synchronous on `node:crypto`, jose
+ * The OP's JWTs: access tokens (RFC 9068, `typ: at+jwt`, the OP's default algorithm) and ID
+ * tokens (OIDC Core §2, with `at_hash`; the client's `id_token_signed_response_alg`), signed with
+ * the current key of the algorithm by its signer (synchronous on `node:crypto`, jose
  * elsewhere), and the verification of the OP's own access tokens at userinfo and introspection
  * (`alg`, `typ`, `iss`, `exp`, revocation).
  *
@@ -19,6 +20,7 @@ import type { JwtPayload } from '../../core/jwt-types.ts'
 import { randomToken } from '../../core/random.ts'
 import { accessTokenHash } from '../../core/token-hash.ts'
 import type { KeyManager } from '../keys.ts'
+import { SIGNING_ALGS, type SigningAlg } from '../signing-algs.ts'
 import type { GrantBinding, OpStore } from '../store/types.ts'
 
 /** What signing needs. */
@@ -78,15 +80,22 @@ export async function issueAccessToken(
 
 /**
  * Signs an ID token for `grant`, with `nonce`, `at_hash`, `auth_time`, `azp`, the OP session's
- * `sid` (Back-Channel Logout §2.1) and scope claims.
+ * `sid` (Back-Channel Logout §2.1) and scope claims, signed with `extra.alg` (the client's
+ * `id_token_signed_response_alg`; default: the OP's default algorithm). `at_hash` uses that
+ * algorithm's hash (OIDC Core §3.1.3.6).
  */
 export async function issueIdToken(
   grant: Pick<GrantBinding, 'clientId' | 'sub' | 'authTime' | 'sid' | 'amr' | 'acr'>,
-  extra: { nonce?: string | undefined; accessToken: string; claims: Record<string, unknown> },
+  extra: {
+    nonce?: string | undefined
+    accessToken: string
+    claims: Record<string, unknown>
+    alg?: SigningAlg | undefined
+  },
   ttlSeconds: number,
   deps: SignDeps,
 ): Promise<string> {
-  const { signer } = await deps.keys.signingKey()
+  const { signer } = await deps.keys.signingKey(extra.alg)
   const iat = nowSeconds(deps.clock)
   return signer.sign('JWT', {
     ...extra.claims,
@@ -105,7 +114,7 @@ export async function issueIdToken(
 }
 
 /** Signing algorithms the OP's keys may have (each key verifies with its own only). */
-const KEY_ALGS = ['ES256', 'RS256', 'EdDSA']
+const KEY_ALGS: readonly string[] = SIGNING_ALGS
 
 /**
  * The claims of a token signed by one of the OP's keys (`kid`, and that key's own algorithm) for

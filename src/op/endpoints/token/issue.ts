@@ -10,6 +10,7 @@ import type { OpAccount } from '../../config.ts'
 import type { SenderBinding } from '../../dpop.ts'
 import { OAuthProblem } from '../../errors.ts'
 import type { OpRuntime } from '../../setup.ts'
+import type { SigningAlg } from '../../signing-algs.ts'
 import type { GrantBinding } from '../../store/types.ts'
 import { claimsForScopes } from '../../tokens/claims.ts'
 import {
@@ -143,6 +144,8 @@ export interface IssueOptions {
   readonly nonce?: string | undefined
   /** Issue a refresh token in the grant's family, valid until this time (seconds). */
   readonly refreshUntil?: number | undefined
+  /** The client's `id_token_signed_response_alg` (default: the OP's default algorithm). */
+  readonly idTokenAlg?: SigningAlg | undefined
 }
 
 /**
@@ -182,6 +185,7 @@ export async function issueTokens(
             nonce: options.nonce,
             accessToken: access.token,
             claims: claimsForScopes(account.claims, options.scopes),
+            alg: options.idTokenAlg,
           },
           ttl.idToken,
           sign,

@@ -125,6 +125,7 @@ export async function authorizationCodeGrant(
       scopes: record.scopes,
       account,
       nonce: record.nonce,
+      idTokenAlg: client.idTokenSignedResponseAlg,
       refreshUntil: refresh ? nowSeconds(deps) + deps.settings.ttl.refreshToken : undefined,
     },
     deps,

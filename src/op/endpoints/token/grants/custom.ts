@@ -141,7 +141,12 @@ export async function customGrant(
       scopes,
       authTime: result.authTime ?? now,
     },
-    { scopes, account, refreshUntil: refresh ? now + deps.settings.ttl.refreshToken : undefined },
+    {
+      scopes,
+      account,
+      idTokenAlg: client.idTokenSignedResponseAlg,
+      refreshUntil: refresh ? now + deps.settings.ttl.refreshToken : undefined,
+    },
     deps,
   )
 }

@@ -121,6 +121,7 @@ export async function deviceCodeGrant(
     {
       scopes: grant.scopes,
       account,
+      idTokenAlg: client.idTokenSignedResponseAlg,
       refreshUntil: refresh ? nowSeconds(deps) + deps.settings.ttl.refreshToken : undefined,
     },
     deps,

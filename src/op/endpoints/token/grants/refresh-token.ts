@@ -7,11 +7,16 @@
  * The checks that change nothing (client, family lifetime, scope, account) run before the token
  * is consumed, so a client's mistake (e.g. asking for a wider scope) does not burn its token.
  *
+ * The client's policy (`refresh-policy.ts`) adjusts this: `rotate-with-grace` lets a rotated
+ * token be presented again within the client's grace window (a new pair of the same family, no
+ * revocation); `none` never consumes the token and answers without a new one (RFC 6749 §6
+ * makes a new refresh token optional).
+ *
  * @module
  */
 import { OAuthProblem } from '../../../errors.ts'
 import type { Params } from '../../../http/params.ts'
-import type { ClientRecord, RefreshRecord } from '../../../store/types.ts'
+import type { ClientRecord, OpRecords, RefreshRecord } from '../../../store/types.ts'
 import { secretId } from '../../../tokens/secrets.ts'
 import {
   findAccount,
@@ -28,17 +33,41 @@ import {
 const INVALID = 'the refresh token is invalid, expired or revoked'
 
 /**
- * Rule: the token exists. One already rotated is a reuse, i.e. a stolen token or a stolen
- * successor: the family is revoked before answering `invalid_grant`.
+ * Whether a rotated token's marker is within its own client's grace window
+ * (`rotate-with-grace`): the grace is the owner's, never another client's.
  */
-async function loadRefresh(id: string, deps: IssueDeps): Promise<RefreshRecord> {
+function withinGrace(
+  marker: OpRecords['revocation'] | undefined,
+  record: RefreshRecord,
+  client: ClientRecord,
+  deps: IssueDeps,
+): boolean {
+  if (client.refreshTokenRotation !== 'rotate-with-grace' || record.clientId !== client.clientId)
+    return false
+  if (marker?.rotatedAt === undefined) return false
+  const graceMs = (client.refreshTokenGraceSeconds ?? 0) * 1000
+  return deps.clock.now() - marker.rotatedAt <= graceMs
+}
+
+/**
+ * Rule: the token exists. One already rotated is a reuse, i.e. a stolen token or a stolen
+ * successor: the family is revoked before answering `invalid_grant`, unless it is within its
+ * client's grace window (`grace: true`: tokens are issued without consuming anything again).
+ */
+async function loadRefresh(
+  id: string,
+  client: ClientRecord,
+  deps: IssueDeps,
+): Promise<{ record: RefreshRecord; grace: boolean }> {
   const record = await deps.store.get('refresh', id)
   if (!record) throw invalidGrant(INVALID)
-  if (await deps.store.get('revocation', rotatedMarker(id))) {
+  const marker = await deps.store.get('revocation', rotatedMarker(id))
+  if (marker) {
+    if (withinGrace(marker, record, client, deps)) return { record, grace: true }
     await revokeGrant(record.grantId, 'refresh token reuse', deps)
     throw invalidGrant(INVALID)
   }
-  return record
+  return { record, grace: false }
 }
 
 /** Rule: the token was issued to the authenticated client (RFC 6749 §6). */
@@ -75,23 +104,39 @@ function narrowScopes(record: RefreshRecord, requested: string | undefined): rea
   return scopes
 }
 
-/**
- * Rule: rotation is atomic. Exactly one concurrent use wins `consume`; a loser sees a reuse and
- * revokes the family. The winner marks the token rotated for reuse detection and introspection.
- */
-async function rotate(id: string, record: RefreshRecord, deps: IssueDeps): Promise<void> {
-  const consumed = await deps.store.consume('refresh', id)
-  if (!consumed) throw invalidGrant(INVALID)
-  if (consumed.alreadyConsumed) {
-    await revokeGrant(record.grantId, 'refresh token reuse', deps)
-    throw invalidGrant(INVALID)
-  }
+/** Marks the token rotated (for reuse detection and introspection), with the time of rotation. */
+async function markRotated(id: string, record: RefreshRecord, deps: IssueDeps): Promise<void> {
   await deps.store.set(
     'revocation',
     rotatedMarker(id),
-    { reason: 'rotated' },
+    { reason: 'rotated', rotatedAt: deps.clock.now() },
     { ttlSeconds: Math.max(1, record.familyExpiresAt - nowSeconds(deps)), family: record.grantId },
   )
+}
+
+/**
+ * Rule: rotation is atomic. Exactly one concurrent use wins `consume`; a loser sees a reuse and
+ * revokes the family. The winner marks the token rotated for reuse detection and introspection.
+ * With `rotate-with-grace` the mark comes first, so a concurrent loser finds the time of the
+ * rotation it lost to and, within the window, is answered like a grace reuse (same family).
+ */
+async function rotate(
+  id: string,
+  record: RefreshRecord,
+  client: ClientRecord,
+  deps: IssueDeps,
+): Promise<void> {
+  const grace = client.refreshTokenRotation === 'rotate-with-grace'
+  if (grace) await markRotated(id, record, deps)
+  const consumed = await deps.store.consume('refresh', id)
+  if (!consumed) throw invalidGrant(INVALID)
+  if (consumed.alreadyConsumed) {
+    const marker = grace ? await deps.store.get('revocation', rotatedMarker(id)) : undefined
+    if (withinGrace(marker, record, client, deps)) return
+    await revokeGrant(record.grantId, 'refresh token reuse', deps)
+    throw invalidGrant(INVALID)
+  }
+  if (!grace) await markRotated(id, record, deps)
 }
 
 /**
@@ -112,12 +157,20 @@ export async function refreshTokenGrant(
 ): Promise<TokenResponseBody> {
   const id = await secretId(params.require('refresh_token'))
   const requestedScope = params.get('scope')
-  const record = await loadRefresh(id, deps)
+  const { record, grace } = await loadRefresh(id, client, deps)
   checkClient(record, client)
   checkDpopBinding(record, deps)
   checkFamilyLifetime(record, deps)
   const scopes = narrowScopes(record, requestedScope)
   const account = await findAccount(record.sub, deps)
-  await rotate(id, record, deps)
-  return issueTokens(record, { scopes, account, refreshUntil: record.familyExpiresAt }, deps)
+  const idTokenAlg = client.idTokenSignedResponseAlg
+  // `none` (FAPI 2.0 §5.3.2.1): the presented token stays the client's; no successor.
+  if (client.refreshTokenRotation === 'none')
+    return issueTokens(record, { scopes, account, idTokenAlg }, deps)
+  if (!grace) await rotate(id, record, client, deps)
+  return issueTokens(
+    record,
+    { scopes, account, idTokenAlg, refreshUntil: record.familyExpiresAt },
+    deps,
+  )
 }
