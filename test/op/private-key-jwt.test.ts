@@ -1,0 +1,397 @@
+// private_key_jwt (RFC 7523 §2.2, §3; OIDC Core §9) at our OP: a sound assertion per algorithm
+// authenticates at the token, introspection, revocation and device authorization endpoints;
+// every hostile assertion is the same 401 invalid_client, issues nothing, stores nothing (the
+// replay cache included) and echoes nothing; a replayed jti is refused the second time only.
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { decodeJwt, SignJWT } from 'jose'
+import { createOp } from '../../src/op/create-op.ts'
+import {
+  ALGS,
+  assertionWorld,
+  ISSUER,
+  JWT_BEARER,
+  makeKey,
+  nowSeconds,
+  TOKEN,
+  WEB_SECRET,
+} from './helpers/assertion-world.ts'
+
+const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
+const MARK = '<script>x</script>'
+
+describe('OP private_key_jwt', () => {
+  for (const alg of ALGS) {
+    it(`authenticates a client_credentials request signed with ${alg}`, async () => {
+      const w = await assertionWorld()
+      const res = await w.clientCredentials(await w.sign(w.byAlg(alg), 'pk'))
+      assert.equal(res.status, 200, res.text)
+      assert.equal(decodeJwt(String(res.body.access_token)).client_id, 'pk')
+    })
+  }
+
+  it('accepts the token endpoint URL and an array as aud, no kid with a single fitting key, a body client_id that matches', async () => {
+    const w = await assertionWorld()
+    const es = w.byAlg('ES256')
+    for (const [name, assertion, extra] of [
+      ['aud = token endpoint', await w.sign(es, 'pk', { claims: { aud: TOKEN } }), {}],
+      ['aud array', await w.sign(es, 'pk', { claims: { aud: ['https://x.example', ISSUER] } }), {}],
+      ['no kid', await w.sign(es, 'pk-es', { header: { kid: undefined } }), {}],
+      ['no iat', await w.sign(es, 'pk', { omit: ['iat'] }), {}],
+      ['client_id', await w.sign(es, 'pk'), { client_id: 'pk' }],
+    ] as const) {
+      const res = await w.clientCredentials(assertion, extra)
+      assert.equal(res.status, 200, `${name}: ${res.text}`)
+    }
+  })
+
+  it('authenticates at introspection, revocation and device authorization', async () => {
+    const w = await assertionWorld()
+    const key = w.byAlg('EdDSA')
+    const issued = await w.clientCredentials(await w.sign(key, 'pk'))
+    const token = String(issued.body.access_token)
+    const auth = async () => ({
+      client_assertion_type: JWT_BEARER,
+      client_assertion: await w.sign(key, 'pk'),
+    })
+    const introspected = await w.post('/introspect', { token, ...(await auth()) })
+    assert.equal(introspected.status, 200, introspected.text)
+    assert.equal(introspected.body.active, true)
+    const device = await w.post('/device_authorization', { scope: 'openid', ...(await auth()) })
+    assert.equal(device.status, 200, device.text)
+    assert.equal(typeof device.body.device_code, 'string')
+    const revoked = await w.post('/revoke', { token, ...(await auth()) })
+    assert.equal(revoked.status, 200, revoked.text)
+    const after = await w.post('/introspect', { token, ...(await auth()) })
+    assert.equal(after.body.active, false)
+    const refused = await w.post('/introspect', {
+      token,
+      ...(await auth()),
+      client_assertion: 'x.y.z',
+    })
+    assert.equal(refused.status, 401)
+    assert.equal(refused.body.error, 'invalid_client')
+  })
+
+  it('the authorization code and refresh grants work with assertions', async () => {
+    const w = await assertionWorld()
+    const key = w.byAlg('PS256')
+    const verifier = 'v'.repeat(43)
+    const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier))
+    const url = new URL(`${ISSUER}/authorize`)
+    url.search = new URLSearchParams({
+      response_type: 'code',
+      client_id: 'pk',
+      redirect_uri: 'https://app.example/cb',
+      scope: 'openid offline_access',
+      code_challenge: Buffer.from(digest).toString('base64url'),
+      code_challenge_method: 'S256',
+    }).toString()
+    const location = new URL((await w.op.handler(new Request(url))).headers.get('location') ?? '')
+    const code = location.searchParams.get('code') ?? ''
+    const auth = async () => ({
+      client_assertion_type: JWT_BEARER,
+      client_assertion: await w.sign(key, 'pk'),
+    })
+    const tokens = await w.post('/token', {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: 'https://app.example/cb',
+      code_verifier: verifier,
+      ...(await auth()),
+    })
+    assert.equal(tokens.status, 200, tokens.text)
+    const refreshed = await w.post('/token', {
+      grant_type: 'refresh_token',
+      refresh_token: String(tokens.body.refresh_token),
+      ...(await auth()),
+    })
+    assert.equal(refreshed.status, 200, refreshed.text)
+  })
+
+  it('a replayed assertion: the first use succeeds, the second is invalid_client', async () => {
+    const w = await assertionWorld()
+    const assertion = await w.sign(w.byAlg('ES256'), 'pk')
+    assert.equal((await w.clientCredentials(assertion)).status, 200)
+    const size = w.store.size()
+    const again = await w.clientCredentials(assertion)
+    assert.equal(again.status, 401)
+    assert.equal(again.body.error, 'invalid_client')
+    assert.equal(again.body.access_token, undefined)
+    assert.equal(w.store.size(), size, 'nothing stored by the replay')
+    // The same jti from another client is its own (keyed by client).
+    const jti = String(decodeJwt(assertion).jti)
+    const other = await w.sign(w.byAlg('ES256'), 'pk-es', { claims: { jti } })
+    assert.equal((await w.clientCredentials(other)).status, 200)
+  })
+
+  it('hostile assertions: 401 invalid_client, no token, nothing stored, nothing echoed', async () => {
+    const w = await assertionWorld()
+    const es = w.byAlg('ES256')
+    const t = nowSeconds(w.now)
+    const stranger = await makeKey('ES256', 'es256')
+    const publicAsSecret = new TextEncoder().encode(JSON.stringify(es.publicJwk))
+    const sound = () => w.sign(es, 'pk', { claims: { jti: MARK } })
+    const unsigned = `${b64({ alg: 'none' })}.${b64({ iss: 'pk', sub: 'pk', aud: ISSUER, jti: MARK, exp: t + 60 })}.`
+    const hs256 = await new SignJWT({ iss: 'pk', sub: 'pk', aud: ISSUER, jti: MARK, exp: t + 60 })
+      .setProtectedHeader({ alg: 'HS256', kid: 'es256' })
+      .sign(publicAsSecret)
+    const cases: [string, string, Record<string, string>?, Record<string, string>?][] = [
+      ['wrong aud', await w.sign(es, 'pk', { claims: { aud: 'https://evil.example', jti: MARK } })],
+      ['aud = another endpoint', await w.sign(es, 'pk', { claims: { aud: `${ISSUER}/userinfo` } })],
+      ['too long-lived', await w.sign(es, 'pk', { claims: { exp: t + 600, jti: MARK } })],
+      [
+        'too long-lived, no iat',
+        await w.sign(es, 'pk', { claims: { exp: t + 600 }, omit: ['iat'] }),
+      ],
+      ['wrong iss', await w.sign(es, 'pk', { claims: { iss: MARK } })],
+      ['wrong sub', await w.sign(es, 'pk', { claims: { sub: 'pk-es' } })],
+      ['a secret client as iss/sub', await w.sign(es, 'web')],
+      ['unknown client', await w.sign(es, MARK)],
+      ['unknown kid', await w.sign(es, 'pk', { header: { kid: MARK } })],
+      ['alg none', unsigned],
+      ['HS256 with the public key', hs256],
+      ['expired', await w.sign(es, 'pk', { claims: { iat: t - 120, exp: t - 60, jti: MARK } })],
+      ['nbf in the future', await w.sign(es, 'pk', { claims: { nbf: t + 120, jti: MARK } })],
+      ['iat in the future', await w.sign(es, 'pk', { claims: { iat: t + 120, exp: t + 180 } })],
+      ['signed by another key', await w.sign(stranger, 'pk')],
+      ['no exp', await w.sign(es, 'pk', { omit: ['exp'] })],
+      ['no jti', await w.sign(es, 'pk', { omit: ['jti'] })],
+      ['kid of another alg', await w.sign(es, 'pk', { header: { kid: 'ps256' } })],
+      [
+        'alg not the registered one',
+        await w.sign(w.byAlg('PS256'), 'pk-es', { header: { kid: 'es256' } }),
+      ],
+      ['not a JWS', MARK],
+      [
+        'tampered payload',
+        (await sound()).replace(
+          /\.[^.]+\./,
+          `.${b64({ iss: 'pk', sub: 'pk', aud: ISSUER, jti: MARK, exp: t + 60 })}.`,
+        ),
+      ],
+      ['a client_secret alongside', await sound(), { client_secret: WEB_SECRET }],
+      [
+        'Basic alongside',
+        await sound(),
+        {},
+        { authorization: `Basic ${btoa(`web:${WEB_SECRET}`)}` },
+      ],
+      [
+        'wrong assertion type',
+        await sound(),
+        { client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:saml2-bearer' },
+      ],
+      ['no assertion type', await sound(), { client_assertion_type: '' }],
+      ['body client_id differs', await sound(), { client_id: 'pk-es' }],
+    ]
+    const reasons: Record<string, string> = {
+      'wrong aud': '"aud" is not this OP',
+      'aud = another endpoint': '"aud" is not this OP',
+      'too long-lived': 'lifetime too long',
+      'too long-lived, no iat': 'lifetime too long',
+      'wrong iss': '"iss" and "sub" differ',
+      'wrong sub': '"iss" and "sub" differ',
+      'a secret client as iss/sub': 'no private_key_jwt client of that id',
+      'unknown client': 'no private_key_jwt client of that id',
+      'unknown kid': 'unknown "kid"',
+      'alg none': '"alg" is not allowed',
+      'HS256 with the public key': '"alg" is not allowed',
+      expired: 'expired',
+      'nbf in the future': '"nbf" is ahead',
+      'iat in the future': '"iat" is ahead',
+      'signed by another key': 'bad signature',
+      'no exp': '"exp" is missing',
+      'no jti': '"jti" is missing',
+      'kid of another alg': 'unknown "kid"',
+      'alg not the registered one': '"alg" is not the registered signing alg',
+      'not a JWS': 'not a compact JWS',
+      'tampered payload': 'bad signature',
+      'a client_secret alongside': 'a client_secret beside the assertion',
+      'Basic alongside': 'an Authorization header beside the assertion',
+      'wrong assertion type': 'client_assertion_type is not the JWT-bearer URN',
+      'no assertion type': 'client_assertion_type is not the JWT-bearer URN',
+      'body client_id differs': 'body client_id differs from "iss"',
+    }
+    for (const [name, assertion, extra = {}, headers = {}] of cases) {
+      const size = w.store.size()
+      const res = await w.clientCredentials(assertion, extra, headers)
+      assert.equal(res.status, 401, `${name}: ${res.text}`)
+      assert.equal(res.body.error, 'invalid_client', name)
+      assert.equal(res.body.access_token, undefined, name)
+      assert.ok(!res.text.includes('<script>') && !res.text.includes(assertion), `${name}: echoed`)
+      assert.equal(w.store.size(), size, `${name}: nothing stored`)
+      assert.equal(w.warnings.at(-1), `client assertion refused: ${reasons[name]}`, name)
+    }
+    assert.ok(w.warnings.length >= cases.length)
+    for (const line of w.warnings)
+      assert.ok(!line.includes('<script>') && !line.includes('eyJ'), line)
+    // The sound assertion still works: no refusal above spent its jti.
+    assert.equal((await w.clientCredentials(await w.sign(es, 'pk'))).status, 200)
+  })
+
+  it('a private_key_jwt client cannot fall back to a secret or to none', async () => {
+    const w = await assertionWorld()
+    const post = await w.post('/token', {
+      grant_type: 'client_credentials',
+      client_id: 'pk',
+      client_secret: 'x'.repeat(32),
+    })
+    assert.equal(post.status, 401)
+    assert.equal(post.body.error, 'invalid_client')
+    const bare = await w.post('/token', { grant_type: 'client_credentials', client_id: 'pk' })
+    assert.equal(bare.status, 401)
+    assert.equal(bare.body.error, 'invalid_client')
+  })
+
+  it('jwks_uri: fetched once, cached, refetched on an unknown kid at most once per window', async () => {
+    const w = await assertionWorld()
+    const first = await makeKey('ES256', 'uri-1')
+    w.uriKeys.current = [first.publicJwk]
+    assert.equal((await w.clientCredentials(await w.sign(first, 'pk-uri'))).status, 200)
+    assert.equal((await w.clientCredentials(await w.sign(first, 'pk-uri'))).status, 200)
+    assert.deepEqual(w.fetched, ['https://client.example/jwks.json'])
+    // The client rotates: a new kid makes the OP refetch, once.
+    const second = await makeKey('ES256', 'uri-2')
+    w.uriKeys.current = [second.publicJwk]
+    w.now.value += 31_000
+    assert.equal((await w.clientCredentials(await w.sign(second, 'pk-uri'))).status, 200)
+    assert.equal(w.fetched.length, 2)
+    // A burst of unknown kids within the window fetches nothing more.
+    for (let i = 0; i < 5; i++) {
+      const res = await w.clientCredentials(
+        await w.sign(second, 'pk-uri', { header: { kid: `bogus-${i}` } }),
+      )
+      assert.equal(res.status, 401)
+    }
+    assert.equal(w.fetched.length, 2)
+    // A published set holding a private key is refused whole.
+    w.uriKeys.current = [second.privateJwk]
+    w.now.value += 301_000
+    const res = await w.clientCredentials(await w.sign(second, 'pk-uri'))
+    assert.equal(res.status, 401)
+    assert.equal(res.body.error, 'invalid_client')
+    assert.ok(w.warnings.some((m) => m.includes('jwks_uri not usable')))
+  })
+
+  it('discovery lists private_key_jwt and the signing algorithms', async () => {
+    const w = await assertionWorld()
+    const meta = w.op.metadata()
+    for (const name of ['token', 'revocation', 'introspection']) {
+      assert.ok(
+        (meta[`${name}_endpoint_auth_methods_supported`] as string[]).includes('private_key_jwt'),
+      )
+      assert.deepEqual(meta[`${name}_endpoint_auth_signing_alg_values_supported`], [
+        'ES256',
+        'PS256',
+        'EdDSA',
+        'RS256',
+        'ES384',
+      ])
+    }
+  })
+})
+
+describe('private_key_jwt registration', () => {
+  const base = {
+    client_id: 'c',
+    token_endpoint_auth_method: 'private_key_jwt' as const,
+    redirect_uris: [],
+    grant_types: ['client_credentials'] as const,
+  }
+  const start = (client: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+    createOp({
+      issuer: ISSUER,
+      logger: { warn() {}, error() {} },
+      clients: [{ ...base, ...client } as never],
+      ...extra,
+    })
+
+  it('refuses private or symmetric keys, both or neither key sources, a secret, bad URIs and algorithms', async () => {
+    const es = await makeKey('ES256')
+    const cases: [string, Record<string, unknown>, RegExp][] = [
+      [
+        'private EC key',
+        { jwks: { keys: [es.privateJwk] } },
+        /"clients\[0\]\.jwks\.keys\[0\]" holds private key members/,
+      ],
+      [
+        'private RSA members',
+        { jwks: { keys: [{ kty: 'RSA', n: 'AQAB', e: 'AQAB', p: 'x' }] } },
+        /holds private key members/,
+      ],
+      [
+        'symmetric key',
+        { jwks: { keys: [{ kty: 'oct', k: 'c2VjcmV0' }] } },
+        /"clients\[0\]\.jwks\.keys\[0\]" is a symmetric key/,
+      ],
+      ['empty set', { jwks: { keys: [] } }, /"clients\[0\]\.jwks" must be a JWK Set/],
+      [
+        'encryption key',
+        { jwks: { keys: [{ ...es.publicJwk, use: 'enc' }] } },
+        /"use" must be "sig"/,
+      ],
+      [
+        'both',
+        { jwks: { keys: [es.publicJwk] }, jwks_uri: 'https://c.example/jwks' },
+        /exactly one of "jwks" and "jwks_uri"/,
+      ],
+      ['neither', {}, /exactly one of "jwks" and "jwks_uri"/],
+      [
+        'with a secret',
+        { jwks: { keys: [es.publicJwk] }, client_secret: 'x'.repeat(32) },
+        /"clients\[0\]\.client_secret" is forbidden/,
+      ],
+      [
+        'http jwks_uri',
+        { jwks_uri: 'http://c.example/jwks' },
+        /"clients\[0\]\.jwks_uri" must use https/,
+      ],
+      [
+        'alg none',
+        { jwks: { keys: [es.publicJwk] }, token_endpoint_auth_signing_alg: 'none' },
+        /"clients\[0\]\.token_endpoint_auth_signing_alg" must be one of/,
+      ],
+      [
+        'HS256',
+        { jwks: { keys: [es.publicJwk] }, token_endpoint_auth_signing_alg: 'HS256' },
+        /token_endpoint_auth_signing_alg/,
+      ],
+      [
+        'jwks on a secret client',
+        {
+          token_endpoint_auth_method: 'client_secret_basic',
+          client_secret: 'x'.repeat(32),
+          jwks: { keys: [es.publicJwk] },
+        },
+        /"clients\[0\]\.jwks" needs token_endpoint_auth_method "private_key_jwt"/,
+      ],
+    ]
+    for (const [name, client, message] of cases) {
+      await assert.rejects(start(client), (err: Error & { code?: string }) => {
+        assert.equal(err.code, 'config_invalid', name)
+        assert.match(err.message, message, name)
+        return true
+      })
+    }
+    await assert.rejects(
+      start({ jwks: { keys: [es.publicJwk] } }, { clientAssertion: { algorithms: ['HS256'] } }),
+      /"clientAssertion\.algorithms" may only list/,
+    )
+    await assert.rejects(
+      start(
+        { jwks: { keys: [es.publicJwk] } },
+        { clientAssertion: { maxLifetimeSeconds: 86_400 } },
+      ),
+      /"clientAssertion\.maxLifetimeSeconds" must be an integer/,
+    )
+  })
+
+  it('accepts jwks_uri on loopback http and a configured lifetime', async () => {
+    const op = await start(
+      { jwks_uri: 'http://127.0.0.1:4000/jwks' },
+      { clientAssertion: { maxLifetimeSeconds: 60 } },
+    )
+    assert.equal(op.issuer, ISSUER)
+  })
+})
