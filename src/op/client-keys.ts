@@ -53,6 +53,7 @@ export function unfitPublicJwk(jwk: unknown): string | undefined {
     return '"kid" must be a non-empty string'
   if (
     key.alg !== undefined &&
+    key.alg !== 'Ed25519' &&
     !(CLIENT_ASSERTION_ALGORITHMS as readonly unknown[]).includes(key.alg)
   )
     return `"alg" must be one of ${CLIENT_ASSERTION_ALGORITHMS.join(', ')}`

@@ -30,6 +30,19 @@ describe('OP private_key_jwt', () => {
     })
   }
 
+  it('takes Ed25519 (RFC 9864, what openid-client sends) as EdDSA, and not where EdDSA is off', async () => {
+    const w = await assertionWorld()
+    const ed = w.byAlg('EdDSA')
+    const res = await w.clientCredentials(await w.sign(ed, 'pk', { header: { alg: 'Ed25519' } }))
+    assert.equal(res.status, 200, res.text)
+    const strict = await assertionWorld({ clientAssertion: { algorithms: ['ES256'] } })
+    const off = await strict.clientCredentials(
+      await strict.sign(ed, 'pk', { header: { alg: 'Ed25519' } }),
+    )
+    assert.equal(off.status, 401)
+    assert.equal(strict.warnings.at(-1), 'client assertion refused: "alg" is not allowed')
+  })
+
   it('accepts the token endpoint URL and an array as aud, no kid with a single fitting key, a body client_id that matches', async () => {
     const w = await assertionWorld()
     const es = w.byAlg('ES256')
@@ -285,6 +298,7 @@ describe('OP private_key_jwt', () => {
         'ES256',
         'PS256',
         'EdDSA',
+        'Ed25519',
         'RS256',
         'ES384',
       ])

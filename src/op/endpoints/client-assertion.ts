@@ -115,14 +115,26 @@ function checkCompactJws(assertion: string): { header: Json; payload: Json } {
 }
 
 /**
+ * An assertion's `alg`: one of the configured algorithms, or `Ed25519` (RFC 9864's
+ * fully-specified name of EdDSA over Ed25519, what openid-client 6 sends) wherever EdDSA is.
+ */
+interface AssertionAlg {
+  readonly alg: string
+  /** The configured algorithm it counts as. */
+  readonly family: ClientAssertionAlgorithm
+}
+
+/**
  * Rule (RFC 8725 §3.1, RFC 7523 §3 item 9): `alg` is one of the OP's allowed asymmetric
  * algorithms (never `none`, never HMAC with a public key as the secret).
  */
-function checkAlgorithm(header: Json, deps: ClientAssertionDeps): ClientAssertionAlgorithm {
+function checkAlgorithm(header: Json, deps: ClientAssertionDeps): AssertionAlg {
   const alg = header.alg
+  const family = alg === 'Ed25519' ? 'EdDSA' : alg
   const allowed: readonly string[] = deps.settings.clientAssertion.algorithms
-  if (typeof alg !== 'string' || !allowed.includes(alg)) refuse('"alg" is not allowed')
-  return alg as ClientAssertionAlgorithm
+  if (typeof alg !== 'string' || typeof family !== 'string' || !allowed.includes(family))
+    refuse('"alg" is not allowed')
+  return { alg: alg as string, family: family as ClientAssertionAlgorithm }
 }
 
 /**
@@ -133,7 +145,7 @@ function checkAlgorithm(header: Json, deps: ClientAssertionDeps): ClientAssertio
  */
 async function identifyClient(
   payload: Json,
-  alg: ClientAssertionAlgorithm,
+  alg: AssertionAlg,
   params: Params,
   deps: ClientAssertionDeps,
 ): Promise<ClientRecord> {
@@ -145,15 +157,17 @@ async function identifyClient(
   if (client?.tokenEndpointAuthMethod !== 'private_key_jwt')
     refuse('no private_key_jwt client of that id')
   const only = (client as ClientRecord).tokenEndpointAuthSigningAlg
-  if (only !== undefined && only !== alg) refuse('"alg" is not the registered signing alg')
+  if (only !== undefined && only !== alg.family && only !== alg.alg)
+    refuse('"alg" is not the registered signing alg')
   return client as ClientRecord
 }
 
-function fits(key: Jwk, alg: ClientAssertionAlgorithm): boolean {
-  if (key.kty !== KTY_OF[alg]) return false
-  const crv = CRV_OF[alg]
+function fits(key: Jwk, { alg, family }: AssertionAlg): boolean {
+  if (key.kty !== KTY_OF[family]) return false
+  const crv = CRV_OF[family]
   if (crv !== undefined && key.crv !== crv) return false
-  return (key.alg === undefined || key.alg === alg) && (key.use === undefined || key.use === 'sig')
+  const algOk = key.alg === undefined || key.alg === alg || key.alg === family
+  return algOk && (key.use === undefined || key.use === 'sig')
 }
 
 /**
@@ -163,7 +177,7 @@ function fits(key: Jwk, alg: ClientAssertionAlgorithm): boolean {
  */
 async function selectKey(
   header: Json,
-  alg: ClientAssertionAlgorithm,
+  alg: AssertionAlg,
   client: ClientRecord,
   deps: ClientAssertionDeps,
 ): Promise<Jwk> {
@@ -188,7 +202,7 @@ async function selectKey(
 /** Rule (RFC 7523 §3 item 9, RFC 7515 §5.2): the signature verifies with that key for `alg`. */
 async function checkSignature(
   assertion: string,
-  alg: ClientAssertionAlgorithm,
+  { alg }: AssertionAlg,
   key: Jwk,
   crypto: CryptoBackend,
 ): Promise<void> {

@@ -16,8 +16,11 @@ import { SUPPORTED_CLAIMS } from '../tokens/claims.ts'
 /** The metadata document. */
 export function metadata(settings: OpSettings): Record<string, unknown> {
   const methods = ['client_secret_basic', 'client_secret_post', 'none', 'private_key_jwt']
-  // OIDC Discovery §3, RFC 8414 §2: the algorithms private_key_jwt assertions may use.
-  const assertionAlgs = [...settings.clientAssertion.algorithms]
+  // OIDC Discovery §3, RFC 8414 §2: the algorithms private_key_jwt assertions may use
+  // (Ed25519, RFC 9864's name of EdDSA over Ed25519, wherever EdDSA is).
+  const assertionAlgs = settings.clientAssertion.algorithms.flatMap((a) =>
+    a === 'EdDSA' ? ['EdDSA', 'Ed25519'] : [a],
+  )
   return {
     issuer: settings.issuer,
     authorization_endpoint: settings.urls.authorization,
