@@ -13,6 +13,7 @@ import { loadBenchmark } from './load.ts'
 import { memoryBenchmark } from './memory.ts'
 import { mfaBenchmarks } from './mfa.ts'
 import { agent, opBenchmarks } from './op.ts'
+import { privateKeyJwtBenchmarks } from './private-key-jwt.ts'
 import { statelessBenchmarks } from './stateless.ts'
 import { memoryReadBenchmarks, storeBenchmarks } from './stores.ts'
 
@@ -27,6 +28,7 @@ const rows = [
   ...(await deviceBenchmarks()),
   ...(await grantBenchmarks()),
   ...(await dpopBenchmarks()),
+  ...(await privateKeyJwtBenchmarks()),
   ...(await mfaBenchmarks()),
 ]
 const memory = await memoryBenchmark()
