@@ -12,7 +12,14 @@ import type { Clock } from '../core/clock.ts'
 import { defaultCrypto } from '../core/crypto/index.ts'
 import { AuthkestraError } from '../core/errors.ts'
 
-/** The algorithms the client signs assertions with. */
+/**
+ * The algorithms the client signs assertions with.
+ *
+ * @example
+ * ```ts
+ * CLIENT_ASSERTION_ALGS.includes('ES256') // true
+ * ```
+ */
 export const CLIENT_ASSERTION_ALGS = ['ES256', 'ES384', 'PS256', 'RS256', 'EdDSA'] as const
 
 /** One of {@link CLIENT_ASSERTION_ALGS}. */
