@@ -69,7 +69,7 @@ export async function requestDeviceAuthorization(
     accept: 'application/json',
     'content-type': 'application/x-www-form-urlencoded',
   }
-  applyClientAuth(deps.client, body, headers)
+  await applyClientAuth(deps.client, body, headers)
   const response = await httpRequest(
     endpoint,
     { method: 'POST', headers, body: body.toString() },

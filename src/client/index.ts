@@ -10,6 +10,11 @@
  * @module
  */
 export type { CallbackInput } from './callback.ts'
+export {
+  CLIENT_ASSERTION_ALGS,
+  type ClientAssertionAlg,
+  type ClientPrivateJwk,
+} from './client-assertion.ts'
 export type { ClientCredentials } from './client-auth.ts'
 export { ClientCredentialsFlow, type ClientCredentialsOptions } from './client-credentials.ts'
 export {

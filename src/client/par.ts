@@ -57,7 +57,7 @@ export async function pushAuthorizationRequest(
     accept: 'application/json',
     'content-type': 'application/x-www-form-urlencoded',
   }
-  applyClientAuth(deps.client, body, headers)
+  await applyClientAuth(deps.client, body, headers)
   // RFC 9126 §2: client_id is sent by every client, authenticated or not.
   if (!body.has('client_id')) body.set('client_id', deps.client.clientId)
   const response = await httpRequest(

@@ -8,6 +8,7 @@
 import type { Clock } from '../core/clock.ts'
 import { AuthkestraError } from '../core/errors.ts'
 import { type DpopKey, generateDpopKey } from '../dpop/key.ts'
+import { type ClientAssertionKey, clientAssertionKey } from './client-assertion.ts'
 import type { ClientCredentials } from './client-auth.ts'
 import type { DpopContext } from './dpop.ts'
 import type { ResolvedHttpOptions } from './http.ts'
@@ -48,20 +49,37 @@ export class ProviderCalls {
   #jwks: { uri: string; get: ReturnType<typeof remoteJwks> } | undefined
   /** The DPoP nonces this provider's servers handed out, by origin (RFC 9449 §8). */
   readonly #nonces = new Map<string, string>()
+  /** The `private_key_jwt` signing key, checked and imported once. */
+  #assertionKey: ClientAssertionKey | undefined
 
   constructor(config: ProviderConfig, options: ProviderCallOptions) {
     this.#config = config
     this.#options = options
   }
 
-  /** The client's credentials, with the method the provider takes. */
+  /**
+   * The client's credentials, with the method the provider takes; for `private_key_jwt`, the
+   * key (imported once) and the assertions' `aud`: the issuer, else the token endpoint.
+   */
   client(provider: ResolvedProvider): ClientCredentials {
+    const { clientPrivateKey, clientKeyId } = this.#config
+    if (provider.clientAuthMethod === 'private_key_jwt' && clientPrivateKey !== undefined)
+      this.#assertionKey ??= clientAssertionKey(clientPrivateKey, clientKeyId)
     return {
       clientId: this.#config.clientId,
       ...(this.#config.clientSecret === undefined
         ? {}
         : { clientSecret: this.#config.clientSecret }),
       method: provider.clientAuthMethod,
+      ...(this.#assertionKey === undefined || provider.clientAuthMethod !== 'private_key_jwt'
+        ? {}
+        : {
+            assertion: {
+              key: this.#assertionKey,
+              audience: provider.issuer ?? provider.tokenEndpoint.href,
+              clock: this.#options.clock,
+            },
+          }),
     }
   }
 

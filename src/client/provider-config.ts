@@ -7,10 +7,15 @@
  */
 
 import type { DpopAlgorithm } from '../dpop/key.ts'
+import type { ClientPrivateJwk } from './client-assertion.ts'
 import type { Claims, ProfileMapper } from './identity.ts'
 
 /** How the client authenticates at the token endpoint (RFC 6749 §2.3, OIDC Core §9). */
-export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none'
+export type ClientAuthMethod =
+  | 'client_secret_basic'
+  | 'client_secret_post'
+  | 'none'
+  | 'private_key_jwt'
 
 /** A GET helper handed to {@link ProviderConfig.enrichClaims}: the flow's capped, timed HTTP, JSON out. */
 export type AuthorizedGet = (url: string) => Promise<unknown>
@@ -59,8 +64,21 @@ export interface ProviderConfig {
   readonly jwksUri?: string
   readonly clientId: string
   readonly clientSecret?: string | undefined
-  /** Default: `client_secret_basic` with a secret, `none` without. */
+  /**
+   * Default: `client_secret_basic` with a secret, `private_key_jwt` with a `clientPrivateKey`,
+   * `none` with neither.
+   */
   readonly clientAuthMethod?: ClientAuthMethod
+  /**
+   * `private_key_jwt` (OIDC Core §9): the private key assertions are signed with — a private
+   * `CryptoKey` (best non-extractable; its algorithm gives `alg`: ECDSA P-256 → ES256, P-384 →
+   * ES384, Ed25519 → EdDSA, RSASSA-PKCS1-v1_5 → RS256, RSA-PSS → PS256, SHA-256 hashes) or a
+   * private JWK with `kid` (and `alg`, required for RSA). Its public key is registered at the
+   * provider (`jwks` or `jwks_uri`).
+   */
+  readonly clientPrivateKey?: CryptoKey | ClientPrivateJwk
+  /** The `kid` header of assertions signed with a `CryptoKey` (a JWK's own `kid` otherwise). */
+  readonly clientKeyId?: string
   /**
    * The callback URL registered at the provider, sent as `redirect_uri`: required for logins
    * through the browser (`initiateLogin`), not for the device flow.

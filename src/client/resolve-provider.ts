@@ -6,6 +6,7 @@
  */
 import { AuthkestraError } from '../core/errors.ts'
 import { DPOP_ALGORITHMS } from '../dpop/key.ts'
+import { clientAssertionKey } from './client-assertion.ts'
 import { SUPPORTED_ID_TOKEN_ALGS } from './id-token.ts'
 import type { AuthorizationServerMetadata } from './metadata.ts'
 import type { ClientAuthMethod, ProviderConfig } from './provider-config.ts'
@@ -34,7 +35,31 @@ export interface ResolvedProvider {
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/
 const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/
-const METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'none']
+const METHODS: readonly ClientAuthMethod[] = [
+  'client_secret_basic',
+  'client_secret_post',
+  'none',
+  'private_key_jwt',
+]
+
+/** The configured method, or the default: a secret → Basic, a private key → private_key_jwt. */
+function defaultMethod(config: ProviderConfig): ClientAuthMethod {
+  if (config.clientAuthMethod !== undefined) return config.clientAuthMethod
+  if (config.clientSecret) return 'client_secret_basic'
+  return config.clientPrivateKey === undefined ? 'none' : 'private_key_jwt'
+}
+
+/** `private_key_jwt` needs a usable `clientPrivateKey`; other methods none. */
+function checkClientKey(config: ProviderConfig, method: ClientAuthMethod): void {
+  if (method !== 'private_key_jwt') {
+    if (config.clientPrivateKey !== undefined)
+      throw configError(`"clientPrivateKey" is only used with clientAuthMethod "private_key_jwt"`)
+    return
+  }
+  if (config.clientPrivateKey === undefined)
+    throw configError('"clientPrivateKey" is required for clientAuthMethod "private_key_jwt"')
+  clientAssertionKey(config.clientPrivateKey, config.clientKeyId)
+}
 /** Authorization parameters the flow sets itself, or whose effect the flow cannot check. */
 export const RESERVED_AUTHORIZATION_PARAMS: ReadonlySet<string> = new Set([
   'response_type',
@@ -118,9 +143,11 @@ export function checkProviderConfig(config: ProviderConfig): void {
   if (config.clientAuthMethod !== undefined && !METHODS.includes(config.clientAuthMethod)) {
     throw configError(`"clientAuthMethod" must be one of ${METHODS.join(', ')}`)
   }
-  const method = config.clientAuthMethod ?? (config.clientSecret ? 'client_secret_basic' : 'none')
+  const method = defaultMethod(config)
+  checkClientKey(config, method)
   if (
     method !== 'none' &&
+    method !== 'private_key_jwt' &&
     (typeof config.clientSecret !== 'string' || config.clientSecret === '')
   ) {
     throw configError(`"clientSecret" is required for clientAuthMethod "${method}"`)
@@ -215,8 +242,7 @@ export function resolveProvider(
     (SUPPORTED_ID_TOKEN_ALGS as readonly string[]).includes(alg),
   )
   const methods = metadata?.token_endpoint_auth_methods_supported
-  let clientAuthMethod: ClientAuthMethod =
-    config.clientAuthMethod ?? (config.clientSecret ? 'client_secret_basic' : 'none')
+  let clientAuthMethod: ClientAuthMethod = defaultMethod(config)
   if (
     config.clientAuthMethod === undefined &&
     clientAuthMethod === 'client_secret_basic' &&

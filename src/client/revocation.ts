@@ -22,7 +22,7 @@ export async function revokeToken(
   const body = new URLSearchParams({ token })
   if (hint) body.set('token_type_hint', hint)
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' }
-  applyClientAuth(deps.client, body, headers)
+  await applyClientAuth(deps.client, body, headers)
   const response = await httpRequest(
     endpoint,
     { method: 'POST', headers, body: body.toString() },

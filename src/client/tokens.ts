@@ -62,14 +62,18 @@ export async function requestTokens(
     accept: 'application/json',
     'content-type': 'application/x-www-form-urlencoded',
   }
-  applyClientAuth(deps.client, body, headers)
-  const send = (extra: Record<string, string>) =>
-    httpRequest(
+  // Authentication per attempt: a DPoP nonce retry gets a fresh client assertion (a new jti).
+  const send = async (extra: Record<string, string>) => {
+    const attempt = new URLSearchParams(body)
+    const attemptHeaders = { ...headers }
+    await applyClientAuth(deps.client, attempt, attemptHeaders)
+    return httpRequest(
       deps.tokenEndpoint,
-      { method: 'POST', headers: { ...headers, ...extra }, body: body.toString() },
+      { method: 'POST', headers: { ...attemptHeaders, ...extra }, body: attempt.toString() },
       deps.http,
       'token endpoint',
     )
+  }
   const response = deps.dpop
     ? await withDpop(deps.dpop, 'POST', deps.tokenEndpoint, undefined, send)
     : await send({})

@@ -90,6 +90,10 @@ const CLIENT_KEYS = [
   'id_token_signed_response_alg',
   'refresh_token_rotation',
   'refresh_token_grace_seconds',
+  // private_key_jwt (OIDC Core §9, RFC 7591 §2): createOp checks the keys themselves.
+  'jwks',
+  'jwks_uri',
+  'token_endpoint_auth_signing_alg',
 ]
 const USER_KEYS = ['username', 'password', 'claims', 'sub', 'totp_secret']
 
@@ -167,6 +171,7 @@ export function checkDevIdpConfig(raw: unknown, module: boolean): DevIdpFile {
       fail(`"clients[${i}].skip_consent" must be true or false`)
     if (client.grant_types !== undefined && !Array.isArray(client.grant_types))
       fail(`"clients[${i}].grant_types" must be an array`)
+    if (client.jwks !== undefined) object(client.jwks, `clients[${i}].jwks`)
     return client as unknown as OpClientConfig
   })
   const users = ((root.users as unknown[] | undefined) ?? []).map((u, i) => {

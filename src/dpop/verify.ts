@@ -172,7 +172,17 @@ type Verify = (signingInput: string, signature: string) => boolean
 const VERIFIERS = new WeakMap<CryptoBackend, Map<string, Verify | undefined>>()
 const MAX_CACHED_KEYS = 1000
 
-function cachedVerifier(
+/**
+ * The synchronous verifier of `jwk` for `alg` made by the backend's `jwkVerifier`, cached per
+ * backend for the last {@link MAX_CACHED_KEYS} keys (the OP's client-assertion check uses it too).
+ *
+ * @example
+ * ```ts
+ * const verify = cachedVerifier(crypto, jwk, 'ES256', jwkVerifier)
+ * verify?.(signingInput, signature) // true or false; undefined: the key does not fit
+ * ```
+ */
+export function cachedVerifier(
   crypto: CryptoBackend,
   jwk: Record<string, string>,
   alg: string,

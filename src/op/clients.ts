@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { checkClientKeys } from './client-keys.ts'
 import type { OpClientConfig } from './config.ts'
 import { configError } from './config.ts'
 import { type ClientRecord, DEVICE_CODE_GRANT, TOKEN_EXCHANGE_GRANT } from './store/types.ts'
@@ -21,7 +22,7 @@ export const BUILTIN_GRANTS = [
   DEVICE_CODE_GRANT,
   TOKEN_EXCHANGE_GRANT,
 ] as const
-const METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const
+const METHODS = ['client_secret_basic', 'client_secret_post', 'none', 'private_key_jwt'] as const
 
 function checkRedirectUri(value: unknown, field: string, native: boolean): string {
   if (typeof value !== 'string') throw configError(`"${field}" must be a string`)
@@ -85,7 +86,8 @@ export async function registerClient(
     config.token_endpoint_auth_method ?? (secret === undefined ? 'none' : 'client_secret_basic')
   if (!METHODS.includes(method))
     throw configError(`"${at}.token_endpoint_auth_method" must be one of ${METHODS.join(', ')}`)
-  if ((method === 'none') !== (secret === undefined)) {
+  const keys = checkClientKeys(config, at, method)
+  if (method !== 'private_key_jwt' && (method === 'none') !== (secret === undefined)) {
     throw configError(
       `"${at}.client_secret" is required with "${method}" and forbidden with "none"`,
     )
@@ -157,6 +159,7 @@ export async function registerClient(
     clientId: config.client_id,
     ...(secret === undefined ? {} : { secretHash: await secretId(secret) }),
     tokenEndpointAuthMethod: method,
+    ...keys,
     redirectUris,
     postLogoutRedirectUris,
     ...(backchannel === undefined ? {} : { backchannelLogoutUri: backchannel }),

@@ -9,6 +9,7 @@ import type { Clock } from '../core/clock.ts'
 import { AuthkestraError } from '../core/errors.ts'
 import type { DpopAlgorithm } from '../dpop/key.ts'
 import type { Mfa } from '../mfa/create-mfa.ts'
+import type { ClientAssertionAlgorithm } from './client-keys.ts'
 import type { RefreshRotation } from './refresh-policy.ts'
 import type { SigningAlg } from './signing-algs.ts'
 import type { GrantTypeName, OpStore } from './store/types.ts'
@@ -24,7 +25,17 @@ export interface OpClientConfig {
     | 'client_secret_basic'
     | 'client_secret_post'
     | 'none'
+    | 'private_key_jwt'
     | undefined
+  /**
+   * `private_key_jwt` (OIDC Core §9): the client's public keys, inline (`{ keys: [...] }`, no
+   * private or symmetric key). Exactly one of `jwks` and `jwks_uri`.
+   */
+  readonly jwks?: { readonly keys: readonly Readonly<Record<string, unknown>>[] } | undefined
+  /** `private_key_jwt`: where the client publishes its keys (https; http on loopback). */
+  readonly jwks_uri?: string | undefined
+  /** `private_key_jwt` (OIDC Registration §2): the only `alg` its assertions may use. */
+  readonly token_endpoint_auth_signing_alg?: ClientAssertionAlgorithm | undefined
   /**
    * Default: `authorization_code` and `refresh_token`. The Device Authorization Grant is
    * `urn:ietf:params:oauth:grant-type:device_code` (RFC 8628 §3.4); a custom grant is listed by
@@ -153,6 +164,29 @@ export interface OpRefreshTokenOptions {
   readonly graceSeconds?: number
 }
 
+/** How `private_key_jwt` client assertions are checked (see docs/private-key-jwt.md). */
+export interface OpClientAssertionOptions {
+  /** Accepted `alg`s (default ES256, PS256, EdDSA, RS256, ES384); `none` and `HS*` never. */
+  readonly algorithms?: readonly ClientAssertionAlgorithm[]
+  /** Longest `exp - iat` (or `exp - now` without `iat`), seconds, 10 to 3600 (default 300). */
+  readonly maxLifetimeSeconds?: number
+  /** Clock skew allowed on `exp`, `nbf` and `iat`, seconds, 0 to 60 (default 5). */
+  readonly clockToleranceSeconds?: number
+  /** Fetching of clients' `jwks_uri` documents. */
+  readonly jwksUri?: {
+    /** Per fetch (default 5000 ms). */
+    readonly timeoutMs?: number
+    /** Largest document (default 64 KiB). */
+    readonly maxBytes?: number
+    /** How long a fetched set is used (default 300 s). */
+    readonly cacheSeconds?: number
+    /** An unknown `kid` refetches at most this often per client (default 30 s). */
+    readonly minRefetchSeconds?: number
+  }
+  /** The `fetch` used for `jwks_uri` (default the global one). */
+  readonly fetch?: typeof fetch
+}
+
 /** Options of `createOp`. */
 export interface OpConfig {
   /** The issuer identifier; its path is where the OP is mounted (`https://app.example/oidc`). */
@@ -208,6 +242,8 @@ export interface OpConfig {
   readonly par?: OpParOptions
   /** DPoP (RFC 9449): accepted from every client; these options tighten it. */
   readonly dpop?: OpDpopOptions
+  /** `private_key_jwt` client assertions (RFC 7523 §3): algorithms, lifetime, `jwks_uri` fetching. */
+  readonly clientAssertion?: OpClientAssertionOptions
   /** Token Exchange (RFC 8693), for clients registered for it: who may exchange what. */
   readonly tokenExchange?: TokenExchangeOptions
   /**

@@ -10,6 +10,8 @@
  * ```
  * @module
  */
+
+export type { ClientAssertionAlgorithm } from './client-keys.ts'
 export type {
   CustomGrant,
   CustomGrantHandler,
@@ -17,6 +19,7 @@ export type {
   CustomGrantResult,
   OpAccount,
   OpAccountConfig,
+  OpClientAssertionOptions,
   OpClientConfig,
   OpConfig,
   OpLogger,

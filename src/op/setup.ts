@@ -12,6 +12,8 @@ import { defaultCrypto } from '../core/crypto/index.ts'
 import type { KeyResolver } from '../core/jwt-types.ts'
 import { hashPassword, verifyPassword } from '../core/password.ts'
 import type { Mfa } from '../mfa/create-mfa.ts'
+import { type ClientKeySource, createClientKeySource } from './client-jwks.ts'
+import { type ResolvedClientAssertion, resolveClientAssertion } from './client-keys.ts'
 import { BUILTIN_GRANTS, isScopeToken, registerClient } from './clients.ts'
 import {
   type CustomGrantHandler,
@@ -92,6 +94,8 @@ export interface OpSettings {
   readonly dpop: ResolvedDpop
   /** Pushed Authorization Requests (RFC 9126): required of every client, `request_uri` lifetime. */
   readonly par: ResolvedPar
+  /** `private_key_jwt` assertions: algorithms, lifetime, clock tolerance, `jwks_uri` fetching. */
+  readonly clientAssertion: ResolvedClientAssertion
 }
 
 /** A custom grant, checked. */
@@ -112,6 +116,8 @@ export interface OpRuntime {
   readonly backchannel: Backchannel
   /** Second factors and passkeys, when configured (`createOp({ mfa })`). */
   readonly mfa: Mfa | undefined
+  /** The public keys of `private_key_jwt` clients (`jwks`, or fetched from `jwks_uri`). */
+  readonly clientKeys: ClientKeySource
 }
 
 const defaultLogger: OpLogger = {
@@ -201,6 +207,7 @@ export async function setupOp(config: OpConfig): Promise<OpRuntime> {
     )
   }
   const customGrants = resolveCustomGrants(config.grants)
+  const clientAssertion = resolveClientAssertion(config.clientAssertion)
   const seen = new Set<string>()
   for (const [i, client] of (config.clients ?? []).entries()) {
     const registered = await registerClient(client, i, scopes, new Set(customGrants.keys()))
@@ -297,6 +304,7 @@ export async function setupOp(config: OpConfig): Promise<OpRuntime> {
       customGrants,
       dpop: resolveDpop(config.dpop, clock, logger),
       par: resolvePar(config.par),
+      clientAssertion,
     },
     store,
     keys,
@@ -306,6 +314,7 @@ export async function setupOp(config: OpConfig): Promise<OpRuntime> {
     logout: createLogoutNotifier({ store, backchannel }),
     backchannel,
     mfa: checkMfa(config.mfa),
+    clientKeys: createClientKeySource(clientAssertion, { clock, logger }),
   }
 }
 

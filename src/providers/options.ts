@@ -15,6 +15,10 @@ export interface ProviderOptions {
   readonly redirectUri: string
   /** Scopes to ask for (default: enough for a profile and a verified email). */
   readonly scopes?: readonly string[] | undefined
+  /** `private_key_jwt`: the key client assertions are signed with (see `ProviderConfig`). */
+  readonly clientPrivateKey?: ProviderConfig['clientPrivateKey'] | undefined
+  /** The `kid` of assertions signed with a `CryptoKey`. */
+  readonly clientKeyId?: string | undefined
   /** Override the provider's default client authentication. */
   readonly clientAuthMethod?: ClientAuthMethod | undefined
   /** Audiences besides `clientId` an ID token may name (default none; OIDC Core §3.1.3.7). */
@@ -37,6 +41,8 @@ export interface ProviderOptions {
 /** The registration fields copied onto the provider when set. */
 const OPTIONAL = [
   'clientSecret',
+  'clientPrivateKey',
+  'clientKeyId',
   'scopes',
   'clientAuthMethod',
   'trustedAudiences',

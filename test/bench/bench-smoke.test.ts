@@ -11,6 +11,7 @@ import { guardBenchmarks } from '../../bench/guards.ts'
 import { loadBenchmark } from '../../bench/load.ts'
 import { mfaBenchmarks } from '../../bench/mfa.ts'
 import { agent, opBenchmarks } from '../../bench/op.ts'
+import { privateKeyJwtBenchmarks } from '../../bench/private-key-jwt.ts'
 import { statelessBenchmarks } from '../../bench/stateless.ts'
 
 function measured(rows: { name: string; baselineOpsPerSec: number; candidateOpsPerSec: number }[]) {
@@ -29,6 +30,8 @@ describe('npm run bench still runs (a moment of each benchmark)', () => {
     measured(await grantBenchmarks({ rounds: 1, ms: 50 })))
   it('second factors', async () =>
     measured(await mfaBenchmarks({ rounds: 1, ms: 50, assertions: 50 })))
+  it('private_key_jwt', async () =>
+    measured(await privateKeyJwtBenchmarks({ rounds: 1, ms: 50, pool: 2000 })))
   it('OP logins', async () => measured(await opBenchmarks({ roundMs: 200, rounds: 1 })))
   it('load', async () => {
     const load = await loadBenchmark(200, 8)

@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
+import { exportJWK, generateKeyPair, SignJWT } from 'jose'
 import { OAuth2Flow } from '../../src/client/oauth2-flow.ts'
 import { createDpopProof, generateDpopKey } from '../../src/dpop/index.ts'
 import { oidc } from '../../src/providers/oidc.ts'
@@ -294,6 +295,46 @@ describe('authkestra dev-idp', () => {
     assert.ok(new URL(viaPar.headers.get('location') ?? '').searchParams.get('code'))
   })
 
+  it('takes private_key_jwt clients (jwks, token_endpoint_auth_signing_alg) from --config', async () => {
+    const { privateKey, publicKey } = await generateKeyPair('ES256')
+    const path = configFile({
+      clients: [
+        {
+          client_id: 'svc',
+          token_endpoint_auth_method: 'private_key_jwt',
+          token_endpoint_auth_signing_alg: 'ES256',
+          jwks: { keys: [{ ...(await exportJWK(publicKey)), kid: 'k1' }] },
+          redirect_uris: [],
+          grant_types: ['client_credentials'],
+        },
+      ],
+    })
+    const { ready } = run(['--port', '0', '--config', path])
+    const issuer = await ready
+    const assertion = await new SignJWT({ jti: crypto.randomUUID() })
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+      .setIssuer('svc')
+      .setSubject('svc')
+      .setAudience(issuer)
+      .setIssuedAt()
+      .setExpirationTime('60s')
+      .sign(privateKey)
+    const token = await fetch(`${issuer}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+        client_assertion: assertion,
+      }),
+    })
+    assert.equal(token.status, 200, await token.clone().text())
+    const meta = (await (await fetch(`${issuer}/.well-known/openid-configuration`)).json()) as {
+      token_endpoint_auth_methods_supported: string[]
+    }
+    assert.ok(meta.token_endpoint_auth_methods_supported.includes('private_key_jwt'))
+  })
+
   it('refuses a rebound host name (421) before anything runs: no login, no token', async () => {
     const path = configFile({
       clients: [
@@ -472,6 +513,20 @@ describe('authkestra dev-idp', () => {
         ],
       },
       /"clients\[0\]\.require_pushed_authorization_requests"/,
+    ],
+    [
+      'jwks that is not an object',
+      {
+        clients: [
+          {
+            client_id: 'a',
+            redirect_uris: [],
+            token_endpoint_auth_method: 'private_key_jwt',
+            jwks: 'k',
+          },
+        ],
+      },
+      /"clients\[0\]\.jwks" must be an object/,
     ],
   ]
   for (const [label, content, message] of bad) {

@@ -34,6 +34,7 @@ import {
   realCode,
   realTokens,
   SIGNED_OUT,
+  signerAssertion,
   tokenRequest,
   WEB_REDIRECT,
 } from './helpers/op-world.ts'
@@ -95,7 +96,15 @@ before(async () => {
       createDpopProof(key, { method, url, ...(accessToken ? { accessToken } : {}) }),
     ),
   )
-  planted = { ...tokens, code, uid: await liveInteraction(form), proofs }
+  const sound = await signerAssertion(auto)
+  const assertions = [
+    sound,
+    await signerAssertion(auto),
+    `${sound.slice(0, -6)}AAAAAA`,
+    sound.replace(/^[^.]+/, 'eyJhbGciOiJub25lIn0'),
+    await signerAssertion(auto, CLIENTS.web.id),
+  ]
+  planted = { ...tokens, code, uid: await liveInteraction(form), proofs, assertions }
 })
 after(() => {
   if (process.env.FUZZ_STATS)

@@ -1,8 +1,9 @@
 /**
  * Client authentication at the token, revocation and introspection endpoints (RFC 6749 §2.3):
  * HTTP Basic (`client_secret_basic`), credentials in the form body (`client_secret_post`), or a
- * bare `client_id` for public clients (`none`). The method used must be the client's registered
- * one; every failure is the same `invalid_client`, so a caller cannot tell an unknown client from
+ * bare `client_id` for public clients (`none`), or a JWT signed with the client's private key
+ * (`private_key_jwt`, RFC 7523 §2.2, checked in `client-assertion.ts`). The method used must be
+ * the client's registered one; every failure is the same `invalid_client`, so a caller cannot tell an unknown client from
  * a wrong secret or a wrong method.
  *
  * @module
@@ -13,9 +14,13 @@ import type { Params } from '../http/params.ts'
 import type { OpRuntime } from '../setup.ts'
 import type { ClientRecord } from '../store/types.ts'
 import { matchesHash, secretId } from '../tokens/secrets.ts'
+import { AssertionRefused, presentsAssertion, verifyClientAssertion } from './client-assertion.ts'
 
 /** What client authentication reads. */
-export type ClientAuthDeps = Pick<OpRuntime, 'settings' | 'store'>
+export type ClientAuthDeps = Pick<
+  OpRuntime,
+  'settings' | 'store' | 'clock' | 'logger' | 'clientKeys'
+>
 
 /** The credentials a request presented, before they are checked. */
 interface Presented {
@@ -113,7 +118,26 @@ async function checkCredentials(
 }
 
 /**
- * Authenticates the client of a token, revocation or introspection request.
+ * Rule (RFC 7523 §3.1): a refused assertion is `invalid_client`, the same answer whatever the
+ * reason; the reason goes to the log (never the assertion).
+ */
+async function assertedClient(
+  request: OpRequest,
+  params: Params,
+  deps: ClientAuthDeps,
+): Promise<ClientRecord> {
+  try {
+    return await verifyClientAssertion(request, params, deps)
+  } catch (err) {
+    if (!(err instanceof AssertionRefused)) throw err
+    deps.logger.warn(`client assertion refused: ${err.message}`)
+    throw clientFailure(deps, false)
+  }
+}
+
+/**
+ * Authenticates the client of a token, revocation, introspection or device authorization
+ * request.
  *
  * Throws an {@link OAuthProblem}: `invalid_client` (401, with `WWW-Authenticate: Basic` when
  * the client tried Basic) for missing or wrong credentials, `invalid_request` (400) for two
@@ -130,6 +154,7 @@ export async function authenticateClient(
   params: Params,
   deps: ClientAuthDeps,
 ): Promise<ClientRecord> {
+  if (presentsAssertion(params)) return assertedClient(request, params, deps)
   const basic = readBasic(request, deps)
   const presented = choosePresented(basic, params)
   if (!presented) throw clientFailure(deps, false)

@@ -15,7 +15,12 @@ import { SUPPORTED_CLAIMS } from '../tokens/claims.ts'
 
 /** The metadata document. */
 export function metadata(settings: OpSettings): Record<string, unknown> {
-  const methods = ['client_secret_basic', 'client_secret_post', 'none']
+  const methods = ['client_secret_basic', 'client_secret_post', 'none', 'private_key_jwt']
+  // OIDC Discovery §3, RFC 8414 §2: the algorithms private_key_jwt assertions may use
+  // (Ed25519, RFC 9864's name of EdDSA over Ed25519, wherever EdDSA is).
+  const assertionAlgs = settings.clientAssertion.algorithms.flatMap((a) =>
+    a === 'EdDSA' ? ['EdDSA', 'Ed25519'] : [a],
+  )
   return {
     issuer: settings.issuer,
     authorization_endpoint: settings.urls.authorization,
@@ -51,6 +56,9 @@ export function metadata(settings: OpSettings): Record<string, unknown> {
     token_endpoint_auth_methods_supported: methods,
     revocation_endpoint_auth_methods_supported: methods,
     introspection_endpoint_auth_methods_supported: methods.filter((m) => m !== 'none'),
+    token_endpoint_auth_signing_alg_values_supported: assertionAlgs,
+    revocation_endpoint_auth_signing_alg_values_supported: assertionAlgs,
+    introspection_endpoint_auth_signing_alg_values_supported: assertionAlgs,
     code_challenge_methods_supported: ['S256'],
     authorization_response_iss_parameter_supported: true,
     // RFC 9449 §5.1: proofs are accepted at the token endpoint and at userinfo.

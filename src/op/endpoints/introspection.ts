@@ -19,7 +19,10 @@ import { authenticateClient } from './client-auth.ts'
 import { nowSeconds, rotatedMarker, signDeps } from './token/issue.ts'
 
 /** What the introspection endpoint uses. */
-export type IntrospectionDeps = Pick<OpRuntime, 'settings' | 'store' | 'keys' | 'clock'>
+export type IntrospectionDeps = Pick<
+  OpRuntime,
+  'settings' | 'store' | 'keys' | 'clock' | 'logger' | 'clientKeys'
+>
 
 type Introspection = Readonly<Record<string, unknown>>
 

@@ -18,7 +18,10 @@ import { authenticateClient } from './client-auth.ts'
 import { nowSeconds, revokeGrant, signDeps } from './token/issue.ts'
 
 /** What the revocation endpoint uses. */
-export type RevocationDeps = Pick<OpRuntime, 'settings' | 'store' | 'keys' | 'clock'>
+export type RevocationDeps = Pick<
+  OpRuntime,
+  'settings' | 'store' | 'keys' | 'clock' | 'logger' | 'clientKeys'
+>
 
 /** Revokes `token` if it is of this kind; true when it was recognised. */
 type Revoker = (token: string, client: ClientRecord, deps: RevocationDeps) => Promise<boolean>

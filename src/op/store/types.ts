@@ -29,7 +29,19 @@ export interface ClientRecord {
   readonly clientId: string
   /** SHA-256 (base64url) of the client secret; absent for public clients. */
   readonly secretHash?: string
-  readonly tokenEndpointAuthMethod: 'client_secret_basic' | 'client_secret_post' | 'none'
+  readonly tokenEndpointAuthMethod:
+    | 'client_secret_basic'
+    | 'client_secret_post'
+    | 'none'
+    | 'private_key_jwt'
+  /** `private_key_jwt`: the client's public keys (`jwks`), checked at registration. */
+  readonly jwks?: {
+    readonly keys: readonly (Readonly<Record<string, unknown>> & { kty: string })[]
+  }
+  /** `private_key_jwt`: where its keys are published (`jwks_uri`). */
+  readonly jwksUri?: string
+  /** `token_endpoint_auth_signing_alg`: the only `alg` its assertions may use. */
+  readonly tokenEndpointAuthSigningAlg?: string
   readonly redirectUris: readonly string[]
   /** RP-Initiated Logout 1.0 §3.1: where a logout may return to (exact match). */
   readonly postLogoutRedirectUris?: readonly string[]

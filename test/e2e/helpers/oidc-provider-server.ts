@@ -33,7 +33,11 @@ export interface TestAccount {
 export interface TestClientMetadata {
   readonly client_id: string
   readonly client_secret?: string
-  readonly token_endpoint_auth_method: 'client_secret_basic' | 'client_secret_post' | 'none'
+  readonly token_endpoint_auth_method:
+    | 'client_secret_basic'
+    | 'client_secret_post'
+    | 'none'
+    | 'private_key_jwt'
   readonly redirect_uris: readonly string[]
   readonly grant_types?: readonly string[]
   readonly response_types?: readonly string[]

@@ -14,6 +14,7 @@ import {
   CLIENTS,
   CUSTOM_GRANT,
   ISSUER,
+  JWT_BEARER,
   type OpWorld,
   PASSWORD,
   REDIRECTS,
@@ -51,6 +52,7 @@ const PARAM_KEYS = [
   'refresh_token',
   'client_secret',
   'client_assertion',
+  'client_assertion_type',
   'token',
   'token_type_hint',
   'access_token',
@@ -83,6 +85,8 @@ export interface Planted {
   uid: string
   /** Well-formed DPoP proofs (for the token and userinfo endpoints, and for elsewhere). */
   proofs: string[]
+  /** Client assertions of the `signer` client: sound (each usable once), mangled, another's. */
+  assertions: string[]
 }
 
 /** A `DPoP` header: none mostly; a real proof, two joined, a mangled one, or noise. */
@@ -166,6 +170,9 @@ export function pool(planted: Planted): string[] {
     '{"id_token":{"acr":{"values":"mfa"}}}',
     '{"id":"x","response":{"clientDataJSON":"e30"}}',
     'null',
+    JWT_BEARER,
+    `${JWT_BEARER}x`,
+    ...planted.assertions,
   ]
 }
 
@@ -303,6 +310,8 @@ export function shapedArb(planted: Planted): fc.Arbitrary<RawRequest> {
       code_verifier: pick('dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk', 'x'),
       refresh_token: pick(planted.refreshToken, planted.idToken),
       client_secret: pick('wrong', ''),
+      client_assertion_type: pick(JWT_BEARER, `${JWT_BEARER}x`),
+      client_assertion: pick(...planted.assertions),
       token: pick(planted.refreshToken, planted.idToken, planted.code),
       token_type_hint: pick('refresh_token', 'access_token', 'id_token'),
       id_token_hint: pick(planted.idToken, `${planted.idToken}x`),

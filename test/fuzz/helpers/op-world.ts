@@ -1,5 +1,6 @@
 // An OP for fuzzing (createOp over a memory store with a movable clock), its clients and account,
 // and a real login through an auto-login OP that yields a code and tokens to plant and to mutate.
+import { exportJWK, generateKeyPair, SignJWT } from 'jose'
 import { Pkce } from '../../../src/core/pkce.ts'
 import { createMfa } from '../../../src/mfa/create-mfa.ts'
 import { createMemoryCredentialStore } from '../../../src/mfa/store/memory.ts'
@@ -23,7 +24,12 @@ export const CLIENTS = {
   spa: { id: 'spa', secret: undefined },
   service: { id: 'service', secret: 's3rvice-secret-0123456789abcdefghijk' },
   tv: { id: 'tv', secret: undefined },
+  /** private_key_jwt; code flow only, so its assertions alone never get a token. */
+  signer: { id: 'signer', secret: undefined },
 } as const
+
+/** RFC 7523 §2.2 `client_assertion_type`. */
+export const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
 
 /** A custom grant (RFC 6749 §4.5) the service and tv clients may use. */
 export const CUSTOM_GRANT = 'urn:example:grant-type:partner'
@@ -36,6 +42,21 @@ export interface OpWorld {
   op: Op
   store: ReturnType<typeof createMemoryOpStore>
   now: { value: number }
+  /** The ES256 private key (kid `signer-1`) of the `signer` client. */
+  signerKey: CryptoKey
+}
+
+/** A sound client assertion of `clientId` (default the signer) at the world's time. */
+export function signerAssertion(world: OpWorld, clientId: string = CLIENTS.signer.id) {
+  const now = Math.floor(world.now.value / 1000)
+  return new SignJWT({ jti: crypto.randomUUID() })
+    .setProtectedHeader({ alg: 'ES256', kid: 'signer-1' })
+    .setIssuer(clientId)
+    .setSubject(clientId)
+    .setAudience(ISSUER)
+    .setIssuedAt(now)
+    .setExpirationTime(now + 60)
+    .sign(world.signerKey)
 }
 
 /** An OP; auto-login as alice when `autoLogin`. */
@@ -43,6 +64,7 @@ export async function fuzzOp(autoLogin = false): Promise<OpWorld> {
   const now = { value: Date.UTC(2030, 0, 1) }
   const clock = { now: () => now.value }
   const store = createMemoryOpStore({ clock })
+  const signer = await generateKeyPair('ES256')
   const mfa = createMfa({
     store: createMemoryCredentialStore({ clock }),
     secret: 'fuzz-mfa-secret-0123456789abcdefghijkl',
@@ -84,6 +106,13 @@ export async function fuzzOp(autoLogin = false): Promise<OpWorld> {
         resource_server: true,
       },
       {
+        client_id: CLIENTS.signer.id,
+        token_endpoint_auth_method: 'private_key_jwt',
+        jwks: { keys: [{ ...(await exportJWK(signer.publicKey)), kid: 'signer-1' }] },
+        redirect_uris: [WEB_REDIRECT],
+        grant_types: ['authorization_code'],
+      },
+      {
         client_id: CLIENTS.tv.id,
         redirect_uris: [],
         grant_types: [
@@ -93,6 +122,7 @@ export async function fuzzOp(autoLogin = false): Promise<OpWorld> {
         ],
       },
     ],
+    clientAssertion: { fetch: async () => new Response('{}', { status: 404 }) },
     grants: {
       [CUSTOM_GRANT]: {
         publicClients: true,
@@ -122,7 +152,7 @@ export async function fuzzOp(autoLogin = false): Promise<OpWorld> {
   })
   // Bob has an authenticator app: his login asks for its code after the password.
   await mfa.importTotp('bob-sub', { secret: TOTP_SECRET })
-  return { op, store, now }
+  return { op, store, now, signerKey: signer.privateKey }
 }
 
 /** An `Authorization: Basic` value, form-encoding id and secret (RFC 6749 §2.3.1). */

@@ -13,7 +13,7 @@ function decodeBasic(header: string): [string, string] {
 }
 
 describe('client authentication (RFC 6749 §2.3.1)', () => {
-  it('form-encodes id and secret before base64 for Basic', () => {
+  it('form-encodes id and secret before base64 for Basic', async () => {
     for (const [id, secret] of [
       ['client:with:colons', 'p@ss word+%/~é'],
       ['plain', 'secret'],
@@ -21,7 +21,7 @@ describe('client authentication (RFC 6749 §2.3.1)', () => {
     ] as const) {
       const headers: Record<string, string> = {}
       const body = new URLSearchParams()
-      applyClientAuth(
+      await applyClientAuth(
         { clientId: id, clientSecret: secret, method: 'client_secret_basic' },
         body,
         headers,
@@ -31,17 +31,17 @@ describe('client authentication (RFC 6749 §2.3.1)', () => {
     }
   })
 
-  it('puts credentials in the body for client_secret_post and only the id for none', () => {
+  it('puts credentials in the body for client_secret_post and only the id for none', async () => {
     const headers: Record<string, string> = {}
     const post = new URLSearchParams()
-    applyClientAuth(
+    await applyClientAuth(
       { clientId: 'c', clientSecret: 's', method: 'client_secret_post' },
       post,
       headers,
     )
     assert.equal(post.toString(), 'client_id=c&client_secret=s')
     const none = new URLSearchParams()
-    applyClientAuth({ clientId: 'c', method: 'none' }, none, headers)
+    await applyClientAuth({ clientId: 'c', method: 'none' }, none, headers)
     assert.equal(none.toString(), 'client_id=c')
     assert.equal(headers.authorization, undefined)
   })

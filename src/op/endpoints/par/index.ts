@@ -20,7 +20,7 @@ import { authenticateClient } from '../client-auth.ts'
 import { storePushed } from './pushed.ts'
 
 /** What the PAR endpoint uses. */
-export type ParDeps = Pick<OpRuntime, 'settings' | 'store' | 'clock'>
+export type ParDeps = Pick<OpRuntime, 'settings' | 'store' | 'clock' | 'logger' | 'clientKeys'>
 
 /** Rule (RFC 9126 §2.1): `request_uri` is the one authorization parameter that cannot be pushed. */
 function checkNoRequestUri(params: Params): void {

@@ -25,7 +25,7 @@ import type { IssueDeps, TokenResponseBody } from './issue.ts'
 /** What the token endpoint uses. */
 export type TokenDeps = Pick<
   OpRuntime,
-  'settings' | 'store' | 'keys' | 'accounts' | 'clock' | 'logger'
+  'settings' | 'store' | 'keys' | 'accounts' | 'clock' | 'logger' | 'clientKeys'
 >
 
 type Grant = (params: Params, client: ClientRecord, deps: IssueDeps) => Promise<TokenResponseBody>

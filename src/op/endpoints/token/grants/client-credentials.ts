@@ -14,7 +14,10 @@ import { grantAccessToken, type IssueDeps, parseScope, type TokenResponseBody } 
 
 /** Rule (RFC 6749 §4.4): only confidential clients may use this grant. */
 function checkConfidential(client: ClientRecord): void {
-  if (client.tokenEndpointAuthMethod === 'none' || client.secretHash === undefined)
+  if (
+    client.tokenEndpointAuthMethod === 'none' ||
+    (client.secretHash === undefined && client.tokenEndpointAuthMethod !== 'private_key_jwt')
+  )
     throw new OAuthProblem('unauthorized_client', 'public clients cannot use client_credentials')
 }
 

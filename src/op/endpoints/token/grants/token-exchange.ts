@@ -30,7 +30,10 @@ import { grantAccessToken, type IssueDeps, parseScope, type TokenResponseBody } 
 
 /** Rule 1: only confidential clients exchange tokens. */
 function checkConfidential(client: ClientRecord): void {
-  if (client.tokenEndpointAuthMethod === 'none' || client.secretHash === undefined)
+  if (
+    client.tokenEndpointAuthMethod === 'none' ||
+    (client.secretHash === undefined && client.tokenEndpointAuthMethod !== 'private_key_jwt')
+  )
     throw new OAuthProblem('unauthorized_client', 'public clients cannot exchange tokens')
 }
 
