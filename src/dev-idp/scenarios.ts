@@ -221,10 +221,15 @@ function loginRequired(answer: Answer, ctx: ScenarioContext): Answer {
       request.method === 'POST'
         ? new URLSearchParams(new TextDecoder().decode(await request.body(64 * 1024)))
         : request.url.searchParams
-    const target = new URL(params.get('redirect_uri') ?? '')
+    // A pushed request (PAR) has no redirect_uri in the URL: the OP's own redirect, when it went
+    // straight back to the client (auto-login), names it.
+    const back = url.href.startsWith(ctx.issuer) ? undefined : `${url.origin}${url.pathname}`
+    const redirectUri = params.get('redirect_uri') ?? back
+    if (redirectUri === undefined) return response
+    const target = new URL(redirectUri)
     target.searchParams.set('error', 'login_required')
     target.searchParams.set('error_description', 'the user must sign in (dev-idp scenario)')
-    const state = params.get('state')
+    const state = params.get('state') ?? url.searchParams.get('state')
     if (state !== null) target.searchParams.set('state', state)
     target.searchParams.set('iss', ctx.issuer)
     // The OP's interaction cookie is dropped with its redirect: the login never starts.
