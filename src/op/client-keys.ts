@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { checkHttpsUrl } from './clients.ts'
 import { configError, type OpClientConfig, type OpConfig } from './config.ts'
 import type { ClientRecord } from './store/types.ts'
 
@@ -28,8 +29,6 @@ export const KTY_OF: Readonly<Record<ClientAssertionAlgorithm, string>> = {
   RS256: 'RSA',
   EdDSA: 'OKP',
 }
-
-const LOOPBACK = ['localhost', '127.0.0.1', '[::1]']
 
 /**
  * Why a JWK cannot be a client's public signing key, or undefined when it can: an object with
@@ -74,20 +73,6 @@ function checkJwks(value: unknown, at: string): { keys: readonly PublicJwk[] } {
   return { keys: structuredClone(keys) as PublicJwk[] }
 }
 
-function checkJwksUri(value: unknown, at: string): string {
-  let url: URL | undefined
-  try {
-    url = typeof value === 'string' ? new URL(value) : undefined
-  } catch {
-    url = undefined
-  }
-  if (!url) throw configError(`"${at}.jwks_uri" must be an absolute URL`)
-  if (url.hash !== '') throw configError(`"${at}.jwks_uri" must not contain a fragment`)
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK.includes(url.hostname)))
-    throw configError(`"${at}.jwks_uri" must use https (http only on loopback)`)
-  return url.href
-}
-
 /**
  * Rule (RFC 7591 §2, OIDC Registration §2): a `private_key_jwt` client has exactly one of
  * `jwks` and `jwks_uri`, no `client_secret`, and optionally a `token_endpoint_auth_signing_alg`
@@ -125,7 +110,7 @@ export function checkClientKeys(
     )
   return {
     ...(jwks === undefined ? {} : { jwks: checkJwks(jwks, at) }),
-    ...(jwksUri === undefined ? {} : { jwksUri: checkJwksUri(jwksUri, at) }),
+    ...(jwksUri === undefined ? {} : { jwksUri: checkHttpsUrl(jwksUri, `${at}.jwks_uri`) }),
     ...(alg === undefined ? {} : { tokenEndpointAuthSigningAlg: alg }),
   }
 }

@@ -45,10 +45,10 @@ function checkRedirectUri(value: unknown, field: string, native: boolean): strin
 }
 
 /**
- * Back-Channel Logout 1.0 §2.2, Front-Channel Logout 1.0 §2: an absolute https URL (http on
- * loopback) without a fragment.
+ * An absolute https URL (http on loopback) without a fragment: Back-Channel Logout 1.0 §2.2,
+ * Front-Channel Logout 1.0 §2, and a client's `jwks_uri` (RFC 7591 §2).
  */
-function checkLogoutUri(value: unknown, field: string): string {
+export function checkHttpsUrl(value: unknown, field: string): string {
   let url: URL | undefined
   try {
     url = typeof value === 'string' ? new URL(value) : undefined
@@ -123,13 +123,13 @@ export async function registerClient(
     checkRedirectUri(u, `${at}.post_logout_redirect_uris[${i}]`, applicationType === 'native'),
   )
   const backchannel = config.backchannel_logout_uri
-  if (backchannel !== undefined) checkLogoutUri(backchannel, `${at}.backchannel_logout_uri`)
+  if (backchannel !== undefined) checkHttpsUrl(backchannel, `${at}.backchannel_logout_uri`)
   const sessionRequired = config.backchannel_logout_session_required
   if (sessionRequired !== undefined && typeof sessionRequired !== 'boolean')
     throw configError(`"${at}.backchannel_logout_session_required" must be true or false`)
   const frontchannel = config.frontchannel_logout_uri
   if (frontchannel !== undefined) {
-    const url = new URL(checkLogoutUri(frontchannel, `${at}.frontchannel_logout_uri`))
+    const url = new URL(checkHttpsUrl(frontchannel, `${at}.frontchannel_logout_uri`))
     if (!redirectUris.some((r) => new URL(r).origin === url.origin))
       throw configError(
         `"${at}.frontchannel_logout_uri" must have the scheme, host and port of one of its redirect_uris`,
