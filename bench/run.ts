@@ -6,6 +6,7 @@ import { cpus, totalmem } from 'node:os'
 import { cryptoBenchmarks } from './crypto.ts'
 import { deviceBenchmarks } from './device.ts'
 import { dpopBenchmarks } from './dpop.ts'
+import { fapi2Benchmarks } from './fapi2.ts'
 import { grantBenchmarks } from './grants.ts'
 import { guardBenchmarks } from './guards.ts'
 import { printTable } from './lib.ts'
@@ -31,6 +32,7 @@ const rows = [
   ...(await dpopBenchmarks()),
   ...(await signingBenchmarks()),
   ...(await privateKeyJwtBenchmarks()),
+  ...(await fapi2Benchmarks()),
   ...(await mfaBenchmarks()),
 ]
 const memory = await memoryBenchmark()

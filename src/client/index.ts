@@ -24,6 +24,7 @@ export {
 export { DeviceFlow, type DeviceLoginResult, type DevicePollOptions } from './device-flow.ts'
 export { DiscoveryCache, type DiscoveryKind, wellKnownUrl } from './discovery.ts'
 export type { ResourceInit } from './dpop.ts'
+export type { ClientSecurityProfile } from './fapi2.ts'
 export {
   FLOW_STATE_MAX_TTL_MS,
   type FlowState,

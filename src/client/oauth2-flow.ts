@@ -23,6 +23,7 @@ import {
 import { DiscoveryCache } from './discovery.ts'
 import { callResource, type ResourceInit } from './dpop.ts'
 import { endSessionUrl } from './end-session.ts'
+import { applySecurityProfile } from './fapi2.ts'
 import {
   type LoginResult,
   type OAuth2FlowOptions,
@@ -76,7 +77,8 @@ export class OAuth2Flow {
   readonly #discovery: DiscoveryCache | undefined
   readonly #calls: ProviderCalls
 
-  constructor(config: ProviderConfig, options: OAuth2FlowOptions = {}) {
+  constructor(given: ProviderConfig, options: OAuth2FlowOptions = {}) {
+    const config = applySecurityProfile(given)
     checkProviderConfig(config)
     this.#config = config
     const resolved = resolveFlowOptions(options)

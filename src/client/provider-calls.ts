@@ -11,6 +11,7 @@ import { type DpopKey, generateDpopKey } from '../dpop/key.ts'
 import { type ClientAssertionKey, clientAssertionKey } from './client-assertion.ts'
 import type { ClientCredentials } from './client-auth.ts'
 import type { DpopContext } from './dpop.ts'
+import { checkSenderConstrained } from './fapi2.ts'
 import type { ResolvedHttpOptions } from './http.ts'
 import { type IdTokenExpectations, verifyIdToken } from './id-token.ts'
 import { type JwksTiming, remoteJwks } from './jwks.ts'
@@ -157,6 +158,7 @@ export class ProviderCalls {
       scopeSeparator:
         this.#config.quirks?.grantedScopeSeparator ?? this.#config.quirks?.scopeSeparator ?? ' ',
     })
+    checkSenderConstrained(this.#config, tokens)
     if (tokens.idToken === undefined) return tokens
     if (provider.issuer === undefined) {
       throw new AuthkestraError(

@@ -8,6 +8,7 @@
 
 import type { DpopAlgorithm } from '../dpop/key.ts'
 import type { ClientPrivateJwk } from './client-assertion.ts'
+import type { ClientSecurityProfile } from './fapi2.ts'
 import type { Claims, ProfileMapper } from './identity.ts'
 
 /** How the client authenticates at the token endpoint (RFC 6749 §2.3, OIDC Core §9). */
@@ -133,6 +134,15 @@ export interface ProviderConfig {
    * the provider requires PAR).
    */
   readonly par?: boolean
+  /**
+   * `'fapi2'`: the FAPI 2.0 Security Profile (see docs/fapi2.md). The flow refuses a config that
+   * cannot meet it, naming each problem (`private_key_jwt` with a PS256, ES256 or EdDSA key, PAR
+   * and DPoP not switched off, an issuer), then always pushes its requests, sends DPoP proofs,
+   * requires `iss` in authorization responses, accepts ID tokens in PS256, ES256 or EdDSA only,
+   * and refuses a token response that is not `token_type: DPoP`. (Named apart from `profile`,
+   * which maps claims.)
+   */
+  readonly securityProfile?: ClientSecurityProfile
   /** Fetch userinfo after an OIDC login (default true when there is a userinfo endpoint). */
   readonly fetchUserinfo?: boolean
   /** Maps claims to the normalized profile (default: OIDC standard claims). */

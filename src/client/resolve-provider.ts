@@ -7,6 +7,7 @@
 import { AuthkestraError } from '../core/errors.ts'
 import { DPOP_ALGORITHMS } from '../dpop/key.ts'
 import { clientAssertionKey } from './client-assertion.ts'
+import { checkFapi2Metadata } from './fapi2.ts'
 import { SUPPORTED_ID_TOKEN_ALGS } from './id-token.ts'
 import type { AuthorizationServerMetadata } from './metadata.ts'
 import type { ClientAuthMethod, ProviderConfig } from './provider-config.ts'
@@ -221,6 +222,7 @@ export function resolveProvider(
   config: ProviderConfig,
   metadata: AuthorizationServerMetadata | undefined,
 ): ResolvedProvider {
+  checkFapi2Metadata(config, metadata)
   const insecure = config.allowInsecureHttp === true
   const configured: HttpPolicy = insecure ? 'any' : 'loopback'
   const published: HttpPolicy = metadata

@@ -205,6 +205,7 @@ export async function startDevIdp(
     })
     const op = await createOp({
       issuer,
+      ...(file.profile ? { profile: file.profile } : {}),
       clients: file.clients,
       accounts: file.users.map(({ totp_secret: _, ...account }) => account),
       mfa,

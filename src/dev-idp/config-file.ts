@@ -5,7 +5,8 @@
  * carry `totp_secret`: a TOTP factor enrolled at start (so the login asks for its code); `dpop`
  * configures DPoP (RFC 9449) and `par` Pushed Authorization Requests (RFC 9126) as `createOp`
  * takes them; `signingAlgs` and `refreshTokens` are the OP's signing algorithms and OP-wide
- * refresh-token policy, as `createOp` takes them. Errors
+ * refresh-token policy, and `profile: "fapi2"` the FAPI 2.0 Security Profile, as `createOp`
+ * takes them. Errors
  * name the field, e.g. `"users[1].password" must be a non-empty string`.
  *
  * @module
@@ -26,6 +27,8 @@ export type DevIdpUser = OpAccountConfig & { readonly totp_secret?: string }
 
 /** The file's shape. */
 export interface DevIdpFile {
+  /** `"fapi2"`: the FAPI 2.0 Security Profile (`createOp`'s `profile`, see docs/fapi2.md). */
+  readonly profile?: OpConfig['profile']
   readonly clients: readonly OpClientConfig[]
   readonly users: readonly DevIdpUser[]
   /** DPoP at the token and userinfo endpoints (`createOp`'s `dpop`: nonces, algorithms). */
@@ -126,9 +129,15 @@ export function parseDevIdpFile(text: string): DevIdpFile {
 }
 
 const CODE_KEYS = ['grants', 'tokenExchange', 'deviceFlow'] as const
-const DPOP_KEYS = ['nonce', 'nonceSecret', 'algorithms', 'proofMaxAgeSeconds']
+const DPOP_KEYS = [
+  'nonce',
+  'nonceSecret',
+  'algorithms',
+  'proofMaxAgeSeconds',
+  'clockToleranceSeconds',
+]
 const PAR_KEYS = ['required', 'requestUriTtlSeconds']
-const TOP_KEYS = ['clients', 'users', 'dpop', 'par', 'signingAlgs', 'refreshTokens']
+const TOP_KEYS = ['profile', 'clients', 'users', 'dpop', 'par', 'signingAlgs', 'refreshTokens']
 const REFRESH_KEYS = ['rotation', 'graceSeconds']
 
 /**
@@ -151,6 +160,8 @@ export function checkDevIdpConfig(raw: unknown, module: boolean): DevIdpFile {
   const refreshTokens =
     root.refreshTokens === undefined ? undefined : object(root.refreshTokens, 'refreshTokens')
   if (refreshTokens) onlyKeys(refreshTokens, REFRESH_KEYS, 'refreshTokens')
+  if (root.profile !== undefined && root.profile !== 'fapi2')
+    fail('"profile" must be "fapi2" (the FAPI 2.0 Security Profile) when set')
   if (!Array.isArray(root.clients) || root.clients.length === 0)
     fail('"clients" must be a non-empty array')
   if (root.users !== undefined && !Array.isArray(root.users)) fail('"users" must be an array')
@@ -192,6 +203,7 @@ export function checkDevIdpConfig(raw: unknown, module: boolean): DevIdpFile {
   const code: Record<string, unknown> = {}
   for (const key of CODE_KEYS) if (root[key] !== undefined) code[key] = object(root[key], key)
   return {
+    ...(root.profile === 'fapi2' ? { profile: 'fapi2' as const } : {}),
     clients,
     users,
     ...(dpop ? { dpop } : {}),

@@ -17,6 +17,8 @@ export interface DpopSettings {
   readonly algorithms: readonly DpopAlgorithm[]
   readonly nonces: DpopNonces | undefined
   readonly maxAgeSeconds: number | undefined
+  /** How far ahead of now a proof's `iat` may be, in seconds (default 5). */
+  readonly clockToleranceSeconds?: number | undefined
   readonly replay: ReplayCache
   readonly clock: Clock
 }
@@ -87,6 +89,9 @@ export function expectationsOf(
     clock: settings.clock,
     ...(accessToken === undefined ? {} : { accessToken }),
     ...(settings.maxAgeSeconds === undefined ? {} : { maxAgeSeconds: settings.maxAgeSeconds }),
+    ...(settings.clockToleranceSeconds === undefined
+      ? {}
+      : { clockToleranceSeconds: settings.clockToleranceSeconds }),
   }
 }
 

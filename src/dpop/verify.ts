@@ -127,12 +127,14 @@ function checkWellFormed(proof: string): Decoded {
 
 /**
  * Rule (§4.3 steps 4, 5, 7): `typ` is `dpop+jwt`; `alg` an allowed asymmetric algorithm (never
- * `none`, never HMAC); `jwk` a public key alone (a private member is refused, §4.3 step 7).
+ * `none`, never HMAC; `Ed25519`, RFC 9864's fully-specified name that openid-client 6 sends,
+ * wherever EdDSA is allowed); `jwk` a public key alone (a private member is refused, step 7).
  */
 function checkHeader(header: Record<string, unknown>, algorithms: readonly string[]): void {
   if (header.typ !== 'dpop+jwt') throw invalid('DPoP proof "typ" must be "dpop+jwt"')
   const { alg, jwk } = header
-  if (typeof alg !== 'string' || !ASYMMETRIC.has(alg) || !algorithms.includes(alg))
+  const family = alg === 'Ed25519' ? 'EdDSA' : alg
+  if (typeof family !== 'string' || !ASYMMETRIC.has(family) || !algorithms.includes(family))
     throw invalid('DPoP proof "alg" is not allowed')
   if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk))
     throw invalid('DPoP proof "jwk" header is missing')

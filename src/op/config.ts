@@ -10,6 +10,7 @@ import { AuthkestraError } from '../core/errors.ts'
 import type { DpopAlgorithm } from '../dpop/key.ts'
 import type { Mfa } from '../mfa/create-mfa.ts'
 import type { ClientAssertionAlgorithm } from './client-keys.ts'
+import type { OpProfile } from './fapi2.ts'
 import type { CustomGrant, TokenExchangeOptions } from './grant-options.ts'
 import type { RefreshRotation } from './refresh-policy.ts'
 import type { SigningAlg } from './signing-algs.ts'
@@ -158,6 +159,8 @@ export interface OpDpopOptions {
   readonly algorithms?: readonly DpopAlgorithm[]
   /** How old a proof's `iat` may be, seconds (default 60; 300 with nonces). */
   readonly proofMaxAgeSeconds?: number
+  /** How far ahead of the OP's clock a proof's `iat` may be, 0 to 60 seconds (default 5). */
+  readonly clockToleranceSeconds?: number
 }
 
 /** Pushed Authorization Requests (RFC 9126). */
@@ -203,6 +206,13 @@ export interface OpClientAssertionOptions {
 export interface OpConfig {
   /** The issuer identifier; its path is where the OP is mounted (`https://app.example/oidc`). */
   readonly issuer: string
+  /**
+   * `'fapi2'`: the FAPI 2.0 Security Profile. The OP refuses to start with a configuration that
+   * cannot meet it (naming each problem), and fills in the profile's defaults: confidential
+   * `private_key_jwt` clients only, PAR required, DPoP-bound tokens only, PS256/ES256/EdDSA only,
+   * no refresh-token rotation, 10 s of clock skew. See docs/fapi2.md.
+   */
+  readonly profile?: OpProfile
   readonly clients?: readonly OpClientConfig[]
   /** Built-in accounts (passwords hashed with scrypt at start). */
   readonly accounts?: readonly OpAccountConfig[]

@@ -31,6 +31,8 @@ export interface ResolvedDpop {
   /** Present when proofs must carry a server nonce. */
   readonly nonces: DpopNonces | undefined
   readonly maxAgeSeconds: number | undefined
+  /** How far ahead a proof's `iat` may be (default 5 s; FAPI 2.0: 10 s). */
+  readonly clockToleranceSeconds: number | undefined
 }
 
 /** What a request proved: the thumbprint its tokens are bound to. */
@@ -72,7 +74,10 @@ export function resolveDpop(
       clock,
     })
   }
-  return { algorithms, nonces, maxAgeSeconds: maxAge }
+  const skew = options?.clockToleranceSeconds
+  if (skew !== undefined && !(Number.isInteger(skew) && skew >= 0 && skew <= 60))
+    throw configError('"dpop.clockToleranceSeconds" must be an integer from 0 to 60')
+  return { algorithms, nonces, maxAgeSeconds: maxAge, clockToleranceSeconds: skew }
 }
 
 /** The OP's DPoP settings with the store's one-time ids as the replay cache of proofs. */

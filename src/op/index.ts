@@ -33,6 +33,7 @@ export {
   type Op,
 } from './create-op.ts'
 export { GrantError, type GrantErrorCode } from './errors.ts'
+export { FAPI2_ALGORITHMS, type OpProfile } from './fapi2.ts'
 export type { RefreshRotation } from './refresh-policy.ts'
 export { SIGNING_ALGS, type SigningAlg } from './signing-algs.ts'
 export { createMemoryOpStore } from './store/memory.ts'

@@ -73,7 +73,7 @@ export function resolveRefreshDefaults(
  */
 export function clientRefreshPolicy(
   config: OpClientConfig,
-  record: Pick<ClientRecord, 'secretHash' | 'dpopBoundAccessTokens'>,
+  record: Pick<ClientRecord, 'tokenEndpointAuthMethod' | 'dpopBoundAccessTokens'>,
   at: string,
   defaults: ResolvedRefreshDefaults,
 ): {
@@ -85,7 +85,8 @@ export function clientRefreshPolicy(
   let rotation = own ?? defaults.rotation
   if (grace !== undefined && rotation !== 'rotate-with-grace')
     throw configError(`"${at}.refresh_token_grace_seconds" needs "rotate-with-grace"`)
-  const constrained = record.secretHash !== undefined || record.dpopBoundAccessTokens === true
+  const constrained =
+    record.tokenEndpointAuthMethod !== 'none' || record.dpopBoundAccessTokens === true
   let fellBack = false
   if (rotation === 'none' && !constrained) {
     if (own !== undefined)

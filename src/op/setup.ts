@@ -28,6 +28,7 @@ import {
 } from './config.ts'
 import { type ResolvedDpop, resolveDpop } from './dpop.ts'
 import { type ResolvedPar, resolvePar } from './endpoints/par/pushed.ts'
+import { applyProfile, type OpProfile } from './fapi2.ts'
 import { createKeyManager, type KeyManager } from './keys.ts'
 import { type Backchannel, createBackchannel } from './logout/backchannel.ts'
 import { createLogoutNotifier, type LogoutNotifier } from './logout/notifier.ts'
@@ -67,6 +68,8 @@ export interface AccountSource {
 /** What endpoints read (data, not capabilities: each endpoint also gets its narrow deps). */
 export interface OpSettings {
   readonly issuer: string
+  /** The security profile the OP runs under (`createOp({ profile })`), if any. */
+  readonly profile: OpProfile | undefined
   /** Path prefix the OP is mounted at (issuer path, no trailing slash). */
   readonly basePath: string
   readonly urls: OpUrls
@@ -175,9 +178,9 @@ function builtinAccounts(store: OpStore): AccountSource {
 }
 
 /** Checks the config, registers clients and accounts, and builds the runtime. */
-export async function setupOp(config: OpConfig): Promise<OpRuntime> {
-  if (typeof config !== 'object' || config === null)
-    throw configError('OP config must be an object')
+export async function setupOp(given: OpConfig): Promise<OpRuntime> {
+  if (typeof given !== 'object' || given === null) throw configError('OP config must be an object')
+  const config = applyProfile(given)
   const issuerUrl = resolveIssuer(config.issuer)
   const issuer = issuerUrl.href.replace(/\/$/, '')
   const basePath = issuerUrl.pathname.replace(/\/$/, '')
@@ -276,6 +279,7 @@ export async function setupOp(config: OpConfig): Promise<OpRuntime> {
   return {
     settings: {
       issuer,
+      profile: config.profile,
       basePath,
       urls: {
         authorization: `${issuer}/authorize`,

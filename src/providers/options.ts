@@ -36,6 +36,8 @@ export interface ProviderOptions {
   readonly dpop?: ProviderConfig['dpop'] | undefined
   /** Pushed Authorization Requests (RFC 9126; see `ProviderConfig.par`): default when offered. */
   readonly par?: boolean | undefined
+  /** `'fapi2'`: the FAPI 2.0 Security Profile (see `ProviderConfig.securityProfile`). */
+  readonly securityProfile?: ProviderConfig['securityProfile'] | undefined
 }
 
 /** The registration fields copied onto the provider when set. */
@@ -51,6 +53,7 @@ const OPTIONAL = [
   'frontchannelLogout',
   'dpop',
   'par',
+  'securityProfile',
 ] as const
 
 type Registration = Pick<ProviderConfig, 'clientId' | 'redirectUri'> &

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { deviceBenchmarks } from '../../bench/device.ts'
+import { fapi2Benchmarks } from '../../bench/fapi2.ts'
 import { grantBenchmarks } from '../../bench/grants.ts'
 import { guardBenchmarks } from '../../bench/guards.ts'
 import { loadBenchmark } from '../../bench/load.ts'
@@ -32,6 +33,8 @@ describe('npm run bench still runs (a moment of each benchmark)', () => {
     measured(await mfaBenchmarks({ rounds: 1, ms: 50, assertions: 50 })))
   it('private_key_jwt', async () =>
     measured(await privateKeyJwtBenchmarks({ rounds: 1, ms: 50, pool: 2000 })))
+  it('FAPI 2.0 token requests', async () =>
+    measured(await fapi2Benchmarks({ rounds: 1, ms: 50, pool: 2000 })))
   it('OP logins', async () => measured(await opBenchmarks({ roundMs: 200, rounds: 1 })))
   it('load', async () => {
     const load = await loadBenchmark(200, 8)

@@ -515,6 +515,16 @@ describe('authkestra dev-idp', () => {
       /"clients\[0\]\.require_pushed_authorization_requests"/,
     ],
     [
+      'a profile other than fapi2',
+      { profile: 'fapi1', clients: [{ client_id: 'a', redirect_uris: ['https://a/cb'] }] },
+      /"profile" must be "fapi2"/,
+    ],
+    [
+      'the FAPI 2.0 profile and a public client',
+      { profile: 'fapi2', clients: [{ client_id: 'a', redirect_uris: ['https://a/cb'] }] },
+      /FAPI 2\.0 Security Profile: clients\[0\] \("a"\) is a public client/,
+    ],
+    [
       'jwks that is not an object',
       {
         clients: [

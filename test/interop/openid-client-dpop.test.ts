@@ -43,6 +43,7 @@ describe('openid-client v6 DPoP() against the dev IdP (nonces required)', () => 
       'ES256',
       'PS256',
       'EdDSA',
+      'Ed25519',
       'RS256',
       'ES384',
     ])

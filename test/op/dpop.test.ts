@@ -198,7 +198,8 @@ describe('OP DPoP (RFC 9449)', () => {
     assert.equal(asBearer.status, 401)
     assert.match(
       asBearer.headers.get('www-authenticate') ?? '',
-      /^Bearer realm="[^"]+", error="invalid_token"$/,
+      // A bound token is answered in the scheme it needs (RFC 9449 §7.1), whatever it came in.
+      /^DPoP realm="[^"]+", error="invalid_token", algs="[^"]+"$/,
     )
 
     const noProof = await w.userinfo(`DPoP ${access}`)
@@ -339,6 +340,7 @@ describe('OP DPoP (RFC 9449)', () => {
       'ES256',
       'PS256',
       'EdDSA',
+      'Ed25519',
       'RS256',
       'ES384',
     ])

@@ -223,12 +223,18 @@ async function checkSignature(
 }
 
 /**
- * Rule (RFC 7523 §3 item 3, OIDC Core §9, FAPI 2.0 Security Profile §5.3.2.1): `aud` (a string
- * or an array) contains the issuer identifier or the token endpoint URL, compared exactly.
+ * Rule (RFC 7523 §3 item 3, OIDC Core §9): `aud` (a string or an array) contains the issuer
+ * identifier or the token endpoint URL, compared exactly. Under the FAPI 2.0 profile (§5.3.2.1:
+ * "shall only accept its issuer identifier value as a string in the aud claim"), it is the
+ * issuer identifier itself, a string.
  */
 function checkAudience(payload: Json, deps: ClientAssertionDeps): void {
-  const { issuer, urls } = deps.settings
+  const { issuer, urls, profile } = deps.settings
   const aud = payload.aud
+  if (profile === 'fapi2') {
+    if (aud !== issuer) refuse('"aud" is not the issuer identifier as a string (FAPI 2.0)')
+    return
+  }
   const values = Array.isArray(aud) ? aud : [aud]
   if (!values.some((v) => v === issuer || v === urls.token)) refuse('"aud" is not this OP')
 }

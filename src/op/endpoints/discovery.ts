@@ -15,7 +15,11 @@ import { SUPPORTED_CLAIMS } from '../tokens/claims.ts'
 
 /** The metadata document. */
 export function metadata(settings: OpSettings): Record<string, unknown> {
-  const methods = ['client_secret_basic', 'client_secret_post', 'none', 'private_key_jwt']
+  const fapi2 = settings.profile === 'fapi2'
+  // FAPI 2.0 (§5.3.2.1): confidential clients with private_key_jwt only, no device grant.
+  const methods = fapi2
+    ? ['private_key_jwt']
+    : ['client_secret_basic', 'client_secret_post', 'none', 'private_key_jwt']
   // OIDC Discovery §3, RFC 8414 §2: the algorithms private_key_jwt assertions may use
   // (Ed25519, RFC 9864's name of EdDSA over Ed25519, wherever EdDSA is).
   const assertionAlgs = settings.clientAssertion.algorithms.flatMap((a) =>
@@ -30,7 +34,7 @@ export function metadata(settings: OpSettings): Record<string, unknown> {
     revocation_endpoint: settings.urls.revocation,
     introspection_endpoint: settings.urls.introspection,
     end_session_endpoint: settings.urls.endSession,
-    device_authorization_endpoint: settings.urls.deviceAuthorization,
+    ...(fapi2 ? {} : { device_authorization_endpoint: settings.urls.deviceAuthorization }),
     pushed_authorization_request_endpoint: settings.urls.par,
     require_pushed_authorization_requests: settings.par.required,
     backchannel_logout_supported: true,
@@ -46,7 +50,7 @@ export function metadata(settings: OpSettings): Record<string, unknown> {
       'authorization_code',
       'refresh_token',
       'client_credentials',
-      DEVICE_CODE_GRANT,
+      ...(fapi2 ? [] : [DEVICE_CODE_GRANT]),
       TOKEN_EXCHANGE_GRANT,
       ...settings.customGrants.keys(),
     ],
@@ -62,7 +66,9 @@ export function metadata(settings: OpSettings): Record<string, unknown> {
     code_challenge_methods_supported: ['S256'],
     authorization_response_iss_parameter_supported: true,
     // RFC 9449 §5.1: proofs are accepted at the token endpoint and at userinfo.
-    dpop_signing_alg_values_supported: [...settings.dpop.algorithms],
+    dpop_signing_alg_values_supported: settings.dpop.algorithms.flatMap((a) =>
+      a === 'EdDSA' ? ['EdDSA', 'Ed25519'] : [a],
+    ),
     prompt_values_supported: ['none', 'login', 'consent'],
     // Only `id_token.acr` of a `claims` request is acted on (OIDC Core §5.5.1.1).
     claims_parameter_supported: true,

@@ -157,7 +157,9 @@ export async function userinfoEndpoint(
     const verifyDeps = { ...deps, issuer: deps.settings.issuer, audience: deps.settings.audience }
     const claims = await verifyAccessToken(presented.token, verifyDeps)
     if (!claims) throw invalidToken()
-    await checkSenderConstraint(request, scheme, presented.token, claims, deps)
+    // A bound token is answered in the DPoP scheme even when sent as Bearer (RFC 9449 §7.1).
+    if ((claims.cnf as { jkt?: unknown } | undefined)?.jkt !== undefined) scheme = 'dpop'
+    await checkSenderConstraint(request, presented.scheme, presented.token, claims, deps)
     const scopes = checkOpenidScope(claims)
     const account = await deps.accounts.find(claims.sub)
     if (!account) throw invalidToken()

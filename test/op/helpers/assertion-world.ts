@@ -67,7 +67,10 @@ export async function signAssertion(
     .sign(key.privateKey)
 }
 
-export async function assertionWorld(patch: Partial<OpConfig> = {}) {
+/** `patch` overrides the config; as a function, it gets the world's keys to register them. */
+export async function assertionWorld(
+  patch: Partial<OpConfig> | ((byAlg: (alg: Alg) => TestKey) => Partial<OpConfig>) = {},
+) {
   const now = { value: Date.now() }
   const clock = { now: () => now.value }
   const store = createMemoryOpStore({ clock })
@@ -128,7 +131,7 @@ export async function assertionWorld(patch: Partial<OpConfig> = {}) {
       },
     ],
     accounts: [{ username: 'alice', password: 'wonderland', sub: 'alice-sub', claims: {} }],
-    ...patch,
+    ...(typeof patch === 'function' ? patch(byAlg) : patch),
   })
   const post = async (
     path: string,

@@ -89,6 +89,38 @@ for (const [name, crypto] of [
       }
     })
 
+    it('Ed25519 (RFC 9864, what openid-client 6 sends) is EdDSA: accepted with it, refused without', async () => {
+      const { expected } = await setup()
+      const { privateKey, publicKey } = await generateKeyPair('Ed25519')
+      const sign = async () =>
+        new SignJWT({ htm: 'POST', htu: URL_ })
+          .setProtectedHeader({ alg: 'Ed25519', typ: 'dpop+jwt', jwk: await exportJWK(publicKey) })
+          .setJti(globalThis.crypto.randomUUID())
+          .setIssuedAt(Math.floor(expected.clock.now() / 1000))
+          .sign(privateKey)
+      const ok = await verifyDpopProof(await sign(), { ...expected, algorithms: ['EdDSA'] })
+      assert.equal(ok.thumbprint.length, 43)
+      await refused(
+        verifyDpopProof(await sign(), { ...expected, algorithms: ['ES256'] }),
+        'invalid_dpop_proof',
+        /"alg" is not allowed/,
+      )
+      const { privateKey: ec, publicKey: ecPublic } = await generateKeyPair('ES256')
+      const mislabelled = await new SignJWT({ htm: 'POST', htu: URL_ })
+        .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: await exportJWK(ecPublic) })
+        .setJti('x')
+        .setIssuedAt(Math.floor(expected.clock.now() / 1000))
+        .sign(ec)
+      const [, body, signature] = mislabelled.split('.')
+      const header = base64url.encode(
+        JSON.stringify({ alg: 'Ed25519', typ: 'dpop+jwt', jwk: await exportJWK(ecPublic) }),
+      )
+      await refused(
+        verifyDpopProof(`${header}.${body}.${signature}`, expected),
+        'invalid_dpop_proof',
+      )
+    })
+
     it('the key pair is non-extractable by default; an exported key imports and signs the same jkt', async () => {
       const key = await generateDpopKey()
       assert.equal(key.privateKey.extractable, false)
