@@ -41,6 +41,8 @@ export interface BearerDpopOptions {
   readonly algorithms?: readonly DpopAlgorithm[]
   /** How old a proof may be, seconds (default 60; 300 with nonces). */
   readonly proofMaxAgeSeconds?: number
+  /** How far ahead of the guard's clock a proof's `iat` may be, 0 to 60 seconds (default 5). */
+  readonly clockToleranceSeconds?: number
   /**
    * The URL the client addressed, when it differs from `request.url` (behind a proxy that
    * rewrites the host or path). Its query is dropped before comparing with `htu`.
@@ -67,6 +69,9 @@ export function resolveBearerDpop(
   const maxAge = checkProofMaxAge(options.proofMaxAgeSeconds, 'dpop.proofMaxAgeSeconds')
   if (options.replay !== undefined && typeof options.replay?.use !== 'function')
     throw configError('"dpop.replay" must have a use(id, ttlSeconds) method')
+  const skew = options.clockToleranceSeconds
+  if (skew !== undefined && !(Number.isInteger(skew) && skew >= 0 && skew <= 60))
+    throw configError('"dpop.clockToleranceSeconds" must be an integer from 0 to 60')
   if (options.url !== undefined && typeof options.url !== 'function')
     throw configError('"dpop.url" must be a function of the request')
   let nonces: DpopNonces | undefined
@@ -86,6 +91,7 @@ export function resolveBearerDpop(
     nonces,
     algorithms,
     maxAgeSeconds: maxAge,
+    clockToleranceSeconds: skew,
     clock,
     url: options.url ?? ((request) => request.url),
   }

@@ -24,6 +24,7 @@ import {
   type ResolvedBearerDpop,
   resolveBearerDpop,
 } from './bearer-dpop.ts'
+import { applyBearerProfile } from './bearer-fapi2.ts'
 import { type KeySource, remoteKeys } from './bearer-keys.ts'
 import { checkQuotable } from './challenge.ts'
 
@@ -72,6 +73,12 @@ export interface BearerBaseOptions {
    * those. Without it, a DPoP-bound token is refused (it is never taken as a bearer token).
    */
   readonly dpop?: BearerDpopOptions
+  /**
+   * `'fapi2'`: the FAPI 2.0 Security Profile for resource servers (§5.3.4): only DPoP-bound
+   * tokens (`dpop.required`), signatures in PS256, ES256 or EdDSA, 10 s of proof clock skew; a
+   * config that cannot meet it is `config_invalid`, naming each problem. See docs/fapi2.md.
+   */
+  readonly securityProfile?: 'fapi2'
   /**
    * Told why a token was refused or keys could not be fetched, without the token (default:
    * `consoleLogger('warn')` from `authkestra/core`; `consoleLogger('silent')` for none).
@@ -223,10 +230,11 @@ function keySource(options: BearerOptions, issuer: string): KeySource {
 }
 
 /** Checks `options` and fills in defaults. */
-export function resolveBearerOptions(options: BearerOptions): ResolvedBearerOptions {
-  if (typeof options !== 'object' || options === null) {
+export function resolveBearerOptions(given: BearerOptions): ResolvedBearerOptions {
+  if (typeof given !== 'object' || given === null) {
     throw configError('bearer options must be an object')
   }
+  const options = applyBearerProfile(given)
   const { issuer } = options
   if (typeof issuer !== 'string' || issuer === '') {
     throw configError('"issuer" must be a non-empty string')
