@@ -2,7 +2,8 @@
 // `dpop` on sends a proof with its push (htm POST, htu the PAR endpoint), retries once on the
 // OP's use_dpop_nonce, and the OP binds the code to the key. The token exchange proves the same
 // key (kept in the flow state) and gets tokens bound to it; a flow state carrying another key
-// gets invalid_grant. A flow state holding a non-extractable key is refused by sealFlowState.
+// gets invalid_grant. A flow state holding a non-extractable key is refused by sealFlowState,
+// so the engine (which seals it in a cookie) pushes with DPoP only for an extractable key.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { decodeJwt } from 'jose'
@@ -10,11 +11,13 @@ import { sealFlowState } from '../../src/client/flow-state.ts'
 import { OAuth2Flow } from '../../src/client/oauth2-flow.ts'
 import { createKeyring } from '../../src/core/keyring.ts'
 import { generateDpopKey } from '../../src/dpop/index.ts'
+import { createAuthkestra } from '../../src/engine/create-authkestra.ts'
 import { createOp } from '../../src/op/create-op.ts'
 import { oidc } from '../../src/providers/oidc.ts'
 
 const ISSUER = 'https://id.example'
 const CB = 'https://app.example/cb'
+const ENGINE_CB = 'https://app.example/auth/callback/op'
 const SECRET = 'rp-secret-0123456789abcdefghijklmnopq'
 
 async function world(dpop: true | { extractable: true } = true) {
@@ -109,5 +112,43 @@ describe('our client pushes with DPoP to our OP (nonces required)', () => {
     const extractable = await (await world({ extractable: true })).flow.initiateLogin()
     const sealed = await sealFlowState(extractable.flowState, { keys })
     assert.ok(sealed.length < 4096)
+  })
+
+  it('the engine seals the push key in its flow cookie only when it is extractable', async () => {
+    const op = await createOp({
+      issuer: ISSUER,
+      logger: { warn() {}, error() {} },
+      clients: [{ client_id: 'rp', client_secret: SECRET, redirect_uris: [ENGINE_CB] }],
+    })
+    const logged: string[] = []
+    const login = async (dpop: true | { extractable: true }) => {
+      const engine = createAuthkestra({
+        secret: 'engine-secret-0123456789abcdefghijklmnopq',
+        session: {},
+        providers: [
+          oidc({
+            id: 'op',
+            issuer: ISSUER,
+            clientId: 'rp',
+            clientSecret: SECRET,
+            redirectUri: ENGINE_CB,
+            dpop,
+          }),
+        ],
+        flowOptions: { fetch: (input, init) => op.handler(new Request(input, init)) },
+        logger: { warn: (m) => logged.push(m), error: (m) => logged.push(m) },
+      })
+      return engine.handler(new Request('https://app.example/auth/login/op'))
+    }
+    const refused = await login(true)
+    assert.equal(refused.status, 400)
+    assert.match(await refused.text(), /Sign-in error/)
+    assert.ok(
+      logged.some((line) => /config_invalid.*non-extractable DPoP key/.test(line)),
+      `${logged}`,
+    )
+    const pushed = await login({ extractable: true })
+    assert.equal(pushed.status, 302)
+    assert.match(pushed.headers.get('location') ?? '', /request_uri=urn/)
   })
 })
