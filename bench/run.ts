@@ -14,6 +14,7 @@ import { loadBenchmark } from './load.ts'
 import { memoryBenchmark } from './memory.ts'
 import { mfaBenchmarks } from './mfa.ts'
 import { agent, opBenchmarks } from './op.ts'
+import { parBenchmarks } from './par.ts'
 import { privateKeyJwtBenchmarks } from './private-key-jwt.ts'
 import { signingBenchmarks, signingStartCost } from './signing.ts'
 import { statelessBenchmarks } from './stateless.ts'
@@ -30,6 +31,7 @@ const rows = [
   ...(await deviceBenchmarks()),
   ...(await grantBenchmarks()),
   ...(await dpopBenchmarks()),
+  ...(await parBenchmarks()),
   ...(await signingBenchmarks()),
   ...(await privateKeyJwtBenchmarks()),
   ...(await fapi2Benchmarks()),

@@ -72,7 +72,8 @@ export interface StartDeps {
 
 /**
  * Builds the authorization URL and the flow state of a new login. With a PAR endpoint, the
- * parameters are pushed and the URL carries only `client_id` and `request_uri` (RFC 9126 §4).
+ * parameters are pushed and the URL carries only `client_id` and `request_uri` (RFC 9126 §4);
+ * a push made with DPoP leaves its key in the flow state (RFC 9449 §10.1).
  */
 export async function startLogin(
   config: ProviderConfig,
@@ -141,7 +142,11 @@ export async function startLogin(
   const short = new URL(provider.authorizationEndpoint)
   short.searchParams.set('client_id', config.clientId)
   short.searchParams.set('request_uri', pushed.requestUri)
-  return { url: short, flowState }
+  // A push with DPoP may have bound the code to its key: the token exchange must prove it.
+  return {
+    url: short,
+    flowState: pushed.dpopKey === undefined ? flowState : { ...flowState, dpopKey: pushed.dpopKey },
+  }
 }
 
 /** `acrValues`: 1 to 10 acr values (see `isAcrValue`). */

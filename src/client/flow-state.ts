@@ -10,6 +10,7 @@ import { decodeProtectedHeader, EncryptJWT, errors as joseErrors, jwtDecrypt } f
 import { type Clock, systemClock } from '../core/clock.ts'
 import { AuthkestraError } from '../core/errors.ts'
 import type { Keyring } from '../core/keyring.ts'
+import { type DpopKey, exportDpopKey, importDpopKey } from '../dpop/key.ts'
 import { joseCause } from './jose-cause.ts'
 
 /** What a login leaves for its callback. Secret: keep it server-side or sealed. */
@@ -32,6 +33,12 @@ export interface FlowState {
   readonly maxAge?: number
   /** The `acr` values asked for as essential: the ID token's `acr` must be one of them. */
   readonly acrValues?: readonly string[]
+  /**
+   * The DPoP key the authorization request was pushed with (RFC 9449 §10.1): the code may be
+   * bound to it, so the token exchange proves it. Sealed only when the key is extractable
+   * (`dpop: { extractable: true }`), as its private JWK inside the encrypted state.
+   */
+  readonly dpopKey?: DpopKey
   /** When this flow stops being acceptable, ms since the epoch. */
   readonly expiresAt: number
 }
@@ -76,7 +83,9 @@ export async function sealFlowState(
   // `iat` (ms) in the protected header lets a holder of many sealed states order them without
   // opening any (the engine drops the oldest flow cookies that way); the payload uses short keys
   // to keep the cookie small.
-  const sealed = await new EncryptJWT(compact({ ...flowState, expiresAt: exp }))
+  const payload = compact({ ...flowState, expiresAt: exp })
+  if (flowState.dpopKey !== undefined) payload.k = await sealableKey(flowState.dpopKey)
+  const sealed = await new EncryptJWT(payload)
     .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: current.kid, typ: TYP, iat: now })
     .encrypt(current.key)
   if (sealed.length > MAX_SEALED_LENGTH) {
@@ -107,6 +116,20 @@ export function sealedAt(sealed: string): number | undefined {
   } catch {
     return undefined
   }
+}
+
+/**
+ * A DPoP key as sealed: its private JWK. A non-extractable key cannot leave the process, and
+ * the code the push bound to it could not be redeemed without it: `config_invalid`.
+ */
+async function sealableKey(key: DpopKey): Promise<Record<string, unknown>> {
+  if (!key.privateKey.extractable)
+    throw new AuthkestraError(
+      'config_invalid',
+      'this flow state holds the non-extractable DPoP key its request was pushed with: keep the flow state in memory, or set dpop: { extractable: true } to seal it',
+    )
+  const { alg, privateJwk } = await exportDpopKey(key)
+  return { a: alg, j: privateJwk }
 }
 
 /** The payload of a sealed flow state: the same fields under one- or two-letter names. */
@@ -180,7 +203,9 @@ export async function openFlowState(
     }
     throw malformed(joseCause(err))
   }
-  const flowState = parse(payload)
+  const parsed = parse(payload)
+  const flowState =
+    payload.k === undefined ? parsed : { ...parsed, dpopKey: await openKey(payload.k) }
   if (now >= flowState.expiresAt) {
     throw new AuthkestraError('flow_state_expired', 'flow state has expired; start the login again')
   }
@@ -201,6 +226,19 @@ function malformed(cause?: unknown): AuthkestraError {
       cause,
     },
   )
+}
+
+/** The sealed DPoP key, imported extractable again (it was made so). */
+async function openKey(sealed: unknown): Promise<DpopKey> {
+  const { a, j } = (sealed ?? {}) as { a?: unknown; j?: unknown }
+  if (typeof a !== 'string' || typeof j !== 'object' || j === null) throw malformed()
+  try {
+    return await importDpopKey({ alg: a, privateJwk: j } as Parameters<typeof importDpopKey>[0], {
+      extractable: true,
+    })
+  } catch (err) {
+    throw malformed(err)
+  }
 }
 
 function parse(v: Record<string, unknown>): FlowState {

@@ -124,18 +124,20 @@ export class OAuth2Flow {
    * Starts a login: fresh `state` and `nonce` (256 bits each), a PKCE pair, and the
    * authorization URL carrying `code_challenge` and `code_challenge_method=S256`; or, when the
    * provider has a PAR endpoint (RFC 9126), those pushed there and a URL with only `client_id`
-   * and `request_uri`.
+   * and `request_uri`. With DPoP the push carries a proof of a new key, kept in the flow state
+   * for the token exchange (RFC 9449 §10.1).
    */
   async initiateLogin(options: InitiateLoginOptions = {}): Promise<LoginStart> {
     const provider = await this.provider()
     return startLogin(this.#config, provider, options, {
       clock: this.#clock,
       ttlMs: this.#ttl,
-      push: (endpoint, params) =>
+      push: async (endpoint, params) =>
         pushAuthorizationRequest(endpoint, params, {
           client: this.#calls.client(provider),
           http: this.#http,
           clock: this.#clock,
+          dpop: await this.#calls.dpop(),
         }),
     })
   }
@@ -175,11 +177,13 @@ export class OAuth2Flow {
     }
     if (flowState.codeVerifier !== undefined) grant.code_verifier = flowState.codeVerifier
     const isOidc = flowState.scopes.includes('openid')
-    const tokens = await this.#calls.grant(grant, provider, {
+    const expect = {
       ...(isOidc ? { nonce: flowState.nonce } : {}),
       ...(flowState.maxAge === undefined ? {} : { maxAge: flowState.maxAge }),
       ...(flowState.acrValues === undefined ? {} : { acrValues: flowState.acrValues }),
-    })
+    }
+    // The key of a DPoP push, which the code may be bound to; else a new one (with DPoP on).
+    const tokens = await this.#calls.grant(grant, provider, expect, flowState.dpopKey)
     if (isOidc && tokens.idTokenClaims === undefined) {
       throw new AuthkestraError(
         'id_token_missing',

@@ -1,6 +1,6 @@
 // `npm run bench` must keep running: its children configure real engines, OPs and stores, so a
 // new configuration rule can break them silently (it did once: a redirectUri the engine came to
-// refuse). This runs the guard, stateless, device, grant, OP and load benchmarks for a moment each and checks
+// refuse). This runs the guard, stateless, device, grant, PAR, OP and load benchmarks for a moment each and checks
 // that every row measured something. No figure is compared with a threshold: speed is judged
 // in the bench's own ratios, never in tests.
 import assert from 'node:assert/strict'
@@ -12,6 +12,7 @@ import { guardBenchmarks } from '../../bench/guards.ts'
 import { loadBenchmark } from '../../bench/load.ts'
 import { mfaBenchmarks } from '../../bench/mfa.ts'
 import { agent, opBenchmarks } from '../../bench/op.ts'
+import { parBenchmarks } from '../../bench/par.ts'
 import { privateKeyJwtBenchmarks } from '../../bench/private-key-jwt.ts'
 import { statelessBenchmarks } from '../../bench/stateless.ts'
 
@@ -35,6 +36,7 @@ describe('npm run bench still runs (a moment of each benchmark)', () => {
     measured(await privateKeyJwtBenchmarks({ rounds: 1, ms: 50, pool: 2000 })))
   it('FAPI 2.0 token requests', async () =>
     measured(await fapi2Benchmarks({ rounds: 1, ms: 50, pool: 2000 })))
+  it('PAR logins', async () => measured(await parBenchmarks({ rounds: 1, ms: 50 })))
   it('OP logins', async () => measured(await opBenchmarks({ roundMs: 200, rounds: 1 })))
   it('load', async () => {
     const load = await loadBenchmark(200, 8)

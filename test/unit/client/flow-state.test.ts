@@ -8,6 +8,7 @@ import {
   sealFlowState,
 } from '../../../src/client/flow-state.ts'
 import { createKeyring } from '../../../src/core/keyring.ts'
+import { generateDpopKey } from '../../../src/dpop/key.ts'
 import { code } from '../../helpers/assert-code.ts'
 
 const SECRET = 'flow-state-test-secret-of-32-bytes-or-more'
@@ -154,5 +155,57 @@ describe('sealFlowState / openFlowState', () => {
     const b = await sealFlowState({ ...flowState(), state: 'b'.repeat(43) }, { keys })
     assert.equal((await openFlowState(a, { keys, providerId: 'github' })).state, 'a'.repeat(43))
     assert.equal((await openFlowState(b, { keys, providerId: 'github' })).state, 'b'.repeat(43))
+  })
+
+  it('seals an extractable DPoP key (a push key) inside the state, never in clear', async () => {
+    const dpopKey = await generateDpopKey({ extractable: true })
+    const sealed = await sealFlowState({ ...flowState(), dpopKey }, { keys })
+    const d = (await crypto.subtle.exportKey('jwk', dpopKey.privateKey)).d ?? ''
+    assert.ok(d.length > 0 && !sealed.includes(d))
+    const opened = await openFlowState(sealed, { keys, providerId: 'github' })
+    assert.equal(opened.dpopKey?.thumbprint, dpopKey.thumbprint)
+    assert.equal(opened.dpopKey?.privateKey.extractable, true)
+    // Without a key, none comes back.
+    const plain = await openFlowState(await sealFlowState(flowState(), { keys }), {
+      keys,
+      providerId: 'github',
+    })
+    assert.equal(plain.dpopKey, undefined)
+    // A non-extractable key cannot be sealed.
+    await assert.rejects(
+      sealFlowState({ ...flowState(), dpopKey: await generateDpopKey() }, { keys }),
+      code('config_invalid'),
+    )
+  })
+
+  it('refuses a sealed DPoP key that is not one (flow_state_malformed)', async () => {
+    const [current] = await keys.keys('flow-state')
+    assert.ok(current)
+    const now = Date.now()
+    const base = {
+      p: 'github',
+      s: 's',
+      n: 'n',
+      r: 'https://app.example/cb',
+      sc: [],
+      e: now + 60_000,
+    }
+    for (const k of [{ a: 'ES256', j: { kty: 'EC' } }, { a: 'HS256', j: {} }, 'key']) {
+      const sealed = await new CompactEncrypt(
+        new TextEncoder().encode(JSON.stringify({ ...base, k })),
+      )
+        .setProtectedHeader({
+          alg: 'dir',
+          enc: 'A256GCM',
+          kid: current.kid,
+          typ: 'authkestra-flow+jwt',
+        })
+        .encrypt(current.key)
+      await assert.rejects(
+        openFlowState(sealed, { keys, providerId: 'github' }),
+        code('flow_state_malformed'),
+        JSON.stringify(k),
+      )
+    }
   })
 })
