@@ -8,6 +8,7 @@
  */
 import type { Identity } from '../client/identity.ts'
 import { OAuth2Flow } from '../client/oauth2-flow.ts'
+import type { ProviderConfig } from '../client/provider-config.ts'
 import { isSafeReturnTo } from '../client/return-to.ts'
 import { systemClock } from '../core/clock.ts'
 import { AuthkestraError } from '../core/errors.ts'
@@ -140,7 +141,7 @@ export function createAuthkestra<User = Identity>(
     throw configError('"providers" must list at least one provider')
   const flows = new Map<string, OAuth2Flow>()
   for (const [i, provider] of config.providers.entries()) {
-    const flow = new OAuth2Flow(provider, { ...config.flowOptions, clock })
+    const flow = new OAuth2Flow(cookieSealableDpop(provider), { ...config.flowOptions, clock })
     if (flows.has(flow.id)) throw configError(`"providers[${i}].id" "${flow.id}" is used twice`)
     flows.set(flow.id, flow)
   }
@@ -295,4 +296,19 @@ function checkUserKey(key: unknown): string {
 function secretWeakness(secret: string): string | undefined {
   const distinct = new Set(secret).size
   return distinct < 12 ? `only ${distinct} distinct characters` : undefined
+}
+
+/**
+ * The engine keeps a login's flow state in a sealed cookie, and a request pushed with DPoP
+ * (RFC 9449 §10.1) binds the code to a key that must be in that state: so the engine's DPoP keys
+ * are extractable unless the provider says `extractable: false` (then a pushing login fails
+ * with `config_invalid`). The key lives in the encrypted cookie for the login only; the engine
+ * keeps no DPoP key after it.
+ */
+function cookieSealableDpop(provider: ProviderConfig): ProviderConfig {
+  const { dpop, securityProfile } = provider ?? {}
+  // FAPI 2.0 turns DPoP on when it is not set.
+  if (dpop === false || (dpop === undefined && securityProfile !== 'fapi2')) return provider
+  if (typeof dpop === 'object' && dpop !== null && dpop.extractable !== undefined) return provider
+  return { ...provider, dpop: { ...(typeof dpop === 'object' ? dpop : {}), extractable: true } }
 }

@@ -114,14 +114,14 @@ describe('our client pushes with DPoP to our OP (nonces required)', () => {
     assert.ok(sealed.length < 4096)
   })
 
-  it('the engine seals the push key in its flow cookie only when it is extractable', async () => {
+  it('the engine makes its push keys extractable to seal them in its flow cookie, unless told not to', async () => {
     const op = await createOp({
       issuer: ISSUER,
       logger: { warn() {}, error() {} },
       clients: [{ client_id: 'rp', client_secret: SECRET, redirect_uris: [ENGINE_CB] }],
     })
     const logged: string[] = []
-    const login = async (dpop: true | { extractable: true }) => {
+    const login = async (dpop: true | { extractable: boolean }) => {
       const engine = createAuthkestra({
         secret: 'engine-secret-0123456789abcdefghijklmnopq',
         session: {},
@@ -140,15 +140,17 @@ describe('our client pushes with DPoP to our OP (nonces required)', () => {
       })
       return engine.handler(new Request('https://app.example/auth/login/op'))
     }
-    const refused = await login(true)
+    const pushed = await login(true)
+    assert.equal(pushed.status, 302)
+    assert.match(pushed.headers.get('location') ?? '', /request_uri=urn/)
+    const refused = await login({ extractable: false })
     assert.equal(refused.status, 400)
     assert.match(await refused.text(), /Sign-in error/)
     assert.ok(
       logged.some((line) => /config_invalid.*non-extractable DPoP key/.test(line)),
       `${logged}`,
     )
-    const pushed = await login({ extractable: true })
-    assert.equal(pushed.status, 302)
-    assert.match(pushed.headers.get('location') ?? '', /request_uri=urn/)
+    const explicit = await login({ extractable: true })
+    assert.equal(explicit.status, 302)
   })
 })

@@ -2,21 +2,25 @@
 // `"profile": "fapi2"`, our client with `securityProfile: 'fapi2'` (private_key_jwt with an
 // EdDSA key, PAR, DPoP), and an API guarded by `bearer({ securityProfile: 'fapi2' })`. The login
 // goes through the OP's own login form; the API call carries the session's DPoP proof; the same
-// token sent as a bearer token, or with a proof of another key, is refused.
+// token sent as a bearer token, or with a proof of another key, is refused. The engine pushes a
+// FAPI 2.0 login too, its DPoP key sealed in the flow cookie.
 import assert from 'node:assert/strict'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { after, before, describe, it } from 'node:test'
 import { exportJWK, generateKeyPair } from 'jose'
 import { OAuth2Flow } from '../../src/client/oauth2-flow.ts'
+import type { ProviderConfig } from '../../src/client/provider-config.ts'
 import { generateDpopKey } from '../../src/dpop/key.ts'
 import { createDpopProof } from '../../src/dpop/proof.ts'
+import { createAuthkestra } from '../../src/engine/create-authkestra.ts'
 import { bearer } from '../../src/engine/guards/bearer.ts'
 import { oidc } from '../../src/providers/oidc.ts'
 import { loginThroughForm } from '../helpers/login-form.ts'
 import { type InteropIdp, startInteropIdp } from '../interop/helpers/dev-idp.ts'
 
 const REDIRECT = 'https://budget.example/callback'
+const ENGINE_CALLBACK = 'https://budget.example/auth/callback/bank'
 const ALICE = { username: 'alice', password: 'wonderland', claims: { email: 'alice@example.com' } }
 
 describe('FAPI 2.0 with Authkestra as OP, client and API', () => {
@@ -24,6 +28,7 @@ describe('FAPI 2.0 with Authkestra as OP, client and API', () => {
   let api: Server
   let apiUrl: string
   let flow: OAuth2Flow
+  let flowConfig: ProviderConfig
 
   before(async () => {
     const { privateKey, publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' })
@@ -34,7 +39,7 @@ describe('FAPI 2.0 with Authkestra as OP, client and API', () => {
           {
             client_id: 'budget-app',
             jwks: { keys: [{ ...(await exportJWK(publicKey)), kid: 'app-1' }] },
-            redirect_uris: [REDIRECT],
+            redirect_uris: [REDIRECT, ENGINE_CALLBACK],
             skip_consent: true,
           },
         ],
@@ -61,17 +66,16 @@ describe('FAPI 2.0 with Authkestra as OP, client and API', () => {
     })
     await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve))
     apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}/accounts`
-    flow = new OAuth2Flow(
-      oidc({
-        id: 'bank',
-        issuer,
-        clientId: 'budget-app',
-        redirectUri: REDIRECT,
-        clientPrivateKey: privateKey,
-        clientKeyId: 'app-1',
-        securityProfile: 'fapi2',
-      }),
-    )
+    flowConfig = oidc({
+      id: 'bank',
+      issuer,
+      clientId: 'budget-app',
+      redirectUri: REDIRECT,
+      clientPrivateKey: privateKey,
+      clientKeyId: 'app-1',
+      securityProfile: 'fapi2',
+    })
+    flow = new OAuth2Flow(flowConfig)
   })
 
   after(async () => {
@@ -112,6 +116,19 @@ describe('FAPI 2.0 with Authkestra as OP, client and API', () => {
     })
     assert.equal(stolen.status, 401)
     assert.match(stolen.headers.get('www-authenticate') ?? '', /error="invalid_dpop_proof"/)
+  })
+
+  it('the engine pushes a FAPI 2.0 login with DPoP and seals the key in its flow cookie', async () => {
+    const engine = createAuthkestra({
+      secret: 'engine-secret-0123456789abcdefghijklmnopq',
+      session: {},
+      providers: [{ ...flowConfig, redirectUri: ENGINE_CALLBACK }],
+    })
+    const start = await engine.handler(new Request('https://budget.example/auth/login/bank'))
+    assert.equal(start.status, 302)
+    const location = new URL(start.headers.get('location') ?? '')
+    assert.deepEqual([...location.searchParams.keys()].sort(), ['client_id', 'request_uri'])
+    assert.match(start.headers.get('set-cookie') ?? '', /__Host-|authkestra/)
   })
 
   it('a guard that cannot meet the profile does not start', () => {
