@@ -34,6 +34,7 @@ export {
 } from './create-op.ts'
 export { GrantError, type GrantErrorCode } from './errors.ts'
 export type { RefreshRotation } from './refresh-policy.ts'
+export type { OpResource } from './resources.ts'
 export { SIGNING_ALGS, type SigningAlg } from './signing-algs.ts'
 export { createMemoryOpStore } from './store/memory.ts'
 export type {

@@ -32,6 +32,7 @@ import { createKeyManager, type KeyManager } from './keys.ts'
 import { type Backchannel, createBackchannel } from './logout/backchannel.ts'
 import { createLogoutNotifier, type LogoutNotifier } from './logout/notifier.ts'
 import { clientRefreshPolicy, resolveRefreshDefaults } from './refresh-policy.ts'
+import { checkAllowedResources, type ResolvedResources, resolveResources } from './resources.ts'
 import { checkIdTokenAlg, type ResolvedSigningAlgs, resolveSigningAlgs } from './signing-algs.ts'
 import { createMemoryOpStore } from './store/memory.ts'
 import type { OpStore } from './store/types.ts'
@@ -73,6 +74,8 @@ export interface OpSettings {
   readonly ttl: ResolvedTtl
   readonly scopes: ReadonlySet<string>
   readonly audience: string
+  /** RFC 8707: the configured resources (APIs) by identifier. */
+  readonly resources: ResolvedResources
   /** The default signing algorithm (deprecated: read `signingAlgs.default`). */
   readonly signingAlg: ResolvedSigningAlgs['default']
   /** Every signing algorithm the OP holds a key for, the default first. */
@@ -174,6 +177,12 @@ function builtinAccounts(store: OpStore): AccountSource {
   }
 }
 
+/** A client record's `allowedResources`, from its checked `allowed_resources`. */
+function allowedResourcesField(value: unknown, at: string, resources: ResolvedResources) {
+  const allowed = checkAllowedResources(value, at, resources)
+  return allowed === undefined ? {} : { allowedResources: allowed }
+}
+
 /** Checks the config, registers clients and accounts, and builds the runtime. */
 export async function setupOp(config: OpConfig): Promise<OpRuntime> {
   if (typeof config !== 'object' || config === null)
@@ -207,6 +216,8 @@ export async function setupOp(config: OpConfig): Promise<OpRuntime> {
     )
   }
   const customGrants = resolveCustomGrants(config.grants)
+  const audience = config.accessTokenAudience ?? issuer
+  const resources = resolveResources(config.resources, resolveTtl(config.ttl).accessToken, audience)
   const clientAssertion = resolveClientAssertion(config.clientAssertion)
   const seen = new Set<string>()
   for (const [i, client] of (config.clients ?? []).entries()) {
@@ -225,6 +236,7 @@ export async function setupOp(config: OpConfig): Promise<OpRuntime> {
       ...registered,
       ...(idTokenAlg === undefined ? {} : { idTokenSignedResponseAlg: idTokenAlg }),
       ...refresh.fields,
+      ...allowedResourcesField(client.allowed_resources, `clients[${i}]`, resources),
     }
     if (seen.has(record.clientId)) throw configError(`"clients[${i}].client_id" is a duplicate`)
     seen.add(record.clientId)
@@ -293,7 +305,8 @@ export async function setupOp(config: OpConfig): Promise<OpRuntime> {
       },
       ttl,
       scopes,
-      audience: config.accessTokenAudience ?? issuer,
+      audience,
+      resources,
       signingAlg: signingAlgs.default,
       signingAlgs,
       secureCookies: !(issuerUrl.protocol === 'http:' && loopback),
