@@ -36,6 +36,8 @@ export interface ProviderOptions {
   readonly dpop?: ProviderConfig['dpop'] | undefined
   /** Pushed Authorization Requests (RFC 9126; see `ProviderConfig.par`): default when offered. */
   readonly par?: boolean | undefined
+  /** RFC 8707: the API(s) the login's access token is for (see `ProviderConfig.resource`). */
+  readonly resource?: ProviderConfig['resource'] | undefined
 }
 
 /** The registration fields copied onto the provider when set. */
@@ -51,6 +53,7 @@ const OPTIONAL = [
   'frontchannelLogout',
   'dpop',
   'par',
+  'resource',
 ] as const
 
 type Registration = Pick<ProviderConfig, 'clientId' | 'redirectUri'> &
