@@ -319,6 +319,17 @@ describe('OP resource indicators (RFC 8707)', () => {
     assert.equal(decodeJwt(String(still.body.access_token)).aud, API)
   })
 
+  it('a grant whose resource the client lost yields no token for it', async () => {
+    const w = await world()
+    const code = await w.codeFor('conf', [API])
+    const client = await w.store.get('client', 'conf')
+    assert.ok(client)
+    await w.store.set('client', 'conf', { ...client, allowedResources: [BILLING] })
+    const refused = await w.redeem('conf', code)
+    assert.equal(refused.status, 400)
+    assert.equal(refused.body.error, 'invalid_target')
+  })
+
   it('client_credentials: a token for the named resource, scopes narrowed', async () => {
     const w = await world()
     const ok = await w.token('machine', [

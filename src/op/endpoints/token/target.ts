@@ -46,11 +46,15 @@ function pickOne(requested: readonly string[], granted: readonly string[]): stri
   return left[0]
 }
 
-/** Rule 4: the resource is still configured (a grant may outlive a configuration change). */
-function checkConfigured(resource: string | undefined, deps: TargetDeps) {
+/**
+ * Rule 4: the resource is still configured and still allowed for the client (a grant may
+ * outlive a configuration change).
+ */
+function checkStillServed(resource: string | undefined, client: ClientRecord, deps: TargetDeps) {
   if (resource === undefined) return undefined
   const found = deps.settings.resources.get(resource)
-  if (!found) throw invalidTarget('the resource of this grant is no longer served')
+  if (!found || !client.allowedResources?.includes(resource))
+    throw invalidTarget('the resource of this grant is no longer served to this client')
   return found
 }
 
@@ -72,5 +76,5 @@ export function tokenTarget(
 ): ResolvedResource | undefined {
   const requested = checkRequested(params, client, deps)
   if (granted !== undefined) checkWithinGrant(requested, granted)
-  return checkConfigured(pickOne(requested, granted ?? []), deps)
+  return checkStillServed(pickOne(requested, granted ?? []), client, deps)
 }
