@@ -36,7 +36,7 @@ export {
   apiKeyHashes,
 } from './engine/guards/api-key.ts'
 export { type BasicOptions, basic } from './engine/guards/basic.ts'
-export { type BearerPrincipal, bearer } from './engine/guards/bearer.ts'
+export { type BearerGuard, type BearerPrincipal, bearer } from './engine/guards/bearer.ts'
 export type { BearerDpopOptions } from './engine/guards/bearer-dpop.ts'
 export type {
   AsymmetricAlgorithm,
@@ -48,6 +48,10 @@ export type {
   BearerSecretOptions,
   HmacAlgorithm,
 } from './engine/guards/bearer-options.ts'
+export type {
+  ResourceMetadataEndpoint,
+  ResourceMetadataOptions,
+} from './engine/guards/resource-metadata.ts'
 export {
   type SessionGuardOptions,
   session,

@@ -5,6 +5,7 @@ import {
   anyOf,
   apiKey,
   apiKeyHashes,
+  type BearerGuard,
   type BearerOptions,
   type BearerPrincipal,
   basic,
@@ -12,6 +13,7 @@ import {
   type Guard,
   type GuardResult,
   type PrincipalOf,
+  type ResourceMetadataEndpoint,
   type Session,
   type SessionAuthkestra,
   session,
@@ -23,7 +25,18 @@ const assertType = <T extends true>(): T => true as T
 
 // bearer yields a BearerPrincipal with readonly scopes and an optional clientId
 const api = bearer({ issuer: 'https://id.example', audience: 'https://api.example' })
-assertType<Equals<typeof api, Guard<BearerPrincipal>>>()
+assertType<Equals<typeof api, BearerGuard>>()
+const asGuard: Guard<BearerPrincipal> = api
+void asGuard
+// RFC 9728: resourceMetadata stands in for audience and gives the guard its endpoint
+const described = bearer({
+  issuer: 'https://id.example',
+  resourceMetadata: {
+    resource: 'https://api.example',
+    authorizationServers: ['https://id.example'],
+  },
+})
+assertType<Equals<typeof described.metadata, ResourceMetadataEndpoint | undefined>>()
 assertType<Equals<BearerPrincipal['scopes'], readonly string[]>>()
 assertType<Equals<BearerPrincipal['subject'], string>>()
 declare const who: BearerPrincipal

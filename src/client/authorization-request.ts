@@ -17,6 +17,7 @@ import {
   isScopeToken,
   type ResolvedProvider,
 } from './resolve-provider.ts'
+import { appendResources, checkResources } from './resource-indicators.ts'
 import { isSafeReturnTo } from './return-to.ts'
 
 /** Options of one login. */
@@ -38,6 +39,8 @@ export interface InitiateLoginOptions {
    * `id_token_claim_invalid`).
    */
   readonly acrValues?: readonly string[]
+  /** RFC 8707: the API(s) this login's token is for (default: the provider's `resource`). */
+  readonly resource?: string | readonly string[]
 }
 
 /** The start of a login: where to send the user, and what to keep for the callback. */
@@ -97,6 +100,7 @@ export async function startLogin(
   const extra = { ...config.authorizationParams, ...options.extraParams }
   checkAuthorizationParams(extra, 'extraParams')
   const acrValues = checkAcrValues(options.acrValues)
+  const resources = checkResources(options.resource ?? config.resource, 'resource')
   if (acrValues !== undefined && !scopes.includes('openid'))
     throw new AuthkestraError(
       'config_invalid',
@@ -119,6 +123,7 @@ export async function startLogin(
   if (scopes.length > 0) params.set('scope', scopes.join(config.quirks?.scopeSeparator ?? ' '))
   params.set('state', state)
   if (scopes.includes('openid')) params.set('nonce', nonce)
+  appendResources(params, resources)
   if (pkce) {
     params.set('code_challenge', pkce.codeChallenge)
     params.set('code_challenge_method', pkce.codeChallengeMethod)
@@ -133,6 +138,7 @@ export async function startLogin(
     ...(options.returnTo === undefined ? {} : { returnTo: options.returnTo }),
     ...(extra.max_age === undefined ? {} : { maxAge: Number(extra.max_age) }),
     ...(acrValues === undefined ? {} : { acrValues }),
+    ...(resources === undefined ? {} : { resources }),
     expiresAt: deps.clock.now() + deps.ttlMs,
   }
   if (provider.parEndpoint === undefined) return { url, flowState }

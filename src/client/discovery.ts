@@ -10,6 +10,7 @@ import type { Clock } from '../core/clock.ts'
 import { AuthkestraError } from '../core/errors.ts'
 import { httpRequest, parseJsonObject, type ResolvedHttpOptions } from './http.ts'
 import type { AuthorizationServerMetadata } from './metadata.ts'
+import type { ProviderConfig } from './provider-config.ts'
 import { type BackoffPolicy, type Fetched, RemoteCache } from './remote-cache.ts'
 import { checkEndpointUrl, discoveredUrlPolicy } from './urls.ts'
 
@@ -177,4 +178,20 @@ export class DiscoveryCache {
     )
     return { value: metadata, ttlMs: cacheTtlMs(response.headers.get('cache-control')) }
   }
+}
+
+/**
+ * The discovery cache of a provider config: none without an issuer or with `discovery: 'none'`,
+ * else the document it names (`openid-configuration` by default).
+ */
+export function discoveryOf(
+  config: ProviderConfig,
+  deps: { http: ResolvedHttpOptions; clock: Clock; backoff?: BackoffPolicy },
+): DiscoveryCache | undefined {
+  const kind = config.discovery ?? (config.issuer === undefined ? 'none' : 'openid-configuration')
+  if (kind === 'none' || config.issuer === undefined) return undefined
+  return new DiscoveryCache(config.issuer, kind, {
+    ...deps,
+    allowInsecureHttp: config.allowInsecureHttp === true,
+  })
 }

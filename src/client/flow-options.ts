@@ -42,6 +42,8 @@ export interface RefreshOptions {
   readonly expectedSubject?: string
   /** The DPoP key of the session, with a string refresh token (a `TokenSet` carries its own). */
   readonly dpopKey?: DpopKey
+  /** RFC 8707: the API the new access token is for (one of those the login authorized). */
+  readonly resource?: string
 }
 
 function checkTiming(value: number | undefined, name: string): void {

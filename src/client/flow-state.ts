@@ -39,6 +39,8 @@ export interface FlowState {
    * (`dpop: { extractable: true }`), as its private JWK inside the encrypted state.
    */
   readonly dpopKey?: DpopKey
+  /** RFC 8707: the resources (`resource`) asked for; the token request names the first. */
+  readonly resources?: readonly string[]
   /** When this flow stops being acceptable, ms since the epoch. */
   readonly expiresAt: number
 }
@@ -144,6 +146,7 @@ function compact(f: FlowState): Record<string, unknown> {
     ...(f.returnTo === undefined ? {} : { rt: f.returnTo }),
     ...(f.maxAge === undefined ? {} : { ma: f.maxAge }),
     ...(f.acrValues === undefined ? {} : { ac: f.acrValues }),
+    ...(f.resources === undefined ? {} : { rs: f.resources }),
     e: f.expiresAt,
   }
 }
@@ -253,7 +256,8 @@ function parse(v: Record<string, unknown>): FlowState {
     (v.v === undefined || typeof v.v === 'string') &&
     (v.rt === undefined || typeof v.rt === 'string') &&
     (v.ma === undefined || (typeof v.ma === 'number' && Number.isInteger(v.ma))) &&
-    (v.ac === undefined || (Array.isArray(v.ac) && v.ac.every((a) => typeof a === 'string')))
+    (v.ac === undefined || (Array.isArray(v.ac) && v.ac.every((a) => typeof a === 'string'))) &&
+    (v.rs === undefined || (Array.isArray(v.rs) && v.rs.every((r) => typeof r === 'string')))
   if (!ok) throw malformed()
   return {
     providerId: v.p as string,
@@ -265,6 +269,7 @@ function parse(v: Record<string, unknown>): FlowState {
     ...(v.rt === undefined ? {} : { returnTo: v.rt as string }),
     ...(v.ma === undefined ? {} : { maxAge: v.ma as number }),
     ...(v.ac === undefined ? {} : { acrValues: v.ac as string[] }),
+    ...(v.rs === undefined ? {} : { resources: v.rs as string[] }),
     expiresAt: v.e as number,
   }
 }

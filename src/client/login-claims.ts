@@ -10,6 +10,7 @@ import type { ResolvedHttpOptions } from './http.ts'
 import type { Claims } from './identity.ts'
 import type { ProviderConfig } from './provider-config.ts'
 import type { ResolvedProvider } from './resolve-provider.ts'
+import { wantsUserinfo } from './resource-indicators.ts'
 import type { TokenSet } from './tokens.ts'
 import { checkEndpointUrl } from './urls.ts'
 import { fetchUserinfo, getWithToken } from './userinfo.ts'
@@ -21,6 +22,8 @@ export async function collectClaims(
   tokens: TokenSet,
   http: ResolvedHttpOptions,
   dpop?: DpopContext,
+  /** The login named a `resource` (RFC 8707): its access token is the API's. */
+  forResource = false,
 ): Promise<Claims> {
   const signed = tokens.idTokenClaims
   let claims: Claims = signed ?? {}
@@ -29,7 +32,7 @@ export async function collectClaims(
     dpop,
     ...(config.quirks?.apiHeaders ? { headers: config.quirks.apiHeaders } : {}),
   }
-  if (provider.userinfoEndpoint && config.fetchUserinfo !== false) {
+  if (provider.userinfoEndpoint && wantsUserinfo(config.fetchUserinfo, forResource)) {
     const subject = signed?.sub as string | undefined
     const userinfo = await fetchUserinfo(
       provider.userinfoEndpoint,

@@ -20,7 +20,7 @@ import {
   type DeviceAuthorization,
   requestDeviceAuthorization,
 } from './device-authorization.ts'
-import { DiscoveryCache } from './discovery.ts'
+import { type DiscoveryCache, discoveryOf } from './discovery.ts'
 import { callResource, type ResourceInit } from './dpop.ts'
 import { endSessionUrl } from './end-session.ts'
 import { applySecurityProfile } from './fapi2.ts'
@@ -44,6 +44,7 @@ import {
   type ResolvedProvider,
   resolveProvider,
 } from './resolve-provider.ts'
+import { checkResources, resourceField } from './resource-indicators.ts'
 import { revokeToken, type TokenTypeHint } from './revocation.ts'
 import { type TokenExchangeOptions, tokenExchangeParams } from './token-exchange.ts'
 import type { TokenSet } from './tokens.ts'
@@ -92,17 +93,11 @@ export class OAuth2Flow {
       jwks: resolved.jwks,
       backoff: resolved.backoff,
     })
-    const discovery =
-      config.discovery ?? (config.issuer === undefined ? 'none' : 'openid-configuration')
-    this.#discovery =
-      discovery === 'none' || config.issuer === undefined
-        ? undefined
-        : new DiscoveryCache(config.issuer, discovery, {
-            http: this.#http,
-            clock: this.#clock,
-            allowInsecureHttp: config.allowInsecureHttp === true,
-            backoff: resolved.backoff,
-          })
+    this.#discovery = discoveryOf(config, {
+      http: this.#http,
+      clock: this.#clock,
+      backoff: resolved.backoff,
+    })
   }
 
   /** The provider id. */
@@ -174,6 +169,7 @@ export class OAuth2Flow {
       grant_type: 'authorization_code',
       code,
       redirect_uri: flowState.redirectUri,
+      ...resourceField(flowState.resources),
     }
     if (flowState.codeVerifier !== undefined) grant.code_verifier = flowState.codeVerifier
     const isOidc = flowState.scopes.includes('openid')
@@ -190,7 +186,8 @@ export class OAuth2Flow {
         'token response has no "id_token" for an openid login',
       )
     }
-    return { identity: await this.#identity(provider, tokens), tokens }
+    const forResource = flowState.resources !== undefined
+    return { identity: await this.#identity(provider, tokens, forResource), tokens }
   }
 
   /**
@@ -210,6 +207,7 @@ export class OAuth2Flow {
     const grant: Record<string, string> = {
       grant_type: 'refresh_token',
       refresh_token: refreshToken,
+      ...resourceField(checkResources(options.resource, 'resource')),
     }
     if (options.scopes)
       grant.scope = options.scopes.join(this.#config.quirks?.scopeSeparator ?? ' ')
@@ -289,13 +287,15 @@ export class OAuth2Flow {
   }
 
   /** The identity of a login's tokens: verified ID token claims, userinfo, the profile mapper. */
-  async #identity(provider: ResolvedProvider, tokens: TokenSet): Promise<Identity> {
+  async #identity(provider: ResolvedProvider, tokens: TokenSet, forResource = false) {
+    const dpop = this.#calls.dpopOf(tokens)
     const claims = await collectClaims(
       this.#config,
       provider,
       tokens,
       this.#http,
-      this.#calls.dpopOf(tokens),
+      dpop,
+      forResource,
     )
     return toIdentity(this.id, provider.issuer, claims, this.#config.profile ?? oidcProfile)
   }
@@ -304,12 +304,15 @@ export class OAuth2Flow {
    * The client credentials grant (RFC 6749 §4.4): a token for this client itself, with `scopes`
    * (none: the provider's default). {@link ClientCredentialsFlow} caches it for you.
    */
-  async clientCredentials(options: { scopes?: readonly string[] } = {}): Promise<TokenSet> {
+  async clientCredentials(
+    options: { scopes?: readonly string[]; resource?: string } = {},
+  ): Promise<TokenSet> {
     const scopes = options.scopes ?? []
     if (!scopes.every(isScopeToken))
       throw new AuthkestraError('config_invalid', '"scopes" must be scope tokens (RFC 6749 §3.3)')
     const provider = await this.provider()
-    const grant: Record<string, string> = { grant_type: 'client_credentials' }
+    const resource = resourceField(checkResources(options.resource, 'resource'))
+    const grant: Record<string, string> = { grant_type: 'client_credentials', ...resource }
     if (scopes.length > 0) grant.scope = scopes.join(this.#config.quirks?.scopeSeparator ?? ' ')
     return this.#calls.grant(grant, provider, {})
   }

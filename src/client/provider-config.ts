@@ -143,7 +143,15 @@ export interface ProviderConfig {
    * which maps claims.)
    */
   readonly securityProfile?: ClientSecurityProfile
-  /** Fetch userinfo after an OIDC login (default true when there is a userinfo endpoint). */
+  /**
+   * RFC 8707: the API(s) the login's access token is for, sent as `resource` (absolute URIs
+   * without fragment). The token request names the first; refresh with `resource` for another.
+   */
+  readonly resource?: string | readonly string[]
+  /**
+   * Fetch userinfo after an OIDC login (default true when there is a userinfo endpoint, false
+   * after a login with `resource`: that access token is for the API, not for userinfo).
+   */
   readonly fetchUserinfo?: boolean
   /** Maps claims to the normalized profile (default: OIDC standard claims). */
   readonly profile?: ProfileMapper

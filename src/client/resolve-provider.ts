@@ -76,7 +76,10 @@ export const RESERVED_AUTHORIZATION_PARAMS: ReadonlySet<string> = new Set([
   'code_verifier',
   'request',
   'request_uri',
+  'resource',
 ])
+
+import { checkResources } from './resource-indicators.ts'
 
 function configError(message: string): AuthkestraError {
   return new AuthkestraError('config_invalid', message)
@@ -154,6 +157,7 @@ export function checkProviderConfig(config: ProviderConfig): void {
     throw configError(`"clientSecret" is required for clientAuthMethod "${method}"`)
   }
   checkDpopOption(config.dpop)
+  checkResources(config.resource, 'resource')
   if (config.par !== undefined && typeof config.par !== 'boolean')
     throw configError('"par" must be true or false')
   if (config.pkce !== undefined && config.pkce !== 'S256' && config.pkce !== 'disabled-unsafe') {

@@ -6,7 +6,8 @@
  * configures DPoP (RFC 9449) and `par` Pushed Authorization Requests (RFC 9126) as `createOp`
  * takes them; `signingAlgs` and `refreshTokens` are the OP's signing algorithms and OP-wide
  * refresh-token policy, and `profile: "fapi2"` the FAPI 2.0 Security Profile, as `createOp`
- * takes them. Errors
+ * takes them; `resources` the protected resources (RFC 8707) clients may name with `resource`,
+ * each client's `allowed_resources` those it may name. Errors
  * name the field, e.g. `"users[1].password" must be a non-empty string`.
  *
  * @module
@@ -39,6 +40,8 @@ export interface DevIdpFile {
   readonly signingAlgs?: OpConfig['signingAlgs']
   /** The OP-wide refresh-token policy (`createOp`'s `refreshTokens`). */
   readonly refreshTokens?: OpConfig['refreshTokens']
+  /** Protected resources (RFC 8707, `createOp`'s `resources`): `{ resource, scopes, accessTokenTtl }`. */
+  readonly resources?: OpConfig['resources']
   /** From a module config file only. */
   readonly code?: DevIdpCode
 }
@@ -90,6 +93,7 @@ const CLIENT_KEYS = [
   'application_type',
   'dpop_bound_access_tokens',
   'require_pushed_authorization_requests',
+  'allowed_resources',
   'id_token_signed_response_alg',
   'refresh_token_rotation',
   'refresh_token_grace_seconds',
@@ -137,7 +141,17 @@ const DPOP_KEYS = [
   'clockToleranceSeconds',
 ]
 const PAR_KEYS = ['required', 'requestUriTtlSeconds']
-const TOP_KEYS = ['profile', 'clients', 'users', 'dpop', 'par', 'signingAlgs', 'refreshTokens']
+const TOP_KEYS = [
+  'profile',
+  'clients',
+  'users',
+  'dpop',
+  'par',
+  'signingAlgs',
+  'refreshTokens',
+  'resources',
+]
+const RESOURCE_KEYS = ['resource', 'scopes', 'accessTokenTtl']
 const REFRESH_KEYS = ['rotation', 'graceSeconds']
 
 /**
@@ -162,6 +176,14 @@ export function checkDevIdpConfig(raw: unknown, module: boolean): DevIdpFile {
   if (refreshTokens) onlyKeys(refreshTokens, REFRESH_KEYS, 'refreshTokens')
   if (root.profile !== undefined && root.profile !== 'fapi2')
     fail('"profile" must be "fapi2" (the FAPI 2.0 Security Profile) when set')
+  // `resources`: each entry's shape here; createOp checks the URIs, scopes and lifetimes.
+  if (root.resources !== undefined && !Array.isArray(root.resources))
+    fail('"resources" must be an array, e.g. [{ "resource": "https://api.example" }]')
+  const resources = ((root.resources as unknown[] | undefined) ?? []).map((r, i) => {
+    const entry = object(r, `resources[${i}]`)
+    onlyKeys(entry, RESOURCE_KEYS, `resources[${i}]`)
+    return entry
+  })
   if (!Array.isArray(root.clients) || root.clients.length === 0)
     fail('"clients" must be a non-empty array')
   if (root.users !== undefined && !Array.isArray(root.users)) fail('"users" must be an array')
@@ -183,6 +205,8 @@ export function checkDevIdpConfig(raw: unknown, module: boolean): DevIdpFile {
     if (client.grant_types !== undefined && !Array.isArray(client.grant_types))
       fail(`"clients[${i}].grant_types" must be an array`)
     if (client.jwks !== undefined) object(client.jwks, `clients[${i}].jwks`)
+    if (client.allowed_resources !== undefined && !Array.isArray(client.allowed_resources))
+      fail(`"clients[${i}].allowed_resources" must be an array of resource URIs`)
     return client as unknown as OpClientConfig
   })
   const users = ((root.users as unknown[] | undefined) ?? []).map((u, i) => {
@@ -212,6 +236,9 @@ export function checkDevIdpConfig(raw: unknown, module: boolean): DevIdpFile {
       ? {}
       : { signingAlgs: root.signingAlgs as OpConfig['signingAlgs'] }),
     ...(refreshTokens ? { refreshTokens: refreshTokens as OpConfig['refreshTokens'] } : {}),
+    ...(root.resources === undefined
+      ? {}
+      : { resources: resources as unknown as OpConfig['resources'] }),
     ...(module ? { code: code as DevIdpCode } : {}),
   }
 }

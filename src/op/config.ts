@@ -13,6 +13,7 @@ import type { ClientAssertionAlgorithm } from './client-keys.ts'
 import type { OpProfile } from './fapi2.ts'
 import type { CustomGrant, TokenExchangeOptions } from './grant-options.ts'
 import type { RefreshRotation } from './refresh-policy.ts'
+import type { OpResource } from './resources.ts'
 import type { SigningAlg } from './signing-algs.ts'
 import type { GrantTypeName, OpStore } from './store/types.ts'
 
@@ -86,6 +87,11 @@ export interface OpClientConfig {
    * endpoint refuses any other request of it.
    */
   readonly require_pushed_authorization_requests?: boolean | undefined
+  /**
+   * RFC 8707: the `resources` of the OP this client may name with `resource`. Absent: none (a
+   * token for an API is only issued to a client listed for it).
+   */
+  readonly allowed_resources?: readonly string[] | undefined
   /**
    * OIDC Registration 1.0 §2: the algorithm of its ID tokens (and back-channel logout tokens);
    * one of the OP's `signingAlgs`. Default: the OP's default (the first of `signingAlgs`).
@@ -248,6 +254,11 @@ export interface OpConfig {
   readonly dangerouslyAutoLogin?: string
   /** `aud` of access tokens (default: the issuer). */
   readonly accessTokenAudience?: string
+  /**
+   * RFC 8707: the protected resources (APIs) clients may ask tokens for with `resource`; such a
+   * token has the resource as `aud` (see `docs/resource-indicators.md`).
+   */
+  readonly resources?: readonly OpResource[]
   readonly clock?: Clock
   readonly logger?: OpLogger
   /** How back-channel logout notifications are delivered (Back-Channel Logout 1.0 §2.5). */

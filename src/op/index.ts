@@ -35,6 +35,7 @@ export {
 export { GrantError, type GrantErrorCode } from './errors.ts'
 export { FAPI2_ALGORITHMS, type OpProfile } from './fapi2.ts'
 export type { RefreshRotation } from './refresh-policy.ts'
+export type { OpResource } from './resources.ts'
 export { SIGNING_ALGS, type SigningAlg } from './signing-algs.ts'
 export { createMemoryOpStore } from './store/memory.ts'
 export type {

@@ -14,9 +14,8 @@ import { hashPassword, verifyPassword } from '../core/password.ts'
 import type { Mfa } from '../mfa/create-mfa.ts'
 import { type ClientKeySource, createClientKeySource } from './client-jwks.ts'
 import { type ResolvedClientAssertion, resolveClientAssertion } from './client-keys.ts'
-import { BUILTIN_GRANTS, isScopeToken, registerClient } from './clients.ts'
+import { isScopeToken, registerClient } from './clients.ts'
 import {
-  type CustomGrantHandler,
   configError,
   type OpAccount,
   type OpConfig,
@@ -28,11 +27,13 @@ import {
 } from './config.ts'
 import { type ResolvedDpop, resolveDpop } from './dpop.ts'
 import { type ResolvedPar, resolvePar } from './endpoints/par/pushed.ts'
+import { type ResolvedCustomGrant, resolveCustomGrants } from './endpoints/token/grants/custom.ts'
 import { applyProfile, type OpProfile } from './fapi2.ts'
 import { createKeyManager, type KeyManager } from './keys.ts'
 import { type Backchannel, createBackchannel } from './logout/backchannel.ts'
 import { createLogoutNotifier, type LogoutNotifier } from './logout/notifier.ts'
 import { clientRefreshPolicy, resolveRefreshDefaults } from './refresh-policy.ts'
+import { checkAllowedResources, type ResolvedResources, resolveResources } from './resources.ts'
 import { checkIdTokenAlg, type ResolvedSigningAlgs, resolveSigningAlgs } from './signing-algs.ts'
 import { createMemoryOpStore } from './store/memory.ts'
 import type { OpStore } from './store/types.ts'
@@ -76,6 +77,8 @@ export interface OpSettings {
   readonly ttl: ResolvedTtl
   readonly scopes: ReadonlySet<string>
   readonly audience: string
+  /** RFC 8707: the configured resources (APIs) by identifier. */
+  readonly resources: ResolvedResources
   /** The default signing algorithm (deprecated: read `signingAlgs.default`). */
   readonly signingAlg: ResolvedSigningAlgs['default']
   /** Every signing algorithm the OP holds a key for, the default first. */
@@ -99,12 +102,6 @@ export interface OpSettings {
   readonly par: ResolvedPar
   /** `private_key_jwt` assertions: algorithms, lifetime, clock tolerance, `jwks_uri` fetching. */
   readonly clientAssertion: ResolvedClientAssertion
-}
-
-/** A custom grant, checked. */
-export interface ResolvedCustomGrant {
-  readonly handler: CustomGrantHandler
-  readonly publicClients: boolean
 }
 
 /** The running pieces of an OP. */
@@ -177,6 +174,12 @@ function builtinAccounts(store: OpStore): AccountSource {
   }
 }
 
+/** A client record's `allowedResources`, from its checked `allowed_resources`. */
+function allowedResourcesField(value: unknown, at: string, resources: ResolvedResources) {
+  const allowed = checkAllowedResources(value, at, resources)
+  return allowed === undefined ? {} : { allowedResources: allowed }
+}
+
 /** Checks the config, registers clients and accounts, and builds the runtime. */
 export async function setupOp(given: OpConfig): Promise<OpRuntime> {
   if (typeof given !== 'object' || given === null) throw configError('OP config must be an object')
@@ -210,6 +213,8 @@ export async function setupOp(given: OpConfig): Promise<OpRuntime> {
     )
   }
   const customGrants = resolveCustomGrants(config.grants)
+  const audience = config.accessTokenAudience ?? issuer
+  const resources = resolveResources(config.resources, resolveTtl(config.ttl).accessToken, audience)
   const clientAssertion = resolveClientAssertion(config.clientAssertion)
   const seen = new Set<string>()
   for (const [i, client] of (config.clients ?? []).entries()) {
@@ -228,6 +233,7 @@ export async function setupOp(given: OpConfig): Promise<OpRuntime> {
       ...registered,
       ...(idTokenAlg === undefined ? {} : { idTokenSignedResponseAlg: idTokenAlg }),
       ...refresh.fields,
+      ...allowedResourcesField(client.allowed_resources, `clients[${i}]`, resources),
     }
     if (seen.has(record.clientId)) throw configError(`"clients[${i}].client_id" is a duplicate`)
     seen.add(record.clientId)
@@ -297,7 +303,8 @@ export async function setupOp(given: OpConfig): Promise<OpRuntime> {
       },
       ttl,
       scopes,
-      audience: config.accessTokenAudience ?? issuer,
+      audience,
+      resources,
       signingAlg: signingAlgs.default,
       signingAlgs,
       secureCookies: !(issuerUrl.protocol === 'http:' && loopback),
@@ -365,27 +372,4 @@ function resolveTokenExchange(
     })
   }
   return { policy: options?.policy, trusted }
-}
-
-/**
- * Checks the custom grants: each `grant_type` an absolute URI (RFC 6749 §4.5) that is not a
- * built-in grant, each with a handler function.
- */
-function resolveCustomGrants(grants: OpConfig['grants']): ReadonlyMap<string, ResolvedCustomGrant> {
-  const out = new Map<string, ResolvedCustomGrant>()
-  if (grants === undefined) return out
-  if (typeof grants !== 'object' || grants === null)
-    throw configError('"grants" must be an object of grant type URIs to handlers')
-  for (const [name, grant] of Object.entries(grants)) {
-    if (!/^[a-z][a-z0-9+.-]*:[\x21-\x7e]+$/i.test(name) || !URL.canParse(name))
-      throw configError(`"grants" key "${name}" must be an absolute URI (RFC 6749 §4.5)`)
-    if ((BUILTIN_GRANTS as readonly string[]).includes(name))
-      throw configError(`"grants" key "${name}" is a built-in grant`)
-    const handler = typeof grant === 'function' ? grant : grant?.handler
-    if (typeof handler !== 'function')
-      throw configError(`"grants['${name}']" must be a function or { handler, publicClients }`)
-    const publicClients = typeof grant === 'function' ? false : grant.publicClients === true
-    out.set(name, { handler, publicClients })
-  }
-  return out
 }

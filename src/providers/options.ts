@@ -38,6 +38,8 @@ export interface ProviderOptions {
   readonly par?: boolean | undefined
   /** `'fapi2'`: the FAPI 2.0 Security Profile (see `ProviderConfig.securityProfile`). */
   readonly securityProfile?: ProviderConfig['securityProfile'] | undefined
+  /** RFC 8707: the API(s) the login's access token is for (see `ProviderConfig.resource`). */
+  readonly resource?: ProviderConfig['resource'] | undefined
 }
 
 /** The registration fields copied onto the provider when set. */
@@ -54,6 +56,7 @@ const OPTIONAL = [
   'dpop',
   'par',
   'securityProfile',
+  'resource',
 ] as const
 
 type Registration = Pick<ProviderConfig, 'clientId' | 'redirectUri'> &

@@ -240,6 +240,44 @@ describe('authkestra dev-idp', () => {
     }
   })
 
+  it('takes resources and allowed_resources from --config (RFC 8707)', async () => {
+    const path = configFile({
+      clients: [
+        {
+          client_id: 'svc',
+          client_secret: 'svc-secret-0123456789abcdef',
+          redirect_uris: [],
+          grant_types: ['client_credentials'],
+          allowed_resources: ['https://api.example/'],
+        },
+      ],
+      resources: [{ resource: 'https://api.example/', accessTokenTtl: 60 }],
+    })
+    const { ready } = run(['--port', '0', '--config', path])
+    const issuer = await ready
+    const token = async (resource: string) => {
+      const response = await fetch(`${issuer}/token`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: `Basic ${btoa('svc:svc-secret-0123456789abcdef')}`,
+        },
+        body: new URLSearchParams({ grant_type: 'client_credentials', resource }),
+      })
+      return { status: response.status, body: (await response.json()) as Record<string, string> }
+    }
+    const ok = await token('https://api.example/')
+    assert.equal(ok.status, 200)
+    assert.equal(ok.body.expires_in as unknown, 60)
+    const claims = JSON.parse(
+      Buffer.from(ok.body.access_token?.split('.')[1] ?? '', 'base64url').toString(),
+    )
+    assert.equal(claims.aud, 'https://api.example/')
+    const refused = await token('https://elsewhere.example/')
+    assert.equal(refused.status, 400)
+    assert.equal(refused.body.error, 'invalid_target')
+  })
+
   it('takes require_pushed_authorization_requests per client and par from --config', async () => {
     const path = configFile({
       clients: [
@@ -487,6 +525,48 @@ describe('authkestra dev-idp', () => {
         refreshTokens: { grace: 5 },
       },
       /"refreshTokens\.grace" is not a known field/,
+    ],
+    [
+      'resources that is not an array',
+      { clients: [{ client_id: 'a', redirect_uris: ['https://a/cb'] }], resources: 'https://api' },
+      /"resources" must be an array/,
+    ],
+    [
+      'an unknown resources field',
+      {
+        clients: [{ client_id: 'a', redirect_uris: ['https://a/cb'] }],
+        resources: [{ resource: 'https://api.example', ttl: 5 }],
+      },
+      /"resources\[0\]\.ttl" is not a known field/,
+    ],
+    [
+      'a resource with a fragment',
+      {
+        clients: [{ client_id: 'a', redirect_uris: ['https://a/cb'] }],
+        resources: [{ resource: 'https://api.example/#x' }],
+      },
+      /"resources\[0\]\.resource" must be an absolute URI without fragment/,
+    ],
+    [
+      'allowed_resources naming a resource not configured',
+      {
+        clients: [
+          {
+            client_id: 'a',
+            redirect_uris: ['https://a/cb'],
+            allowed_resources: ['https://other.example'],
+          },
+        ],
+        resources: [{ resource: 'https://api.example' }],
+      },
+      /"clients\[0\]\.allowed_resources\[0\]" is not one of the OP's "resources"/,
+    ],
+    [
+      'allowed_resources that is not an array',
+      {
+        clients: [{ client_id: 'a', redirect_uris: ['https://a/cb'], allowed_resources: 'x' }],
+      },
+      /"clients\[0\]\.allowed_resources" must be an array/,
     ],
     [
       'an unknown par field',

@@ -72,6 +72,7 @@ const ERRORS = new Set([
   'method_not_allowed',
   'invalid_dpop_proof',
   'use_dpop_nonce',
+  'invalid_target',
 ])
 
 let form: OpWorld

@@ -326,6 +326,48 @@ export function storeConformance(
         assert.equal(await store.op.get('revocation', 'same-id'), undefined)
       })
 
+      it('keeps the resources (RFC 8707) of clients, codes, refresh tokens and device grants', async () => {
+        const resources = ['https://api.example/', 'urn:example:billing']
+        await store.op.set(
+          'code',
+          'c-res',
+          { ...code('g-res'), resources },
+          { ttlSeconds: 60, family: 'g-res' },
+        )
+        await store.op.set(
+          'refresh',
+          'r-res',
+          { ...refresh('g-res'), resources },
+          { ttlSeconds: 600, family: 'g-res' },
+        )
+        assert.deepEqual((await store.op.get('code', 'c-res'))?.resources, resources)
+        assert.deepEqual((await store.op.consume('refresh', 'r-res'))?.value.resources, resources)
+        await store.op.set('device', 'd-res', {
+          clientId: 'tv',
+          scopes: ['openid'],
+          resources,
+          userCodeId: 'u-res',
+          status: 'pending',
+          expiresAt: 1_800_000_000,
+          interval: 5,
+        })
+        assert.deepEqual((await store.op.get('device', 'd-res'))?.resources, resources)
+        await store.op.set('client', 'api-client', {
+          clientId: 'api-client',
+          tokenEndpointAuthMethod: 'none',
+          redirectUris: ['https://app.example/cb'],
+          grantTypes: ['authorization_code'],
+          scopes: [],
+          applicationType: 'web',
+          skipConsent: false,
+          allowPlainPkce: false,
+          resourceServer: false,
+          allowedResources: resources,
+          name: 'API client',
+        })
+        assert.deepEqual((await store.op.get('client', 'api-client'))?.allowedResources, resources)
+      })
+
       it('expires records after their TTL, keeps those without one', async () => {
         await store.op.set('code', 'c-ttl', code('g-ttl'), { ttlSeconds: 60, family: 'g-ttl' })
         await store.op.set('consent', 'forever', { scopes: ['openid'] })

@@ -27,6 +27,11 @@ import {
 import { applyBearerProfile } from './bearer-fapi2.ts'
 import { type KeySource, remoteKeys } from './bearer-keys.ts'
 import { checkQuotable } from './challenge.ts'
+import {
+  type ResourceMetadataEndpoint,
+  type ResourceMetadataOptions,
+  resourceMetadataEndpoint,
+} from './resource-metadata.ts'
 
 /** An asymmetric JWS algorithm the JWKS modes accept (never `none`, never HMAC). */
 export type AsymmetricAlgorithm = (typeof SUPPORTED_ID_TOKEN_ALGS)[number]
@@ -47,8 +52,16 @@ export interface BearerLogger {
 export interface BearerBaseOptions {
   /** The exact `iss` tokens must carry. In discovery mode, also where discovery is read. */
   readonly issuer: string
-  /** This API's identifier(s): the token's `aud` must contain one of them (RFC 9068 §4). */
-  readonly audience: string | readonly string[]
+  /**
+   * This API's identifier(s): the token's `aud` must contain one of them (RFC 9068 §4).
+   * Required, unless `resourceMetadata` is given: then it defaults to its `resource`.
+   */
+  readonly audience?: string | readonly string[]
+  /**
+   * Publish OAuth 2.0 Protected Resource Metadata (RFC 9728): the guard gets a `metadata`
+   * endpoint to mount, and its challenges carry `resource_metadata` (§5.1).
+   */
+  readonly resourceMetadata?: ResourceMetadataOptions
   /** Scopes the token must all carry (`scope`, or `scp`), else 403 `insufficient_scope`. */
   readonly scopes?: readonly string[]
   /**
@@ -123,8 +136,14 @@ export interface BearerSecretOptions extends BearerBaseOptions {
   readonly discovery?: never
 }
 
+/** `audience`, or `resourceMetadata` whose `resource` is then the audience. */
+export type BearerAudience =
+  | { readonly audience: string | readonly string[] }
+  | { readonly resourceMetadata: ResourceMetadataOptions }
+
 /** Options of `bearer`: one of the three key sources, plus what tokens must say. */
-export type BearerOptions = BearerDiscoveryOptions | BearerJwksOptions | BearerSecretOptions
+export type BearerOptions = (BearerDiscoveryOptions | BearerJwksOptions | BearerSecretOptions) &
+  BearerAudience
 
 /** {@link BearerOptions} checked, with defaults filled in. */
 export interface ResolvedBearerOptions {
@@ -140,6 +159,8 @@ export interface ResolvedBearerOptions {
   readonly logger: BearerLogger
   readonly keys: KeySource
   readonly dpop: ResolvedBearerDpop | undefined
+  /** RFC 9728: the metadata endpoint, when `resourceMetadata` was given. */
+  readonly metadata: ResourceMetadataEndpoint | undefined
 }
 
 function configError(message: string): AuthkestraError {
@@ -239,7 +260,13 @@ export function resolveBearerOptions(given: BearerOptions): ResolvedBearerOption
   if (typeof issuer !== 'string' || issuer === '') {
     throw configError('"issuer" must be a non-empty string')
   }
-  const audience = checkAudience(options.audience)
+  const dpop = resolveBearerDpop(options.dpop, options.clock ?? systemClock)
+  const metadata =
+    options.resourceMetadata === undefined
+      ? undefined
+      : resourceMetadataEndpoint(options.resourceMetadata, dpop)
+  if (metadata) checkQuotable(metadata.url, 'resourceMetadata.resource')
+  const audience = checkAudience(options.audience ?? options.resourceMetadata?.resource)
   const scopes = options.scopes ?? []
   if (!Array.isArray(scopes) || !scopes.every(isScopeToken)) {
     throw configError('"scopes" must be a list of scope tokens (RFC 6749 §3.3)')
@@ -272,6 +299,7 @@ export function resolveBearerOptions(given: BearerOptions): ResolvedBearerOption
     clock: options.clock ?? systemClock,
     logger,
     keys: keySource(options, issuer),
-    dpop: resolveBearerDpop(options.dpop, options.clock ?? systemClock),
+    dpop,
+    metadata,
   }
 }

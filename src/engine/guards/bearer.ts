@@ -29,6 +29,7 @@ import {
   resolveBearerOptions,
 } from './bearer-options.ts'
 import { authorization, challenge, deny } from './challenge.ts'
+import type { ResourceMetadataEndpoint } from './resource-metadata.ts'
 import type { Guard, GuardResult } from './types.ts'
 
 /** Who a valid access token speaks for. */
@@ -43,6 +44,14 @@ export interface BearerPrincipal {
   readonly claims: JwtPayload
   /** The thumbprint of the DPoP key the request proved (RFC 9449), for a DPoP-bound token. */
   readonly senderKey?: string
+}
+
+/**
+ * The `bearer` guard, with its RFC 9728 metadata endpoint when `resourceMetadata` was given
+ * (mount `metadata.handler` at `metadata.path`).
+ */
+export type BearerGuard = Guard<BearerPrincipal> & {
+  readonly metadata: ResourceMetadataEndpoint | undefined
 }
 
 /** How the token came: `Authorization: Bearer` or `Authorization: DPoP`. */
@@ -145,16 +154,18 @@ async function verify(token: string, config: ResolvedBearerOptions): Promise<Bea
  * bearer({ secret: process.env.TOKEN_SECRET!, issuer: 'billing', audience: 'api' })
  * ```
  */
-export function bearer(options: BearerOptions): Guard<BearerPrincipal> {
+export function bearer(options: BearerOptions): BearerGuard {
   const config = resolveBearerOptions(options)
-  const { dpop } = config
+  const { dpop, metadata } = config
   const realm: [string, string] = ['realm', config.realm]
   const algs: [string, string] | undefined = dpop && ['algs', dpop.algorithms.join(' ')]
+  // RFC 9728 §5.1: every challenge names where this API's metadata is.
+  const pointer: [string, string][] = metadata ? [['resource_metadata', metadata.url]] : []
   /** A challenge in the scheme the token came in (RFC 6750 §3, RFC 9449 §7.1). */
   const challengeOf = (scheme: Scheme, params: [string, string][] = []) =>
     scheme === 'dpop' && algs
-      ? challenge('DPoP', [realm, ...params, algs])
-      : challenge('Bearer', [realm, ...params])
+      ? challenge('DPoP', [realm, ...params, ...pointer, algs])
+      : challenge('Bearer', [realm, ...params, ...pointer])
   const missing = !dpop
     ? challengeOf('bearer')
     : dpop.required
@@ -197,7 +208,7 @@ export function bearer(options: BearerOptions): Guard<BearerPrincipal> {
     return result
   }
 
-  return async (request) => {
+  const guard: Guard<BearerPrincipal> = async (request) => {
     if (new URL(request.url).searchParams.has('access_token')) {
       return deny(
         'presented',
@@ -265,7 +276,9 @@ export function bearer(options: BearerOptions): Guard<BearerPrincipal> {
       return deny(
         'presented',
         401,
-        stepUpChallenge(scheme === 'dpop' ? 'DPoP' : 'Bearer', config.realm, config.stepUp, why),
+        `${stepUpChallenge(scheme === 'dpop' ? 'DPoP' : 'Bearer', config.realm, config.stepUp, why)}${
+          metadata ? `, resource_metadata="${metadata.url}"` : ''
+        }`,
         'insufficient_user_authentication',
         why,
       )
@@ -275,4 +288,5 @@ export function bearer(options: BearerOptions): Guard<BearerPrincipal> {
     )
     return { ok: true, principal }
   }
+  return Object.assign(guard, { metadata })
 }

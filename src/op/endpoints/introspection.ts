@@ -45,7 +45,7 @@ const inspectAccess: Inspector = async (token, deps) => {
   const claims = await verifyAccessToken(token, {
     ...signDeps(deps),
     store: deps.store,
-    audience: deps.settings.audience,
+    audience: [deps.settings.audience, ...deps.settings.resources.keys()],
   })
   if (!claims) return undefined
   const { scope, client_id, sub, exp, iat, iss, aud, jti, cnf } = claims

@@ -49,7 +49,7 @@ const revokeAccess: Revoker = async (token, client, deps) => {
   const claims = await verifyAccessToken(token, {
     ...signDeps(deps),
     store: deps.store,
-    audience: deps.settings.audience,
+    audience: [deps.settings.audience, ...deps.settings.resources.keys()],
   })
   if (!claims) return false
   checkOwner(claims.client_id, client)

@@ -69,6 +69,8 @@ export interface ClientRecord {
   readonly dpopBoundAccessTokens?: boolean
   /** RFC 9126 §6 `require_pushed_authorization_requests`: authorization requests must be pushed. */
   readonly requirePushedAuthorizationRequests?: boolean
+  /** RFC 8707: the OP's resources this client may name (`allowed_resources`); absent: none. */
+  readonly allowedResources?: readonly string[]
   /** OIDC Registration 1.0 §2: signs its ID and logout tokens (absent: the OP's default alg). */
   readonly idTokenSignedResponseAlg?: 'ES256' | 'RS256' | 'PS256' | 'EdDSA'
   /** Refresh-token policy (absent: `rotate`, reuse revokes the family); see `refresh-policy.ts`. */
@@ -106,6 +108,8 @@ export interface AuthorizationRequest {
   readonly acrEssential?: boolean
   /** RFC 9449 §10 `dpop_jkt`: the code may only be redeemed with a proof of this key. */
   readonly dpopJkt?: string
+  /** RFC 8707 §2: the resources (`resource`) the grant is for; absent or empty: the OP's own. */
+  readonly resources?: readonly string[]
   /**
    * The device authorization this interaction decides (Device Authorization Grant): its record
    * id and its user code as shown, spent already (so the consent page can show it for the person
@@ -178,6 +182,8 @@ export interface GrantBinding {
   readonly amr?: readonly string[]
   /** The assurance level asserted (the tokens' `acr`). */
   readonly acr?: string
+  /** RFC 8707 §2: the resources authorized; its tokens are for these (absent: the OP's own). */
+  readonly resources?: readonly string[]
 }
 
 /** An authorization code (stored under its hash, for at most 60 s). */
@@ -205,6 +211,8 @@ export interface RefreshRecord extends GrantBinding {
 export interface DeviceRecord {
   readonly clientId: string
   readonly scopes: readonly string[]
+  /** RFC 8707 §2: the resources the device asked for. */
+  readonly resources?: readonly string[]
   /** The id of its user code's index record (deleted once the code is entered). */
   readonly userCodeId: string
   /** `approved`: a code record `device:<id>` holds the grant the poll redeems. */

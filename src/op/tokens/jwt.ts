@@ -196,7 +196,7 @@ export interface AccessTokenClaims extends JwtPayload {
  */
 export async function verifyAccessToken(
   token: string,
-  deps: SignDeps & { store: OpStore; audience: string },
+  deps: SignDeps & { store: OpStore; audience: string | readonly string[] },
 ): Promise<AccessTokenClaims | undefined> {
   const payload = await verifiedClaims(token, deps, {
     typ: 'at+jwt',

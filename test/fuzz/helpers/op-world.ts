@@ -8,6 +8,9 @@ import { createOp, type Op } from '../../../src/op/create-op.ts'
 import { GrantError } from '../../../src/op/errors.ts'
 import { createMemoryOpStore } from '../../../src/op/store/memory.ts'
 
+/** The API the fuzz OP serves (RFC 8707 `resource`). */
+export const FUZZ_RESOURCE = 'https://api.example/'
+
 export const ISSUER = 'https://op.example/oidc'
 export const WEB_REDIRECT = 'https://rp.example/cb'
 export const SPA_REDIRECT = 'http://localhost:3000/cb'
@@ -77,6 +80,8 @@ export async function fuzzOp(autoLogin = false): Promise<OpWorld> {
     store,
     clock,
     scopes: ['api:read'],
+    // RFC 8707: one API, which the web, service and tv clients may name with `resource`.
+    resources: [{ resource: FUZZ_RESOURCE, scopes: ['api:read'], accessTokenTtl: 300 }],
     logger: { warn: () => {}, error: () => {} },
     clients: [
       {
@@ -85,6 +90,7 @@ export async function fuzzOp(autoLogin = false): Promise<OpWorld> {
         redirect_uris: [WEB_REDIRECT],
         post_logout_redirect_uris: [SIGNED_OUT],
         skip_consent: true,
+        allowed_resources: [FUZZ_RESOURCE],
       },
       {
         client_id: CLIENTS.post.id,
@@ -104,6 +110,7 @@ export async function fuzzOp(autoLogin = false): Promise<OpWorld> {
         ],
         scope: 'api:read',
         resource_server: true,
+        allowed_resources: [FUZZ_RESOURCE],
       },
       {
         client_id: CLIENTS.signer.id,
@@ -120,6 +127,7 @@ export async function fuzzOp(autoLogin = false): Promise<OpWorld> {
           'refresh_token',
           CUSTOM_GRANT,
         ],
+        allowed_resources: [FUZZ_RESOURCE],
       },
     ],
     clientAssertion: { fetch: async () => new Response('{}', { status: 404 }) },

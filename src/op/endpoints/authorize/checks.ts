@@ -10,6 +10,7 @@ import { isScopeToken, redirectUriAllowed } from '../../clients.ts'
 import { isThumbprint } from '../../dpop.ts'
 import { invalidRequest, OAuthProblem } from '../../errors.ts'
 import type { Params } from '../../http/params.ts'
+import { requestedResources } from '../../resources.ts'
 import type { OpSettings } from '../../setup.ts'
 import type { AuthorizationRequest, ClientRecord, OpStore } from '../../store/types.ts'
 
@@ -196,4 +197,18 @@ export function checkDpopJkt(params: Params): Pick<AuthorizationRequest, 'dpopJk
   if (jkt === undefined) return {}
   if (!isThumbprint(jkt)) throw invalidRequest('"dpop_jkt" is malformed')
   return { dpopJkt: jkt }
+}
+
+/**
+ * RFC 8707 §2: each `resource` (it may repeat) is an absolute URI without fragment, one of the
+ * OP's resources, and allowed for the client; otherwise `invalid_target`, sent to the redirect
+ * URI (which was checked before this runs).
+ */
+export function checkResource(
+  params: Params,
+  client: ClientRecord,
+  settings: Pick<OpSettings, 'resources'>,
+): Pick<AuthorizationRequest, 'resources'> {
+  const resources = requestedResources(params, client, settings.resources)
+  return resources.length === 0 ? {} : { resources }
 }

@@ -14,6 +14,7 @@ import {
   checkNonce,
   checkPkce,
   checkPrompt,
+  checkResource,
   checkResponseType,
   checkScope,
 } from './checks.ts'
@@ -27,7 +28,7 @@ export function authorizationRequestOf(
   client: ClientRecord,
   redirectUri: string,
   state: string | undefined,
-  settings: Pick<OpSettings, 'scopes'>,
+  settings: Pick<OpSettings, 'scopes' | 'resources'>,
 ): AuthorizationRequest {
   checkResponseType(params)
   const nonce = checkNonce(params)
@@ -41,5 +42,6 @@ export function authorizationRequestOf(
     ...checkPrompt(params),
     ...checkAcr(params),
     ...checkDpopJkt(params),
+    ...checkResource(params, client, settings),
   }
 }

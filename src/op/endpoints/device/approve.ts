@@ -39,6 +39,7 @@ export async function approveDevice(
     clientId: record.clientId,
     sub: user.accountId,
     scopes: record.scopes,
+    ...(record.resources === undefined ? {} : { resources: record.resources }),
     authTime: user.authTime,
     ...(user.sid === undefined ? {} : { sid: user.sid }),
     ...authContext(user.amr),

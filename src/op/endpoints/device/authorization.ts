@@ -10,6 +10,7 @@ import { OAuthProblem } from '../../errors.ts'
 import type { OpRequest, OpResponse } from '../../http/message.ts'
 import { type Params, readParams } from '../../http/params.ts'
 import { json, oauthError } from '../../http/responses.ts'
+import { requestedResources } from '../../resources.ts'
 import type { OpRuntime } from '../../setup.ts'
 import { type ClientRecord, DEVICE_CODE_GRANT, type DeviceRecord } from '../../store/types.ts'
 import { newSecret, secretId } from '../../tokens/secrets.ts'
@@ -60,6 +61,7 @@ export async function deviceAuthorizationEndpoint(
     const client = await authenticateClient(request, params, deps)
     checkGrantAllowed(client)
     const scopes = checkDeviceScope(params, client, deps)
+    const resources = requestedResources(params, client, deps.settings.resources)
     const deviceCode = newSecret()
     const deviceId = await secretId(deviceCode)
     const userCode = await freshUserCode(deps)
@@ -68,6 +70,7 @@ export async function deviceAuthorizationEndpoint(
     const record: DeviceRecord = {
       clientId: client.clientId,
       scopes,
+      ...(resources.length === 0 ? {} : { resources }),
       userCodeId: userCode.id,
       status: 'pending',
       expiresAt: now + lifetime,

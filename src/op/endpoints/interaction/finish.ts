@@ -47,6 +47,7 @@ export async function issueCode(
       ? {}
       : { codeChallengeMethod: request.codeChallengeMethod }),
     ...(request.dpopJkt === undefined ? {} : { dpopJkt: request.dpopJkt }),
+    ...(request.resources === undefined ? {} : { resources: request.resources }),
   }
   if (sid !== undefined) await rememberSessionClient(sid, request.clientId, sub, deps)
   await deps.store.set('code', await secretId(code), record, {

@@ -9,6 +9,7 @@ import { isScopeToken } from '../../clients.ts'
 import type { OpAccount } from '../../config.ts'
 import type { SenderBinding } from '../../dpop.ts'
 import { OAuthProblem } from '../../errors.ts'
+import { type ResolvedResource, scopesForResource } from '../../resources.ts'
 import type { OpRuntime } from '../../setup.ts'
 import type { SigningAlg } from '../../signing-algs.ts'
 import type { GrantBinding } from '../../store/types.ts'
@@ -120,18 +121,13 @@ export async function grantAccessToken(
   audience: string | readonly string[],
   deps: IssueDeps,
   extra: Readonly<Record<string, unknown>> = {},
+  ttlSeconds: number = deps.settings.ttl.accessToken,
 ): Promise<{ access: IssuedAccessToken; tokenType: 'Bearer' | 'DPoP' }> {
   const cnf = deps.sender ? { cnf: { jkt: deps.sender.jkt } } : {}
-  const access = await issueAccessToken(
-    grant,
-    audience,
-    deps.settings.ttl.accessToken,
-    signDeps(deps),
-    {
-      ...extra,
-      ...cnf,
-    },
-  )
+  const access = await issueAccessToken(grant, audience, ttlSeconds, signDeps(deps), {
+    ...extra,
+    ...cnf,
+  })
   return { access, tokenType: deps.sender ? 'DPoP' : 'Bearer' }
 }
 
@@ -146,6 +142,34 @@ export interface IssueOptions {
   readonly refreshUntil?: number | undefined
   /** The client's `id_token_signed_response_alg` (default: the OP's default algorithm). */
   readonly idTokenAlg?: SigningAlg | undefined
+  /**
+   * RFC 8707: the resource the access token is for (see `target.ts`): its `aud`, only the
+   * scopes it accepts, its lifetime. Absent: the OP's own audience.
+   */
+  readonly target?: ResolvedResource | undefined
+}
+
+/**
+ * The audience, scopes and lifetime of an access token for `target` (RFC 8707 §2.2), or for the
+ * OP itself.
+ *
+ * @example
+ * ```ts
+ * const { audience, scopes, ttl } = accessTokenShape(['read'], target, deps.settings)
+ * ```
+ */
+export function accessTokenShape(
+  scopes: readonly string[],
+  target: ResolvedResource | undefined,
+  settings: Pick<OpRuntime['settings'], 'audience' | 'ttl'>,
+): { audience: string; scopes: readonly string[]; ttl: number } {
+  if (target === undefined)
+    return { audience: settings.audience, scopes, ttl: settings.ttl.accessToken }
+  return {
+    audience: target.resource,
+    scopes: scopesForResource(scopes, target),
+    ttl: target.accessTokenTtl,
+  }
 }
 
 /**
@@ -164,17 +188,20 @@ export async function issueTokens(
   deps: IssueDeps,
 ): Promise<TokenResponseBody> {
   const sign = signDeps(deps)
-  const { ttl, audience } = deps.settings
+  const { ttl } = deps.settings
+  const shape = accessTokenShape(options.scopes, options.target, deps.settings)
   const { access, tokenType } = await grantAccessToken(
-    { ...grant, scopes: options.scopes },
-    audience,
+    { ...grant, scopes: shape.scopes },
+    shape.audience,
     deps,
+    {},
+    shape.ttl,
   )
   const body: TokenResponseBody = {
     access_token: access.token,
     token_type: tokenType,
     expires_in: access.expiresIn,
-    scope: options.scopes.join(' '),
+    scope: shape.scopes.join(' '),
   }
   const account = options.account
   const idToken =
@@ -225,7 +252,7 @@ async function storeRefreshToken(
   deps: IssueDeps,
 ): Promise<string> {
   const token = newSecret()
-  const { grantId, clientId, sub, scopes, authTime, sid, amr, acr } = grant
+  const { grantId, clientId, sub, scopes, authTime, sid, amr, acr, resources } = grant
   await deps.store.set(
     'refresh',
     await secretId(token),
@@ -239,6 +266,7 @@ async function storeRefreshToken(
       ...(sid === undefined ? {} : { sid }),
       ...(amr === undefined ? {} : { amr }),
       ...(acr === undefined ? {} : { acr }),
+      ...(resources === undefined ? {} : { resources }),
       ...(deps.sender?.bindsRefreshTokens ? { jkt: deps.sender.jkt } : {}),
     },
     { ttlSeconds: Math.max(1, familyExpiresAt - nowSeconds(deps)), family: grantId },

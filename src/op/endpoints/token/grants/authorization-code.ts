@@ -20,6 +20,7 @@ import {
   revokeGrant,
   type TokenResponseBody,
 } from '../issue.ts'
+import { tokenTarget } from '../target.ts'
 
 /** Rule: the code exists and has not expired (read only: nothing is spent yet). */
 async function findCode(code: string, deps: IssueDeps): Promise<CodeRecord> {
@@ -115,6 +116,7 @@ export async function authorizationCodeGrant(
   checkRedirectUri(found, redirectUri)
   await checkPkce(found, verifier)
   checkDpopBinding(found, deps)
+  const target = tokenTarget(params, client, found.resources ?? [], deps)
   const record = await consumeCode(code, deps)
   const account = await findAccount(record.sub, deps)
   const refresh =
@@ -125,6 +127,7 @@ export async function authorizationCodeGrant(
       scopes: record.scopes,
       account,
       nonce: record.nonce,
+      target,
       idTokenAlg: client.idTokenSignedResponseAlg,
       refreshUntil: refresh ? nowSeconds(deps) + deps.settings.ttl.refreshToken : undefined,
     },

@@ -10,7 +10,14 @@ import { OIDC_SCOPES } from '../../../config.ts'
 import { OAuthProblem } from '../../../errors.ts'
 import type { Params } from '../../../http/params.ts'
 import type { ClientRecord } from '../../../store/types.ts'
-import { grantAccessToken, type IssueDeps, parseScope, type TokenResponseBody } from '../issue.ts'
+import {
+  accessTokenShape,
+  grantAccessToken,
+  type IssueDeps,
+  parseScope,
+  type TokenResponseBody,
+} from '../issue.ts'
+import { tokenTarget } from '../target.ts'
 
 /** Rule (RFC 6749 §4.4): only confidential clients may use this grant. */
 function checkConfidential(client: ClientRecord): void {
@@ -51,11 +58,15 @@ export async function clientCredentialsGrant(
   deps: IssueDeps,
 ): Promise<TokenResponseBody> {
   checkConfidential(client)
-  const scopes = checkScopes(client, params.get('scope'))
+  const requested = checkScopes(client, params.get('scope'))
+  const target = tokenTarget(params, client, undefined, deps)
+  const { audience, scopes, ttl } = accessTokenShape(requested, target, deps.settings)
   const { access, tokenType } = await grantAccessToken(
     { grantId: randomToken(16), clientId: client.clientId, sub: client.clientId, scopes },
-    deps.settings.audience,
+    audience,
     deps,
+    {},
+    ttl,
   )
   return {
     access_token: access.token,

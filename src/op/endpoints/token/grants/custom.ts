@@ -8,11 +8,17 @@
  * @module
  */
 import { randomToken } from '../../../../core/random.ts'
-import { isScopeToken } from '../../../clients.ts'
-import { type CustomGrantResult, OIDC_SCOPES, type OpAccount } from '../../../config.ts'
+import { BUILTIN_GRANTS, isScopeToken } from '../../../clients.ts'
+import {
+  type CustomGrantHandler,
+  type CustomGrantResult,
+  configError,
+  OIDC_SCOPES,
+  type OpAccount,
+  type OpConfig,
+} from '../../../config.ts'
 import { OAuthProblem } from '../../../errors.ts'
 import type { Params } from '../../../http/params.ts'
-import type { ResolvedCustomGrant } from '../../../setup.ts'
 import type { ClientRecord } from '../../../store/types.ts'
 import {
   findAccount,
@@ -149,4 +155,35 @@ export async function customGrant(
     },
     deps,
   )
+}
+
+/** A custom grant, checked. */
+export interface ResolvedCustomGrant {
+  readonly handler: CustomGrantHandler
+  readonly publicClients: boolean
+}
+
+/**
+ * Checks the custom grants: each `grant_type` an absolute URI (RFC 6749 §4.5) that is not a
+ * built-in grant, each with a handler function.
+ */
+export function resolveCustomGrants(
+  grants: OpConfig['grants'],
+): ReadonlyMap<string, ResolvedCustomGrant> {
+  const out = new Map<string, ResolvedCustomGrant>()
+  if (grants === undefined) return out
+  if (typeof grants !== 'object' || grants === null)
+    throw configError('"grants" must be an object of grant type URIs to handlers')
+  for (const [name, grant] of Object.entries(grants)) {
+    if (!/^[a-z][a-z0-9+.-]*:[\x21-\x7e]+$/i.test(name) || !URL.canParse(name))
+      throw configError(`"grants" key "${name}" must be an absolute URI (RFC 6749 §4.5)`)
+    if ((BUILTIN_GRANTS as readonly string[]).includes(name))
+      throw configError(`"grants" key "${name}" is a built-in grant`)
+    const handler = typeof grant === 'function' ? grant : grant?.handler
+    if (typeof handler !== 'function')
+      throw configError(`"grants['${name}']" must be a function or { handler, publicClients }`)
+    const publicClients = typeof grant === 'function' ? false : grant.publicClients === true
+    out.set(name, { handler, publicClients })
+  }
+  return out
 }

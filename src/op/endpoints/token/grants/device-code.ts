@@ -23,6 +23,7 @@ import {
   revokeGrant,
   type TokenResponseBody,
 } from '../issue.ts'
+import { tokenTarget } from '../target.ts'
 
 /** Clock jitter forgiven between two polls, in ms (a poll never comes early on purpose). */
 const POLL_JITTER_MS = 250
@@ -112,6 +113,7 @@ export async function deviceCodeGrant(
   checkNotExpired(record, deps)
   checkNotDenied(record)
   if (record.status === 'pending') return answerPending(id, record, deps)
+  const target = tokenTarget(params, client, record.resources ?? [], deps)
   const grant = await redeem(id, deps)
   const account = await findAccount(grant.sub, deps)
   const refresh =
@@ -121,6 +123,7 @@ export async function deviceCodeGrant(
     {
       scopes: grant.scopes,
       account,
+      target,
       idTokenAlg: client.idTokenSignedResponseAlg,
       refreshUntil: refresh ? nowSeconds(deps) + deps.settings.ttl.refreshToken : undefined,
     },

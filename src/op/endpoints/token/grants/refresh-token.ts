@@ -29,6 +29,7 @@ import {
   rotatedMarker,
   type TokenResponseBody,
 } from '../issue.ts'
+import { tokenTarget } from '../target.ts'
 
 const INVALID = 'the refresh token is invalid, expired or revoked'
 
@@ -162,15 +163,16 @@ export async function refreshTokenGrant(
   checkDpopBinding(record, deps)
   checkFamilyLifetime(record, deps)
   const scopes = narrowScopes(record, requestedScope)
+  const target = tokenTarget(params, client, record.resources ?? [], deps)
   const account = await findAccount(record.sub, deps)
   const idTokenAlg = client.idTokenSignedResponseAlg
   // `none` (FAPI 2.0 §5.3.2.1): the presented token stays the client's; no successor.
   if (client.refreshTokenRotation === 'none')
-    return issueTokens(record, { scopes, account, idTokenAlg }, deps)
+    return issueTokens(record, { scopes, account, idTokenAlg, target }, deps)
   if (!grace) await rotate(id, record, client, deps)
   return issueTokens(
     record,
-    { scopes, account, idTokenAlg, refreshUntil: record.familyExpiresAt },
+    { scopes, account, idTokenAlg, target, refreshUntil: record.familyExpiresAt },
     deps,
   )
 }
