@@ -249,3 +249,45 @@ describe('auto-login (dev IdP --auto-login)', () => {
     )
   })
 })
+
+describe('consent for a resource (RFC 8707)', () => {
+  it('names the API the access is for, escaped', async () => {
+    const api = 'https://api.example/a&b'
+    const world = await testOp({
+      scopes: ['read'],
+      resources: [{ resource: api, scopes: ['read'] }],
+      clients: [
+        {
+          client_id: 'web',
+          client_secret: 'web-secret-0123456789abcdef',
+          redirect_uris: [WEB_REDIRECT],
+          scope: 'read',
+          allowed_resources: [api],
+        },
+      ],
+    })
+    const browser = new Browser(world.op.handler)
+    const auth = await authorizationUrl(ISSUER, {
+      client_id: 'web',
+      redirect_uri: WEB_REDIRECT,
+      scope: 'openid read',
+      resource: api,
+    })
+    const { html } = await openPage(browser, await browser.get(auth.url))
+    const consent = await (await login(browser, html)).text()
+    assert.match(consent, /Allow access/)
+    assert.ok(consent.includes('for use at:'), consent)
+    assert.ok(consent.includes('<code>https://api.example/a&amp;b</code>'), consent)
+    // The same client without `resource`: no API named.
+    const other = new Browser(world.op.handler)
+    const plain = await authorizationUrl(ISSUER, {
+      client_id: 'web',
+      redirect_uri: WEB_REDIRECT,
+      scope: 'openid read',
+    })
+    const { html: otherLogin } = await openPage(other, await other.get(plain.url))
+    const plainConsent = await (await login(other, otherLogin)).text()
+    assert.match(plainConsent, /Allow access/)
+    assert.ok(!plainConsent.includes('for use at:'))
+  })
+})

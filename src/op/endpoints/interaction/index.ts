@@ -111,6 +111,7 @@ export async function render(
       clientName,
       scopes: record.request.scopes,
       deviceCode: record.request.device?.userCode,
+      resources: record.request.resources,
     }),
   )
 }

@@ -97,7 +97,8 @@ ${args.error ? `<p class="error" role="alert">${escapeHtml(args.error)}</p>` : '
 
 /**
  * The consent form. For a device authorization it shows the code, so the person can check it is
- * the one on their own device (RFC 8628 §5.4: a code a phisher sent shows something else).
+ * the one on their own device (RFC 8628 §5.4: a code a phisher sent shows something else). With
+ * resource indicators (RFC 8707), it names the APIs the access will be used at.
  */
 export function consentPage(args: {
   action: string
@@ -105,8 +106,13 @@ export function consentPage(args: {
   clientName: string
   scopes: readonly string[]
   deviceCode?: string | undefined
+  resources?: readonly string[] | undefined
 }): string {
   const items = args.scopes.map((s) => `<li>${escapeHtml(SCOPE_TEXT[s] ?? s)}</li>`).join('')
+  const resources =
+    args.resources === undefined || args.resources.length === 0
+      ? ''
+      : `<p>for use at:</p>\n<ul>${args.resources.map((r) => `<li><code>${escapeHtml(r)}</code></li>`).join('')}</ul>\n`
   const device =
     args.deviceCode === undefined
       ? ''
@@ -116,7 +122,7 @@ export function consentPage(args: {
     `<h1>Allow access?</h1>
 ${device}<p><strong>${escapeHtml(args.clientName)}</strong> would like to:</p>
 <ul>${items}</ul>
-<form method="post" action="${escapeHtml(args.action)}">
+${resources}<form method="post" action="${escapeHtml(args.action)}">
 <input type="hidden" name="csrf" value="${escapeHtml(args.csrf)}">
 <button type="submit" name="decision" value="allow">Allow</button>
 <button type="submit" name="decision" value="deny" class="secondary">Deny</button>
