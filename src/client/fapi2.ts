@@ -13,6 +13,11 @@
  * @module
  */
 import { AuthkestraError } from '../core/errors.ts'
+import {
+  FAPI2_ALLOWED as allowed,
+  FAPI2_ALGORITHMS,
+  isFapi2Algorithm as isFapiAlg,
+} from '../core/fapi2.ts'
 import { clientAssertionKey } from './client-assertion.ts'
 import type { AuthorizationServerMetadata } from './metadata.ts'
 import type { ProviderConfig } from './provider-config.ts'
@@ -22,10 +27,7 @@ import type { TokenSet } from './tokens.ts'
 export type ClientSecurityProfile = 'fapi2'
 
 /** §5.4.1: the only algorithms of every signature under the profile. */
-export const FAPI2_CLIENT_ALGORITHMS = ['PS256', 'ES256', 'EdDSA'] as const
-
-const allowed = FAPI2_CLIENT_ALGORITHMS.join(', ')
-const isFapiAlg = (alg: unknown) => (FAPI2_CLIENT_ALGORITHMS as readonly unknown[]).includes(alg)
+export const FAPI2_CLIENT_ALGORITHMS = FAPI2_ALGORITHMS
 
 type Rule = (config: ProviderConfig) => readonly string[]
 

@@ -6,7 +6,9 @@
  *
  * @module
  */
+
 import { AuthkestraError } from '../core/errors.ts'
+import { isAbsoluteUriWithoutFragment } from '../core/uri.ts'
 
 /** Most resources one request names. */
 const MAX_RESOURCES = 10
@@ -26,12 +28,7 @@ export function checkResources(value: unknown, name: string): string[] | undefin
   if (!Array.isArray(list) || list.length === 0 || list.length > MAX_RESOURCES)
     throw new AuthkestraError('config_invalid', `"${name}" must be a URI or a list of 1 to 10`)
   for (const item of list) {
-    if (
-      typeof item !== 'string' ||
-      item.includes('#') ||
-      !/^[A-Za-z][A-Za-z0-9+.-]*:/.test(item) ||
-      !URL.canParse(item)
-    )
+    if (!isAbsoluteUriWithoutFragment(item))
       throw new AuthkestraError(
         'config_invalid',
         `"${name}" must be absolute URIs without fragment (RFC 8707 §2)`,

@@ -67,6 +67,24 @@ export function checkProofMaxAge(value: unknown, field: string): number | undefi
 }
 
 /**
+ * A configured clock tolerance for proofs' `iat` in seconds (`field` names it): an integer from
+ * 0 to 60, or absent.
+ *
+ * @example
+ * ```ts
+ * const skew = checkClockTolerance(options.clockToleranceSeconds, 'dpop.clockToleranceSeconds')
+ * ```
+ */
+export function checkClockTolerance(value: unknown, field: string): number | undefined {
+  if (
+    value !== undefined &&
+    (!Number.isInteger(value) || (value as number) < 0 || (value as number) > 60)
+  )
+    throw configError(`"${field}" must be an integer from 0 to 60`)
+  return value as number | undefined
+}
+
+/**
  * What {@link verifyDpopProof} expects of a request to `url` under `settings`.
  *
  * @example

@@ -13,6 +13,7 @@ import type { DpopAlgorithm } from '../dpop/key.ts'
 import { createDpopNonces, type DpopNonces } from '../dpop/nonce.ts'
 import type { ReplayCache } from '../dpop/replay.ts'
 import {
+  checkClockTolerance,
   checkDpopAlgorithms,
   checkProofMaxAge,
   type DpopSettings,
@@ -74,9 +75,7 @@ export function resolveDpop(
       clock,
     })
   }
-  const skew = options?.clockToleranceSeconds
-  if (skew !== undefined && !(Number.isInteger(skew) && skew >= 0 && skew <= 60))
-    throw configError('"dpop.clockToleranceSeconds" must be an integer from 0 to 60')
+  const skew = checkClockTolerance(options?.clockToleranceSeconds, 'dpop.clockToleranceSeconds')
   return { algorithms, nonces, maxAgeSeconds: maxAge, clockToleranceSeconds: skew }
 }
 

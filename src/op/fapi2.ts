@@ -16,6 +16,13 @@
  *
  * @module
  */
+import {
+  FAPI2_ALGORITHMS as ALGORITHMS,
+  FAPI2_ALLOWED as allowed,
+  FAPI2_CLOCK_SKEW_SECONDS,
+  fapi2SkewProblem,
+  isFapi2Algorithm as isFapiAlg,
+} from '../core/fapi2.ts'
 import type { OpClientConfig, OpConfig } from './config.ts'
 import { configError } from './config.ts'
 import { DEVICE_CODE_GRANT } from './store/types.ts'
@@ -31,12 +38,7 @@ export type OpProfile = 'fapi2'
  * await createOp({ issuer, profile: 'fapi2', signingAlgs: [...FAPI2_ALGORITHMS] })
  * ```
  */
-export const FAPI2_ALGORITHMS = ['PS256', 'ES256', 'EdDSA'] as const
-
-/** Clock skew the profile asks JWT recipients to absorb (§5.3.2.1): accept 10 s ahead. */
-export const FAPI2_CLOCK_SKEW_SECONDS = 10
-
-const isFapiAlg = (alg: unknown): boolean => (FAPI2_ALGORITHMS as readonly unknown[]).includes(alg)
+export const FAPI2_ALGORITHMS = ALGORITHMS
 
 /** One rule: the problems it finds, each a sentence naming the field. */
 type Rule = (config: OpConfig) => readonly string[]
@@ -110,7 +112,6 @@ function pkceS256(config: OpConfig): string[] {
  * DPoP proofs, client assertions and each client's ID-token algorithm.
  */
 function fapiAlgorithms(config: OpConfig): string[] {
-  const allowed = FAPI2_ALGORITHMS.join(', ')
   const problems: string[] = []
   const lists: [string, readonly unknown[] | undefined][] = [
     ['signingAlgs', config.signingAlgs],
@@ -167,15 +168,13 @@ function httpsRedirectUris(config: OpConfig): string[] {
  * more ahead): the tolerances of client assertions and DPoP proofs lie in 10 to 59 seconds.
  */
 function clockSkew(config: OpConfig): string[] {
-  const tolerances: [string, number | undefined][] = [
-    ['clientAssertion.clockToleranceSeconds', config.clientAssertion?.clockToleranceSeconds],
-    ['dpop.clockToleranceSeconds', config.dpop?.clockToleranceSeconds],
+  return [
+    ...fapi2SkewProblem(
+      'clientAssertion.clockToleranceSeconds',
+      config.clientAssertion?.clockToleranceSeconds,
+    ),
+    ...fapi2SkewProblem('dpop.clockToleranceSeconds', config.dpop?.clockToleranceSeconds),
   ]
-  return tolerances.flatMap(([field, value]) =>
-    value !== undefined && !(value >= FAPI2_CLOCK_SKEW_SECONDS && value < 60)
-      ? [`"${field}" is ${value}; FAPI 2.0 accepts 10 seconds of skew and rejects 60`]
-      : [],
-  )
 }
 
 /** The rules, in the order they run. */

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { isAbsoluteUriWithoutFragment } from '../core/uri.ts'
 import { isScopeToken } from './clients.ts'
 import { configError, OIDC_SCOPES } from './config.ts'
 import { OAuthProblem } from './errors.ts'
@@ -50,8 +51,7 @@ export const MAX_RESOURCES_PER_REQUEST = 10
  * ```
  */
 export function isResourceIndicator(value: string): boolean {
-  if (value === '' || value.length > MAX_RESOURCE_LENGTH || value.includes('#')) return false
-  return /^[A-Za-z][A-Za-z0-9+.-]*:/.test(value) && URL.canParse(value)
+  return value.length <= MAX_RESOURCE_LENGTH && isAbsoluteUriWithoutFragment(value)
 }
 
 /**

@@ -15,6 +15,7 @@ import { DPOP_ALGORITHMS, type DpopAlgorithm } from '../../dpop/key.ts'
 import { createDpopNonces, type DpopNonces } from '../../dpop/nonce.ts'
 import { createMemoryReplayCache, type ReplayCache } from '../../dpop/replay.ts'
 import {
+  checkClockTolerance,
   checkDpopAlgorithms,
   checkProofMaxAge,
   type DpopSettings,
@@ -69,9 +70,7 @@ export function resolveBearerDpop(
   const maxAge = checkProofMaxAge(options.proofMaxAgeSeconds, 'dpop.proofMaxAgeSeconds')
   if (options.replay !== undefined && typeof options.replay?.use !== 'function')
     throw configError('"dpop.replay" must have a use(id, ttlSeconds) method')
-  const skew = options.clockToleranceSeconds
-  if (skew !== undefined && !(Number.isInteger(skew) && skew >= 0 && skew <= 60))
-    throw configError('"dpop.clockToleranceSeconds" must be an integer from 0 to 60')
+  const skew = checkClockTolerance(options.clockToleranceSeconds, 'dpop.clockToleranceSeconds')
   if (options.url !== undefined && typeof options.url !== 'function')
     throw configError('"dpop.url" must be a function of the request')
   let nonces: DpopNonces | undefined

@@ -7,12 +7,15 @@
  *
  * @module
  */
-import { FAPI2_CLIENT_ALGORITHMS } from '../../client/fapi2.ts'
 import { AuthkestraError } from '../../core/errors.ts'
+import {
+  FAPI2_ALLOWED as allowed,
+  FAPI2_ALGORITHMS,
+  FAPI2_CLOCK_SKEW_SECONDS,
+  fapi2SkewProblem,
+  isFapi2Algorithm as isFapiAlg,
+} from '../../core/fapi2.ts'
 import type { BearerOptions } from './bearer-options.ts'
-
-const allowed = FAPI2_CLIENT_ALGORITHMS.join(', ')
-const isFapiAlg = (alg: unknown) => (FAPI2_CLIENT_ALGORITHMS as readonly unknown[]).includes(alg)
 
 type Rule = (options: BearerOptions) => readonly string[]
 
@@ -39,12 +42,7 @@ function algorithms(options: BearerOptions): string[] {
 
 /** Rule (§5.3.2.1 clock skew): accept 10 s ahead, reject 60 s or more ahead. */
 function clockSkew(options: BearerOptions): string[] {
-  const value = options.dpop?.clockToleranceSeconds
-  return value !== undefined && !(value >= 10 && value < 60)
-    ? [
-        `"dpop.clockToleranceSeconds" is ${value}; FAPI 2.0 accepts 10 seconds of skew and rejects 60`,
-      ]
-    : []
+  return fapi2SkewProblem('dpop.clockToleranceSeconds', options.dpop?.clockToleranceSeconds)
 }
 
 /** The rules, in the order they run. */
@@ -71,12 +69,12 @@ export function applyBearerProfile<T extends BearerOptions>(options: T): T {
     )
   return {
     ...options,
-    algorithms: options.algorithms ?? [...FAPI2_CLIENT_ALGORITHMS],
+    algorithms: options.algorithms ?? [...FAPI2_ALGORITHMS],
     dpop: {
       ...options.dpop,
       required: true,
-      algorithms: options.dpop?.algorithms ?? [...FAPI2_CLIENT_ALGORITHMS],
-      clockToleranceSeconds: options.dpop?.clockToleranceSeconds ?? 10,
+      algorithms: options.dpop?.algorithms ?? [...FAPI2_ALGORITHMS],
+      clockToleranceSeconds: options.dpop?.clockToleranceSeconds ?? FAPI2_CLOCK_SKEW_SECONDS,
     },
   }
 }

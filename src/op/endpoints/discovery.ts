@@ -13,6 +13,10 @@ import type { OpSettings } from '../setup.ts'
 import { DEVICE_CODE_GRANT, TOKEN_EXCHANGE_GRANT } from '../store/types.ts'
 import { SUPPORTED_CLAIMS } from '../tokens/claims.ts'
 
+/** A list of accepted algorithms as advertised: `Ed25519` (RFC 9864's name) beside `EdDSA`. */
+const withEd25519 = (algs: readonly string[]): string[] =>
+  algs.flatMap((a) => (a === 'EdDSA' ? ['EdDSA', 'Ed25519'] : [a]))
+
 /** The metadata document. */
 export function metadata(settings: OpSettings): Record<string, unknown> {
   const fapi2 = settings.profile === 'fapi2'
@@ -20,11 +24,8 @@ export function metadata(settings: OpSettings): Record<string, unknown> {
   const methods = fapi2
     ? ['private_key_jwt']
     : ['client_secret_basic', 'client_secret_post', 'none', 'private_key_jwt']
-  // OIDC Discovery §3, RFC 8414 §2: the algorithms private_key_jwt assertions may use
-  // (Ed25519, RFC 9864's name of EdDSA over Ed25519, wherever EdDSA is).
-  const assertionAlgs = settings.clientAssertion.algorithms.flatMap((a) =>
-    a === 'EdDSA' ? ['EdDSA', 'Ed25519'] : [a],
-  )
+  // OIDC Discovery §3, RFC 8414 §2: the algorithms private_key_jwt assertions may use.
+  const assertionAlgs = withEd25519(settings.clientAssertion.algorithms)
   return {
     issuer: settings.issuer,
     authorization_endpoint: settings.urls.authorization,
@@ -66,9 +67,7 @@ export function metadata(settings: OpSettings): Record<string, unknown> {
     code_challenge_methods_supported: ['S256'],
     authorization_response_iss_parameter_supported: true,
     // RFC 9449 §5.1: proofs are accepted at the token endpoint and at userinfo.
-    dpop_signing_alg_values_supported: settings.dpop.algorithms.flatMap((a) =>
-      a === 'EdDSA' ? ['EdDSA', 'Ed25519'] : [a],
-    ),
+    dpop_signing_alg_values_supported: withEd25519(settings.dpop.algorithms),
     prompt_values_supported: ['none', 'login', 'consent'],
     // Only `id_token.acr` of a `claims` request is acted on (OIDC Core §5.5.1.1).
     claims_parameter_supported: true,
