@@ -10,6 +10,7 @@
  * @module
  */
 export { decodeBase64url, encodeBase64url, isBase64url } from './base64url.ts'
+export { addressBucket, type ClientIpResolver, createClientIpResolver } from './client-ip.ts'
 export { type Clock, systemClock } from './clock.ts'
 export { type CookieScope, readCookie, serializeCookie } from './cookies.ts'
 export {
@@ -42,3 +43,14 @@ export {
   type PkceVerifyOptions,
 } from './pkce.ts'
 export { randomToken } from './random.ts'
+export {
+  checkRateLimitRule,
+  createMemoryRateLimitStore,
+  decisionAfter,
+  type GcraStep,
+  gcraStep,
+  type MemoryRateLimitOptions,
+  type RateLimitDecision,
+  type RateLimitRule,
+  type RateLimitStore,
+} from './rate-limit.ts'
