@@ -5,7 +5,7 @@
  *
  * @module
  */
-
+import type { RateLimitStore } from '../../core/rate-limit.ts'
 import type { AuthContext } from '../auth-context.ts'
 
 /** What a session holds. */
@@ -57,4 +57,9 @@ export interface SessionStore {
   deleteByProviderSession?(provider: string, sid: string): Promise<void>
   /** Deletes every session of `provider`'s user `subject` (a back-channel logout naming `sub`). */
   deleteByProviderSubject?(provider: string, subject: string): Promise<void>
+  /**
+   * The limiter state of the same backend, so that every instance sharing this store shares its
+   * rate limits (the engine's login starts per IP). Absent: the engine counts per process.
+   */
+  readonly rateLimits?: RateLimitStore
 }

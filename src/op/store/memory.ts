@@ -4,7 +4,9 @@
  *
  * @module
  */
+
 import { type Clock, systemClock } from '../../core/clock.ts'
+import { createMemoryRateLimitStore } from '../../core/rate-limit.ts'
 import type {
   ConsumableKind,
   Consumed,
@@ -69,6 +71,7 @@ export function createMemoryOpStore(
   ;(timer as { unref?: () => void }).unref?.()
 
   return {
+    rateLimits: createMemoryRateLimitStore(),
     async get<K extends OpRecordKind>(kind: K, id: string) {
       return live(key(kind, id))?.value as OpRecords[K] | undefined
     },

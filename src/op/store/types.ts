@@ -9,6 +9,7 @@
  * @module
  */
 import type { PkceMethod } from '../../core/pkce.ts'
+import type { RateLimitStore } from '../../core/rate-limit.ts'
 
 /** The grant type URN of the Device Authorization Grant (RFC 8628 §3.4). */
 export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code'
@@ -329,4 +330,9 @@ export interface OpStore {
   useOnce(id: string, ttlSeconds: number): Promise<boolean>
   /** Every live record of a kind (used for small kinds: keys). */
   list<K extends 'key' | 'client'>(kind: K): Promise<OpRecords[K][]>
+  /**
+   * The limiter state of the same backend, so that every OP instance sharing this store shares
+   * its rate limits (password attempts, token requests, user-code entry). Absent: per process.
+   */
+  readonly rateLimits?: RateLimitStore
 }
