@@ -12,6 +12,7 @@ import type { Mfa } from '../mfa/create-mfa.ts'
 import type { ClientAssertionAlgorithm } from './client-keys.ts'
 import type { OpProfile } from './fapi2.ts'
 import type { CustomGrant, TokenExchangeOptions } from './grant-options.ts'
+import type { OpRateLimitOptions } from './limits.ts'
 import type { RefreshRotation } from './refresh-policy.ts'
 import type { OpResource } from './resources.ts'
 import type { SigningAlg } from './signing-algs.ts'
@@ -284,6 +285,18 @@ export interface OpConfig {
    * registered for them. The client is authenticated before a handler runs.
    */
   readonly grants?: Readonly<Record<string, CustomGrant>>
+  /**
+   * Rate limits on password attempts, token requests, user-code entry and stored interactions:
+   * each a `{ limit, windowSeconds }` rule (or `'off-unsafe'`), counted in the store's
+   * `rateLimits` so that every instance shares them. See docs/abuse-resistance.md.
+   */
+  readonly rateLimits?: OpRateLimitOptions
+  /**
+   * The reverse proxies in front of the OP (addresses, CIDR ranges, `loopback`, `private`):
+   * `X-Forwarded-For` is read only from them, to find the client address limits count under.
+   * Default none: the socket's peer is the client.
+   */
+  readonly trustedProxies?: readonly string[]
 }
 
 /** Options of the Device Authorization Grant. */
@@ -292,7 +305,8 @@ export interface DeviceFlowOptions {
   readonly interval?: number
   /**
    * Failed user-code entries allowed per client address in 10 minutes (default 20): guessing is
-   * hopeless against 20⁸ codes that live 10 minutes, and this keeps it so.
+   * hopeless against 20⁸ codes that live 10 minutes, and this keeps it so. It is the default of
+   * the `rateLimits.deviceEntryPerIp` rule (this many per 600 s, refilled one by one).
    */
   readonly maxFailedEntries?: number
 }

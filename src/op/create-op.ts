@@ -31,12 +31,22 @@ import type { SigningAlg } from './signing-algs.ts'
 
 export type { InteractionDetails, InteractionResult } from './endpoints/interaction/app-api.ts'
 
+/** What a fetch runtime knows of a request beyond the `Request` itself. */
+export interface OpRequestInfo {
+  /** The peer's IP address (the socket's; behind a proxy, the proxy's). */
+  readonly remoteAddress?: string | undefined
+}
+
 /** A running OP. */
 export interface Op {
   /** The issuer identifier. */
   readonly issuer: string
-  /** Serves every OP endpoint. Never throws: failures are OAuth errors or a bare 500. */
-  handler(request: Request): Promise<Response>
+  /**
+   * Serves every OP endpoint. Never throws: failures are OAuth errors or a bare 500. A fetch
+   * runtime passes the peer's address in `info` (Deno's `info.remoteAddr.hostname`, Bun's
+   * `server.requestIP(request)`), so per-address rate limits work; without it they are skipped.
+   */
+  handler(request: Request, info?: OpRequestInfo): Promise<Response>
   /**
    * The same, on the OP's own request and response shapes (see `fromWebRequest`): what a Node
    * server uses to serve the OP without building Web `Request`/`Response` objects.
@@ -174,7 +184,8 @@ export async function createOp(config: OpConfig): Promise<Op> {
 
   return {
     issuer: settings.issuer,
-    handler: async (request) => toWebResponse(await handleMessage(fromWebRequest(request))),
+    handler: async (request, info) =>
+      toWebResponse(await handleMessage(fromWebRequest(request, info?.remoteAddress))),
     handleMessage,
     metadata: () => metadata(settings),
     interactions: appInteractions(runtime),

@@ -31,9 +31,11 @@ export {
   type InteractionDetails,
   type InteractionResult,
   type Op,
+  type OpRequestInfo,
 } from './create-op.ts'
 export { GrantError, type GrantErrorCode } from './errors.ts'
 export { FAPI2_ALGORITHMS, type OpProfile } from './fapi2.ts'
+export type { OpLimitName, OpLimitSetting, OpRateLimitOptions } from './limits.ts'
 export type { RefreshRotation } from './refresh-policy.ts'
 export type { OpResource } from './resources.ts'
 export { SIGNING_ALGS, type SigningAlg } from './signing-algs.ts'

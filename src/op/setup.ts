@@ -7,6 +7,7 @@
 
 import { createLocalJWKSet, type JSONWebKeySet } from 'jose'
 import { encodeBase64url } from '../core/base64url.ts'
+import { createClientIpResolver } from '../core/client-ip.ts'
 import { type Clock, systemClock } from '../core/clock.ts'
 import { defaultCrypto } from '../core/crypto/index.ts'
 import type { KeyResolver } from '../core/jwt-types.ts'
@@ -29,7 +30,9 @@ import { type ResolvedDpop, resolveDpop } from './dpop.ts'
 import { type ResolvedPar, resolvePar } from './endpoints/par/pushed.ts'
 import { type ResolvedCustomGrant, resolveCustomGrants } from './endpoints/token/grants/custom.ts'
 import { applyProfile, type OpProfile } from './fapi2.ts'
+import type { OpRequest } from './http/message.ts'
 import { createKeyManager, type KeyManager } from './keys.ts'
+import { type OpLimits, resolveLimits } from './limits.ts'
 import { type Backchannel, createBackchannel } from './logout/backchannel.ts'
 import { createLogoutNotifier, type LogoutNotifier } from './logout/notifier.ts'
 import { clientRefreshPolicy, resolveRefreshDefaults } from './refresh-policy.ts'
@@ -118,6 +121,10 @@ export interface OpRuntime {
   readonly mfa: Mfa | undefined
   /** The public keys of `private_key_jwt` clients (`jwks`, or fetched from `jwks_uri`). */
   readonly clientKeys: ClientKeySource
+  /** The rate limits (`createOp({ rateLimits })`, see `limits.ts`). */
+  readonly limits: OpLimits
+  /** The client's address behind the trusted proxies (`createOp({ trustedProxies })`). */
+  readonly clientAddress: (request: OpRequest) => string | undefined
 }
 
 const defaultLogger: OpLogger = {
@@ -213,6 +220,7 @@ export async function setupOp(given: OpConfig): Promise<OpRuntime> {
     )
   }
   const customGrants = resolveCustomGrants(config.grants)
+  const device = resolveDeviceFlow(config.deviceFlow)
   const audience = config.accessTokenAudience ?? issuer
   const resources = resolveResources(config.resources, resolveTtl(config.ttl).accessToken, audience)
   const clientAssertion = resolveClientAssertion(config.clientAssertion)
@@ -310,7 +318,7 @@ export async function setupOp(given: OpConfig): Promise<OpRuntime> {
       secureCookies: !(issuerUrl.protocol === 'http:' && loopback),
       interactionUrl: config.interactionUrl,
       autoLogin: config.dangerouslyAutoLogin,
-      device: resolveDeviceFlow(config.deviceFlow),
+      device,
       tokenExchange: resolveTokenExchange(config.tokenExchange, issuer),
       customGrants,
       dpop: resolveDpop(config.dpop, clock, logger),
@@ -326,7 +334,18 @@ export async function setupOp(given: OpConfig): Promise<OpRuntime> {
     backchannel,
     mfa: checkMfa(config.mfa),
     clientKeys: createClientKeySource(clientAssertion, { clock, logger }),
+    limits: resolveLimits(config.rateLimits, store, device.maxFailedEntries, { clock, logger }),
+    clientAddress: clientAddressOf(config.trustedProxies),
   }
+}
+
+/** The client's address: the peer's, or behind `trustedProxies` the one they forwarded. */
+function clientAddressOf(trusted: readonly string[] | undefined): OpRuntime['clientAddress'] {
+  if (trusted !== undefined && !Array.isArray(trusted))
+    throw configError('"trustedProxies" must list addresses or CIDR ranges')
+  const resolve = createClientIpResolver(trusted ?? [])
+  return (request) =>
+    resolve(request.remoteAddress, trusted?.length ? request.headers.get('x-forwarded-for') : null)
 }
 
 /** `mfa` must be what `createMfa` returns. */

@@ -24,7 +24,8 @@ export interface OpRequest {
   body(maxBytes: number): Promise<Uint8Array>
   /**
    * The peer's network address, when the server knows it (the Node paths: the socket's). Behind
-   * a proxy it is the proxy's. Used only to limit guessing (device user codes), never trusted.
+   * a proxy it is the proxy's: the client address rate limits count under is found from it and
+   * the trusted proxies (`createOp({ trustedProxies })`).
    */
   readonly remoteAddress?: string | undefined
 }
@@ -40,9 +41,10 @@ export type OpResponse = MessageResponse
  * const response = await op.handleMessage(fromWebRequest(request))
  * ```
  */
-export function fromWebRequest(request: Request): OpRequest {
+export function fromWebRequest(request: Request, remoteAddress?: string): OpRequest {
   let read: Promise<Uint8Array> | undefined
   return {
+    remoteAddress,
     method: request.method,
     url: new URL(request.url),
     headers: request.headers,

@@ -276,6 +276,8 @@ export interface OpRecords {
   pushed: { readonly request: AuthorizationRequest }
   /** A one-time CSRF token of an interaction form (stored under its hash). */
   csrf: { readonly uid: string }
+  /** A browser a username signed in from with a password (see `known-browser.ts`). */
+  knownBrowser: Readonly<Record<string, never>>
   /** `${sub} ${clientId}` → scopes the user agreed to. */
   consent: { readonly scopes: readonly string[] }
   key: SigningKeyRecord

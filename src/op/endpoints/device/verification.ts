@@ -6,7 +6,8 @@
  * be approved silently). The checks, in order:
  *
  * 1. the form's CSRF token equals its cookie (double submit, so another site cannot submit it);
- * 2. the client address has not failed too often (§5.1 brute force: 429 with `Retry-After`);
+ * 2. the client address has not failed too often (§5.1 brute force: 429 with `Retry-After`;
+ *    the `deviceEntryPerIp` rate limit, shared through the store);
  * 3. the code is well formed, names a live pending authorization, and is spent atomically
  *    (single use: two browsers racing with one code, one wins).
  *
@@ -21,7 +22,7 @@ import { readParams } from '../../http/params.ts'
 import { html } from '../../http/responses.ts'
 import type { OpRuntime } from '../../setup.ts'
 import type { AuthorizationRequest } from '../../store/types.ts'
-import { newSecret, secretId } from '../../tokens/secrets.ts'
+import { newSecret } from '../../tokens/secrets.ts'
 import { beginAuthorization } from '../interaction/begin.ts'
 import { errorPage } from '../interaction/pages.ts'
 import { cookieScope } from '../interaction/session.ts'
@@ -30,38 +31,6 @@ import { formatUserCode, normalizeUserCode, userCodeId } from './user-code.ts'
 
 const CSRF_COOKIE = 'ak_device_csrf'
 const WRONG = 'That code is not valid. Check the code on your device, or start again there.'
-const WINDOW_MS = 10 * 60_000
-
-/** Failed entries per client address in the current window (this process). */
-const failures = new WeakMap<OpRuntime, Map<string, { count: number; since: number }>>()
-
-function failuresOf(deps: OpRuntime): Map<string, { count: number; since: number }> {
-  let map = failures.get(deps)
-  if (!map) {
-    map = new Map()
-    failures.set(deps, map)
-  }
-  return map
-}
-
-/** The address's failures, or undefined when its window is over. */
-function failuresNow(deps: OpRuntime, address: string) {
-  const entry = failuresOf(deps).get(address)
-  if (entry && deps.clock.now() - entry.since < WINDOW_MS) return entry
-  return undefined
-}
-
-function recordFailure(deps: OpRuntime, address: string): void {
-  const map = failuresOf(deps)
-  const entry = failuresNow(deps, address)
-  if (entry) entry.count++
-  else {
-    // Bounded: the oldest address goes first once 100,000 are tracked.
-    if (map.size >= 100_000) map.delete(map.keys().next().value as string)
-    map.set(address, { count: 1, since: deps.clock.now() })
-  }
-}
-
 async function entry(deps: OpRuntime, status: number, userCode?: string, error?: string) {
   const csrf = newSecret()
   const cookie = serializeCookie(
@@ -88,10 +57,13 @@ async function submitCode(request: OpRequest, deps: OpRuntime): Promise<OpRespon
   const cookie = readCookie(request, CSRF_COOKIE)
   if (csrf === undefined || cookie === undefined || !sameString(csrf, cookie))
     return entry(deps, 400, undefined, 'This page expired. Enter the code again.')
-  const address = await secretId(`device-entry:${request.remoteAddress ?? 'unknown'}`)
-  if ((failuresNow(deps, address)?.count ?? 0) >= deps.settings.device.maxFailedEntries) {
+  // Unknown address (a fetch runtime that gives none): one shared budget, as guessing must stay slow.
+  const address = deps.clientAddress(request) ?? 'unknown'
+  const limited = await deps.limits.check('deviceEntryPerIp', address)
+  if (limited) {
     const response = await entry(deps, 429, undefined, 'Too many wrong codes. Wait a few minutes.')
-    return { ...response, headers: { ...response.headers, 'retry-after': '600' } }
+    const retryAfter = String(limited.retryAfterSeconds)
+    return { ...response, headers: { ...response.headers, 'retry-after': retryAfter } }
   }
   const typed = params.get('user_code') ?? ''
   const code = normalizeUserCode(typed)
@@ -111,7 +83,7 @@ async function submitCode(request: OpRequest, deps: OpRuntime): Promise<OpRespon
     record.expiresAt <= now ||
     !client
   ) {
-    recordFailure(deps, address)
+    await deps.limits.spend('deviceEntryPerIp', address)
     return entry(deps, 400, undefined, WRONG)
   }
   const authorization: AuthorizationRequest = {

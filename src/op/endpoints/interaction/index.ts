@@ -4,7 +4,7 @@
  * second factor and passkeys: `second-factor.ts`). Every step
  * checks that the interaction is alive and belongs to this browser (its cookie); every POST
  * spends the one-time CSRF token of the page it was served with, so a form is submitted once.
- * Five wrong passwords end the interaction; password checks run a few at a time.
+ * Five wrong passwords end the interaction; the password step and its limits: `password-login.ts`.
  *
  * @module
  */
@@ -22,7 +22,8 @@ import { authTooOld, consentNeeded, interactionCookie } from './begin.ts'
 import { issueCode } from './finish.ts'
 import { consentPage, errorPage, loginPage, secondFactorPage } from './pages.ts'
 import { passkeyScriptHash } from './passkey-script.ts'
-import { nextStep, otpStep, passkeyOptions, passkeyStep, proceed } from './second-factor.ts'
+import { passwordLogin } from './password-login.ts'
+import { nextStep, otpStep, passkeyOptions, passkeyStep } from './second-factor.ts'
 import { cookieScope, currentSession, startSession, upgradeSession } from './session.ts'
 
 const EXPIRED =
@@ -208,49 +209,6 @@ export async function postedForm(
   return { params, record }
 }
 
-/** Bounds concurrent password checks (scrypt runs on a small thread pool). */
-function limiter(max: number, queue: number) {
-  let running = 0
-  const waiting: (() => void)[] = []
-  return async <T>(task: () => Promise<T>): Promise<T | 'busy'> => {
-    if (running >= max) {
-      if (waiting.length >= queue) return 'busy'
-      await new Promise<void>((resolve) => waiting.push(resolve))
-    }
-    running++
-    try {
-      return await task()
-    } finally {
-      running--
-      waiting.shift()?.()
-    }
-  }
-}
-const passwordChecks = new WeakMap<OpRuntime, ReturnType<typeof limiter>>()
-
-async function login(request: OpRequest, uid: string, deps: OpRuntime): Promise<OpResponse> {
-  const form = await postedForm(request, uid, deps)
-  if (isOpResponse(form)) return form
-  const { params, record } = form
-  const username = params.get('username') ?? ''
-  const password = params.get('password') ?? ''
-  const limit = passwordChecks.get(deps) ?? limiter(4, 64)
-  passwordChecks.set(deps, limit)
-  const sub =
-    username && password && username.length <= 256
-      ? await limit(() => deps.accounts.authenticate(username, password))
-      : null
-  if (sub === 'busy')
-    return render(uid, record, deps, {
-      error: 'Too many sign-in attempts right now. Please try again.',
-      username,
-      status: 503,
-    })
-  if (sub === null)
-    return failedAttempt(uid, record, deps, { error: 'Invalid username or password.', username })
-  return proceed(request, uid, record, sub, ['pwd'], deps)
-}
-
 /**
  * A wrong password, code or passkey: counted against the interaction (the fifth ends it), and the
  * page again with `options.error`.
@@ -361,7 +319,7 @@ export async function interactionEndpoint(
     const record = await boundInteraction(uid, request, deps)
     return record ? render(uid, record, deps) : html(errorPage(EXPIRED), 400)
   }
-  if (action === 'login') return login(request, uid, deps)
+  if (action === 'login') return passwordLogin(request, uid, deps)
   if (action === 'consent') return consent(request, uid, deps)
   if (action === 'otp') return otpStep(request, uid, deps)
   if (action === 'passkey') return passkeyStep(request, uid, deps)

@@ -111,8 +111,11 @@ export async function otpStep(http: OpRequest, uid: string, deps: OpRuntime): Pr
     ? await deps.mfa.verifyTotp(partial.accountId, code)
     : await deps.mfa.verifyRecoveryCode(partial.accountId, code)
   if (!result.ok) {
-    if (result.reason === 'rate_limited')
-      return render(uid, record, deps, { error: LIMITED, status: 429 })
+    if (result.reason === 'rate_limited') {
+      const page = await render(uid, record, deps, { error: LIMITED, status: 429 })
+      const retryAfter = String(result.retryAfter ?? 60)
+      return { ...page, headers: { ...page.headers, 'retry-after': retryAfter } }
+    }
     return wrong(uid, record, 'That code is not right.', deps)
   }
   const amr = addMethod(partial.amr, { method: 'otp' })

@@ -7,11 +7,13 @@
  *
  * @module
  */
+
 import { nonceHeader, proofOfSender } from '../../dpop.ts'
 import { invalidRequest, OAuthProblem } from '../../errors.ts'
 import type { OpRequest, OpResponse } from '../../http/message.ts'
 import { type Params, readParams } from '../../http/params.ts'
 import { json, oauthError } from '../../http/responses.ts'
+import { checkClientBudget } from '../../limits.ts'
 import type { OpRuntime } from '../../setup.ts'
 import type { AuthorizationRequest, ClientRecord } from '../../store/types.ts'
 import { checkRedirectUri, UnredirectableProblem } from '../authorize/checks.ts'
@@ -20,7 +22,10 @@ import { authenticateClient } from '../client-auth.ts'
 import { storePushed } from './pushed.ts'
 
 /** What the PAR endpoint uses. */
-export type ParDeps = Pick<OpRuntime, 'settings' | 'store' | 'clock' | 'logger' | 'clientKeys'>
+export type ParDeps = Pick<
+  OpRuntime,
+  'settings' | 'store' | 'clock' | 'logger' | 'clientKeys' | 'limits'
+>
 
 /** Rule (RFC 9126 §2.1): `request_uri` is the one authorization parameter that cannot be pushed. */
 function checkNoRequestUri(params: Params): void {
@@ -83,6 +88,7 @@ export async function parEndpoint(request: OpRequest, deps: ParDeps): Promise<Op
   try {
     const params = await readParams(request, ['POST'])
     const client = await authenticateClient(request, params, deps)
+    await checkClientBudget(client.clientId, deps.limits)
     checkNoRequestUri(params)
     checkCodeFlowClient(client)
     const redirectUri = checkPushedRedirectUri(params, client)

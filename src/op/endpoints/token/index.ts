@@ -11,6 +11,7 @@ import { invalidRequest, OAuthProblem } from '../../errors.ts'
 import type { OpRequest, OpResponse } from '../../http/message.ts'
 import { type Params, readParams } from '../../http/params.ts'
 import { json, oauthError } from '../../http/responses.ts'
+import { checkClientBudget } from '../../limits.ts'
 import type { OpRuntime } from '../../setup.ts'
 import { type ClientRecord, DEVICE_CODE_GRANT, TOKEN_EXCHANGE_GRANT } from '../../store/types.ts'
 import { authenticateClient } from '../client-auth.ts'
@@ -25,7 +26,7 @@ import type { IssueDeps, TokenResponseBody } from './issue.ts'
 /** What the token endpoint uses. */
 export type TokenDeps = Pick<
   OpRuntime,
-  'settings' | 'store' | 'keys' | 'accounts' | 'clock' | 'logger' | 'clientKeys'
+  'settings' | 'store' | 'keys' | 'accounts' | 'clock' | 'logger' | 'clientKeys' | 'limits'
 >
 
 type Grant = (params: Params, client: ClientRecord, deps: IssueDeps) => Promise<TokenResponseBody>
@@ -73,6 +74,7 @@ export async function tokenEndpoint(request: OpRequest, deps: TokenDeps): Promis
   try {
     const params = await readParams(request, ['POST'])
     const client = await authenticateClient(request, params, deps)
+    await checkClientBudget(client.clientId, deps.limits)
     const [grantType, grant] = checkGrantType(params, deps)
     checkGrantAllowed(client, grantType)
     const sender = await proofOfSender(request, deps.settings.urls.token, client, deps)
