@@ -23,6 +23,26 @@ async function rawRequest(c: Context): Promise<Request> {
 }
 
 /**
+ * The peer's address where the runtime hands it to Hono: `@hono/node-server` (`env.incoming`),
+ * Bun (`env.requestIP`), Deno (`env.remoteAddr`); for the engine's per-address limits.
+ */
+function peerAddress(c: Context): string | undefined {
+  const env = c.env as
+    | {
+        incoming?: { socket?: { remoteAddress?: string } }
+        requestIP?: (request: Request) => { address?: string } | null
+        remoteAddr?: { hostname?: string }
+      }
+    | undefined
+  if (typeof env !== 'object' || env === null) return undefined
+  return (
+    env.incoming?.socket?.remoteAddress ??
+    (typeof env.requestIP === 'function' ? env.requestIP(c.req.raw)?.address : undefined) ??
+    env.remoteAddr?.hostname
+  )
+}
+
+/**
  * Middleware serving `${auth.basePath}/*` through the engine; any other path goes to `next()`.
  * Use it with `app.use` or on the base path itself.
  *
@@ -39,7 +59,7 @@ export function authkestra(auth: AuthkestraBase): MiddlewareHandler {
   const prefix = `${auth.basePath}/`
   return async (c, next) => {
     if (!c.req.path.startsWith(prefix)) return next()
-    return auth.handler(await rawRequest(c))
+    return auth.handler(await rawRequest(c), { remoteAddress: peerAddress(c) })
   }
 }
 

@@ -214,6 +214,8 @@ export async function startDevIdp(
       ...(file.resources ? { resources: file.resources } : {}),
       ...(file.signingAlgs ? { signingAlgs: file.signingAlgs } : {}),
       ...(file.refreshTokens ? { refreshTokens: file.refreshTokens } : {}),
+      ...(file.rateLimits ? { rateLimits: file.rateLimits } : {}),
+      ...(file.trustedProxies ? { trustedProxies: file.trustedProxies } : {}),
       ...file.code,
       store,
       ...(autoLogin === undefined ? {} : { dangerouslyAutoLogin: autoLogin }),

@@ -7,7 +7,8 @@
  * takes them; `signingAlgs` and `refreshTokens` are the OP's signing algorithms and OP-wide
  * refresh-token policy, and `profile: "fapi2"` the FAPI 2.0 Security Profile, as `createOp`
  * takes them; `resources` the protected resources (RFC 8707) clients may name with `resource`,
- * each client's `allowed_resources` those it may name. Errors
+ * each client's `allowed_resources` those it may name; `rateLimits` and `trustedProxies` the
+ * OP's rate limits and the proxies whose `X-Forwarded-For` it believes. Errors
  * name the field, e.g. `"users[1].password" must be a non-empty string`.
  *
  * @module
@@ -42,6 +43,10 @@ export interface DevIdpFile {
   readonly refreshTokens?: OpConfig['refreshTokens']
   /** Protected resources (RFC 8707, `createOp`'s `resources`): `{ resource, scopes, accessTokenTtl }`. */
   readonly resources?: OpConfig['resources']
+  /** Rate limits (`createOp`'s `rateLimits`: each `{ limit, windowSeconds }` or `"off-unsafe"`). */
+  readonly rateLimits?: OpConfig['rateLimits']
+  /** The proxies whose `X-Forwarded-For` is believed (`createOp`'s `trustedProxies`). */
+  readonly trustedProxies?: OpConfig['trustedProxies']
   /** From a module config file only. */
   readonly code?: DevIdpCode
 }
@@ -150,6 +155,15 @@ const TOP_KEYS = [
   'signingAlgs',
   'refreshTokens',
   'resources',
+  'rateLimits',
+  'trustedProxies',
+]
+const RATE_LIMIT_KEYS = [
+  'passwordPerIp',
+  'passwordPerUsername',
+  'tokenPerClient',
+  'deviceEntryPerIp',
+  'interactionsPerIp',
 ]
 const RESOURCE_KEYS = ['resource', 'scopes', 'accessTokenTtl']
 const REFRESH_KEYS = ['rotation', 'graceSeconds']
@@ -184,6 +198,16 @@ export function checkDevIdpConfig(raw: unknown, module: boolean): DevIdpFile {
     onlyKeys(entry, RESOURCE_KEYS, `resources[${i}]`)
     return entry
   })
+  // `rateLimits` and `trustedProxies`: their shape here, their values in createOp.
+  const rateLimits =
+    root.rateLimits === undefined ? undefined : object(root.rateLimits, 'rateLimits')
+  if (rateLimits) onlyKeys(rateLimits, RATE_LIMIT_KEYS, 'rateLimits')
+  if (
+    root.trustedProxies !== undefined &&
+    (!Array.isArray(root.trustedProxies) ||
+      !root.trustedProxies.every((p) => typeof p === 'string'))
+  )
+    fail('"trustedProxies" must be an array of addresses or CIDR ranges, e.g. ["loopback"]')
   if (!Array.isArray(root.clients) || root.clients.length === 0)
     fail('"clients" must be a non-empty array')
   if (root.users !== undefined && !Array.isArray(root.users)) fail('"users" must be an array')
@@ -239,6 +263,10 @@ export function checkDevIdpConfig(raw: unknown, module: boolean): DevIdpFile {
     ...(root.resources === undefined
       ? {}
       : { resources: resources as unknown as OpConfig['resources'] }),
+    ...(rateLimits ? { rateLimits: rateLimits as OpConfig['rateLimits'] } : {}),
+    ...(root.trustedProxies === undefined
+      ? {}
+      : { trustedProxies: root.trustedProxies as readonly string[] }),
     ...(module ? { code: code as DevIdpCode } : {}),
   }
 }

@@ -14,6 +14,7 @@ import type { Clock } from '../core/clock.ts'
 import { AuthkestraError } from '../core/errors.ts'
 import type { Secret } from '../core/keyring.ts'
 import type { Logger } from '../core/logger.ts'
+import type { EngineRateLimitOptions } from './limits.ts'
 import type { PagesOptions } from './pages.ts'
 import type { RevocationStore } from './revocations/types.ts'
 import type { SessionStore } from './sessions/types.ts'
@@ -133,6 +134,16 @@ export interface BaseConfig<User> {
    * instances serve the route.
    */
   readonly backchannelLogout?: { readonly replayStore?: RevocationStore }
+  /**
+   * Rate limits: login starts per client address (default 60 per 60 s), counted in the session
+   * store's `rateLimits` when it has them (shared by its instances). See docs/abuse-resistance.md.
+   */
+  readonly rateLimits?: EngineRateLimitOptions
+  /**
+   * The reverse proxies in front of the app (addresses, CIDR ranges, `loopback`, `private`):
+   * `X-Forwarded-For` is read only from them. Default none: the socket's peer is the client.
+   */
+  readonly trustedProxies?: readonly string[]
 }
 
 /** Session-mode configuration. */
@@ -170,6 +181,8 @@ const OPTION_KEYS = {
     'logger',
     'pages',
     'backchannelLogout',
+    'rateLimits',
+    'trustedProxies',
     'session',
     'jwt',
   ],

@@ -6,6 +6,7 @@
  *
  * @module
  */
+
 import type { Identity } from '../client/identity.ts'
 import { OAuth2Flow } from '../client/oauth2-flow.ts'
 import type { ProviderConfig } from '../client/provider-config.ts'
@@ -19,6 +20,7 @@ import { backchannelLogoutRoute } from './backchannel-logout.ts'
 import { checkOptionKeys, configError, type JwtConfig, type SessionConfig } from './config.ts'
 import { frontchannelLogoutRoute } from './frontchannel-logout.ts'
 import type { GuardRequest } from './guards/types.ts'
+import { resolveEngineLimits } from './limits.ts'
 import { checkProviderLogouts } from './logout-config.ts'
 import {
   logoutEverywhereRoute,
@@ -47,13 +49,21 @@ import type { Session } from './sessions/manager.ts'
 import type { SessionJwt } from './stateless.ts'
 import { defaultUserKey, type LoginSubject, userKeyHash } from './user-key.ts'
 
+/**
+ * What a fetch runtime knows of a request beyond the `Request`: the peer's address (Deno's
+ * `info.remoteAddr.hostname`, Bun's `server.requestIP(request)`), for per-address limits.
+ */
+export interface EngineRequestInfo {
+  readonly remoteAddress?: string | undefined
+}
+
 /** What both modes offer. */
 export interface AuthkestraBase {
   readonly mode: 'session' | 'jwt'
   /** Where the routes live, e.g. `/auth`. */
   readonly basePath: string
   /** Serves the auth routes; answers 404 for anything else under or outside the base path. */
-  handler(request: Request): Promise<Response>
+  handler(request: Request, info?: EngineRequestInfo): Promise<Response>
   /**
    * The same routes on the engine's own request and response shapes: what the Node adapters
    * (and `authkestra/node`) call, feeding it straight from `node:http` without Web objects.
@@ -191,6 +201,15 @@ export function createAuthkestra<User = Identity>(
     stateless: stateless
       ? { sessions: stateless, delivery: jwt?.delivery ?? 'cookie', cookieName: jwt?.cookieName }
       : undefined,
+    limits: resolveEngineLimits(
+      config.rateLimits,
+      config.trustedProxies,
+      sessions?.store.rateLimits,
+      {
+        clock,
+        logger,
+      },
+    ),
   }
 
   const onError =
@@ -257,7 +276,8 @@ export function createAuthkestra<User = Identity>(
   const base: AuthkestraBase = {
     mode: sessions ? 'session' : 'jwt',
     basePath,
-    handler: async (request) => toWebResponse(await handleMessage(engineRequestOf(request))),
+    handler: async (request, info) =>
+      toWebResponse(await handleMessage(engineRequestOf(request, info?.remoteAddress))),
     handleMessage,
     providers: () => [...flows.values()].map((f) => ({ id: f.id, name: f.name })),
     flow: (id) => flows.get(id),

@@ -14,6 +14,7 @@ import type { Logger } from '../core/logger.ts'
 import type { LoginContext } from './config.ts'
 import { secureFor, siteCookieName } from './cookie-policy.ts'
 import type { GuardRequest } from './guards/types.ts'
+import type { EngineLimits } from './limits.ts'
 import type { PagesOptions } from './pages.ts'
 import type { RevocationStore } from './revocations/types.ts'
 import type { Session, SessionManager } from './sessions/manager.ts'
@@ -47,6 +48,8 @@ export interface EngineDeps {
   readonly stateless:
     | { sessions: StatelessSessions; delivery: 'cookie' | 'json'; cookieName: string | undefined }
     | undefined
+  /** The rate limits (login starts per client address). */
+  readonly limits: EngineLimits
 }
 
 /** The session (or token) cookie's name for this request. */

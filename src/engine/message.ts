@@ -18,6 +18,8 @@ export interface EngineRequest extends GuardRequest {
   body(maxBytes: number): Promise<Uint8Array>
   /** The request as a Web `Request`, for `onLogin` (made on first use when it came from Node). */
   web(): Request
+  /** The peer's address when the server knows it (the Node paths: the socket's), for limits. */
+  readonly remoteAddress?: string | undefined
 }
 
 /**
@@ -28,9 +30,10 @@ export interface EngineRequest extends GuardRequest {
  * const response = await auth.handleMessage(engineRequestOf(request))
  * ```
  */
-export function engineRequestOf(request: Request): EngineRequest {
+export function engineRequestOf(request: Request, remoteAddress?: string): EngineRequest {
   let read: Promise<Uint8Array> | undefined
   return {
+    remoteAddress,
     url: request.url,
     method: request.method,
     headers: request.headers,

@@ -19,6 +19,7 @@ const STATUS: Partial<Record<AuthkestraErrorCode | string, number>> = {
   discovery_invalid: 502,
   discovery_issuer_mismatch: 502,
   store_unavailable: 503,
+  rate_limited: 429,
   login_rejected: 403,
   authorization_error: 403,
   unauthorized: 401,
@@ -32,6 +33,7 @@ const MESSAGE: Partial<Record<string, string>> = {
   login_rejected: 'This account is not allowed to sign in here.',
   flow_state_expired: 'The sign-in took too long. Please start again.',
   store_unavailable: 'The service is temporarily unavailable. Please try again shortly.',
+  rate_limited: 'Too many sign-in attempts from your network.',
   forbidden_origin: 'This request did not come from this site.',
   not_found: 'Not found.',
 }
@@ -48,6 +50,7 @@ const HINT: Partial<Record<string, string>> = {
   login_rejected: 'Sign in with another account, or ask the site for access.',
   flow_state_expired: 'Go back to the start and sign in again.',
   store_unavailable: 'Wait a moment, then try again.',
+  rate_limited: 'Wait a minute, then sign in again.',
   forbidden_origin: 'Use the buttons of this site itself.',
   not_found: 'Check the address, or go back to the start.',
   provider_unreachable: 'The sign-in provider could not be reached. Try again in a moment.',
@@ -56,7 +59,10 @@ const HINT: Partial<Record<string, string>> = {
 }
 
 /** The error pages made by {@link failure}, so a themed engine can render them its own way. */
-const errorPages = new WeakMap<MessageResponse, { page: AuthPage; cookies: readonly string[] }>()
+const errorPages = new WeakMap<
+  MessageResponse,
+  { page: AuthPage; cookies: readonly string[]; headers: Readonly<Record<string, string>> }
+>()
 
 /** The failure response for `code`, with any cookies the route set before failing. */
 export function failure(
@@ -70,14 +76,26 @@ export function failure(
   const hint = HINT[code] ?? 'Go back to the start and sign in again.'
   const page: AuthPage = { kind: 'error', status, code, message, hint }
   const response = pageResponse({}, page, status, cookies)
-  errorPages.set(response, { page, cookies })
+  errorPages.set(response, { page, cookies, headers: {} })
+  return response
+}
+
+/** A 429 {@link failure} (`rate_limited`) with `Retry-After`, themed like the others. */
+export function tooManyRequests(request: GuardRequest, retryAfterSeconds: number): MessageResponse {
+  const refused = failure(request, 'rate_limited')
+  const headers = { 'retry-after': String(retryAfterSeconds) }
+  const response = { ...refused, headers: { ...refused.headers, ...headers } }
+  const made = errorPages.get(refused)
+  if (made) errorPages.set(response, { ...made, headers })
   return response
 }
 
 /** An error page of {@link failure} in the engine's theme; any other response as it is. */
 export function themed(response: MessageResponse, pages: PagesOptions): MessageResponse {
   const made = errorPages.get(response)
-  return made ? pageResponse(pages, made.page, response.status, made.cookies) : response
+  if (!made) return response
+  const page = pageResponse(pages, made.page, response.status, made.cookies)
+  return { ...page, headers: { ...page.headers, ...made.headers } }
 }
 
 /**

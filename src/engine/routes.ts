@@ -18,7 +18,7 @@ import { deliverToken, type EngineDeps, readSession, readToken, sessionCookieNam
 import { startFlowCookies, takeFlowCookie } from './flow-cookies.ts'
 import { type EngineRequest, jsonResponse, redirect } from './message.ts'
 import { pageResponse } from './pages.ts'
-import { failure, logFailure, wantsJson } from './respond.ts'
+import { failure, logFailure, tooManyRequests, wantsJson } from './respond.ts'
 import type { ProviderLoginHashes } from './stateless.ts'
 import { providerLoginHashes } from './stateless-sessions.ts'
 
@@ -33,6 +33,8 @@ export async function loginRoute(
 ): Promise<MessageResponse> {
   const flow = deps.flows.get(providerId)
   if (!flow) return failure(request, 'not_found')
+  const wait = await deps.limits.loginStart(request)
+  if (wait !== undefined) return tooManyRequests(request, wait)
   const query = new URL(request.url).searchParams
   const requested = query.getAll('returnTo')
   const returnTo = requested.length === 1 && isSafeReturnTo(requested[0]) ? requested[0] : undefined

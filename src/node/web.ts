@@ -182,6 +182,7 @@ export function engineRequest(
     url: url.href,
     method,
     headers: nodeHeaderReader(req.headers),
+    remoteAddress: req.socket?.remoteAddress,
     body: (max) => {
       body ??=
         method === 'GET' || method === 'HEAD'

@@ -278,6 +278,38 @@ describe('authkestra dev-idp', () => {
     assert.equal(refused.body.error, 'invalid_target')
   })
 
+  it('takes rateLimits and trustedProxies from --config', async () => {
+    const path = configFile({
+      clients: [
+        {
+          client_id: 'svc',
+          client_secret: 'svc-secret-0123456789abcdef',
+          redirect_uris: [],
+          grant_types: ['client_credentials'],
+        },
+      ],
+      rateLimits: { tokenPerClient: { limit: 2, windowSeconds: 60 } },
+      trustedProxies: ['loopback'],
+    })
+    const { ready } = run(['--port', '0', '--config', path])
+    const issuer = await ready
+    const token = () =>
+      fetch(`${issuer}/token`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: `Basic ${btoa('svc:svc-secret-0123456789abcdef')}`,
+        },
+        body: 'grant_type=client_credentials',
+      })
+    assert.equal((await token()).status, 200)
+    assert.equal((await token()).status, 200)
+    const refused = await token()
+    assert.equal(refused.status, 429)
+    assert.equal(refused.headers.get('retry-after'), '30')
+    assert.equal(((await refused.json()) as { error: string }).error, 'temporarily_unavailable')
+  })
+
   it('takes require_pushed_authorization_requests per client and par from --config', async () => {
     const path = configFile({
       clients: [
@@ -525,6 +557,35 @@ describe('authkestra dev-idp', () => {
         refreshTokens: { grace: 5 },
       },
       /"refreshTokens\.grace" is not a known field/,
+    ],
+    [
+      'an unknown rateLimits field',
+      {
+        clients: [{ client_id: 'a', redirect_uris: ['https://a/cb'] }],
+        rateLimits: { passwords: { limit: 5, windowSeconds: 60 } },
+      },
+      /"rateLimits\.passwords" is not a known field/,
+    ],
+    [
+      'a malformed rate limit rule',
+      {
+        clients: [{ client_id: 'a', redirect_uris: ['https://a/cb'] }],
+        rateLimits: { passwordPerIp: { limit: 0, windowSeconds: 60 } },
+      },
+      /"rateLimits\.passwordPerIp"/,
+    ],
+    [
+      'trustedProxies that is not a list',
+      {
+        clients: [{ client_id: 'a', redirect_uris: ['https://a/cb'] }],
+        trustedProxies: 'loopback',
+      },
+      /"trustedProxies" must be an array/,
+    ],
+    [
+      'a trusted proxy that is no address',
+      { clients: [{ client_id: 'a', redirect_uris: ['https://a/cb'] }], trustedProxies: ['nope'] },
+      /trustedProxies: "nope"/,
     ],
     [
       'resources that is not an array',

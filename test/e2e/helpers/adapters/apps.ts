@@ -69,9 +69,9 @@ export const startNodeHttp: StartApp = async (build) => {
   const { server, origin, set } = await deferredServer()
   const wiring = build(origin)
   const { auth, signedIn, apiToken, jwtAuth, jwtSignedIn } = wiring
-  const route = async (request: Request): Promise<Response> => {
+  const route = async (request: Request, remoteAddress?: string): Promise<Response> => {
     const { pathname } = new URL(request.url)
-    if (pathname.startsWith(`${auth.basePath}/`)) return auth.handler(request)
+    if (pathname.startsWith(`${auth.basePath}/`)) return auth.handler(request, { remoteAddress })
     if (pathname.startsWith(`${jwtAuth.basePath}/`)) return jwtAuth.handler(request)
     if (pathname === '/api/jwt-me' && request.method === 'GET') {
       const result = await jwtSignedIn(request)
@@ -95,7 +95,7 @@ export const startNodeHttp: StartApp = async (build) => {
     if (url === undefined) return void res.writeHead(400).end()
     const headers = webHeaders(req.headers)
     const request = webRequest(url, req.method ?? 'GET', headers, nodeBody(req, headers))
-    route(request)
+    route(request, req.socket.remoteAddress)
       .then((response) => writeResponse(response, res))
       .catch(() => res.writeHead(500).end())
   })

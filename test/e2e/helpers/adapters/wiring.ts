@@ -10,6 +10,7 @@ import {
   type Guard,
   type Session,
   type SessionAuthkestra,
+  type SessionConfig,
   type SessionJwt,
   type StatelessAuthkestra,
   session,
@@ -45,7 +46,12 @@ export interface Wiring {
  * The engine for an app served at `origin`, logging in with the OP of `idp`; and two providers on
  * its extra-audience OP: `aud` (refused, an untrusted audience) and `aud-trusted` (which lists it).
  */
-export function wire(idp: Pick<RunningIdp, 'issuer' | 'audienceIssuer'>, origin: string): Wiring {
+export function wire(
+  idp: Pick<RunningIdp, 'issuer' | 'audienceIssuer'>,
+  origin: string,
+  /** More options of the session-mode engine (rate limits, trusted proxies). */
+  extra: Pick<SessionConfig<unknown>, 'rateLimits' | 'trustedProxies'> = {},
+): Wiring {
   const { issuer } = idp
   const audience = (id: string, trustedAudiences: string[]) =>
     oidc({
@@ -73,6 +79,7 @@ export function wire(idp: Pick<RunningIdp, 'issuer' | 'audienceIssuer'>, origin:
     secret: SECRET,
     session: {},
     clock,
+    ...extra,
     onLogin: (identity, { request }) => {
       const { url, method } = request
       logins.push({
