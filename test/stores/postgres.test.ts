@@ -89,6 +89,8 @@ describe('postgres stores', { skip }, () => {
         'mig_op_records_expires_idx',
         'mig_op_records_family_idx',
         'mig_op_records_pkey',
+        'mig_rate_limits_expires_idx',
+        'mig_rate_limits_pkey',
         'mig_revocations_expires_idx',
         'mig_revocations_pkey',
         'mig_sessions_expires_idx',

@@ -74,6 +74,8 @@ describe('sqlite stores', () => {
         'ak_op_records',
         'ak_op_records_expires_at',
         'ak_op_records_family',
+        'ak_rate_limits',
+        'ak_rate_limits_expires_at',
         'ak_revocations',
         'ak_revocations_expires_at',
         'ak_sessions',
