@@ -12,7 +12,7 @@
  * - `family:<family>`: the set of member keys of a family (a grant), for `revokeFamily`;
  * - `kind:key`, `kind:client`: the sets of ids `list` reads;
  * - `rate-limit:<key>`: a string per rate limiter key, its GCRA "theoretical arrival time" (ms by
- *   the caller's clock), expiring at that time; a hit is one script touching that one key. The
+ *   the caller's clock), expiring at that time (plus the margin); a hit is one script touching that one key. The
  *   store is `rateLimits`, also set as `op.rateLimits` and `sessions.rateLimits`, so every
  *   instance sharing this Redis shares its limits.
  *
@@ -158,7 +158,12 @@ export function createRedisStores(options: RedisStoresOptions): RedisStores {
   // Scripts build some key names themselves; the client's own `keyPrefix` is not applied to those.
   const serverPrefix = `${redis.options?.keyPrefix ?? ''}${prefix}`
   const cache = sessionCacheOf(options.sessionCache, redis, `${serverPrefix}session:`)
-  const rateLimits = createRedisRateLimitStore({ redis, prefix, guard })
+  const rateLimits = createRedisRateLimitStore({
+    redis,
+    prefix,
+    guard,
+    marginMs: TTL_MARGIN_MS,
+  })
   return {
     sessions: {
       ...createRedisSessionStore({ redis, prefix, serverPrefix, clock, guard, px, cache }),

@@ -1,7 +1,7 @@
 /**
  * The Redis {@link RateLimitStore}: one string per limiter key at `${prefix}rate-limit:${key}`
  * holding its GCRA "theoretical arrival time" (ms on the caller's timeline, 17 significant
- * digits: exact), expiring natively at that time. A hit is one script ({@link RATE_LIMIT_HIT},
+ * digits: exact), expiring natively at that time plus a margin. A hit is one script ({@link RATE_LIMIT_HIT},
  * the arithmetic of `gcraStep`); a peek one `GET`; a reset one `DEL`. Every call touches one key,
  * so the limiter alone would be Redis Cluster safe. "Now" always comes from the caller, never
  * from the server's `TIME`.
@@ -22,6 +22,8 @@ export interface RedisRateLimitDeps {
   /** The key prefix, e.g. `authkestra:` (the client applies its own `keyPrefix`). */
   readonly prefix: string
   readonly guard: Guard
+  /** Added to native TTLs, so Redis never drops a TAT the caller's clock still calls live. */
+  readonly marginMs: number
 }
 
 /** A TAT as the script or `GET` returned it. */
@@ -43,9 +45,10 @@ export function createRedisRateLimitStore(deps: RedisRateLimitDeps): RateLimitSt
           redis,
           RATE_LIMIT_HIT,
           [key(k)],
-          [String(nowMs), String(windowMs / rule.limit), String(windowMs)],
+          [String(nowMs), String(windowMs / rule.limit), String(windowMs), String(deps.marginMs)],
         )
         const [allowed, tat] = Array.isArray(reply) ? reply : []
+        if (allowed !== 0 && allowed !== 1) throw new UnreadableRecord('an unreadable rate limit')
         return allowed === 1
           ? decisionAfter(tatOf(tat), rule, nowMs)
           : gcraStep(tatOf(tat), rule, nowMs).decision

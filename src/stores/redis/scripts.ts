@@ -219,21 +219,27 @@ return 1
 
 /**
  * KEYS: a rate limiter's key. ARGV: now, emission interval, window (ms, as the caller's doubles
- * print them). One GCRA step, as `gcraStep` computes it: the stored TAT (a string of 17
- * significant digits, exact) counts from now when absent or past; a hit is allowed when
- * `tat + interval - window <= now`, and then the new TAT is stored, the key expiring at it
- * (PX from now: the server's clock may disagree with the caller's). Returns `{ 1, newTat }` when
- * allowed, `{ 0, tat }` when refused (nothing changes); TATs as strings (a number reply would be
- * truncated to an integer).
+ * print them), TTL margin (ms). One GCRA step, as `gcraStep` computes it: the stored TAT (a
+ * string of 17 significant digits, exact) counts from now when absent or past; a hit is allowed
+ * when `tat + interval - window <= now`, and then the new TAT is stored, the key expiring at it
+ * plus the margin (PX from now: the server's clock may disagree with the caller's, and a TAT
+ * Redis dropped early would hand out hits the caller's clock still refuses). Returns
+ * `{ 1, newTat }` when allowed, `{ 0, tat }` when refused (nothing changes), `{ -1, '' }` when
+ * the stored value is not a number; TATs as strings (a number reply would be truncated to an
+ * integer).
  */
 export const RATE_LIMIT_HIT = script(`
 local now, interval, window = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local tat = now
-local stored = tonumber(redis.call('GET', KEYS[1]) or '')
-if stored and stored > now then tat = stored end
+local raw = redis.call('GET', KEYS[1])
+if raw then
+  local stored = tonumber(raw)
+  if not stored then return { -1, '' } end
+  if stored > now then tat = stored end
+end
 local nxt = tat + interval
 if nxt - window > now then return { 0, string.format('%.17g', tat) } end
-local px = math.max(1, math.ceil(nxt - now))
+local px = math.max(1, math.ceil(nxt - now)) + tonumber(ARGV[4])
 redis.call('SET', KEYS[1], string.format('%.17g', nxt), 'PX', px)
 return { 1, string.format('%.17g', nxt) }
 `)
