@@ -1,5 +1,5 @@
-// Session store throughput: writes (set) and reads (get) per second for each store, as a ratio
-// to the in-memory store measured in the same run. Stores whose server is not reachable are
+// Session store throughput: writes (set) and reads (get) per second for each store, and rate-limit
+// hits (one upsert or script each), as a ratio to the in-memory store measured in the same run. Stores whose server is not reachable are
 // skipped with a printed reason.
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdtempSync } from 'node:fs'
@@ -9,6 +9,7 @@ import Database from 'better-sqlite3'
 import { Redis } from 'ioredis'
 import pg from 'pg'
 import { systemClock } from '../src/core/clock.ts'
+import { createMemoryRateLimitStore, type RateLimitStore } from '../src/core/rate-limit.ts'
 import type { GuardRequest } from '../src/engine/guards/types.ts'
 import type { RevocationStore } from '../src/engine/revocations/types.ts'
 import { SessionManager } from '../src/engine/sessions/manager.ts'
@@ -33,6 +34,7 @@ export interface DatabaseStores {
   name: string
   sessions: SessionStore
   revocations: RevocationStore
+  rateLimits: RateLimitStore
   close(): Promise<void>
 }
 
@@ -48,6 +50,7 @@ export async function databaseStores(label: string): Promise<DatabaseStores[]> {
     name: 'sqlite (file, WAL)',
     sessions: sqlite.sessions,
     revocations: sqlite.revocations,
+    rateLimits: sqlite.rateLimits,
     close: async () => {
       db.close()
     },
@@ -65,6 +68,7 @@ export async function databaseStores(label: string): Promise<DatabaseStores[]> {
       name: 'postgres',
       sessions: postgres.sessions,
       revocations: postgres.revocations,
+      rateLimits: postgres.rateLimits,
       close: async () => {
         postgres.close()
         await pool.query(`DROP SCHEMA ${schema} CASCADE`)
@@ -87,6 +91,7 @@ export async function databaseStores(label: string): Promise<DatabaseStores[]> {
       name: 'redis',
       sessions: stores.sessions,
       revocations: stores.revocations,
+      rateLimits: stores.rateLimits,
       close: async () => {
         const keys = await redis.keys(`${prefix}*`)
         for (let i = 0; i < keys.length; i += 500) await redis.del(...keys.slice(i, i + 500))
@@ -101,6 +106,7 @@ export async function databaseStores(label: string): Promise<DatabaseStores[]> {
 
 export async function storeBenchmarks(): Promise<Comparison[]> {
   const memory = createMemorySessionStore()
+  const limits = createMemoryRateLimitStore()
   const rows: Comparison[] = []
   let n = 0
   const ids = Array.from({ length: 1000 }, (_, i) => `bench-${i}`)
@@ -120,6 +126,16 @@ export async function storeBenchmarks(): Promise<Comparison[]> {
         `session read: ${candidate.name}`,
         ['memory', () => memory.get(ids[n++ % 1000] as string)],
         [candidate.name, () => candidate.sessions.get(ids[n++ % 1000] as string)],
+        { rounds: 3, ms: 300 },
+      ),
+    )
+    // Mostly allowed (a generous rule over 1000 keys): the upsert or script that spends a hit.
+    const rule = { limit: 1_000_000, windowSeconds: 60 }
+    rows.push(
+      await compare(
+        `rate-limit hit: ${candidate.name}`,
+        ['memory', () => limits.hit(`ip:${n++ % 1000}`, rule, Date.now())],
+        [candidate.name, () => candidate.rateLimits.hit(`ip:${n++ % 1000}`, rule, Date.now())],
         { rounds: 3, ms: 300 },
       ),
     )

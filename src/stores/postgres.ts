@@ -7,17 +7,23 @@
  * (the OP answers 503 `temporarily_unavailable`, the engine its 503 page), and the stores recover
  * by themselves when the database is back, as the pool opens new connections.
  *
+ * Rate limits (`rateLimits`, also set as `op.rateLimits` and `sessions.rateLimits`): one row per
+ * limiter key with its GCRA "theoretical arrival time"; a hit is one upsert, atomic under any
+ * number of connections, so every instance sharing the database shares its limits.
+ *
  * @module
  */
 import type { Pool } from 'pg'
 import { type Clock, systemClock } from '../core/clock.ts'
 import { AuthkestraError } from '../core/errors.ts'
+import type { RateLimitStore } from '../core/rate-limit.ts'
 import type { RevocationStore } from '../engine/revocations/types.ts'
 import type { SessionStore } from '../engine/sessions/types.ts'
 import type { CredentialStore } from '../mfa/store/types.ts'
 import type { OpStore } from '../op/store/types.ts'
 import { postgresCredentialStore } from './postgres/credentials.ts'
 import { postgresOpStore } from './postgres/op.ts'
+import { postgresRateLimitStore } from './postgres/rate-limits.ts'
 import { postgresRevocationStore } from './postgres/revocations.ts'
 import { createRunner, type Run } from './postgres/run.ts'
 import { migrate, type Tables, tableNames } from './postgres/schema.ts'
@@ -50,7 +56,21 @@ export interface PostgresStores {
   readonly revocations: RevocationStore
   /** Second factors (`createMfa({ store })`, `createOp({ mfa: { store } })`). */
   readonly credentials: CredentialStore
-  /** Creates the schema, tables and indexes if missing. Idempotent; safe from many processes. */
+  /**
+   * The rate limiter's state (GCRA, one row per key). The same object is `op.rateLimits` and
+   * `sessions.rateLimits`, so every instance sharing the database shares its limits.
+   */
+  readonly rateLimits: RateLimitStore
+  /**
+   * Creates the schema, tables and indexes if missing. Idempotent; safe from many processes.
+   * The rate-limit table, for those who create the schema with their own migration tool:
+   *
+   * ```sql
+   * CREATE TABLE authkestra_rate_limits (key text PRIMARY KEY, tat double precision NOT NULL,
+   *   expires_at bigint NOT NULL, allowed boolean NOT NULL DEFAULT false);
+   * CREATE INDEX authkestra_rate_limits_expires_idx ON authkestra_rate_limits (expires_at);
+   * ```
+   */
   migrate(): Promise<void>
   /** Stops the background sweep. Never ends the pool: that is the app's. */
   close(): void
@@ -74,6 +94,7 @@ async function sweep(run: Run, t: Tables, clock: Clock): Promise<void> {
     { table: t.sessions, key: 'id', columns: 'id' },
     { table: t.revocations, key: 'key', columns: 'key' },
     { table: t.ephemeral, key: 'key', columns: 'key' },
+    { table: t.rateLimits, key: 'key', columns: 'key' },
   ]
   for (const { table, key, columns } of targets) {
     for (let batch = 0; batch < SWEEP_MAX_BATCHES; batch++) {
@@ -145,9 +166,11 @@ export function createPostgresStores(options: PostgresStoresOptions): PostgresSt
   timer.unref()
   let closed = false
 
+  const rateLimits = postgresRateLimitStore(run, tables)
   return {
-    sessions: postgresSessionStore(run, tables, clock),
-    op: postgresOpStore(run, tables, clock),
+    sessions: { ...postgresSessionStore(run, tables, clock), rateLimits },
+    op: { ...postgresOpStore(run, tables, clock), rateLimits },
+    rateLimits,
     revocations: postgresRevocationStore(run, tables, clock),
     credentials: postgresCredentialStore(run, tables, clock),
     migrate: () => migrate(run, tables),

@@ -10,7 +10,11 @@
  * - `revoked:<key>`: a hash per revocation of stateless mode (`a` revoked at, `e` until);
  * - `op:<kind>:<id>`: a hash per OP record (`v` JSON, `c` consume count, `e` expiry, `f` family);
  * - `family:<family>`: the set of member keys of a family (a grant), for `revokeFamily`;
- * - `kind:key`, `kind:client`: the sets of ids `list` reads.
+ * - `kind:key`, `kind:client`: the sets of ids `list` reads;
+ * - `rate-limit:<key>`: a string per rate limiter key, its GCRA "theoretical arrival time" (ms by
+ *   the caller's clock), expiring at that time (plus the margin); a hit is one script touching that one key. The
+ *   store is `rateLimits`, also set as `op.rateLimits` and `sessions.rateLimits`, so every
+ *   instance sharing this Redis shares its limits.
  *
  * Expiry is checked against the injected clock (expired = absent); the native TTL (lifetime plus
  * a one-second margin) is what frees the memory. `consume`, `revokeFamily`, `set`, `delete` and
@@ -32,6 +36,7 @@
 import type { Redis } from 'ioredis'
 import { type Clock, systemClock } from '../core/clock.ts'
 import { AuthkestraError } from '../core/errors.ts'
+import type { RateLimitStore } from '../core/rate-limit.ts'
 import type { RevocationStore } from '../engine/revocations/types.ts'
 import type { SessionStore, StoredSession } from '../engine/sessions/types.ts'
 import type { CredentialStore } from '../mfa/store/types.ts'
@@ -46,6 +51,7 @@ import type {
 import { createRedisCredentialStore } from './redis/credentials.ts'
 import { createGuard } from './redis/guard.ts'
 import { createRedisOpStore } from './redis/op.ts'
+import { createRedisRateLimitStore } from './redis/rate-limits.ts'
 import { createRedisRevocationStore } from './redis/revocations.ts'
 import {
   RedisSessionCache,
@@ -99,6 +105,11 @@ export interface RedisStores {
   readonly revocations: RevocationStore
   /** For `createMfa({ store })` and `createOp({ mfa: { store } })`. */
   readonly credentials: CredentialStore
+  /**
+   * The rate limiter's state (GCRA, one key each). The same object is `op.rateLimits` and
+   * `sessions.rateLimits`, so every instance sharing this Redis shares its limits.
+   */
+  readonly rateLimits: RateLimitStore
   /** Nothing to migrate in Redis; here so every database store has the same shape. */
   migrate(): Promise<void>
   /**
@@ -147,10 +158,20 @@ export function createRedisStores(options: RedisStoresOptions): RedisStores {
   // Scripts build some key names themselves; the client's own `keyPrefix` is not applied to those.
   const serverPrefix = `${redis.options?.keyPrefix ?? ''}${prefix}`
   const cache = sessionCacheOf(options.sessionCache, redis, `${serverPrefix}session:`)
+  const rateLimits = createRedisRateLimitStore({
+    redis,
+    prefix,
+    guard,
+    marginMs: TTL_MARGIN_MS,
+  })
   return {
-    sessions: createRedisSessionStore({ redis, prefix, serverPrefix, clock, guard, px, cache }),
+    sessions: {
+      ...createRedisSessionStore({ redis, prefix, serverPrefix, clock, guard, px, cache }),
+      rateLimits,
+    },
     ...(cache ? { sessionCache: { ready: cache.ready, stats: () => cache.stats() } } : {}),
-    op: createRedisOpStore({ redis, prefix, serverPrefix, clock, guard, px }),
+    op: { ...createRedisOpStore({ redis, prefix, serverPrefix, clock, guard, px }), rateLimits },
+    rateLimits,
     revocations: createRedisRevocationStore({
       redis,
       prefix,

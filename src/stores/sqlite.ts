@@ -3,12 +3,13 @@
  * [better-sqlite3](https://github.com/WiseLibs/better-sqlite3) 12 connection that the app opens
  * and owns. Records survive restarts and are shared by every process using the same file.
  *
- * - Schema: five tables, `<prefix>op_records`, `<prefix>sessions`, `<prefix>revocations`,
- *   `<prefix>credentials` and `<prefix>mfa_ephemeral`,
+ * - Schema: six tables, `<prefix>op_records`, `<prefix>sessions`, `<prefix>revocations`,
+ *   `<prefix>credentials`, `<prefix>mfa_ephemeral` and `<prefix>rate_limits`,
  *   created only by the explicit, idempotent `migrate()`; nothing touches the app's other tables.
  * - Expiry: `expires_at` (ms since the epoch) is checked against the injected clock on every read
  *   (expired = absent); an unref'd background sweep deletes expired rows.
- * - Atomicity: `consume` is one `UPDATE … RETURNING`, `revokeFamily` one `DELETE`.
+ * - Atomicity: `consume` is one `UPDATE … RETURNING`, `revokeFamily` one `DELETE`, a rate-limit
+ *   hit one `INSERT … ON CONFLICT DO UPDATE … RETURNING` (GCRA: one TAT per key).
  * - Pragmas are the app's choice and are never changed: WAL (`journal_mode = WAL`) is recommended
  *   for concurrent readers; better-sqlite3's `timeout` option (default 5000 ms) is the busy timeout.
  * - Driver failures (`SQLITE_BUSY`, `SQLITE_IOERR`, a closed connection, missing tables, …) reject
@@ -19,6 +20,7 @@
 import type BetterSqlite3 from 'better-sqlite3'
 import { type Clock, systemClock } from '../core/clock.ts'
 import { AuthkestraError } from '../core/errors.ts'
+import type { RateLimitStore } from '../core/rate-limit.ts'
 import type { RevocationStore } from '../engine/revocations/types.ts'
 import type { SessionStore } from '../engine/sessions/types.ts'
 import type { CredentialStore } from '../mfa/store/types.ts'
@@ -26,6 +28,7 @@ import type { OpStore } from '../op/store/types.ts'
 import { sqliteCredentialStore } from './sqlite/credentials.ts'
 import { sqliteDriver } from './sqlite/driver.ts'
 import { sqliteOpStore } from './sqlite/op.ts'
+import { sqliteRateLimitStore } from './sqlite/rate-limits.ts'
 import { sqliteRevocationStore } from './sqlite/revocations.ts'
 import { sqliteTables } from './sqlite/schema.ts'
 import { sqliteSessionStore } from './sqlite/sessions.ts'
@@ -52,6 +55,11 @@ export interface SqliteStores {
   readonly revocations: RevocationStore
   /** Second factors (`createMfa({ store })`, `createOp({ mfa: { store } })`). */
   readonly credentials: CredentialStore
+  /**
+   * The rate limiter's state (GCRA, one row per key). The same object is `op.rateLimits` and
+   * `sessions.rateLimits`, so every instance sharing the database shares its limits.
+   */
+  readonly rateLimits: RateLimitStore
   /**
    * Creates the tables and indexes if they do not exist, in one transaction; safe to run at
    * every start and from several processes. Run it before the first use, or create the same
@@ -80,6 +88,9 @@ export interface SqliteStores {
    * CREATE TABLE authkestra_mfa_ephemeral (key TEXT PRIMARY KEY NOT NULL, value TEXT,
    *   hits INTEGER NOT NULL DEFAULT 0, expires_at INTEGER NOT NULL);
    * CREATE INDEX authkestra_mfa_ephemeral_expires_at ON authkestra_mfa_ephemeral (expires_at);
+   * CREATE TABLE authkestra_rate_limits (key TEXT PRIMARY KEY NOT NULL, tat REAL NOT NULL,
+   *   expires_at INTEGER NOT NULL, allowed INTEGER NOT NULL DEFAULT 0);
+   * CREATE INDEX authkestra_rate_limits_expires_at ON authkestra_rate_limits (expires_at);
    * ```
    *
    * A database migrated by an earlier version gets the `user_key` column added.
@@ -129,6 +140,7 @@ export function createSqliteStores(options: SqliteStoresOptions): SqliteStores {
     `DELETE FROM ${tables.sessions} WHERE expires_at <= ?`,
     `DELETE FROM ${tables.revocations} WHERE expires_at <= ?`,
     `DELETE FROM ${tables.ephemeral} WHERE expires_at <= ?`,
+    `DELETE FROM ${tables.rateLimits} WHERE expires_at <= ?`,
   ]
   const timer = setInterval(() => {
     // A closed better-sqlite3 connection never reopens: nothing left to sweep.
@@ -142,9 +154,11 @@ export function createSqliteStores(options: SqliteStoresOptions): SqliteStores {
   }, interval)
   ;(timer as { unref?: () => void }).unref?.()
 
+  const rateLimits = sqliteRateLimitStore(db, tables.rateLimits)
   return {
-    sessions: sqliteSessionStore(db, tables.sessions, clock),
-    op: sqliteOpStore(db, tables.op, clock),
+    sessions: { ...sqliteSessionStore(db, tables.sessions, clock), rateLimits },
+    op: { ...sqliteOpStore(db, tables.op, clock), rateLimits },
+    rateLimits,
     revocations: sqliteRevocationStore(db, tables.revocations, clock),
     credentials: sqliteCredentialStore(db, tables, clock),
     async migrate() {

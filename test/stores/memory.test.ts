@@ -2,11 +2,13 @@
 
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { createMemoryRateLimitStore } from '../../src/core/rate-limit.ts'
 import { createMemoryRevocationStore } from '../../src/engine/revocations/memory.ts'
 import { createMemorySessionStore } from '../../src/engine/sessions/memory.ts'
 import { createMemoryCredentialStore } from '../../src/mfa/store/memory.ts'
 import { createMemoryOpStore } from '../../src/op/store/memory.ts'
 import { storeConformance } from './conformance.ts'
+import { rateLimitConformance } from './rate-limit-conformance.ts'
 
 storeConformance('memory', async (clock) => {
   const sessions = createMemorySessionStore({ clock })
@@ -24,6 +26,11 @@ storeConformance('memory', async (clock) => {
     },
   }
 })
+
+rateLimitConformance('memory', async () => ({
+  store: createMemoryRateLimitStore(),
+  async close() {},
+}))
 
 describe('memory session store internals', () => {
   it('keeps a read session’s user key even after its slot is reused', async () => {

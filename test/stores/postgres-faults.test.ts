@@ -18,7 +18,7 @@ import { DATABASE_URL, probePostgres } from './helpers/postgres.ts'
 const TARGET = new URL(DATABASE_URL)
 const SCHEMA = `authkestra_test_${randomBytes(6).toString('hex')}`
 const UNAVAILABLE =
-  /^(sessions|op)\.\w+ failed: database unavailable$|^migrate failed: database unavailable$/
+  /^(sessions|op|rateLimits)\.\w+ failed: database unavailable$|^migrate failed: database unavailable$/
 
 const skip = await probePostgres()
 let admin: pg.Pool
@@ -137,6 +137,9 @@ function everyOperation(stores: PostgresStores, id: string): Promise<unknown>[] 
     stores.op.consume('code', id),
     stores.op.revokeFamily(id),
     stores.op.list('key'),
+    stores.rateLimits.hit(id, { limit: 3, windowSeconds: 60 }, 1_795_000_000_000),
+    stores.rateLimits.peek(id, { limit: 3, windowSeconds: 60 }, 1_795_000_000_000),
+    stores.rateLimits.reset(id),
     stores.migrate(),
   ]
 }
@@ -251,6 +254,34 @@ describe('postgres stores under faults', { skip }, () => {
       await assertUnavailable(stores.op.get('consent', 'k'))
       await proxy.up()
       assert.deepEqual(await stores.op.get('consent', 'k'), { scopes: ['openid'] })
+    } finally {
+      stores.close()
+      await proxy.down()
+      await pool.end()
+    }
+  })
+
+  it('rate limits: store_unavailable while the database is away, the count intact after', async () => {
+    const proxy = await startProxy()
+    const pool = new pg.Pool({ connectionString: proxy.url, max: 4, connectionTimeoutMillis: 1000 })
+    const stores = createPostgresStores({
+      pool,
+      schema: SCHEMA,
+      tablePrefix: 'rl_down_',
+      statementTimeoutMs: 300,
+    })
+    const rule = { limit: 3, windowSeconds: 60 }
+    const now = 1_795_000_000_000
+    try {
+      await stores.migrate()
+      assert.equal((await stores.rateLimits.hit('secret-id-9f8e7d', rule, now)).remaining, 2)
+      await proxy.down()
+      await assertUnavailable(stores.rateLimits.hit('secret-id-9f8e7d', rule, now))
+      await assertUnavailable(stores.rateLimits.peek('secret-id-9f8e7d', rule, now))
+      await assertUnavailable(stores.rateLimits.reset('secret-id-9f8e7d'))
+      await proxy.up()
+      const back = await eventually(() => stores.rateLimits.hit('secret-id-9f8e7d', rule, now))
+      assert.deepEqual(back, { allowed: true, remaining: 1, retryAfterSeconds: 0 })
     } finally {
       stores.close()
       await proxy.down()

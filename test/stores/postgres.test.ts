@@ -6,9 +6,11 @@ import { randomBytes } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import pg from 'pg'
+import { gcraStep } from '../../src/core/rate-limit.ts'
 import { createPostgresStores } from '../../src/stores/postgres.ts'
 import { storeConformance, testClock } from './conformance.ts'
 import { DATABASE_URL, probePostgres } from './helpers/postgres.ts'
+import { rateLimitConformance } from './rate-limit-conformance.ts'
 
 const SCHEMA = `authkestra_test_${randomBytes(6).toString('hex')}`
 
@@ -41,6 +43,28 @@ storeConformance(
         await pool.query(
           `DROP TABLE "${SCHEMA}".conf_op_records, "${SCHEMA}".conf_sessions, "${SCHEMA}".conf_revocations`,
         )
+      },
+    }
+  },
+  skip,
+)
+
+// The twin has a pool of its own (4 connections), as another instance would.
+rateLimitConformance(
+  'postgres (two pools)',
+  async () => {
+    const stores = createPostgresStores({ pool, schema: SCHEMA, tablePrefix: 'rl_conf_' })
+    await stores.migrate()
+    const other = new pg.Pool({ connectionString: DATABASE_URL, max: 4 })
+    const twin = createPostgresStores({ pool: other, schema: SCHEMA, tablePrefix: 'rl_conf_' })
+    return {
+      store: stores.rateLimits,
+      twin: twin.rateLimits,
+      carriers: [stores.op, stores.sessions],
+      async close() {
+        stores.close()
+        twin.close()
+        await other.end()
       },
     }
   },
@@ -89,6 +113,8 @@ describe('postgres stores', { skip }, () => {
         'mig_op_records_expires_idx',
         'mig_op_records_family_idx',
         'mig_op_records_pkey',
+        'mig_rate_limits_expires_idx',
+        'mig_rate_limits_pkey',
         'mig_revocations_expires_idx',
         'mig_revocations_pkey',
         'mig_sessions_expires_idx',
@@ -154,6 +180,56 @@ describe('postgres stores', { skip }, () => {
     assert.deepEqual(ops.rows, [{ kind: 'consent', id: 'forever' }])
     const sessions = await pool.query(`SELECT id FROM "${SCHEMA}".sweep_sessions`)
     assert.deepEqual(sessions.rows, [{ id: 's-new' }])
+  })
+
+  it('sweeps rate-limit rows once their TAT has passed, keeps live ones', async () => {
+    const { stores, clock } = await fresh('rl_sweep_', { sweepIntervalMs: 20 })
+    await stores.rateLimits.hit('short', { limit: 2, windowSeconds: 10 }, clock.now())
+    await stores.rateLimits.hit('long', { limit: 1, windowSeconds: 60 }, clock.now())
+    const rows = await pool.query(
+      `SELECT key, tat, expires_at::float8 AS e FROM "${SCHEMA}".rl_sweep_rate_limits ORDER BY key`,
+    )
+    assert.deepEqual(rows.rows, [
+      { key: 'long', tat: clock.now() + 60_000, e: clock.now() + 60_000 },
+      { key: 'short', tat: clock.now() + 5000, e: clock.now() + 5000 },
+    ])
+    clock.advance(5000)
+    for (let i = 0; i < 100 && (await count('rl_sweep_rate_limits')) > 1; i++) await sleep(20)
+    stores.close()
+    const left = await pool.query(`SELECT key FROM "${SCHEMA}".rl_sweep_rate_limits`)
+    assert.deepEqual(left.rows, [{ key: 'long' }])
+  })
+
+  it('reads TATs exactly, whatever extra_float_digits and the type parsers say', async () => {
+    const lossy = new pg.Pool({
+      connectionString: DATABASE_URL,
+      max: 2,
+      options: '-c extra_float_digits=-15',
+      types: { getTypeParser: () => (value: string) => value },
+    })
+    try {
+      const stores = createPostgresStores({ pool: lossy, schema: SCHEMA, tablePrefix: 'rl_raw_' })
+      await stores.migrate()
+      const rule = { limit: 3, windowSeconds: 1 }
+      const now = 1_795_000_000_000.125
+      let model: number | undefined
+      for (const at of [now, now, now, now + 333.4, now + 333.4, now + 1000]) {
+        const step = gcraStep(model, rule, at)
+        if (step.decision.allowed) model = step.tat
+        assert.deepEqual(await stores.rateLimits.hit('k', rule, at), step.decision)
+        assert.deepEqual(
+          await stores.rateLimits.peek('k', rule, at),
+          gcraStep(model, rule, at).decision,
+        )
+      }
+      const shown = await lossy.query(`SELECT tat FROM "${SCHEMA}".rl_raw_rate_limits`)
+      assert.notEqual(Number(shown.rows[0].tat), model, 'this connection prints floats lossily')
+      const exact = await pool.query(`SELECT tat FROM "${SCHEMA}".rl_raw_rate_limits`)
+      assert.equal(exact.rows[0].tat, model)
+      stores.close()
+    } finally {
+      await lossy.end()
+    }
   })
 
   it('overwriting a one-time record makes it unused again; touch never revives', async () => {

@@ -116,6 +116,8 @@ const code = {
   redirectUri: 'https://app.example/cb',
 }
 
+const RULE = { limit: 3, windowSeconds: 60 }
+
 /** One call of every store operation. */
 const OPERATIONS: readonly [string, (s: RedisStores) => Promise<unknown>][] = [
   ['sessions.get', (s) => s.sessions.get('s-1')],
@@ -128,6 +130,9 @@ const OPERATIONS: readonly [string, (s: RedisStores) => Promise<unknown>][] = [
   ['op.list', (s) => s.op.list('key')],
   ['op.revokeFamily', (s) => s.op.revokeFamily('g-1')],
   ['op.delete', (s) => s.op.delete('code', 'c-1')],
+  ['rateLimits.hit', (s) => s.rateLimits.hit('rl-1', RULE, Date.now())],
+  ['rateLimits.peek', (s) => s.rateLimits.peek('rl-1', RULE, Date.now())],
+  ['rateLimits.reset', (s) => s.rateLimits.reset('rl-1')],
 ]
 
 /** Every operation rejects with store_unavailable, each within `withinMs`. */
@@ -162,6 +167,14 @@ async function assertAllWork(stores: RedisStores): Promise<void> {
   await stores.op.revokeFamily('g-1')
   assert.equal(await stores.op.get('code', 'c-1'), undefined)
   assert.ok(Array.isArray(await stores.op.list('key')))
+  await stores.rateLimits.reset('rl-1')
+  const now = Date.now()
+  assert.deepEqual(await stores.rateLimits.hit('rl-1', RULE, now), {
+    allowed: true,
+    remaining: 2,
+    retryAfterSeconds: 0,
+  })
+  assert.equal((await stores.rateLimits.peek('rl-1', RULE, now)).remaining, 1)
 }
 
 /** Retries `check` until it passes (the client reconnects on its own), up to `timeoutMs`. */

@@ -8,6 +8,7 @@ import { AuthkestraError } from '../../src/core/errors.ts'
 import type { CodeRecord } from '../../src/op/store/types.ts'
 import { createRedisStores, type RedisStores } from '../../src/stores/redis.ts'
 import { storeConformance, testClock } from './conformance.ts'
+import { rateLimitConformance } from './rate-limit-conformance.ts'
 import { connect, dropPrefix, REDIS_URL, redisSkipReason, uniquePrefix } from './redis-helpers.ts'
 
 const skip = await redisSkipReason()
@@ -28,6 +29,31 @@ storeConformance(
         stores.close()
         await dropPrefix(redis, prefix)
         redis.disconnect()
+      },
+    }
+  },
+  skip,
+)
+
+// Two clients on one prefix, as two instances would be.
+rateLimitConformance(
+  'redis (two clients)',
+  async () => {
+    const redis = await connect(REDIS_URL)
+    const other = await connect(REDIS_URL)
+    const prefix = uniquePrefix('rate-limits')
+    const stores = createRedisStores({ redis, prefix })
+    const twin = createRedisStores({ redis: other, prefix })
+    return {
+      store: stores.rateLimits,
+      twin: twin.rateLimits,
+      carriers: [stores.op, stores.sessions],
+      async close() {
+        stores.close()
+        twin.close()
+        await dropPrefix(redis, prefix)
+        redis.disconnect()
+        other.disconnect()
       },
     }
   },
@@ -182,12 +208,57 @@ describe('redis stores', { skip }, () => {
     }
   })
 
+  it('keeps a rate limit as one string, its exact TAT, expiring at it (plus the margin)', async () => {
+    const rule = { limit: 2, windowSeconds: 10 } // one every 5 s
+    const at = clock.now() + 0.375 // "now" is the caller's: never the server's TIME
+    const key = `${prefix}rate-limit:ip:203.0.113.7`
+    await stores.rateLimits.hit('ip:203.0.113.7', rule, at)
+    assert.equal(await redis.type(key), 'string')
+    assert.equal(Number(await redis.get(key)), at + 5000)
+    const first = await redis.pttl(key)
+    assert.ok(first > 5900 && first <= 6001, String(first))
+    await stores.rateLimits.hit('ip:203.0.113.7', rule, at)
+    assert.equal(Number(await redis.get(key)), at + 10_000)
+    const second = await redis.pttl(key)
+    assert.ok(second > 10_900 && second <= 11_001, String(second))
+    assert.equal((await stores.rateLimits.hit('ip:203.0.113.7', rule, at)).allowed, false)
+    assert.equal(Number(await redis.get(key)), at + 10_000, 'a refused hit changes nothing')
+    assert.ok((await redis.pttl(key)) <= second)
+    // Much later by the caller's clock: the TAT has passed, the key counts as absent.
+    assert.equal((await stores.rateLimits.hit('ip:203.0.113.7', rule, at + 3_600_000)).remaining, 1)
+    assert.equal(Number(await redis.get(key)), at + 3_605_000)
+    await stores.rateLimits.reset('ip:203.0.113.7')
+    assert.equal(await redis.exists(key), 0)
+  })
+
+  it('reports a rate-limit key it cannot read as unreadable, without its value', async () => {
+    const rule = { limit: 2, windowSeconds: 10 }
+    await redis.set(`${prefix}rate-limit:garbled`, 'secret-value-123')
+    for (const call of [
+      stores.rateLimits.hit('garbled', rule, clock.now()),
+      stores.rateLimits.peek('garbled', rule, clock.now()),
+    ]) {
+      const err = await unavailable(call)
+      assert.match(err.message, /^rateLimits\.(hit|peek) failed: unreadable record$/)
+      assert.doesNotMatch(`${err.message} ${String(err.cause)}`, /secret-value-123/)
+    }
+    assert.equal(await redis.get(`${prefix}rate-limit:garbled`), 'secret-value-123', 'left alone')
+    await redis.hset(`${prefix}rate-limit:hash`, 'v', '1')
+    const wrong = await unavailable(stores.rateLimits.hit('hash', rule, clock.now()))
+    assert.equal(wrong.message, 'rateLimits.hit failed: redis unavailable')
+    assert.match(String(wrong.cause), /WRONGTYPE/)
+  })
+
   it('runs its scripts again after the server forgot them (SCRIPT FLUSH)', async () => {
     await redis.script('FLUSH')
     await stores.op.set('csrf', 'after-flush', { uid: 'u' }, { ttlSeconds: 60 })
     assert.equal((await stores.op.consume('csrf', 'after-flush'))?.alreadyConsumed, false)
     await redis.script('FLUSH')
     assert.equal((await stores.op.consume('csrf', 'after-flush'))?.alreadyConsumed, true)
+    await redis.script('FLUSH')
+    const rule = { limit: 1, windowSeconds: 60 }
+    assert.equal((await stores.rateLimits.hit('after-flush', rule, clock.now())).allowed, true)
+    assert.equal((await stores.rateLimits.hit('after-flush', rule, clock.now())).allowed, false)
   })
 
   it('prunes a user’s session index of sessions past their absolute end at each login', async () => {

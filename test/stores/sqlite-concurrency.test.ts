@@ -1,6 +1,7 @@
 // Atomicity across connections: worker threads, each with its own better-sqlite3 connection to
-// one WAL file, migrate at once, then race to consume the same codes. Every code is consumed
-// first exactly once overall. (This file is also the workers' code: see `isMainThread`.)
+// one WAL file, migrate at once, then race to consume the same codes (every code is consumed
+// first exactly once overall) or to hit the same rate limit (exactly `limit` hits get through).
+// (This file is also the workers' code: see `isMainThread`.)
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -15,7 +16,12 @@ interface Job {
   /** [0]: go migrate, [1]: go consume (0 = wait, 1 = go). */
   readonly gates: SharedArrayBuffer
   readonly ids: readonly string[]
+  /** Hit the rate limit `ids[0]` this many times instead of consuming codes. */
+  readonly hits?: number
 }
+
+const RULE = { limit: 10, windowSeconds: 60 }
+const NOW = 1_795_000_000_000.5
 
 const WORKERS = 4
 // Node 20 workers do not inherit the tsx loader: register it, then load this file.
@@ -35,13 +41,24 @@ function openGate(gates: SharedArrayBuffer, i: number): void {
   Atomics.notify(view, i)
 }
 
-async function work({ file, gates, ids }: Job): Promise<void> {
+async function work({ file, gates, ids, hits }: Job): Promise<void> {
   const database = new Database(file)
   const stores = createSqliteStores({ database })
   waitGate(gates, 0)
   await stores.migrate()
   parentPort?.postMessage({ migrated: true })
   waitGate(gates, 1)
+  if (hits !== undefined) {
+    const remaining: number[] = []
+    for (let i = 0; i < hits; i++) {
+      const decision = await stores.rateLimits.hit(ids[0] as string, RULE, NOW)
+      if (decision.allowed) remaining.push(decision.remaining)
+    }
+    stores.close()
+    database.close()
+    parentPort?.postMessage({ remaining })
+    return
+  }
   const firsts: string[] = []
   let replays = 0
   for (const id of ids) {
@@ -117,6 +134,49 @@ if (!isMainThread) {
         CODES * (WORKERS - 1),
       )
       assert.equal((await stores.op.consume('code', 'code-0'))?.alreadyConsumed, true)
+      stores.close()
+      setup.close()
+    })
+
+    it('lets exactly `limit` hits of a rate limit through, across connections', async () => {
+      const file = join(dir, 'rate.sqlite')
+      const setup = new Database(file)
+      setup.pragma('journal_mode = WAL')
+      const gates = new SharedArrayBuffer(8)
+      const workers = Array.from(
+        { length: WORKERS },
+        () =>
+          new Worker(bootstrap, {
+            eval: true,
+            workerData: { file, gates, ids: ['race'], hits: 10 },
+          }),
+      )
+      const done = workers.map(
+        (worker) =>
+          new Promise<{ remaining: number[] }>((resolve, reject) => {
+            worker.on('message', (m: { remaining?: number[] }) => {
+              if (m.remaining) resolve({ remaining: m.remaining })
+            })
+            worker.on('error', reject)
+            worker.on('exit', (exitCode) => {
+              if (exitCode !== 0) reject(new Error(`worker exited ${exitCode}`))
+            })
+          }),
+      )
+      const migrated = workers.map(
+        (worker) => new Promise<void>((resolve) => worker.once('message', () => resolve())),
+      )
+      openGate(gates, 0)
+      await Promise.all(migrated) // every worker is ready: the hits start together
+      openGate(gates, 1)
+      const remaining = (await Promise.all(done)).flatMap((r) => r.remaining)
+      assert.deepEqual(
+        remaining.sort((a, b) => a - b),
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+        `${WORKERS} × 10 hits, limit 10: each allowed hit saw its own state`,
+      )
+      const stores = createSqliteStores({ database: setup })
+      assert.equal((await stores.rateLimits.peek('race', RULE, NOW)).allowed, false)
       stores.close()
       setup.close()
     })

@@ -1,11 +1,16 @@
 // The SQLite stores' failures: a dead or unmigrated connection rejects with store_unavailable
 // (never a raw driver error, never a value in the message); unsafe options are refused up front.
 import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import Database from 'better-sqlite3'
 import { AuthkestraError } from '../../src/core/errors.ts'
 import { createSqliteStores } from '../../src/stores/sqlite.ts'
 import { code } from '../helpers/assert-code.ts'
+
+const RULE = { limit: 3, windowSeconds: 60 }
 
 describe('sqlite store errors', () => {
   it('refuses an unsafe tablePrefix or sweep interval', () => {
@@ -64,6 +69,9 @@ describe('sqlite store errors', () => {
       ['op consume', () => stores.op.consume('code', 'secret-hash')],
       ['op revokeFamily', () => stores.op.revokeFamily('secret-family')],
       ['op list', () => stores.op.list('key')],
+      ['rate limit hit', () => stores.rateLimits.hit('secret-hash', RULE, 1)],
+      ['rate limit peek', () => stores.rateLimits.peek('secret-hash', RULE, 1)],
+      ['rate limit reset', () => stores.rateLimits.reset('secret-hash')],
       ['migrate', () => stores.migrate()],
     ]
     for (const [operation, call] of calls) {
@@ -88,5 +96,43 @@ describe('sqlite store errors', () => {
     assert.equal(await stores.op.get('csrf', 'c'), undefined, 'reads still work')
     stores.close()
     database.close()
+  })
+
+  it('rate limits: store_unavailable while the database refuses writes or is locked, then work', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ak-sqlite-rl-'))
+    const file = join(dir, 'locked.sqlite')
+    const database = new Database(file, { timeout: 0 })
+    const other = new Database(file)
+    try {
+      const stores = createSqliteStores({ database })
+      await stores.migrate()
+      const now = 1_795_000_000_000
+      assert.equal((await stores.rateLimits.hit('secret-hash', RULE, now)).remaining, 2)
+      database.pragma('query_only = ON')
+      await assert.rejects(
+        stores.rateLimits.hit('secret-hash', RULE, now),
+        code('store_unavailable', undefined, (err) => {
+          assert.equal(err.message, 'SQLite store: rate limit hit failed')
+          assert.ok(err.cause instanceof Error)
+        }),
+      )
+      assert.equal((await stores.rateLimits.peek('secret-hash', RULE, now)).remaining, 1)
+      database.pragma('query_only = OFF')
+      other.exec('BEGIN IMMEDIATE') // another connection holds the write lock: SQLITE_BUSY
+      await assert.rejects(stores.rateLimits.hit('secret-hash', RULE, now), (err: unknown) => {
+        assert.ok(err instanceof AuthkestraError && err.code === 'store_unavailable')
+        assert.match(String((err.cause as { code?: string }).code), /^SQLITE_BUSY/)
+        return true
+      })
+      await assert.rejects(stores.rateLimits.reset('secret-hash'), code('store_unavailable'))
+      other.exec('COMMIT')
+      assert.equal((await stores.rateLimits.hit('secret-hash', RULE, now)).remaining, 1)
+      assert.equal((await stores.rateLimits.hit('secret-hash', RULE, now)).remaining, 0)
+      stores.close()
+    } finally {
+      other.close()
+      database.close()
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })

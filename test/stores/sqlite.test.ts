@@ -8,6 +8,7 @@ import { after, describe, it } from 'node:test'
 import Database from 'better-sqlite3'
 import { createSqliteStores } from '../../src/stores/sqlite.ts'
 import { type StoreUnderTest, storeConformance, testClock } from './conformance.ts'
+import { rateLimitConformance } from './rate-limit-conformance.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'ak-sqlite-'))
 after(() => rmSync(dir, { recursive: true, force: true }))
@@ -50,6 +51,27 @@ storeConformance('sqlite (file, WAL)', async (clock) => {
   return underTest(database, await open(database, clock))
 })
 
+// Two connections to one WAL file: the twin sees what the first wrote, and races it.
+rateLimitConformance('sqlite (file, WAL, two connections)', async () => {
+  const file = freshFile()
+  const first = new Database(file)
+  first.pragma('journal_mode = WAL')
+  const second = new Database(file)
+  const stores = await open(first)
+  const twin = await open(second)
+  return {
+    store: stores.rateLimits,
+    twin: twin.rateLimits,
+    carriers: [stores.op, stores.sessions],
+    async close() {
+      stores.close()
+      twin.close()
+      first.close()
+      second.close()
+    },
+  }
+})
+
 const count = (db: Database.Database, table: string) =>
   (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n
 
@@ -74,6 +96,8 @@ describe('sqlite stores', () => {
         'ak_op_records',
         'ak_op_records_expires_at',
         'ak_op_records_family',
+        'ak_rate_limits',
+        'ak_rate_limits_expires_at',
         'ak_revocations',
         'ak_revocations_expires_at',
         'ak_sessions',
@@ -211,6 +235,43 @@ describe('sqlite stores', () => {
     }
     assert.deepEqual(db.prepare('SELECT id FROM authkestra_sessions').pluck().all(), ['live'])
     assert.deepEqual(db.prepare('SELECT id FROM authkestra_op_records').pluck().all(), ['forever'])
+    stores.close()
+    db.close()
+  })
+
+  it('sweeps rate-limit rows once their TAT has passed, keeps live ones', async () => {
+    const db = new Database(':memory:')
+    const clock = testClock()
+    const stores = await open(db, clock, { sweepIntervalMs: 5 })
+    const rule = { limit: 2, windowSeconds: 10 } // one every 5 s
+    await stores.rateLimits.hit('short', rule, clock.now())
+    await stores.rateLimits.hit('long', { limit: 1, windowSeconds: 60 }, clock.now())
+    const row = db.prepare('SELECT tat, expires_at FROM authkestra_rate_limits WHERE key = ?')
+    assert.deepEqual(row.get('short'), { tat: clock.now() + 5000, expires_at: clock.now() + 5000 })
+    clock.advance(5000)
+    while (count(db, 'authkestra_rate_limits') > 1) {
+      await new Promise((resolve) => setTimeout(resolve, 5))
+    }
+    assert.deepEqual(db.prepare('SELECT key FROM authkestra_rate_limits').pluck().all(), ['long'])
+    stores.close()
+    db.close()
+  })
+
+  it('keeps fractional TATs exact, also on a connection that reads integers as BigInt', async () => {
+    const db = new Database(':memory:')
+    db.defaultSafeIntegers(true)
+    const stores = await open(db)
+    const rule = { limit: 3, windowSeconds: 1 }
+    const now = 1_795_000_000_000.125
+    assert.equal((await stores.rateLimits.hit('k', rule, now)).remaining, 2)
+    const row = db.prepare('SELECT tat, expires_at FROM authkestra_rate_limits').get() as {
+      tat: number
+      expires_at: bigint
+    }
+    assert.equal(row.tat, now + 1000 / 3)
+    assert.equal(row.expires_at, BigInt(Math.ceil(now + 1000 / 3)))
+    assert.equal((await stores.rateLimits.hit('k', rule, now)).remaining, 1)
+    assert.equal((await stores.rateLimits.peek('k', rule, now)).remaining, 0)
     stores.close()
     db.close()
   })

@@ -1,5 +1,6 @@
 /**
- * The PostgreSQL schema of the stores: five tables (OP records, sessions, revocations, credentials and their challenges) and their indexes,
+ * The PostgreSQL schema of the stores: six tables (OP records, sessions, revocations, credentials
+ * and their challenges, rate limits) and their indexes,
  * created by an explicit, idempotent `migrate()` under an advisory lock so that several instances
  * starting at once do not collide. Times are `bigint` milliseconds since the epoch, compared with
  * the injected clock (never the database's `now()`), so tests move time and servers may disagree.
@@ -22,6 +23,8 @@ export interface Tables {
   readonly credentials: string
   /** `"schema"."<prefix>mfa_ephemeral"`: WebAuthn challenges and attempt counters. */
   readonly ephemeral: string
+  /** `"schema"."<prefix>rate_limits"`: the rate limiter's TAT per key. */
+  readonly rateLimits: string
   /** Unquoted names, for `migrate` and for operators. */
   readonly prefix: string
 }
@@ -56,6 +59,7 @@ export function tableNames(schema: unknown, prefix: unknown): Tables {
     revocations: `"${schema}"."${prefix}revocations"`,
     credentials: `"${schema}"."${prefix}credentials"`,
     ephemeral: `"${schema}"."${prefix}mfa_ephemeral"`,
+    rateLimits: `"${schema}"."${prefix}rate_limits"`,
   }
 }
 
@@ -112,6 +116,14 @@ export function migrationStatements(t: Tables): string[] {
       expires_at bigint NOT NULL
     )`,
     `CREATE INDEX IF NOT EXISTS "${p}mfa_ephemeral_expires_idx" ON ${t.ephemeral} (expires_at)`,
+    // GCRA: `tat` is fractional ms on the caller's timeline; `expires_at` is it rounded up.
+    `CREATE TABLE IF NOT EXISTS ${t.rateLimits} (
+      key text PRIMARY KEY,
+      tat double precision NOT NULL,
+      expires_at bigint NOT NULL,
+      allowed boolean NOT NULL DEFAULT false
+    )`,
+    `CREATE INDEX IF NOT EXISTS "${p}rate_limits_expires_idx" ON ${t.rateLimits} (expires_at)`,
   ]
 }
 

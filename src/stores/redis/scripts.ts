@@ -7,7 +7,7 @@
  * injected clock (absent: never), `f` the family (absent: none). Sessions are hashes too: `v` the
  * session JSON, `l` the last `lastSeenAt`, `e` the expiry by the clock, `u` the user key hash;
  * each user has a sorted set of their session keys scored by absolute end. Revocations are hashes of `a` (revoked at) and `e`
- * (until), both ms by the clock.
+ * (until), both ms by the clock. A rate limiter's key is a plain string, its TAT (ms).
  *
  * Several scripts name keys they build (family members, listed ids): the stores are for a
  * standalone Redis (or Sentinel), not Redis Cluster.
@@ -215,6 +215,33 @@ if not e or tonumber(e) <= tonumber(ARGV[4]) then return 0 end
 redis.call('HSET', KEYS[1], 'l', ARGV[1], 'e', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return 1
+`)
+
+/**
+ * KEYS: a rate limiter's key. ARGV: now, emission interval, window (ms, as the caller's doubles
+ * print them), TTL margin (ms). One GCRA step, as `gcraStep` computes it: the stored TAT (a
+ * string of 17 significant digits, exact) counts from now when absent or past; a hit is allowed
+ * when `tat + interval - window <= now`, and then the new TAT is stored, the key expiring at it
+ * plus the margin (PX from now: the server's clock may disagree with the caller's, and a TAT
+ * Redis dropped early would hand out hits the caller's clock still refuses). Returns
+ * `{ 1, newTat }` when allowed, `{ 0, tat }` when refused (nothing changes), `{ -1, '' }` when
+ * the stored value is not a number; TATs as strings (a number reply would be truncated to an
+ * integer).
+ */
+export const RATE_LIMIT_HIT = script(`
+local now, interval, window = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local tat = now
+local raw = redis.call('GET', KEYS[1])
+if raw then
+  local stored = tonumber(raw)
+  if not stored then return { -1, '' } end
+  if stored > now then tat = stored end
+end
+local nxt = tat + interval
+if nxt - window > now then return { 0, string.format('%.17g', tat) } end
+local px = math.max(1, math.ceil(nxt - now)) + tonumber(ARGV[4])
+redis.call('SET', KEYS[1], string.format('%.17g', nxt), 'PX', px)
+return { 1, string.format('%.17g', nxt) }
 `)
 
 /** Runs a script by SHA, loading it with EVAL when the server does not have it (NOSCRIPT). */

@@ -18,6 +18,8 @@ export interface SqliteTables {
   readonly credentials: string
   /** WebAuthn challenges and attempt counters: `key` primary key, `value`, `hits`, `expires_at`. */
   readonly ephemeral: string
+  /** Rate limits: `key` primary key, `tat` (REAL ms), `expires_at`, `allowed` (the last hit). */
+  readonly rateLimits: string
   /** The DDL statements of `migrate()`, in order; each is `IF NOT EXISTS`. */
   readonly ddl: readonly string[]
   /** Columns added after a table's first release: `[table, column, type]`, added when missing. */
@@ -50,12 +52,14 @@ export function sqliteTables(prefix: string): SqliteTables {
   const revocations = name('revocations')
   const credentials = name('credentials')
   const ephemeral = name('mfa_ephemeral')
+  const rateLimits = name('rate_limits')
   return {
     op,
     sessions,
     revocations,
     credentials,
     ephemeral,
+    rateLimits,
     ddl: [
       `CREATE TABLE IF NOT EXISTS ${op} (
         kind TEXT NOT NULL,
@@ -99,6 +103,13 @@ export function sqliteTables(prefix: string): SqliteTables {
         expires_at INTEGER NOT NULL
       )`,
       `CREATE INDEX IF NOT EXISTS ${name('mfa_ephemeral_expires_at')} ON ${ephemeral} (expires_at)`,
+      `CREATE TABLE IF NOT EXISTS ${rateLimits} (
+        key TEXT PRIMARY KEY NOT NULL,
+        tat REAL NOT NULL,
+        expires_at INTEGER NOT NULL,
+        allowed INTEGER NOT NULL DEFAULT 0
+      )`,
+      `CREATE INDEX IF NOT EXISTS ${name('rate_limits_expires_at')} ON ${rateLimits} (expires_at)`,
     ],
     // Sessions tables created before 0.2 have no user_key column.
     addedColumns: [[sessions, 'user_key', 'TEXT']],
