@@ -17,6 +17,7 @@ import { agent, opBenchmarks } from './op.ts'
 import { parBenchmarks } from './par.ts'
 import { privateKeyJwtBenchmarks } from './private-key-jwt.ts'
 import { signingBenchmarks, signingStartCost } from './signing.ts'
+import { sprayBenchmark } from './spray.ts'
 import { statelessBenchmarks } from './stateless.ts'
 import { memoryReadBenchmarks, storeBenchmarks } from './stores.ts'
 
@@ -40,7 +41,18 @@ const rows = [
 const memory = await memoryBenchmark()
 const load = await loadBenchmark()
 const signingStart = await signingStartCost()
+const spray = await sprayBenchmark('default')
+const sprayOpen = await sprayBenchmark('off-unsafe')
 agent.destroy()
+
+const sprayed = (r: typeof spray) =>
+  `${Math.round(r.attackPerSec)} POSTs/s for ${r.seconds.toFixed(0)} s: ${r.passwordChecks} password checks (${Object.entries(
+    r.attack,
+  )
+    .map(([status, n]) => `${n}× ${status}`)
+    .join(
+      ', ',
+    )}); legitimate logins ${r.legit.succeeded}/${r.legit.attempted}, p50 ${Math.round(r.legit.p50Ms)} ms; OP CPU ${r.opCpuMsPerAttackRequest.toFixed(2)} ms/POST`
 
 const measurements = [
   {
@@ -58,6 +70,17 @@ const measurements = [
     target: '0 errors',
     met: load.errors === 0,
     details: load,
+  },
+  {
+    name: 'password spraying from 4 addresses, a legitimate user from a fifth (bench/spray.ts)',
+    baseline: `limits off-unsafe: ${sprayed(sprayOpen)}`,
+    measured: `default limits: ${sprayed(spray)}`,
+    target: `checks <= ${spray.checksAllowedByLimits} (20 + 1 per 30 s per address); every legitimate login succeeds`,
+    met:
+      spray.passwordChecks <= spray.checksAllowedByLimits + 1 &&
+      spray.legit.succeeded === spray.legit.attempted &&
+      spray.legit.attempted > 0,
+    details: { spray, sprayOpen },
   },
   {
     name: 'OP first start with signingAlgs ES256 + RS256 (only the ES256 key made at start)',

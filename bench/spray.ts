@@ -13,6 +13,7 @@ import { agent, cpuMs, http, median, startChild } from './op.ts'
 const SELF = fileURLToPath(import.meta.url)
 const CLIENT_ID = 'spray'
 const REDIRECT_URI = 'http://127.0.0.1:9/cb'
+const ATTACKERS = 4
 const CHALLENGE = createHash('sha256').update('v'.repeat(43)).digest('base64url')
 
 interface SprayInfo {
@@ -32,6 +33,11 @@ export interface SprayResult {
     readonly maxMs: number
   }
   readonly opCpuMsPerAttackRequest: number
+  /**
+   * The most password checks the default limits allow the attack in the run: per address, the
+   * burst of 20 and one more per 30 s (`passwordPerIp`: 20 per 600 s).
+   */
+  readonly checksAllowedByLimits: number
 }
 
 /** A cookie jar for one browser (names only: the OP's cookies are path-scoped under it). */
@@ -106,7 +112,7 @@ export async function sprayBenchmark(
   limits: 'default' | 'off-unsafe',
   options: { seconds?: number; rate?: number } = {},
 ): Promise<SprayResult> {
-  const seconds = options.seconds ?? 10
+  const seconds = options.seconds ?? 30
   const rate = options.rate ?? 200
   const op = await startChild<SprayInfo>(SELF, ['serve', limits])
   const { issuer } = op.info
@@ -119,7 +125,7 @@ export async function sprayBenchmark(
     const cpuBefore = cpuMs(op.pid)
     // One lane per in-flight attack request; each waits for its slot of the fixed schedule.
     const lane = async (i: number) => {
-      const address = `198.51.100.${(i % 4) + 1}`
+      const address = `198.51.100.${(i % ATTACKERS) + 1}`
       const jar = new Jar()
       let form: { action: string; csrf: string } | undefined
       while (sent < total) {
@@ -175,6 +181,7 @@ export async function sprayBenchmark(
         maxMs: legit.latencies.length ? Math.max(...legit.latencies) : Number.NaN,
       },
       opCpuMsPerAttackRequest: cpu / sent,
+      checksAllowedByLimits: ATTACKERS * (20 + Math.floor(elapsed / 30)),
     }
   } finally {
     await op.stop()

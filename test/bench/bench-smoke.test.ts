@@ -14,6 +14,7 @@ import { mfaBenchmarks } from '../../bench/mfa.ts'
 import { agent, opBenchmarks } from '../../bench/op.ts'
 import { parBenchmarks } from '../../bench/par.ts'
 import { privateKeyJwtBenchmarks } from '../../bench/private-key-jwt.ts'
+import { sprayBenchmark } from '../../bench/spray.ts'
 import { statelessBenchmarks } from '../../bench/stateless.ts'
 
 function measured(rows: { name: string; baselineOpsPerSec: number; candidateOpsPerSec: number }[]) {
@@ -38,6 +39,11 @@ describe('npm run bench still runs (a moment of each benchmark)', () => {
     measured(await fapi2Benchmarks({ rounds: 1, ms: 50, pool: 2000 })))
   it('PAR logins', async () => measured(await parBenchmarks({ rounds: 1, ms: 50 })))
   it('OP logins', async () => measured(await opBenchmarks({ roundMs: 200, rounds: 1 })))
+  it('password spraying', async () => {
+    const run = await sprayBenchmark('default', { seconds: 1, rate: 50 })
+    assert.ok(Object.keys(run.attack).length > 0, 'the attack was answered')
+    assert.ok(run.legit.attempted > 0)
+  })
   it('load', async () => {
     const load = await loadBenchmark(200, 8)
     assert.equal(load.errors, 0)

@@ -1,11 +1,13 @@
 /**
  * `POST /interaction/:uid/login`: the password step. Its limits come first (per client address
  * and per username or known browser, `limits.ts`: a refused attempt costs no password hash),
- * then the password check, a few at a time (scrypt runs on a small thread pool); a failure
+ * then the password check, a few at a time and at most two per address (scrypt runs on a small
+ * thread pool, and a flood must not queue ahead of everyone else); a failure
  * spends both limits, a success forgets the username's and remembers the browser.
  *
  * @module
  */
+import { addressBucket } from '../../../core/client-ip.ts'
 import { addCookie, isOpResponse, type OpRequest, type OpResponse } from '../../http/message.ts'
 import type { Limited } from '../../limits.ts'
 import type { OpRuntime } from '../../setup.ts'
@@ -14,21 +16,35 @@ import { failedAttempt, postedForm, render } from './index.ts'
 import { rememberBrowser, usernameSubject } from './known-browser.ts'
 import { proceed } from './second-factor.ts'
 
-/** Bounds concurrent password checks (scrypt runs on a small thread pool). */
-function limiter(max: number, queue: number) {
+/**
+ * Bounds password checks (scrypt runs on a small thread pool): `max` at once, `queue` waiting,
+ * and at most `perAddress` running or waiting for one client address, so an attacker's backlog
+ * never stands between another address and its check (a legitimate user waits behind at most
+ * `perAddress` checks of each busy address, not behind a whole flood).
+ */
+function limiter(max: number, queue: number, perAddress: number) {
   let running = 0
   const waiting: (() => void)[] = []
-  return async <T>(task: () => Promise<T>): Promise<T | 'busy'> => {
-    if (running >= max) {
-      if (waiting.length >= queue) return 'busy'
-      await new Promise<void>((resolve) => waiting.push(resolve))
-    }
-    running++
+  const held = new Map<string, number>()
+  return async <T>(address: string | undefined, task: () => Promise<T>): Promise<T | 'busy'> => {
+    const mine = address === undefined ? 0 : (held.get(address) ?? 0)
+    if (mine >= perAddress || (running >= max && waiting.length >= queue)) return 'busy'
+    if (address !== undefined) held.set(address, mine + 1)
     try {
-      return await task()
+      if (running >= max) await new Promise<void>((resolve) => waiting.push(resolve))
+      running++
+      try {
+        return await task()
+      } finally {
+        running--
+        waiting.shift()?.()
+      }
     } finally {
-      running--
-      waiting.shift()?.()
+      if (address !== undefined) {
+        const left = (held.get(address) ?? 1) - 1
+        if (left === 0) held.delete(address)
+        else held.set(address, left)
+      }
     }
   }
 }
@@ -52,16 +68,21 @@ export async function passwordLogin(
     (await deps.limits.check('passwordPerIp', address)) ??
     (await deps.limits.check('passwordPerUsername', user))
   if (limited) return tooManyAttempts(uid, record, deps, limited, username)
-  const limit = passwordChecks.get(deps) ?? limiter(4, 64)
+  const limit = passwordChecks.get(deps) ?? limiter(4, 64, 2)
   passwordChecks.set(deps, limit)
+  const bucket = address === undefined ? undefined : addressBucket(address)
   const sub =
-    named && password ? await limit(() => deps.accounts.authenticate(username, password)) : null
-  if (sub === 'busy')
-    return render(uid, record, deps, {
+    named && password
+      ? await limit(bucket, () => deps.accounts.authenticate(username, password))
+      : null
+  if (sub === 'busy') {
+    const page = await render(uid, record, deps, {
       error: 'Too many sign-in attempts right now. Please try again.',
       username,
       status: 503,
     })
+    return { ...page, headers: { ...page.headers, 'retry-after': '1' } }
+  }
   if (sub === null) {
     await deps.limits.spend('passwordPerIp', address)
     await deps.limits.spend('passwordPerUsername', user)
