@@ -26,6 +26,7 @@ import {
   type TokenExchangeOptions,
 } from './config.ts'
 import { type ResolvedDpop, resolveDpop } from './dpop.ts'
+import { type ResolvedCaptcha, resolveCaptcha } from './endpoints/interaction/captcha.ts'
 import { type ResolvedPar, resolvePar } from './endpoints/par/pushed.ts'
 import { type ResolvedCustomGrant, resolveCustomGrants } from './endpoints/token/grants/custom.ts'
 import { applyProfile, type OpProfile } from './fapi2.ts'
@@ -118,6 +119,8 @@ export interface OpRuntime {
   readonly mfa: Mfa | undefined
   /** The public keys of `private_key_jwt` clients (`jwks`, or fetched from `jwks_uri`). */
   readonly clientKeys: ClientKeySource
+  /** A bot check on the login page, when configured (`createOp({ captcha })`). */
+  readonly captcha: ResolvedCaptcha | undefined
 }
 
 const defaultLogger: OpLogger = {
@@ -326,6 +329,7 @@ export async function setupOp(given: OpConfig): Promise<OpRuntime> {
     backchannel,
     mfa: checkMfa(config.mfa),
     clientKeys: createClientKeySource(clientAssertion, { clock, logger }),
+    captcha: resolveCaptcha(config.captcha, config.interactionUrl),
   }
 }
 

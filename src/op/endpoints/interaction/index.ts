@@ -19,6 +19,7 @@ import { authorizationResponse } from '../authorize/respond.ts'
 import { approveDevice, denyDevice } from '../device/approve.ts'
 import { decidedPage } from '../device/pages.ts'
 import { authTooOld, consentNeeded, interactionCookie } from './begin.ts'
+import { CAPTCHA_FAILED, captchaPassed, loginCaptcha } from './captcha.ts'
 import { issueCode } from './finish.ts'
 import { consentPage, errorPage, loginPage, secondFactorPage } from './pages.ts'
 import { passkeyScriptHash } from './passkey-script.ts'
@@ -94,6 +95,7 @@ export async function render(
     return html(body, status ?? (error ? 401 : 200), {}, [], offer.passkey ? scripts : [])
   }
   if (record.accountId === undefined) {
+    const bot = await loginCaptcha(record, deps)
     const body = loginPage({
       action: `${base}/login`,
       csrf,
@@ -101,8 +103,10 @@ export async function render(
       username: options.username ?? record.request.loginHint,
       error,
       passkey: scripts.length > 0 ? passkeyTarget : undefined,
+      captcha: bot?.html,
     })
-    return html(body, status ?? (error ? 401 : 200), {}, [], scripts)
+    const hashes = [...scripts, ...(bot?.scriptHashes ?? [])]
+    return html(body, status ?? (error ? 401 : 200), {}, bot?.csp.frame ?? [], hashes, bot?.csp)
   }
   return html(
     consentPage({
@@ -234,6 +238,8 @@ async function login(request: OpRequest, uid: string, deps: OpRuntime): Promise<
   const { params, record } = form
   const username = params.get('username') ?? ''
   const password = params.get('password') ?? ''
+  if (!(await captchaPassed(request, record, params, deps)))
+    return failedAttempt(uid, record, deps, { error: CAPTCHA_FAILED, username, status: 400 })
   const limit = passwordChecks.get(deps) ?? limiter(4, 64)
   passwordChecks.set(deps, limit)
   const sub =
