@@ -7,7 +7,8 @@
  * takes them; `signingAlgs` and `refreshTokens` are the OP's signing algorithms and OP-wide
  * refresh-token policy, and `profile: "fapi2"` the FAPI 2.0 Security Profile, as `createOp`
  * takes them; `resources` the protected resources (RFC 8707) clients may name with `resource`,
- * each client's `allowed_resources` those it may name. Errors
+ * each client's `allowed_resources` those it may name; `captcha` a bot check on the login page
+ * (`captcha.ts`: provider, site key, secret or the variable holding it, when). Errors
  * name the field, e.g. `"users[1].password" must be a non-empty string`.
  *
  * @module
@@ -19,6 +20,7 @@ import type {
   OpDpopOptions,
   OpParOptions,
 } from '../op/config.ts'
+import { checkCaptchaSection, type DevIdpCaptcha } from './captcha.ts'
 
 /** The parts of `createOp`'s config a module config file may add. */
 export type DevIdpCode = Pick<OpConfig, 'grants' | 'tokenExchange' | 'deviceFlow'>
@@ -42,6 +44,8 @@ export interface DevIdpFile {
   readonly refreshTokens?: OpConfig['refreshTokens']
   /** Protected resources (RFC 8707, `createOp`'s `resources`): `{ resource, scopes, accessTokenTtl }`. */
   readonly resources?: OpConfig['resources']
+  /** A bot check on the login page (Turnstile, hCaptcha, reCAPTCHA v3; see `captcha.ts`). */
+  readonly captcha?: DevIdpCaptcha
   /** From a module config file only. */
   readonly code?: DevIdpCode
 }
@@ -150,6 +154,7 @@ const TOP_KEYS = [
   'signingAlgs',
   'refreshTokens',
   'resources',
+  'captcha',
 ]
 const RESOURCE_KEYS = ['resource', 'scopes', 'accessTokenTtl']
 const REFRESH_KEYS = ['rotation', 'graceSeconds']
@@ -239,6 +244,7 @@ export function checkDevIdpConfig(raw: unknown, module: boolean): DevIdpFile {
     ...(root.resources === undefined
       ? {}
       : { resources: resources as unknown as OpConfig['resources'] }),
+    ...(root.captcha === undefined ? {} : { captcha: checkCaptchaSection(root.captcha, fail) }),
     ...(module ? { code: code as DevIdpCode } : {}),
   }
 }
