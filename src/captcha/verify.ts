@@ -81,8 +81,8 @@ async function verifyToken(
 ): Promise<CaptchaResult> {
   const { expect } = spec
   const syntax = checkTokenSyntax(token, spec.maxTokenLength, expect.provider)
-  if (syntax || typeof token !== 'string')
-    return syntax ?? failure(expect.provider, 'captcha_invalid', 'no token')
+  if (syntax) return syntax
+  if (typeof token !== 'string') return failure(expect.provider, 'captcha_invalid', 'no token')
   const replay = await checkNotReplayed(token, resolved.useOnce, resolved.maxAgeSeconds, expect)
   if (replay) return replay
   const call = {
