@@ -17,6 +17,7 @@ import { createMemoryCredentialStore } from '../mfa/store/memory.ts'
 import { createOp } from '../op/create-op.ts'
 import { escapeHtml } from '../op/http/html.ts'
 import { createMemoryOpStore } from '../op/store/memory.ts'
+import { captchaOptions } from './captcha.ts'
 import {
   checkDevIdpConfig,
   DEMO,
@@ -216,6 +217,9 @@ export async function startDevIdp(
       ...(file.refreshTokens ? { refreshTokens: file.refreshTokens } : {}),
       ...(file.rateLimits ? { rateLimits: file.rateLimits } : {}),
       ...(file.trustedProxies ? { trustedProxies: file.trustedProxies } : {}),
+      ...(file.captcha
+        ? { captcha: captchaOptions(file.captcha, issuer, (id, ttl) => store.useOnce(id, ttl)) }
+        : {}),
       ...file.code,
       store,
       ...(autoLogin === undefined ? {} : { dangerouslyAutoLogin: autoLogin }),
@@ -257,7 +261,7 @@ export async function startDevIdp(
   } catch (err) {
     failed(err)
     server.close()
-    if (err instanceof AuthkestraError && err.code === 'config_invalid')
+    if (err instanceof AuthkestraError && ['config_invalid', 'insecure_url'].includes(err.code))
       throw new CliError(err.message)
     throw err
   }

@@ -8,7 +8,8 @@
  * refresh-token policy, and `profile: "fapi2"` the FAPI 2.0 Security Profile, as `createOp`
  * takes them; `resources` the protected resources (RFC 8707) clients may name with `resource`,
  * each client's `allowed_resources` those it may name; `rateLimits` and `trustedProxies` the
- * OP's rate limits and the proxies whose `X-Forwarded-For` it believes. Errors
+ * OP's rate limits and the proxies whose `X-Forwarded-For` it believes; `captcha` a bot check on
+ * the login page (`captcha.ts`: provider, site key, secret or the variable holding it, when). Errors
  * name the field, e.g. `"users[1].password" must be a non-empty string`.
  *
  * @module
@@ -20,6 +21,7 @@ import type {
   OpDpopOptions,
   OpParOptions,
 } from '../op/config.ts'
+import { checkCaptchaSection, type DevIdpCaptcha } from './captcha.ts'
 
 /** The parts of `createOp`'s config a module config file may add. */
 export type DevIdpCode = Pick<OpConfig, 'grants' | 'tokenExchange' | 'deviceFlow'>
@@ -47,6 +49,8 @@ export interface DevIdpFile {
   readonly rateLimits?: OpConfig['rateLimits']
   /** The proxies whose `X-Forwarded-For` is believed (`createOp`'s `trustedProxies`). */
   readonly trustedProxies?: OpConfig['trustedProxies']
+  /** A bot check on the login page (Turnstile, hCaptcha, reCAPTCHA v3; see `captcha.ts`). */
+  readonly captcha?: DevIdpCaptcha
   /** From a module config file only. */
   readonly code?: DevIdpCode
 }
@@ -157,6 +161,7 @@ const TOP_KEYS = [
   'resources',
   'rateLimits',
   'trustedProxies',
+  'captcha',
 ]
 const RATE_LIMIT_KEYS = [
   'passwordPerIp',
@@ -267,6 +272,7 @@ export function checkDevIdpConfig(raw: unknown, module: boolean): DevIdpFile {
     ...(root.trustedProxies === undefined
       ? {}
       : { trustedProxies: root.trustedProxies as readonly string[] }),
+    ...(root.captcha === undefined ? {} : { captcha: checkCaptchaSection(root.captcha, fail) }),
     ...(module ? { code: code as DevIdpCode } : {}),
   }
 }

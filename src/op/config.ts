@@ -10,6 +10,7 @@ import { AuthkestraError } from '../core/errors.ts'
 import type { DpopAlgorithm } from '../dpop/key.ts'
 import type { Mfa } from '../mfa/create-mfa.ts'
 import type { ClientAssertionAlgorithm } from './client-keys.ts'
+import type { OpCaptchaOptions } from './endpoints/interaction/captcha.ts'
 import type { OpProfile } from './fapi2.ts'
 import type { CustomGrant, TokenExchangeOptions } from './grant-options.ts'
 import type { OpRateLimitOptions } from './limits.ts'
@@ -297,6 +298,11 @@ export interface OpConfig {
    * Default none: the socket's peer is the client.
    */
   readonly trustedProxies?: readonly string[]
+  /**
+   * A bot check (Turnstile, hCaptcha, reCAPTCHA v3 from `authkestra/captcha`) on the built-in
+   * login page, always or after failed attempts; verified before the password (docs/captcha.md).
+   */
+  readonly captcha?: OpCaptchaOptions
 }
 
 /** Options of the Device Authorization Grant. */

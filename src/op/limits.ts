@@ -71,6 +71,8 @@ export interface OpLimits {
   spend(name: OpLimitName, subject: string | undefined): Promise<Limited | undefined>
   /** Forgets what `subject` spent under `name` (a successful sign-in). */
   reset(name: OpLimitName, subject: string | undefined): Promise<void>
+  /** How many hits `subject` has counted under `name` now (0 when off or unknown). */
+  spent(name: OpLimitName, subject: string | undefined): Promise<number>
 }
 
 /** The address part a per-IP limit counts under, or undefined when the address is unknown. */
@@ -140,6 +142,13 @@ export function resolveLimits(
     spend: (name, subject) => run(name, subject, 'hit'),
     async reset(name, subject) {
       if (rules.has(name) && subject !== undefined) await backend.reset(await keyOf(name, subject))
+    },
+    async spent(name, subject) {
+      const rule = rules.get(name)
+      if (rule === undefined || subject === undefined) return 0
+      const decision = await backend.peek(await keyOf(name, subject), rule, deps.clock.now())
+      // A peek reports what would remain after one more hit.
+      return decision.allowed ? rule.limit - decision.remaining - 1 : rule.limit
     },
   }
 }

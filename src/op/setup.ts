@@ -27,6 +27,7 @@ import {
   type TokenExchangeOptions,
 } from './config.ts'
 import { type ResolvedDpop, resolveDpop } from './dpop.ts'
+import { type ResolvedCaptcha, resolveCaptcha } from './endpoints/interaction/captcha.ts'
 import { type ResolvedPar, resolvePar } from './endpoints/par/pushed.ts'
 import { type ResolvedCustomGrant, resolveCustomGrants } from './endpoints/token/grants/custom.ts'
 import { applyProfile, type OpProfile } from './fapi2.ts'
@@ -125,6 +126,8 @@ export interface OpRuntime {
   readonly limits: OpLimits
   /** The client's address behind the trusted proxies (`createOp({ trustedProxies })`). */
   readonly clientAddress: (request: OpRequest) => string | undefined
+  /** A bot check on the login page, when configured (`createOp({ captcha })`). */
+  readonly captcha: ResolvedCaptcha | undefined
 }
 
 const defaultLogger: OpLogger = {
@@ -336,6 +339,7 @@ export async function setupOp(given: OpConfig): Promise<OpRuntime> {
     clientKeys: createClientKeySource(clientAssertion, { clock, logger }),
     limits: resolveLimits(config.rateLimits, store, device.maxFailedEntries, { clock, logger }),
     clientAddress: clientAddressOf(config.trustedProxies),
+    captcha: resolveCaptcha(config.captcha, config.interactionUrl),
   }
 }
 

@@ -12,8 +12,9 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   providers: ['client', 'core'],
   mfa: ['core'],
   dpop: ['core'],
+  captcha: ['core'],
   op: ['dpop', 'mfa', 'core'],
-  'dev-idp': ['node', 'op', 'mfa', 'core'],
+  'dev-idp': ['node', 'op', 'captcha', 'mfa', 'core'],
   cli: ['client', 'core'],
   node: ['engine', 'op', 'core'],
   engine: ['client', 'dpop', 'core'],
@@ -26,6 +27,7 @@ const THIRD_PARTY: Record<string, readonly string[]> = {
   providers: [],
   mfa: ['jose', '@simplewebauthn/server', 'uqr'],
   dpop: ['jose'],
+  captcha: [],
   op: ['jose'],
   'dev-idp': [],
   cli: [],
@@ -40,6 +42,7 @@ const TYPES_FROM: Record<string, readonly string[]> = {
   stores: ['op', 'engine', 'mfa'],
   adapters: ['engine', 'index.ts'],
   node: ['index.ts'],
+  op: ['captcha'],
 }
 
 function files(dir: string): string[] {

@@ -57,9 +57,17 @@ export function empty(status: number, headers: Readonly<Record<string, string>> 
   return { status, headers: { ...NO_STORE, ...lower(headers) }, body: null }
 }
 
+/** Third-party sources a page's CSP allows besides its own (a bot-check provider's). */
+export interface CspSources {
+  readonly script?: readonly string[]
+  readonly connect?: readonly string[]
+  readonly style?: readonly string[]
+}
+
 /**
  * An HTML page that cannot be framed, cached, or run any script. `frameSources` lists the only
- * origins it may frame (the front-channel logout page), none by default.
+ * origins it may frame (the front-channel logout page, a bot-check widget), none by default;
+ * `sources` the only third-party scripts, connections and styles it may use (a bot check's).
  */
 export function html(
   body: string,
@@ -68,18 +76,20 @@ export function html(
   frameSources: readonly string[] = [],
   /** `'sha256-…'` sources of the page's own inline scripts; they may fetch from the OP only. */
   scriptHashes: readonly string[] = [],
+  sources: CspSources = {},
 ): OpResponse {
   const frames = frameSources.length === 0 ? '' : `; frame-src ${frameSources.join(' ')}`
-  const scripts =
-    scriptHashes.length === 0
-      ? ''
-      : `; script-src ${scriptHashes.map((h) => `'${h}'`).join(' ')}; connect-src 'self'`
+  const scriptList = [...scriptHashes.map((h) => `'${h}'`), ...(sources.script ?? [])]
+  const connectList = [...(scriptHashes.length === 0 ? [] : ["'self'"]), ...(sources.connect ?? [])]
+  const scripts = scriptList.length === 0 ? '' : `; script-src ${scriptList.join(' ')}`
+  const connect = connectList.length === 0 ? '' : `; connect-src ${connectList.join(' ')}`
+  const style = ["'unsafe-inline'", ...(sources.style ?? [])].join(' ')
   return {
     status,
     headers: {
       ...lower(headers),
       'content-type': 'text/html; charset=utf-8',
-      'content-security-policy': `default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'${frames}${scripts}`,
+      'content-security-policy': `default-src 'none'; style-src ${style}; frame-ancestors 'none'; base-uri 'none'${frames}${scripts}${connect}`,
       'x-frame-options': 'DENY',
       'x-content-type-options': 'nosniff',
       'referrer-policy': 'no-referrer',

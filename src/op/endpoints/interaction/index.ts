@@ -19,6 +19,7 @@ import { authorizationResponse } from '../authorize/respond.ts'
 import { approveDevice, denyDevice } from '../device/approve.ts'
 import { decidedPage } from '../device/pages.ts'
 import { authTooOld, consentNeeded, interactionCookie } from './begin.ts'
+import { loginCaptcha } from './captcha.ts'
 import { issueCode } from './finish.ts'
 import { consentPage, errorPage, loginPage, secondFactorPage } from './pages.ts'
 import { passkeyScriptHash } from './passkey-script.ts'
@@ -64,6 +65,8 @@ interface RenderOptions {
   readonly error?: string | undefined
   readonly username?: string | undefined
   readonly status?: number | undefined
+  /** The request the page answers: its client address is a signal of the bot check. */
+  readonly request?: OpRequest | undefined
 }
 
 /** The page the interaction is at: login, a second factor, or consent. */
@@ -95,6 +98,7 @@ export async function render(
     return html(body, status ?? (error ? 401 : 200), {}, [], offer.passkey ? scripts : [])
   }
   if (record.accountId === undefined) {
+    const bot = await loginCaptcha(record, deps, options.request)
     const body = loginPage({
       action: `${base}/login`,
       csrf,
@@ -102,8 +106,10 @@ export async function render(
       username: options.username ?? record.request.loginHint,
       error,
       passkey: scripts.length > 0 ? passkeyTarget : undefined,
+      captcha: bot?.html,
     })
-    return html(body, status ?? (error ? 401 : 200), {}, [], scripts)
+    const hashes = [...scripts, ...(bot?.scriptHashes ?? [])]
+    return html(body, status ?? (error ? 401 : 200), {}, bot?.csp.frame ?? [], hashes, bot?.csp)
   }
   return html(
     consentPage({
@@ -317,7 +323,7 @@ export async function interactionEndpoint(
   if (action === undefined) {
     if (request.method !== 'GET') return html(errorPage('Method not allowed.'), 405)
     const record = await boundInteraction(uid, request, deps)
-    return record ? render(uid, record, deps) : html(errorPage(EXPIRED), 400)
+    return record ? render(uid, record, deps, { request }) : html(errorPage(EXPIRED), 400)
   }
   if (action === 'login') return passwordLogin(request, uid, deps)
   if (action === 'consent') return consent(request, uid, deps)

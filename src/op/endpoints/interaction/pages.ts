@@ -1,7 +1,7 @@
 /**
  * The built-in login, second-factor and consent pages: plain HTML forms (fields `username`,
  * `password`, `code`, `csrf`), every echoed value escaped; the one script (passkeys) only where a
- * passkey can be used.
+ * passkey can be used, a bot check's widget only where one is required.
  *
  * @module
  */
@@ -40,6 +40,8 @@ export function loginPage(args: {
   username?: string | undefined
   error?: string | undefined
   passkey?: { action: string; optionsUrl: string; csrf: string } | undefined
+  /** A bot-check widget's markup (`captcha.ts`), inside the form before its button. */
+  captcha?: string | undefined
 }): string {
   const passkey = args.passkey
     ? `<hr>${passkeyForm({ mode: 'get', ...args.passkey, label: 'Sign in with a passkey' })}`
@@ -55,7 +57,7 @@ ${args.error ? `<p class="error" role="alert">${escapeHtml(args.error)}</p>` : '
 <input type="text" id="username" name="username" autocomplete="username" required autofocus value="${escapeHtml(args.username ?? '')}">
 <label for="password">Password</label>
 <input type="password" id="password" name="password" autocomplete="current-password" required>
-<button type="submit">Sign in</button>
+${args.captcha ?? ''}<button type="submit">Sign in</button>
 </form>${passkey}`,
     args.passkey ? PASSKEY_SCRIPT : '',
   )

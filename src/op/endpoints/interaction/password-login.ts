@@ -1,7 +1,7 @@
 /**
  * `POST /interaction/:uid/login`: the password step. Its limits come first (per client address
  * and per username or known browser, `limits.ts`: a refused attempt costs no password hash),
- * then the password check, a few at a time and at most two per address (scrypt runs on a small
+ * then the bot check when one is due (`captcha.ts`), then the password check, a few at a time and at most two per address (scrypt runs on a small
  * thread pool, and a flood must not queue ahead of everyone else); a failure
  * spends both limits, a success forgets the username's and remembers the browser.
  *
@@ -12,6 +12,7 @@ import { addCookie, isOpResponse, type OpRequest, type OpResponse } from '../../
 import type { Limited } from '../../limits.ts'
 import type { OpRuntime } from '../../setup.ts'
 import type { InteractionRecord } from '../../store/types.ts'
+import { CAPTCHA_FAILED, captchaPassed } from './captcha.ts'
 import { failedAttempt, postedForm, render } from './index.ts'
 import { rememberBrowser, usernameSubject } from './known-browser.ts'
 import { proceed } from './second-factor.ts'
@@ -67,7 +68,14 @@ export async function passwordLogin(
   const limited =
     (await deps.limits.check('passwordPerIp', address)) ??
     (await deps.limits.check('passwordPerUsername', user))
-  if (limited) return tooManyAttempts(uid, record, deps, limited, username)
+  if (limited) return tooManyAttempts(request, uid, record, deps, limited, username)
+  if (!(await captchaPassed(request, record, params, deps)))
+    return failedAttempt(uid, record, deps, {
+      error: CAPTCHA_FAILED,
+      username,
+      status: 400,
+      request,
+    })
   const limit = passwordChecks.get(deps) ?? limiter(4, 64, 2)
   passwordChecks.set(deps, limit)
   const bucket = address === undefined ? undefined : addressBucket(address)
@@ -80,13 +88,18 @@ export async function passwordLogin(
       error: 'Too many sign-in attempts right now. Please try again.',
       username,
       status: 503,
+      request,
     })
     return { ...page, headers: { ...page.headers, 'retry-after': '1' } }
   }
   if (sub === null) {
     await deps.limits.spend('passwordPerIp', address)
     await deps.limits.spend('passwordPerUsername', user)
-    return failedAttempt(uid, record, deps, { error: 'Invalid username or password.', username })
+    return failedAttempt(uid, record, deps, {
+      error: 'Invalid username or password.',
+      username,
+      request,
+    })
   }
   await deps.limits.reset('passwordPerUsername', user)
   const response = await proceed(request, uid, record, sub, ['pwd'], deps)
@@ -95,6 +108,7 @@ export async function passwordLogin(
 
 /** Over a password limit: the login page again, 429 with `Retry-After`; nothing was checked. */
 async function tooManyAttempts(
+  request: OpRequest,
   uid: string,
   record: InteractionRecord,
   deps: OpRuntime,
@@ -106,6 +120,7 @@ async function tooManyAttempts(
     error: `Too many failed sign-in attempts. Try again in ${wait < 120 ? `${wait} seconds` : `${Math.ceil(wait / 60)} minutes`}.`,
     username,
     status: 429,
+    request,
   })
   return { ...response, headers: { ...response.headers, 'retry-after': String(wait) } }
 }
