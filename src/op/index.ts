@@ -32,6 +32,7 @@ export {
   type InteractionResult,
   type Op,
 } from './create-op.ts'
+export type { OpDevsigOptions } from './devsig.ts'
 export { GrantError, type GrantErrorCode } from './errors.ts'
 export { FAPI2_ALGORITHMS, type OpProfile } from './fapi2.ts'
 export type { RefreshRotation } from './refresh-policy.ts'
