@@ -409,6 +409,36 @@ describe('OP devsig enrolment', () => {
     assert.ok((decodeJwt(answer.body.attestation as string).amr as string[]).includes('otp'))
   })
 
+  it("secondFactor 'always': an account without an authenticator app cannot enrol", async () => {
+    const strict = await devsigWorld({ devsig: { secondFactor: 'always' } })
+    try {
+      const token = await strict.token('alice')
+      const key = await generateDpopKey()
+      assertError(await enroll(strict, token, key, { otp: '123456' }), 400, 'invalid_grant')
+    } finally {
+      await strict.close()
+    }
+  })
+
+  it('refuses a bad devsig config at creation', async () => {
+    for (const devsig of [
+      { attestationTtlSeconds: 10 },
+      { challengeTtlSeconds: 3600 },
+      { algorithms: ['HS256'] },
+      { secondFactor: 'never' },
+    ]) {
+      await assert.rejects(
+        createOp({
+          issuer: 'http://127.0.0.1:9',
+          logger: { warn() {}, error() {} },
+          devsig,
+        } as never),
+        (err: unknown) => (err as { code?: string }).code === 'config_invalid',
+        JSON.stringify(devsig),
+      )
+    }
+  })
+
   it('is off (404) without the devsig option', async () => {
     const off = await createOp({ issuer: 'http://127.0.0.1:9', logger: { warn() {}, error() {} } })
     const answer = await off.handler(
