@@ -7,115 +7,20 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { generateKeyPair, SignJWT } from 'jose'
-import {
-  createDevsigSignature,
-  createMemoryReplayCache,
-  type DevsigTarget,
-  type DpopKey,
-  generateDpopKey,
-  type ReplayCache,
-} from '../../../src/dpop/index.ts'
+import { generateDpopKey, type ReplayCache } from '../../../src/dpop/index.ts'
 import { devsig } from '../../../src/index.ts'
-import { AUD, assertRefusal, ISS, JWKS_URI, type LocalIssuer, localIssuer, NOW } from './helpers.ts'
-
-const URL_ = `${AUD}/transfers?to=bob&amount=10`
-const BODY = '{"memo":"rent"}'
-const silent = { warn() {} }
-
-interface World {
-  readonly issuer: LocalIssuer
-  readonly device: DpopKey
-  readonly attestation: string
-  readonly now: { value: number }
-  readonly clock: { now(): number }
-  readonly replay: ReturnType<typeof createMemoryReplayCache>
-  readonly guard: ReturnType<typeof devsig>
-}
-
-async function attest(
-  key: CryptoKey,
-  jkt: string,
-  claims: Record<string, unknown> = {},
-  header: Record<string, unknown> = {},
-): Promise<string> {
-  return new SignJWT({
-    iss: ISS,
-    sub: 'alice',
-    aud: 'app',
-    client_id: 'app',
-    cnf: { jkt },
-    jti: crypto.randomUUID(),
-    iat: NOW - 60,
-    exp: NOW + 3600,
-    ...claims,
-  })
-    .setProtectedHeader({ alg: 'ES256', kid: 'k1', typ: 'devsig-attestation+jwt', ...header })
-    .sign(key)
-}
-
-async function world(options: { replay?: ReplayCache } = {}): Promise<World> {
-  const issuer = await localIssuer()
-  const device = await generateDpopKey()
-  const now = { value: NOW * 1000 }
-  const clock = { now: () => now.value }
-  const replay = createMemoryReplayCache({ clock })
-  const guard = devsig({
-    issuer: ISS,
-    jwksUri: JWKS_URI,
-    audience: AUD,
-    fetch: issuer.fetch,
-    replay: options.replay ?? replay,
-    clock,
-    logger: silent,
-  })
-  const attestation = await attest(issuer.key as CryptoKey, device.thumbprint)
-  return { issuer, device, attestation, now, clock, replay, guard }
-}
-
-async function signed(w: World, target: Partial<DevsigTarget> = {}, key = w.device) {
-  return createDevsigSignature(
-    key,
-    { method: 'POST', url: URL_, body: BODY, audience: AUD, ...target },
-    w.clock,
-  )
-}
-
-function request(
-  headers: Record<string, string>,
-  init: { method?: string; url?: string; body?: string } = {},
-): Request {
-  const method = init.method ?? 'POST'
-  return new Request(init.url ?? URL_, {
-    method,
-    headers,
-    ...(method === 'GET' || method === 'HEAD' ? {} : { body: init.body ?? BODY }),
-  })
-}
-
-const headersOf = (attestation: string, signature: string) => ({
-  'device-attestation': attestation,
-  'device-signature': signature,
-})
-
-const challengeOf = (code: string) => `DevSig realm="authkestra", error="${code}"`
-
-async function refused(
-  result: Awaited<ReturnType<World['guard']>>,
-  code: string,
-  secrets: string[],
-  status = 401,
-) {
-  const body = await assertRefusal(result, {
-    status,
-    challenge: status === 503 ? null : challengeOf(code),
-    error: code,
-    secret: secrets.join(''),
-  })
-  for (const secret of secrets) {
-    for (const part of secret.split('.').filter((p) => p.length >= 8))
-      assert.ok(!JSON.stringify(body).includes(part), 'a header value is echoed')
-  }
-}
+import {
+  attest,
+  BODY,
+  headersOf,
+  refused,
+  request,
+  signed,
+  silent,
+  URL_,
+  world,
+} from './devsig-helpers.ts'
+import { AUD, ISS, JWKS_URI, NOW } from './helpers.ts'
 
 describe('devsig guard: the request that is exactly right', () => {
   it('passes once, with the attested user, client and key', async () => {
@@ -390,100 +295,5 @@ describe('devsig guard: one refusal per code, in order', () => {
       [signature],
       503,
     )
-  })
-})
-
-describe('devsig guard: configuration', () => {
-  it('refuses a bad config at creation', async () => {
-    const base = { issuer: ISS, jwksUri: JWKS_URI, audience: AUD }
-    for (const patch of [
-      { audience: [] },
-      { issuer: '' },
-      { maxSignatureAgeSeconds: 61 },
-      { clockToleranceSeconds: -1 },
-      { signatureAlgorithms: ['HS256'] },
-      { attestationAlgorithms: ['none'] },
-      { replay: {} },
-    ]) {
-      assert.throws(
-        () => devsig({ ...base, ...patch } as Parameters<typeof devsig>[0]),
-        (err: unknown) => (err as { code?: string }).code === 'config_invalid',
-        JSON.stringify(patch),
-      )
-    }
-  })
-
-  it('clients: an attestation for another client is attestation_invalid', async () => {
-    const w = await world()
-    const guard = devsig({
-      issuer: ISS,
-      jwksUri: JWKS_URI,
-      audience: AUD,
-      clients: ['other-app'],
-      fetch: w.issuer.fetch,
-      clock: w.clock,
-      logger: silent,
-    })
-    const signature = await signed(w)
-    await refused(
-      await guard(request(headersOf(w.attestation, signature))),
-      'attestation_invalid',
-      [signature],
-    )
-  })
-})
-
-describe('devsig guard on node:http with the raw body bytes (guardRequestOf)', () => {
-  it('passes the signed request, refuses a tampered body and a body it was not given', async () => {
-    const { createServer } = await import('node:http')
-    const { guardRequestOf } = await import('../../../src/node/index.ts')
-    const w = await world()
-    const guard = devsig({
-      issuer: ISS,
-      jwksUri: JWKS_URI,
-      audience: AUD,
-      fetch: w.issuer.fetch,
-      clock: w.clock,
-      logger: silent,
-      // the client addressed the API's public URL; this server listens on loopback
-      url: (request) => `${AUD}${new URL(request.url).pathname}${new URL(request.url).search}`,
-    })
-    let passBody = true
-    const server = createServer((req, res) => {
-      const chunks: Buffer[] = []
-      req.on('data', (c: Buffer) => chunks.push(c))
-      req.on('end', async () => {
-        const request = guardRequestOf(req)
-        if (!request) return void res.writeHead(400).end()
-        const result = await guard(
-          request,
-          passBody ? new Uint8Array(Buffer.concat(chunks)) : undefined,
-        )
-        if (!result.ok) {
-          res.writeHead(result.response.status, { 'content-type': 'application/json' })
-          return void res.end(await result.response.text())
-        }
-        res.writeHead(200).end(result.principal.subject)
-      })
-    })
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    const port = (server.address() as { port: number }).port
-    const local = `http://127.0.0.1:${port}/transfers?to=bob&amount=10`
-    try {
-      const post = async (body: string) =>
-        fetch(local, { method: 'POST', headers: headersOf(w.attestation, await signed(w)), body })
-      const ok = await post(BODY)
-      assert.equal(ok.status, 200)
-      assert.equal(await ok.text(), 'alice')
-      const tampered = await post('{"memo":"rent!"}')
-      assert.equal(tampered.status, 401)
-      assert.equal(((await tampered.json()) as { error: string }).error, 'body_mismatch')
-      passBody = false
-      const unseen = await post(BODY)
-      assert.equal(((await unseen.json()) as { error: string }).error, 'body_mismatch')
-    } finally {
-      server.closeAllConnections()
-      await new Promise<void>((resolve) => server.close(() => resolve()))
-    }
   })
 })
