@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
 import { cryptoBenchmarks } from './crypto.ts'
 import { deviceBenchmarks } from './device.ts'
+import { devsigBenchmarks } from './devsig.ts'
 import { dpopBenchmarks } from './dpop.ts'
 import { fapi2Benchmarks } from './fapi2.ts'
 import { grantBenchmarks } from './grants.ts'
@@ -32,6 +33,7 @@ const rows = [
   ...(await deviceBenchmarks()),
   ...(await grantBenchmarks()),
   ...(await dpopBenchmarks()),
+  ...(await devsigBenchmarks()),
   ...(await parBenchmarks()),
   ...(await signingBenchmarks()),
   ...(await privateKeyJwtBenchmarks()),

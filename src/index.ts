@@ -48,6 +48,8 @@ export type {
   BearerSecretOptions,
   HmacAlgorithm,
 } from './engine/guards/bearer-options.ts'
+export { type DevsigGuard, type DevsigPrincipal, devsig } from './engine/guards/devsig.ts'
+export type { DevsigOptions } from './engine/guards/devsig-options.ts'
 export type {
   ResourceMetadataEndpoint,
   ResourceMetadataOptions,

@@ -22,6 +22,14 @@ export {
   type DeviceAuthorization,
 } from './device-authorization.ts'
 export { DeviceFlow, type DeviceLoginResult, type DevicePollOptions } from './device-flow.ts'
+export {
+  createDevsigSigner,
+  type DeviceAttestation,
+  type DevsigRequest,
+  type DevsigSigner,
+  type EnrollDeviceOptions,
+  enrollDevice,
+} from './devsig.ts'
 export { DiscoveryCache, type DiscoveryKind, wellKnownUrl } from './discovery.ts'
 export type { ResourceInit } from './dpop.ts'
 export type { ClientSecurityProfile } from './fapi2.ts'

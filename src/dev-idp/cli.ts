@@ -212,6 +212,7 @@ export async function startDevIdp(
       mfa,
       ...(file.dpop ? { dpop: file.dpop } : {}),
       ...(file.par ? { par: file.par } : {}),
+      ...(file.devsig ? { devsig: file.devsig } : {}),
       ...(file.resources ? { resources: file.resources } : {}),
       ...(file.signingAlgs ? { signingAlgs: file.signingAlgs } : {}),
       ...(file.refreshTokens ? { refreshTokens: file.refreshTokens } : {}),

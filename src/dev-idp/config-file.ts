@@ -9,11 +9,13 @@
  * takes them; `resources` the protected resources (RFC 8707) clients may name with `resource`,
  * each client's `allowed_resources` those it may name; `rateLimits` and `trustedProxies` the
  * OP's rate limits and the proxies whose `X-Forwarded-For` it believes; `captcha` a bot check on
- * the login page (`captcha.ts`: provider, site key, secret or the variable holding it, when). Errors
+ * the login page (`captcha.ts`: provider, site key, secret or the variable holding it, when);
+ * `devsig` device enrolment for device-bound request signatures (docs/devsig.md). Errors
  * name the field, e.g. `"users[1].password" must be a non-empty string`.
  *
  * @module
  */
+
 import type {
   OpAccountConfig,
   OpClientConfig,
@@ -21,6 +23,7 @@ import type {
   OpDpopOptions,
   OpParOptions,
 } from '../op/config.ts'
+import type { OpDevsigOptions } from '../op/devsig.ts'
 import { checkCaptchaSection, type DevIdpCaptcha } from './captcha.ts'
 
 /** The parts of `createOp`'s config a module config file may add. */
@@ -39,6 +42,8 @@ export interface DevIdpFile {
   readonly dpop?: OpDpopOptions
   /** Pushed Authorization Requests (`createOp`'s `par`: required of all, `request_uri` lifetime). */
   readonly par?: OpParOptions
+  /** Device enrolment for request signatures (`createOp`'s `devsig`, docs/devsig.md). */
+  readonly devsig?: OpDevsigOptions
   /** The OP's signing algorithms, the default first (`createOp`'s `signingAlgs`). */
   readonly signingAlgs?: OpConfig['signingAlgs']
   /** The OP-wide refresh-token policy (`createOp`'s `refreshTokens`). */
@@ -150,12 +155,14 @@ const DPOP_KEYS = [
   'clockToleranceSeconds',
 ]
 const PAR_KEYS = ['required', 'requestUriTtlSeconds']
+const DEVSIG_KEYS = ['attestationTtlSeconds', 'challengeTtlSeconds', 'algorithms', 'secondFactor']
 const TOP_KEYS = [
   'profile',
   'clients',
   'users',
   'dpop',
   'par',
+  'devsig',
   'signingAlgs',
   'refreshTokens',
   'resources',
@@ -187,6 +194,11 @@ export function checkDevIdpConfig(raw: unknown, module: boolean): DevIdpFile {
   const par =
     root.par === undefined ? undefined : (object(root.par, 'par') as unknown as OpParOptions)
   if (par) onlyKeys(par as Record<string, unknown>, PAR_KEYS, 'par')
+  const devsig =
+    root.devsig === undefined
+      ? undefined
+      : (object(root.devsig, 'devsig') as unknown as OpDevsigOptions)
+  if (devsig) onlyKeys(devsig as Record<string, unknown>, DEVSIG_KEYS, 'devsig')
   // Likewise `signingAlgs` and `refreshTokens`: their shape here, their values in createOp.
   if (root.signingAlgs !== undefined && !Array.isArray(root.signingAlgs))
     fail('"signingAlgs" must be an array, e.g. ["ES256", "RS256"]')
@@ -261,6 +273,7 @@ export function checkDevIdpConfig(raw: unknown, module: boolean): DevIdpFile {
     users,
     ...(dpop ? { dpop } : {}),
     ...(par ? { par } : {}),
+    ...(devsig ? { devsig } : {}),
     ...(root.signingAlgs === undefined
       ? {}
       : { signingAlgs: root.signingAlgs as OpConfig['signingAlgs'] }),

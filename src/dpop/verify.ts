@@ -6,14 +6,22 @@
  *
  * @module
  */
-import { compactVerify, importJWK, type JWK, errors as joseErrors } from 'jose'
-import { decodeBase64url, encodeBase64url } from '../core/base64url.ts'
+import { encodeBase64url } from '../core/base64url.ts'
 import { type Clock, systemClock } from '../core/clock.ts'
 import { type CryptoBackend, defaultCrypto } from '../core/crypto/index.ts'
 import { DPOP_ALGORITHMS, publicMembers } from './key.ts'
+import {
+  checkKeyJwsHeader,
+  checkKeyJwsSignature,
+  type DecodedKeyJws,
+  decodeKeyJws,
+  jwkThumbprint,
+} from './key-jws.ts'
 import type { DpopNonces } from './nonce.ts'
 import { accessTokenThumbprint, htuOf } from './proof.ts'
 import type { ReplayCache } from './replay.ts'
+
+export { cachedVerifier } from './key-jws.ts'
 
 /**
  * Why a proof was refused: the RFC 9449 error code, and a description safe to send.
@@ -75,8 +83,6 @@ export interface VerifiedDpopProof {
 
 /** Longest proof accepted, in characters. */
 const MAX_PROOF_LENGTH = 8192
-const ASYMMETRIC: ReadonlySet<string> = new Set(DPOP_ALGORITHMS)
-const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k']
 
 const invalid = (message: string) => new DpopRejected('invalid_dpop_proof', message)
 
@@ -96,118 +102,31 @@ export function readDpopHeader(headers: { get(name: string): string | null }): s
   return value.trim()
 }
 
-interface Decoded {
-  readonly header: Record<string, unknown>
-  readonly payload: Record<string, unknown>
-}
-
-function json(part: string | undefined): Record<string, unknown> | undefined {
-  const bytes = part === undefined ? undefined : decodeBase64url(part)
-  if (!bytes) return undefined
-  try {
-    const value: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes))
-    return typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined
-  } catch {
-    return undefined
-  }
-}
-
 /** Rule (§4.3 step 2): a well-formed compact JWS whose header and payload are JSON objects. */
-function checkWellFormed(proof: string): Decoded {
-  if (proof.length === 0 || proof.length > MAX_PROOF_LENGTH) throw invalid('malformed DPoP proof')
-  const parts = proof.split('.')
-  if (parts.length !== 3) throw invalid('malformed DPoP proof')
-  const header = json(parts[0])
-  const payload = json(parts[1])
-  if (!header || !payload) throw invalid('malformed DPoP proof')
-  return { header, payload }
+function checkWellFormed(proof: string): DecodedKeyJws {
+  const decoded = decodeKeyJws(proof, MAX_PROOF_LENGTH)
+  if (!decoded) throw invalid('malformed DPoP proof')
+  return decoded
 }
 
 /**
- * Rule (§4.3 steps 4, 5, 7): `typ` is `dpop+jwt`; `alg` an allowed asymmetric algorithm (never
- * `none`, never HMAC; `Ed25519`, RFC 9864's fully-specified name that openid-client 6 sends,
- * wherever EdDSA is allowed); `jwk` a public key alone (a private member is refused, step 7).
+ * Rule (§4.3 steps 4, 5, 7): `typ` is `dpop+jwt`; `alg` an allowed asymmetric algorithm; `jwk` a
+ * public key alone (the rules shared with device request signatures, see `key-jws.ts`).
  */
 function checkHeader(header: Record<string, unknown>, algorithms: readonly string[]): void {
-  if (header.typ !== 'dpop+jwt') throw invalid('DPoP proof "typ" must be "dpop+jwt"')
-  const { alg, jwk } = header
-  const family = alg === 'Ed25519' ? 'EdDSA' : alg
-  if (typeof family !== 'string' || !ASYMMETRIC.has(family) || !algorithms.includes(family))
-    throw invalid('DPoP proof "alg" is not allowed')
-  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk))
-    throw invalid('DPoP proof "jwk" header is missing')
-  if (PRIVATE_MEMBERS.some((m) => m in jwk)) throw invalid('DPoP proof "jwk" is not a public key')
-  if ('crit' in header) throw invalid('DPoP proof "crit" is not supported')
+  checkKeyJwsHeader(header, { typ: 'dpop+jwt', algorithms, label: 'DPoP proof', fail: invalid })
 }
 
-/**
- * Rule (§4.3 step 6): the signature verifies with the public key in `jwk`, for its own `alg` (a
- * key of another type or curve than `alg` names is refused).
- */
-async function checkSignature(
+/** Rule (§4.3 step 6): the signature verifies with the public key in `jwk`, for its `alg`. */
+function checkSignature(
   proof: string,
   alg: string,
   jwk: Record<string, string>,
   crypto: CryptoBackend,
 ): Promise<void> {
-  const fast = crypto.jws?.jwkVerifier
-  if (fast) {
-    const verify = cachedVerifier(crypto, jwk, alg, fast)
-    const end = proof.lastIndexOf('.')
-    if (!verify?.(proof.slice(0, end), proof.slice(end + 1)))
-      throw invalid('DPoP proof signature is invalid')
-    return
-  }
-  try {
-    await compactVerify(proof, await importJWK(jwk as JWK, alg), { algorithms: [alg] })
-  } catch (err) {
-    if (err instanceof joseErrors.JOSEError || err instanceof TypeError)
-      throw invalid('DPoP proof signature is invalid')
-    throw err
-  }
-}
-
-type Verify = (signingInput: string, signature: string) => boolean
-/** Verifiers of recently seen keys: a client signs many proofs with one key. Bounded. */
-const VERIFIERS = new WeakMap<CryptoBackend, Map<string, Verify | undefined>>()
-const MAX_CACHED_KEYS = 1000
-
-/**
- * The synchronous verifier of `jwk` for `alg` made by the backend's `jwkVerifier`, cached per
- * backend for the last {@link MAX_CACHED_KEYS} keys (the OP's client-assertion check uses it too).
- *
- * @example
- * ```ts
- * const verify = cachedVerifier(crypto, jwk, 'ES256', jwkVerifier)
- * verify?.(signingInput, signature) // true or false; undefined: the key does not fit
- * ```
- */
-export function cachedVerifier(
-  crypto: CryptoBackend,
-  jwk: Record<string, string>,
-  alg: string,
-  make: NonNullable<NonNullable<CryptoBackend['jws']>['jwkVerifier']>,
-): Verify | undefined {
-  let cache = VERIFIERS.get(crypto)
-  if (!cache) {
-    cache = new Map()
-    VERIFIERS.set(crypto, cache)
-  }
-  const id = `${alg} ${JSON.stringify(jwk)}`
-  if (cache.has(id)) return cache.get(id)
-  const verify = make(jwk, alg)
-  if (cache.size >= MAX_CACHED_KEYS) cache.delete(cache.keys().next().value as string)
-  cache.set(id, verify)
-  return verify
-}
-
-/** RFC 7638 §3: SHA-256 of the required members in lexicographic order, as compact JSON. */
-async function thumbprintOf(jwk: Record<string, string>, crypto: CryptoBackend): Promise<string> {
-  const members = Object.keys(jwk).sort()
-  const canonical = JSON.stringify(Object.fromEntries(members.map((m) => [m, jwk[m]])))
-  return encodeBase64url(await crypto.sha256(canonical))
+  return checkKeyJwsSignature(proof, alg, jwk, crypto, () =>
+    invalid('DPoP proof signature is invalid'),
+  )
 }
 
 /** Rule (§4.3 step 3, §4.2): `jti`, `htm` and `htu` are strings; `iat` is a number. */
@@ -321,7 +240,7 @@ export async function verifyDpopProof(
   await checkAth(payload, expected.accessToken, crypto)
   const withNonce = await checkNonce(payload, expected.nonces)
   checkIat(iat, expected, withNonce, clock)
-  const thumbprint = await thumbprintOf(jwk, crypto)
+  const thumbprint = await jwkThumbprint(jwk, crypto)
   await checkReplay(thumbprint, jti, expected, withNonce, crypto)
   return { thumbprint, jti, iat }
 }

@@ -10,6 +10,7 @@ import { AuthkestraError } from '../core/errors.ts'
 import type { DpopAlgorithm } from '../dpop/key.ts'
 import type { Mfa } from '../mfa/create-mfa.ts'
 import type { ClientAssertionAlgorithm } from './client-keys.ts'
+import type { OpDevsigOptions } from './devsig.ts'
 import type { OpCaptchaOptions } from './endpoints/interaction/captcha.ts'
 import type { OpProfile } from './fapi2.ts'
 import type { CustomGrant, TokenExchangeOptions } from './grant-options.ts'
@@ -277,6 +278,12 @@ export interface OpConfig {
   readonly par?: OpParOptions
   /** DPoP (RFC 9449): accepted from every client; these options tighten it. */
   readonly dpop?: OpDpopOptions
+  /**
+   * Device-bound request signatures (docs/devsig.md): devices enrol keys at
+   * `{issuer}/devsig/challenge` and `{issuer}/devsig/enroll` and get attestations for APIs
+   * guarded by `devsig()`. Off without it.
+   */
+  readonly devsig?: OpDevsigOptions
   /** `private_key_jwt` client assertions (RFC 7523 §3): algorithms, lifetime, `jwks_uri` fetching. */
   readonly clientAssertion?: OpClientAssertionOptions
   /** Token Exchange (RFC 8693), for clients registered for it: who may exchange what. */

@@ -10,6 +10,8 @@ import { accountEndpoint } from './endpoints/account/index.ts'
 import { authorizeEndpoint } from './endpoints/authorize/index.ts'
 import { deviceAuthorizationEndpoint } from './endpoints/device/authorization.ts'
 import { deviceVerificationEndpoint } from './endpoints/device/verification.ts'
+import { devsigChallengeEndpoint } from './endpoints/devsig/challenge.ts'
+import { devsigEnrollEndpoint } from './endpoints/devsig/enroll.ts'
 import { discoveryEndpoint, jwksEndpoint, metadata } from './endpoints/discovery.ts'
 import { endSessionConfirmEndpoint, endSessionEndpoint } from './endpoints/end-session/index.ts'
 import {
@@ -104,6 +106,8 @@ const ROUTES: Record<string, Route> = {
   '/device_authorization': (r, _p, rt) => deviceAuthorizationEndpoint(r, rt),
   '/device': (r, _p, rt) => deviceVerificationEndpoint(r, rt),
   '/par': (r, _p, rt) => parEndpoint(r, rt),
+  '/devsig/challenge': (r, _p, rt) => devsigChallengeEndpoint(r, rt),
+  '/devsig/enroll': (r, _p, rt) => devsigEnrollEndpoint(r, rt),
 }
 
 function route(pathname: string, basePath: string): { handler: Route; rest: string } | undefined {

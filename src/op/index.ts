@@ -33,6 +33,7 @@ export {
   type Op,
   type OpRequestInfo,
 } from './create-op.ts'
+export type { OpDevsigOptions } from './devsig.ts'
 export type { OpCaptchaOptions } from './endpoints/interaction/captcha.ts'
 export { GrantError, type GrantErrorCode } from './errors.ts'
 export { FAPI2_ALGORITHMS, type OpProfile } from './fapi2.ts'

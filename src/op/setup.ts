@@ -26,6 +26,7 @@ import {
   STANDARD_SCOPES,
   type TokenExchangeOptions,
 } from './config.ts'
+import { type ResolvedDevsig, resolveDevsig } from './devsig.ts'
 import { type ResolvedDpop, resolveDpop } from './dpop.ts'
 import { type ResolvedCaptcha, resolveCaptcha } from './endpoints/interaction/captcha.ts'
 import { type ResolvedPar, resolvePar } from './endpoints/par/pushed.ts'
@@ -61,6 +62,10 @@ export interface OpUrls {
   readonly par: string
   /** The account page: second factors and passkeys (with `mfa`). */
   readonly account: string
+  /** Device-bound request signatures: the enrolment challenge (docs/devsig.md). */
+  readonly devsigChallenge: string
+  /** Device-bound request signatures: the enrolment (docs/devsig.md). */
+  readonly devsigEnroll: string
 }
 
 /** Finds and authenticates accounts. */
@@ -106,6 +111,8 @@ export interface OpSettings {
   readonly par: ResolvedPar
   /** `private_key_jwt` assertions: algorithms, lifetime, clock tolerance, `jwks_uri` fetching. */
   readonly clientAssertion: ResolvedClientAssertion
+  /** Device-bound request signatures (`createOp({ devsig })`); undefined when off. */
+  readonly devsig: ResolvedDevsig | undefined
 }
 
 /** The running pieces of an OP. */
@@ -279,11 +286,13 @@ export async function setupOp(given: OpConfig): Promise<OpRuntime> {
   }
   const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(issuerUrl.hostname)
   const ttl = resolveTtl(config.ttl)
+  const devsig = resolveDevsig(config.devsig)
+  const longest = Math.max(ttl.accessToken, ttl.idToken, devsig?.attestationTtlSeconds ?? 0)
   const keys = createKeyManager({
     store,
     algs: signingAlgs,
     clock,
-    retentionMs: (Math.max(ttl.accessToken, ttl.idToken) + 60) * 1000,
+    retentionMs: (longest + 60) * 1000,
   })
   await keys.signingKey()
   const backchannel = createBackchannel({
@@ -311,6 +320,8 @@ export async function setupOp(given: OpConfig): Promise<OpRuntime> {
         deviceVerification: `${issuer}/device`,
         par: `${issuer}/par`,
         account: `${issuer}/account`,
+        devsigChallenge: `${issuer}/devsig/challenge`,
+        devsigEnroll: `${issuer}/devsig/enroll`,
       },
       ttl,
       scopes,
@@ -327,6 +338,7 @@ export async function setupOp(given: OpConfig): Promise<OpRuntime> {
       dpop: resolveDpop(config.dpop, clock, logger),
       par: resolvePar(config.par),
       clientAssertion,
+      devsig,
     },
     store,
     keys,

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { deviceBenchmarks } from '../../bench/device.ts'
+import { devsigBenchmarks } from '../../bench/devsig.ts'
 import { fapi2Benchmarks } from '../../bench/fapi2.ts'
 import { grantBenchmarks } from '../../bench/grants.ts'
 import { guardBenchmarks } from '../../bench/guards.ts'
@@ -29,6 +30,7 @@ describe('npm run bench still runs (a moment of each benchmark)', () => {
   it('guards', async () => measured(await guardBenchmarks({ roundMs: 100, rounds: 1 })))
   it('stateless', async () => measured(await statelessBenchmarks({ ms: 20, rounds: 1 })))
   it('device polling', async () => measured(await deviceBenchmarks()))
+  it('devsig', async () => measured(await devsigBenchmarks({ ms: 20, rounds: 1, pool: 1000 })))
   it('custom grant and token exchange', async () =>
     measured(await grantBenchmarks({ rounds: 1, ms: 50 })))
   it('second factors', async () =>

@@ -210,7 +210,8 @@ function checkSecrets(value: unknown): readonly Uint8Array[] {
   })
 }
 
-function keySource(options: BearerOptions, issuer: string): KeySource {
+/** Where the keys of `options` come from (the `devsig` guard's attestation keys too). */
+export function keySource(options: BearerOptions, issuer: string): KeySource {
   if (options.secret !== undefined) {
     if (options.jwksUri !== undefined) throw configError('give "secret" or "jwksUri", not both')
     return { kind: 'secret', secrets: checkSecrets(options.secret) }

@@ -73,6 +73,14 @@ export function metadata(settings: OpSettings): Record<string, unknown> {
     claims_parameter_supported: true,
     request_parameter_supported: false,
     request_uri_parameter_supported: false,
+    // Not registered metadata: this OP's device-bound request signatures (docs/devsig.md).
+    ...(settings.devsig
+      ? {
+          devsig_challenge_endpoint: settings.urls.devsigChallenge,
+          devsig_enrollment_endpoint: settings.urls.devsigEnroll,
+          devsig_signing_alg_values_supported: [...settings.devsig.algorithms],
+        }
+      : {}),
   }
 }
 
