@@ -19,7 +19,7 @@
  *
  * @module
  */
-import { addressBucket } from '../core/client-ip.ts'
+import { addressBucket, createClientIpResolver } from '../core/client-ip.ts'
 import type { Clock } from '../core/clock.ts'
 import { AuthkestraError } from '../core/errors.ts'
 import {
@@ -31,6 +31,7 @@ import {
 } from '../core/rate-limit.ts'
 import type { OpLogger } from './config.ts'
 import { OAuthProblem } from './errors.ts'
+import type { OpRequest } from './http/message.ts'
 import type { OpStore } from './store/types.ts'
 import { secretId } from './tokens/secrets.ts'
 
@@ -183,4 +184,26 @@ export function tooManyRequests(limited: Limited): OAuthProblem {
     429,
     { 'retry-after': String(limited.retryAfterSeconds) },
   )
+}
+
+/**
+ * The client's address: the peer's, or behind `trustedProxies` the one they forwarded.
+ *
+ * @example
+ * ```ts
+ * const clientAddress = clientAddressResolver(['loopback'])
+ * const address = clientAddress(request)
+ * ```
+ */
+export function clientAddressResolver(
+  trusted: readonly string[] | undefined,
+): (request: OpRequest) => string | undefined {
+  if (trusted !== undefined && !Array.isArray(trusted))
+    throw new AuthkestraError(
+      'config_invalid',
+      '"trustedProxies" must list addresses or CIDR ranges',
+    )
+  const resolve = createClientIpResolver(trusted ?? [])
+  return (request) =>
+    resolve(request.remoteAddress, trusted?.length ? request.headers.get('x-forwarded-for') : null)
 }

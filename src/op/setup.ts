@@ -5,9 +5,7 @@
  * @module
  */
 
-import { createLocalJWKSet, type JSONWebKeySet } from 'jose'
 import { encodeBase64url } from '../core/base64url.ts'
-import { createClientIpResolver } from '../core/client-ip.ts'
 import { type Clock, systemClock } from '../core/clock.ts'
 import { defaultCrypto } from '../core/crypto/index.ts'
 import type { KeyResolver } from '../core/jwt-types.ts'
@@ -34,7 +32,7 @@ import { type ResolvedCustomGrant, resolveCustomGrants } from './endpoints/token
 import { applyProfile, type OpProfile } from './fapi2.ts'
 import type { OpRequest } from './http/message.ts'
 import { createKeyManager, type KeyManager } from './keys.ts'
-import { type OpLimits, resolveLimits } from './limits.ts'
+import { clientAddressResolver, type OpLimits, resolveLimits } from './limits.ts'
 import { type Backchannel, createBackchannel } from './logout/backchannel.ts'
 import { createLogoutNotifier, type LogoutNotifier } from './logout/notifier.ts'
 import { clientRefreshPolicy, resolveRefreshDefaults } from './refresh-policy.ts'
@@ -42,6 +40,7 @@ import { checkAllowedResources, type ResolvedResources, resolveResources } from 
 import { checkIdTokenAlg, type ResolvedSigningAlgs, resolveSigningAlgs } from './signing-algs.ts'
 import { createMemoryOpStore } from './store/memory.ts'
 import type { OpStore } from './store/types.ts'
+import { resolveTokenExchange } from './token-exchange-settings.ts'
 
 /** The OP's own URLs. */
 export interface OpUrls {
@@ -350,18 +349,9 @@ export async function setupOp(given: OpConfig): Promise<OpRuntime> {
     mfa: checkMfa(config.mfa),
     clientKeys: createClientKeySource(clientAssertion, { clock, logger }),
     limits: resolveLimits(config.rateLimits, store, device.maxFailedEntries, { clock, logger }),
-    clientAddress: clientAddressOf(config.trustedProxies),
+    clientAddress: clientAddressResolver(config.trustedProxies),
     captcha: resolveCaptcha(config.captcha, config.interactionUrl),
   }
-}
-
-/** The client's address: the peer's, or behind `trustedProxies` the one they forwarded. */
-function clientAddressOf(trusted: readonly string[] | undefined): OpRuntime['clientAddress'] {
-  if (trusted !== undefined && !Array.isArray(trusted))
-    throw configError('"trustedProxies" must list addresses or CIDR ranges')
-  const resolve = createClientIpResolver(trusted ?? [])
-  return (request) =>
-    resolve(request.remoteAddress, trusted?.length ? request.headers.get('x-forwarded-for') : null)
 }
 
 /** `mfa` must be what `createMfa` returns. */
@@ -381,30 +371,4 @@ function resolveDeviceFlow(options: OpConfig['deviceFlow']): OpSettings['device'
   if (!Number.isInteger(maxFailedEntries) || maxFailedEntries < 1)
     throw configError('"deviceFlow.maxFailedEntries" must be a positive integer')
   return { interval, maxFailedEntries }
-}
-
-/** Checks the Token Exchange options and prepares the trusted issuers' key sets. */
-function resolveTokenExchange(
-  options: OpConfig['tokenExchange'],
-  issuer: string,
-): OpSettings['tokenExchange'] {
-  if (options?.policy !== undefined && typeof options.policy !== 'function')
-    throw configError('"tokenExchange.policy" must be a function')
-  const trusted = new Map<string, { keys: KeyResolver; audience: string }>()
-  for (const [i, entry] of (options?.trustedIssuers ?? []).entries()) {
-    if (typeof entry?.issuer !== 'string' || !URL.canParse(entry.issuer))
-      throw configError(`"tokenExchange.trustedIssuers[${i}].issuer" must be a URL`)
-    if (entry.issuer === issuer)
-      throw configError(`"tokenExchange.trustedIssuers[${i}]" is this OP: its tokens need no entry`)
-    if (!Array.isArray(entry.jwks?.keys) || entry.jwks.keys.length === 0)
-      throw configError(`"tokenExchange.trustedIssuers[${i}].jwks" must hold public keys`)
-    if (entry.jwks.keys.some((k) => 'd' in k))
-      throw configError(`"tokenExchange.trustedIssuers[${i}].jwks" holds a private key`)
-    trusted.set(entry.issuer, {
-      // Typed as core's KeyResolver, so the declarations never name jose's types.
-      keys: createLocalJWKSet(entry.jwks as unknown as JSONWebKeySet) as unknown as KeyResolver,
-      audience: entry.audience ?? issuer,
-    })
-  }
-  return { policy: options?.policy, trusted }
 }
