@@ -72,9 +72,9 @@ function parseIp(text: string): Bytes | undefined {
   if (value.length === 0 || value.length > 45) return undefined
   if (!value.includes(':')) return parseIpv4(value)
   const v6 = parseIpv6(value)
-  if (v6 && v6.slice(0, 10).every((b) => b === 0) && v6[10] === 0xff && v6[11] === 0xff)
-    return v6.slice(12)
-  return v6
+  if (!v6) return undefined
+  const mapped = v6.slice(0, 10).every((b) => b === 0) && v6[10] === 0xff && v6[11] === 0xff
+  return mapped ? v6.slice(12) : v6
 }
 
 function format(bytes: Bytes): string {
