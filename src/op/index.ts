@@ -47,11 +47,13 @@ export type {
   Consumed,
   GrantBinding,
   InteractionRecord,
+  ListableKind,
   OpRecordKind,
   OpRecords,
   OpSetOptions,
   OpStore,
   RefreshRecord,
+  SealKeyRecord,
   SessionRecord,
   SigningKeyRecord,
 } from './store/types.ts'

@@ -34,6 +34,7 @@ import { type Backchannel, createBackchannel } from './logout/backchannel.ts'
 import { createLogoutNotifier, type LogoutNotifier } from './logout/notifier.ts'
 import { clientRefreshPolicy, resolveRefreshDefaults } from './refresh-policy.ts'
 import { checkAllowedResources, type ResolvedResources, resolveResources } from './resources.ts'
+import { createSealKeys, type SealKeys } from './seal-keys.ts'
 import { checkIdTokenAlg, type ResolvedSigningAlgs, resolveSigningAlgs } from './signing-algs.ts'
 import { createMemoryOpStore } from './store/memory.ts'
 import type { OpStore } from './store/types.ts'
@@ -118,6 +119,8 @@ export interface OpRuntime {
   readonly mfa: Mfa | undefined
   /** The public keys of `private_key_jwt` clients (`jwks`, or fetched from `jwks_uri`). */
   readonly clientKeys: ClientKeySource
+  /** The keys interaction cookies are sealed and CSRF tokens MACed with (`seal-keys.ts`). */
+  readonly seal: SealKeys
 }
 
 const defaultLogger: OpLogger = {
@@ -207,6 +210,7 @@ export async function setupOp(given: OpConfig): Promise<OpRuntime> {
   const store = config.store ?? createMemoryOpStore({ clock })
   if (!config.store)
     logger.warn('using the in-memory store: clients, sessions and keys are lost on restart')
+  const seal = await createSealKeys({ store, clock, secret: config.secret })
   if (config.dangerouslyAutoLogin !== undefined) {
     logger.warn(
       `auto-login is on: every authorization is granted to "${config.dangerouslyAutoLogin}" (tests only)`,
@@ -326,6 +330,7 @@ export async function setupOp(given: OpConfig): Promise<OpRuntime> {
     backchannel,
     mfa: checkMfa(config.mfa),
     clientKeys: createClientKeySource(clientAssertion, { clock, logger }),
+    seal,
   }
 }
 

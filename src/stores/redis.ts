@@ -38,6 +38,7 @@ import type { CredentialStore } from '../mfa/store/types.ts'
 import type {
   ConsumableKind,
   Consumed,
+  ListableKind,
   OpRecordKind,
   OpRecords,
   OpSetOptions,
@@ -59,6 +60,7 @@ import { createRedisSessionStore } from './redis/sessions.ts'
 export type {
   ConsumableKind,
   Consumed,
+  ListableKind,
   OpRecordKind,
   OpRecords,
   OpSetOptions,
