@@ -69,17 +69,18 @@ async function storedSecrets(store: OpStore, clock: Clock): Promise<Uint8Array[]
 /** Keys kept in the store (see the module comment). */
 async function fromStore(store: OpStore, clock: Clock): Promise<SealKeys> {
   let keyring = createKeyring(await storedSecrets(store, clock))
-  let loadedAt = clock.now()
+  // The first unknown kid reads at once (another instance's key, just made); later ones wait.
+  let reloadedAt = Number.NEGATIVE_INFINITY
   let reloading: Promise<void> | undefined
   const reload = async () => {
-    loadedAt = clock.now()
+    reloadedAt = clock.now()
     keyring = createKeyring(await storedSecrets(store, clock))
   }
   return {
     keys: (purpose) => keyring.keys(purpose),
     async find(purpose, kid) {
       const known = (await keyring.keys(purpose)).find((k) => k.kid === kid)
-      if (known || clock.now() - loadedAt < RELOAD_AFTER_MS) return known
+      if (known || clock.now() - reloadedAt < RELOAD_AFTER_MS) return known
       reloading ??= reload().finally(() => {
         reloading = undefined
       })
