@@ -63,7 +63,6 @@ describe('flood of unauthenticated /authorize', () => {
     assert.equal(store.size(), size, 'no CSRF record stored')
     interactions.length = 0
     const end = heapNow()
-    // biome-ignore lint/suspicious/noConsole: the measured numbers are the point of this test
     console.log(
       `flood: store ${size} → ${store.size()} records; cookie ${cookieBytes} bytes; heap ${mb(start.heap)} → ${mb(afterAuthorize.heap)} after ${AUTHORIZE} /authorize → ${mb(end.heap)} after ${PAGES} pages; rss ${mb(start.rss)} → ${mb(end.rss)}`,
     )
