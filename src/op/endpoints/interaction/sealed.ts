@@ -20,6 +20,7 @@
  * @module
  */
 import { CompactEncrypt, compactDecrypt, decodeProtectedHeader } from 'jose'
+import type { DerivedKey } from '../../../core/keyring.ts'
 import type { OpRuntime } from '../../setup.ts'
 import type { InteractionRecord } from '../../store/types.ts'
 
@@ -30,6 +31,20 @@ const encoder = new TextEncoder()
 const decoder = new TextDecoder()
 
 type Deps = Pick<OpRuntime, 'seal' | 'settings' | 'clock' | 'store'>
+
+/** Each derived key imported once as an AES-GCM `CryptoKey` (jose would import it every call). */
+const imported = new WeakMap<DerivedKey, Promise<CryptoKey>>()
+function aesKey(key: DerivedKey): Promise<CryptoKey> {
+  let cryptoKey = imported.get(key)
+  if (!cryptoKey) {
+    cryptoKey = crypto.subtle.importKey('raw', new Uint8Array(key.key), 'AES-GCM', false, [
+      'encrypt',
+      'decrypt',
+    ])
+    imported.set(key, cryptoKey)
+  }
+  return cryptoKey
+}
 
 /** Whether `value` looks like a sealed record (a compact JWE) rather than a bare uid. */
 export function isSealed(value: string): boolean {
@@ -47,7 +62,7 @@ export async function sealInteraction(
   const plaintext = JSON.stringify({ iss: deps.settings.issuer, uid, record })
   const sealed = await new CompactEncrypt(encoder.encode(plaintext))
     .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: current.kid })
-    .encrypt(current.key)
+    .encrypt(await aesKey(current))
   return sealed.length > MAX_SEALED_BYTES ? undefined : sealed
 }
 
@@ -63,7 +78,7 @@ export async function openInteraction(
     if (typeof kid !== 'string' || kid.length > 64) return undefined
     const key = await deps.seal.find(PURPOSE, kid)
     if (!key) return undefined
-    const { plaintext } = await compactDecrypt(value, key.key, {
+    const { plaintext } = await compactDecrypt(value, await aesKey(key), {
       keyManagementAlgorithms: ['dir'],
       contentEncryptionAlgorithms: ['A256GCM'],
     })
