@@ -48,7 +48,7 @@ function aesKey(key: DerivedKey): Promise<CryptoKey> {
 
 /** Whether `value` looks like a sealed record (a compact JWE) rather than a bare uid. */
 export function isSealed(value: string): boolean {
-  return value.split('.').length === 5
+  return value.length <= MAX_SEALED_BYTES && value.split('.').length === 5
 }
 
 /** Seals interaction `uid`; undefined when the result would be too large for a cookie. */
