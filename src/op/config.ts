@@ -7,6 +7,7 @@
 
 import type { Clock } from '../core/clock.ts'
 import { AuthkestraError } from '../core/errors.ts'
+import type { Secret } from '../core/keyring.ts'
 import type { DpopAlgorithm } from '../dpop/key.ts'
 import type { Mfa } from '../mfa/create-mfa.ts'
 import type { ClientAssertionAlgorithm } from './client-keys.ts'
@@ -227,6 +228,12 @@ export interface OpConfig {
   readonly accounts?: readonly OpAccountConfig[]
   /** Default: an in-memory store (with a warning: nothing survives a restart). */
   readonly store?: OpStore
+  /**
+   * The secret (≥ 32 bytes; a list rotates: the first seals, all open) the OP seals its
+   * interaction cookies and MACs its CSRF tokens with, through HKDF-derived keys. The same on
+   * every instance. Omitted: a random key kept in the store (record kind `sealKey`).
+   */
+  readonly secret?: Secret | readonly Secret[]
   /**
    * Deprecated: use `signingAlgs`. The only signing algorithm (exactly one key, as before).
    * Cannot be combined with `signingAlgs`.

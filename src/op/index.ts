@@ -51,11 +51,13 @@ export type {
   Consumed,
   GrantBinding,
   InteractionRecord,
+  ListableKind,
   OpRecordKind,
   OpRecords,
   OpSetOptions,
   OpStore,
   RefreshRecord,
+  SealKeyRecord,
   SessionRecord,
   SigningKeyRecord,
 } from './store/types.ts'

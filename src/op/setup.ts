@@ -37,6 +37,7 @@ import { type Backchannel, createBackchannel } from './logout/backchannel.ts'
 import { createLogoutNotifier, type LogoutNotifier } from './logout/notifier.ts'
 import { clientRefreshPolicy, resolveRefreshDefaults } from './refresh-policy.ts'
 import { checkAllowedResources, type ResolvedResources, resolveResources } from './resources.ts'
+import { createSealKeys, type SealKeys } from './seal-keys.ts'
 import { checkIdTokenAlg, type ResolvedSigningAlgs, resolveSigningAlgs } from './signing-algs.ts'
 import { createMemoryOpStore } from './store/memory.ts'
 import type { OpStore } from './store/types.ts'
@@ -134,6 +135,8 @@ export interface OpRuntime {
   readonly clientAddress: (request: OpRequest) => string | undefined
   /** A bot check on the login page, when configured (`createOp({ captcha })`). */
   readonly captcha: ResolvedCaptcha | undefined
+  /** The keys interaction cookies are sealed and CSRF tokens MACed with (`seal-keys.ts`). */
+  readonly seal: SealKeys
 }
 
 const defaultLogger: OpLogger = {
@@ -223,6 +226,7 @@ export async function setupOp(given: OpConfig): Promise<OpRuntime> {
   const store = config.store ?? createMemoryOpStore({ clock })
   if (!config.store)
     logger.warn('using the in-memory store: clients, sessions and keys are lost on restart')
+  const seal = await createSealKeys({ store, clock, secret: config.secret })
   if (config.dangerouslyAutoLogin !== undefined) {
     logger.warn(
       `auto-login is on: every authorization is granted to "${config.dangerouslyAutoLogin}" (tests only)`,
@@ -351,6 +355,7 @@ export async function setupOp(given: OpConfig): Promise<OpRuntime> {
     limits: resolveLimits(config.rateLimits, store, device.maxFailedEntries, { clock, logger }),
     clientAddress: clientAddressResolver(config.trustedProxies),
     captcha: resolveCaptcha(config.captcha, config.interactionUrl),
+    seal,
   }
 }
 

@@ -43,6 +43,7 @@ import type { CredentialStore } from '../mfa/store/types.ts'
 import type {
   ConsumableKind,
   Consumed,
+  ListableKind,
   OpRecordKind,
   OpRecords,
   OpSetOptions,
@@ -65,6 +66,7 @@ import { createRedisSessionStore } from './redis/sessions.ts'
 export type {
   ConsumableKind,
   Consumed,
+  ListableKind,
   OpRecordKind,
   OpRecords,
   OpSetOptions,

@@ -161,7 +161,8 @@ describe('authorization endpoint: accepted requests', () => {
     const cookie = get.headers.getSetCookie()[0] ?? ''
     assert.match(
       cookie,
-      /^ak_op_interaction=([A-Za-z0-9_-]{22}); Path=\/interaction\/([A-Za-z0-9_-]{22}); Max-Age=600; HttpOnly; SameSite=Lax$/,
+      // The record sealed in the cookie (a compact JWE, `dir`), nothing stored (sealed.ts).
+      /^ak_op_interaction=eyJ[A-Za-z0-9_-]+\.\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{22}; Path=\/interaction\/([A-Za-z0-9_-]{22}); Max-Age=600; HttpOnly; SameSite=Lax$/,
     )
     const post = await op.handler(
       new Request(`${ISSUER}/authorize`, {

@@ -55,7 +55,7 @@ describe('login page', () => {
     assert.equal(response.status, 200)
     assert.match(html, /name="username"/)
     assert.match(html, /name="password"/)
-    assert.match(html, /name="csrf" value="[A-Za-z0-9_-]{43}"/)
+    assert.match(html, /name="csrf" value="[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}"/)
     assert.ok(html.includes('Web &lt;App&gt; &amp; &quot;Co&quot;'))
     assert.ok(!html.includes('<script>x'))
     assert.ok(html.includes('&quot;&gt;&lt;script&gt;'))
@@ -79,7 +79,7 @@ describe('login page', () => {
       assert.ok(!browser.cookies.has('ak_op_session'))
       pages.push(
         body
-          .replace(/value="[A-Za-z0-9_-]{43}"/, '')
+          .replace(/value="[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}"/, '')
           .replace(/value="(alice|mallory)"/, '')
           .replace(/interaction\/[A-Za-z0-9_-]{22}/, ''),
       )

@@ -435,6 +435,15 @@ export function storeConformance(
         assert.deepEqual(kids, ['k1', 'k2'])
       })
 
+      it('lists sealing keys apart from signing keys', async () => {
+        await store.op.set('sealKey', 's1', { id: 's1', secret: 'a'.repeat(43), createdAt: 1 })
+        await store.op.set('sealKey', 's2', { id: 's2', secret: 'b'.repeat(43), createdAt: 2 })
+        const ids = (await store.op.list('sealKey')).map((k) => k.id).sort()
+        assert.deepEqual(ids, ['s1', 's2'])
+        assert.ok(!(await store.op.list('key')).some((k) => (k.kid as string).startsWith('s')))
+        assert.equal((await store.op.get('sealKey', 's1'))?.secret, 'a'.repeat(43))
+      })
+
       it('keeps the signing-algorithm and refresh-policy fields: keys per alg, client policy, rotation time', async () => {
         for (const alg of ['ES256', 'RS256', 'PS256', 'EdDSA'] as const)
           await store.op.set('key', `k-${alg}`, {

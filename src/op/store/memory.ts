@@ -10,6 +10,7 @@ import { createMemoryRateLimitStore } from '../../core/rate-limit.ts'
 import type {
   ConsumableKind,
   Consumed,
+  ListableKind,
   OpRecordKind,
   OpRecords,
   OpSetOptions,
@@ -130,7 +131,7 @@ export function createMemoryOpStore(
       for (const k of families.get(family) ?? []) entries.delete(k)
       families.delete(family)
     },
-    async list<K extends 'key' | 'client'>(kind: K) {
+    async list<K extends ListableKind>(kind: K) {
       const prefix = `${kind}\u0000`
       const out: OpRecords[K][] = []
       for (const k of [...entries.keys()]) {

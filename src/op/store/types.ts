@@ -281,7 +281,24 @@ export interface OpRecords {
   /** `${sub} ${clientId}` → scopes the user agreed to. */
   consent: { readonly scopes: readonly string[] }
   key: SigningKeyRecord
+  /**
+   * A random key the OP seals its interaction cookies and MACs its CSRF tokens with, when it is
+   * given no `secret`: shared by every instance over this store (never published, never signs).
+   */
+  sealKey: SealKeyRecord
 }
+
+/** A stored sealing key (see {@link OpRecords.sealKey}). */
+export interface SealKeyRecord {
+  readonly id: string
+  /** 32 random bytes, base64url. */
+  readonly secret: string
+  /** Milliseconds since the epoch; the oldest key seals, every one opens. */
+  readonly createdAt: number
+}
+
+/** The kinds {@link OpStore.list} serves: small sets, read at start and on rotation. */
+export type ListableKind = 'key' | 'client' | 'sealKey'
 
 /** The kinds of record. */
 export type OpRecordKind = keyof OpRecords
@@ -331,7 +348,7 @@ export interface OpStore {
    */
   useOnce(id: string, ttlSeconds: number): Promise<boolean>
   /** Every live record of a kind (used for small kinds: keys). */
-  list<K extends 'key' | 'client'>(kind: K): Promise<OpRecords[K][]>
+  list<K extends ListableKind>(kind: K): Promise<OpRecords[K][]>
   /**
    * The limiter state of the same backend, so that every OP instance sharing this store shares
    * its rate limits (password attempts, token requests, user-code entry). Absent: per process.

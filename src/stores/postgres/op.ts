@@ -9,6 +9,7 @@ import type { Clock } from '../../core/clock.ts'
 import type {
   ConsumableKind,
   Consumed,
+  ListableKind,
   OpRecordKind,
   OpRecords,
   OpSetOptions,
@@ -99,7 +100,7 @@ export function postgresOpStore(run: Run, t: Tables, clock: Clock): OpStore {
       })
     },
 
-    list<K extends 'key' | 'client'>(kind: K) {
+    list<K extends ListableKind>(kind: K) {
       const now = nowMs(clock)
       return run('op.list', async (query) => {
         const rows = await query(

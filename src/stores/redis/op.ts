@@ -3,7 +3,7 @@
  * `scripts.ts`) with a native TTL (PX) a little longer than its lifetime; its expiry by the
  * injected clock is in the hash, so reads honour that clock. A family is a set
  * `${prefix}family:${family}` of member keys, living at least as long as its longest member;
- * `key` and `client` records are indexed in a set `${prefix}kind:${kind}` of ids for `list`.
+ * `key`, `client` and `sealKey` records are indexed in a set `${prefix}kind:${kind}` of ids for `list`.
  *
  * @module
  */
@@ -14,6 +14,7 @@ import { AuthkestraError } from '../../core/errors.ts'
 import type {
   ConsumableKind,
   Consumed,
+  ListableKind,
   OpRecordKind,
   OpRecords,
   OpSetOptions,
@@ -44,7 +45,7 @@ export interface RedisOpDeps {
 }
 
 /** Kinds `list` serves: small sets, indexed on write. */
-const INDEXED: ReadonlySet<OpRecordKind> = new Set(['key', 'client'])
+const INDEXED: ReadonlySet<OpRecordKind> = new Set(['key', 'client', 'sealKey'])
 
 /** Builds the OP store. */
 export function createRedisOpStore(deps: RedisOpDeps): OpStore {
@@ -132,7 +133,7 @@ export function createRedisOpStore(deps: RedisOpDeps): OpStore {
       })
     },
 
-    list<K extends 'key' | 'client'>(kind: K) {
+    list<K extends ListableKind>(kind: K) {
       return guard('op.list', async () => {
         const reply = await runScript(
           redis,

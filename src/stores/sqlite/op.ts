@@ -9,6 +9,7 @@ import type { Clock } from '../../core/clock.ts'
 import type {
   ConsumableKind,
   Consumed,
+  ListableKind,
   OpRecordKind,
   OpRecords,
   OpSetOptions,
@@ -99,7 +100,7 @@ export function sqliteOpStore(db: SqliteDriver, table: string, clock: Clock): Op
         db.statement(sql.revokeFamily).run(family)
       })
     },
-    async list<K extends 'key' | 'client'>(kind: K) {
+    async list<K extends ListableKind>(kind: K) {
       return db.guard('op list', () => {
         const rows = db.statement(sql.list).all(kind, clock.now()) as { value: string }[]
         return rows.map((row) => JSON.parse(row.value) as OpRecords[K])

@@ -74,6 +74,34 @@ const BINDING_MUTATIONS = [
   },
 ]
 
+const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+
+/**
+ * The cookie with one character of its (sealed) value changed in a significant bit: the top bit
+ * of its base64url sextet (a low bit of a segment's last character may be padding).
+ */
+function flipCookie(cookie: string | undefined, at: number): string | undefined {
+  if (cookie === undefined) return undefined
+  const eq = cookie.indexOf('=') + 1
+  const value = cookie.slice(eq)
+  const positions = [...value].flatMap((c, i) => (c === '.' ? [] : [i]))
+  const i = positions[at % positions.length] ?? 0
+  const flipped = B64URL[(B64URL.indexOf(value[i] ?? 'A') ^ 32) & 63]
+  return `${cookie.slice(0, eq)}${value.slice(0, i)}${flipped}${value.slice(i + 1)}`
+}
+
+/** A random or one-character-flipped interaction cookie value (sealed.ts opens neither). */
+const COOKIE_MUTATIONS = fc.oneof(
+  fc.string({ unit: fc.constantFrom(...`${B64URL}.`), maxLength: 900 }).map((v) => ({
+    name: 'random interaction cookie',
+    apply: (p: LoginPost) => ({ ...p, cookie: `ak_op_interaction=${v}` }),
+  })),
+  fc.nat().map((at) => ({
+    name: 'flipped interaction cookie',
+    apply: (p: LoginPost) => ({ ...p, cookie: flipCookie(p.cookie, at) }),
+  })),
+)
+
 export function loginMutationArb(): fc.Arbitrary<{
   name: string
   apply: (p: LoginPost, o: LoginPost) => LoginPost
@@ -105,6 +133,7 @@ export function loginMutationArb(): fc.Arbitrary<{
       name: 'duplicate password',
       apply: (p: LoginPost) => ({ ...p, fields: [...p.fields, ['password', PASSWORD] as Field] }),
     }),
+    COOKIE_MUTATIONS,
   )
 }
 

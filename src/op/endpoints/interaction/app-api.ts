@@ -14,7 +14,14 @@ import {
 } from '../../http/message.ts'
 import type { OpRuntime } from '../../setup.ts'
 import { consentNeeded } from './begin.ts'
-import { boundInteraction, completeInteraction, decline, rememberConsent } from './index.ts'
+import {
+  bindInteraction,
+  boundInteraction,
+  completeInteraction,
+  decline,
+  rememberConsent,
+} from './index.ts'
+import { claimInteraction } from './sealed.ts'
 import { startSession } from './session.ts'
 
 /** What an app-hosted login page learns about the interaction it is serving. */
@@ -73,13 +80,22 @@ async function details(
   }
 }
 
+/**
+ * The interaction `finish` ends: bound to this browser, and claimed if it was only sealed so far
+ * (`sealed.ts`), so a copy of its cookie cannot finish it a second time.
+ */
+async function claimed(uid: string, request: OpRequest, runtime: OpRuntime) {
+  const bound = await bindInteraction(uid, request, runtime)
+  return bound?.sealed ? claimInteraction(uid, bound.record, runtime) : bound?.record
+}
+
 async function finish(
   request: OpRequest,
   result: InteractionResult,
   runtime: OpRuntime,
 ): Promise<OpResponse> {
   const uid = request.url.searchParams.get('uid') ?? ''
-  const record = await boundInteraction(uid, request, runtime)
+  const record = await claimed(uid, request, runtime)
   if (!record) throw new AuthkestraError('config_invalid', 'no live interaction for this request')
   if ('error' in result) {
     if (result.error === 'login_required' && !record.request.prompt.includes('none')) {

@@ -1,7 +1,8 @@
 /**
  * After the authorization request passed its checks: decide between a code right away (a live
  * session that satisfies `prompt`/`max_age`, and consent already given), an error (`prompt=none`
- * that cannot be satisfied), or an interaction (login and/or consent) bound to this browser.
+ * that cannot be satisfied), or an interaction (login and/or consent) bound to this browser: its
+ * record sealed in the interaction cookie, nothing stored (see `sealed.ts`).
  *
  * @module
  */
@@ -11,9 +12,15 @@ import { randomToken } from '../../../core/random.ts'
 import type { OpRequest, OpResponse } from '../../http/message.ts'
 import { redirect } from '../../http/responses.ts'
 import type { OpRuntime } from '../../setup.ts'
-import type { AuthorizationRequest, ClientRecord, OpStore } from '../../store/types.ts'
+import type {
+  AuthorizationRequest,
+  ClientRecord,
+  InteractionRecord,
+  OpStore,
+} from '../../store/types.ts'
 import { authorizationResponse } from '../authorize/respond.ts'
 import { issueCode } from './finish.ts'
+import { sealInteraction } from './sealed.ts'
 import { nextStep } from './second-factor.ts'
 import { cookieScope, currentSession, INTERACTION_COOKIE } from './session.ts'
 
@@ -98,24 +105,23 @@ export async function beginAuthorization(
     return issueCode(request, { ...session, amr }, deps)
 
   const uid = randomToken(16)
-  await deps.store.set(
-    'interaction',
-    uid,
-    {
-      request,
-      createdAt: now,
-      ...(session && !loginNeeded
-        ? step === 'done'
-          ? { accountId: session.accountId, authTime: session.authTime, sid: session.sid, amr }
-          : { partial: { accountId: session.accountId, amr, sid: session.sid } }
-        : {}),
-    },
-    { ttlSeconds: deps.settings.ttl.interaction },
-  )
+  const record: InteractionRecord = {
+    request,
+    createdAt: now,
+    ...(session && !loginNeeded
+      ? step === 'done'
+        ? { accountId: session.accountId, authTime: session.authTime, sid: session.sid, amr }
+        : { partial: { accountId: session.accountId, amr, sid: session.sid } }
+      : {}),
+  }
+  // Nothing stored until the user acts (sealed.ts); a record too large for a cookie is stored.
+  const sealed = await sealInteraction(uid, record, deps)
+  if (sealed === undefined)
+    await deps.store.set('interaction', uid, record, { ttlSeconds: deps.settings.ttl.interaction })
   const binding = interactionCookie(uid, deps)
   const cookie = serializeCookie(
     binding.name,
-    uid,
+    sealed ?? uid,
     { ...cookieScope(deps), path: binding.path },
     deps.settings.ttl.interaction,
   )

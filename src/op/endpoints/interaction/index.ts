@@ -4,6 +4,8 @@
  * second factor and passkeys: `second-factor.ts`). Every step
  * checks that the interaction is alive and belongs to this browser (its cookie); every POST
  * spends the one-time CSRF token of the page it was served with, so a form is submitted once.
+ * Until the first POST nothing is stored: the record rides sealed in the interaction cookie and
+ * the CSRF tokens are MACs (`sealed.ts`, `csrf.ts`); that POST claims and stores it.
  * Five wrong passwords end the interaction; the password step and its limits: `password-login.ts`.
  *
  * @module
@@ -14,16 +16,17 @@ import { type Params, readParams } from '../../http/params.ts'
 import { html } from '../../http/responses.ts'
 import type { OpRuntime } from '../../setup.ts'
 import type { InteractionRecord } from '../../store/types.ts'
-import { newSecret, secretId } from '../../tokens/secrets.ts'
 import { authorizationResponse } from '../authorize/respond.ts'
 import { approveDevice, denyDevice } from '../device/approve.ts'
 import { decidedPage } from '../device/pages.ts'
 import { authTooOld, consentNeeded, interactionCookie } from './begin.ts'
 import { loginCaptcha } from './captcha.ts'
+import { csrfFor, csrfValid, spendCsrf } from './csrf.ts'
 import { issueCode } from './finish.ts'
 import { consentPage, errorPage, loginPage, secondFactorPage } from './pages.ts'
 import { passkeyScriptHash } from './passkey-script.ts'
 import { passwordLogin } from './password-login.ts'
+import { claimInteraction, isSealed, openInteraction, wasClaimed } from './sealed.ts'
 import { nextStep, otpStep, passkeyOptions, passkeyStep } from './second-factor.ts'
 import { cookieScope, currentSession, startSession, upgradeSession } from './session.ts'
 
@@ -31,33 +34,36 @@ const EXPIRED =
   'This sign-in has expired or was opened in another browser. Go back to the application and start again.'
 const MAX_FAILED_LOGINS = 5
 
-/** A live interaction bound to this browser, or undefined. */
+/**
+ * A live interaction bound to this browser: its stored record (claimed, or too large to seal),
+ * else the record its sealed cookie carries (`sealed: true`, not claimed yet: see `sealed.ts`).
+ */
+export async function bindInteraction(
+  uid: string,
+  request: OpRequest,
+  deps: OpRuntime,
+): Promise<{ record: InteractionRecord; sealed: boolean } | undefined> {
+  const value = /^[A-Za-z0-9_-]{22}$/.test(uid)
+    ? readCookie(request, interactionCookie(uid, deps).name)
+    : undefined
+  if (value === undefined) return undefined
+  const opened = isSealed(value) ? await openInteraction(value, uid, deps) : undefined
+  if (value !== uid && !opened) return undefined
+  const stored = await deps.store.get('interaction', uid)
+  // A sealed cookie opens nothing once its interaction was claimed (and maybe ended since).
+  const record = stored ?? (opened && !(await wasClaimed(uid, deps)) ? opened : undefined)
+  if (!record) return undefined
+  const age = Math.floor(deps.clock.now() / 1000) - record.createdAt
+  return age <= deps.settings.ttl.interaction ? { record, sealed: !stored } : undefined
+}
+
+/** A live interaction bound to this browser, or undefined (for reading: nothing is claimed). */
 export async function boundInteraction(
   uid: string,
   request: OpRequest,
   deps: OpRuntime,
 ): Promise<InteractionRecord | undefined> {
-  if (
-    !/^[A-Za-z0-9_-]{22}$/.test(uid) ||
-    readCookie(request, interactionCookie(uid, deps).name) !== uid
-  )
-    return undefined
-  const record = await deps.store.get('interaction', uid)
-  if (!record) return undefined
-  const age = Math.floor(deps.clock.now() / 1000) - record.createdAt
-  return age <= deps.settings.ttl.interaction ? record : undefined
-}
-
-/** A fresh one-time CSRF token for a form of interaction `uid`. */
-async function csrfFor(uid: string, deps: OpRuntime): Promise<string> {
-  const csrf = newSecret()
-  await deps.store.set(
-    'csrf',
-    await secretId(csrf),
-    { uid },
-    { ttlSeconds: deps.settings.ttl.interaction },
-  )
-  return csrf
+  return (await bindInteraction(uid, request, deps))?.record
 }
 
 /** What a page shows besides the interaction's state. */
@@ -199,19 +205,23 @@ async function clientName(record: InteractionRecord, deps: OpRuntime): Promise<s
   return (await deps.store.get('client', record.request.clientId))?.name ?? record.request.clientId
 }
 
-/** The form of a POST, once: the interaction must be bound and the CSRF token unspent. */
+/**
+ * The form of a POST, once: the interaction must be bound, the CSRF token its own and unspent;
+ * then the interaction is claimed (the first POST of a sealed one stores it, see `sealed.ts`).
+ */
 export async function postedForm(
   request: OpRequest,
   uid: string,
   deps: OpRuntime,
 ): Promise<{ params: Params; record: InteractionRecord } | OpResponse> {
   const params = await readParams(request, ['POST'])
-  const record = await boundInteraction(uid, request, deps)
+  const bound = await bindInteraction(uid, request, deps)
   const csrf = params.get('csrf')
-  const spent =
-    csrf === undefined ? undefined : await deps.store.consume('csrf', await secretId(csrf))
-  if (!record || !spent || spent.alreadyConsumed || spent.value.uid !== uid)
+  if (!bound || csrf === undefined || !(await csrfValid(csrf, uid, deps)))
     return html(errorPage(EXPIRED), 400)
+  if (!(await spendCsrf(csrf, deps))) return html(errorPage(EXPIRED), 400)
+  const record = bound.sealed ? await claimInteraction(uid, bound.record, deps) : bound.record
+  if (!record) return html(errorPage(EXPIRED), 400)
   return { params, record }
 }
 
