@@ -91,14 +91,20 @@ const signedIn = (response: Response) =>
 
 describe('OP rate limits: password attempts', () => {
   it('slows spraying from one address across usernames: 429 with Retry-After, no password checked', async () => {
-    const { op, checks, clock, warnings } = await world()
+    const { op, checks, clock, warnings, store } = await world()
     const attacker = browserAt(op, '198.51.100.7')
     for (let i = 0; i < 20; i++) {
       const response = await attempt(attacker, `user${i}`, 'Summer2030!')
       assert.equal(response.status, 401, `attempt ${i + 1}`)
     }
     const checked = checks.count
+    const stored = store.size()
     const refused = await attempt(attacker, 'bob', 'bob-password')
+    assert.equal(
+      store.size(),
+      stored,
+      'a refused attempt stores nothing (not even its interaction)',
+    )
     assert.equal(refused.status, 429)
     assert.equal(refused.headers.get('retry-after'), '30') // 20 per 600 s: one every 30 s
     assert.match(await refused.text(), /Too many failed sign-in attempts\. Try again in 30 seconds/)
@@ -181,6 +187,34 @@ describe('OP rate limits: password attempts', () => {
       )
     }
     await assert.rejects(world({ trustedProxies: ['10.0.0.0/33'] }), /trustedProxies/)
+  })
+})
+
+describe('OP rate limits: stored interactions', () => {
+  it('bounds the one stored path of /authorize (a request too large to seal) per address', async () => {
+    const { op, store } = await world({
+      rateLimits: { interactionsPerIp: { limit: 2, windowSeconds: 60 } },
+    })
+    const big = async (address: string) => {
+      const auth = await authorizationUrl(ISSUER, {
+        client_id: 'app',
+        redirect_uri: CALLBACK,
+        state: 's'.repeat(3_900),
+      })
+      return browserAt(op, address).get(auth.url)
+    }
+    assert.equal((await big('198.51.100.1')).status, 303)
+    assert.equal((await big('198.51.100.1')).status, 303)
+    const before = store.size()
+    const refused = await big('198.51.100.1')
+    assert.equal(refused.status, 429)
+    assert.equal(refused.headers.get('retry-after'), '30')
+    assert.equal(store.size(), before, 'nothing stored')
+    assert.ok(!(await refused.text()).includes('sss'), 'nothing echoed')
+    assert.equal((await big('198.51.100.2')).status, 303, 'another address')
+    // a request small enough to seal stores nothing and is not counted
+    const auth = await authorizationUrl(ISSUER, { client_id: 'app', redirect_uri: CALLBACK })
+    assert.equal((await browserAt(op, '198.51.100.1').get(auth.url)).status, 303)
   })
 })
 

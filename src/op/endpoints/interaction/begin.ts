@@ -10,7 +10,7 @@
 import { serializeCookie } from '../../../core/cookies.ts'
 import { randomToken } from '../../../core/random.ts'
 import type { OpRequest, OpResponse } from '../../http/message.ts'
-import { redirect } from '../../http/responses.ts'
+import { html, redirect } from '../../http/responses.ts'
 import type { OpRuntime } from '../../setup.ts'
 import type {
   AuthorizationRequest,
@@ -20,6 +20,7 @@ import type {
 } from '../../store/types.ts'
 import { authorizationResponse } from '../authorize/respond.ts'
 import { issueCode } from './finish.ts'
+import { errorPage } from './pages.ts'
 import { sealInteraction } from './sealed.ts'
 import { nextStep } from './second-factor.ts'
 import { cookieScope, currentSession, INTERACTION_COOKIE } from './session.ts'
@@ -116,8 +117,18 @@ export async function beginAuthorization(
   }
   // Nothing stored until the user acts (sealed.ts); a record too large for a cookie is stored.
   const sealed = await sealInteraction(uid, record, deps)
-  if (sealed === undefined)
+  if (sealed === undefined) {
+    // The one stored path of an unauthenticated request: bounded per client address.
+    const limited = await deps.limits.spend('interactionsPerIp', deps.clientAddress(http))
+    if (limited) {
+      const wait = limited.retryAfterSeconds
+      const page = errorPage(
+        `Too many sign-in requests from your network. Try again in ${wait} seconds.`,
+      )
+      return html(page, 429, { 'retry-after': String(wait) })
+    }
     await deps.store.set('interaction', uid, record, { ttlSeconds: deps.settings.ttl.interaction })
+  }
   const binding = interactionCookie(uid, deps)
   const cookie = serializeCookie(
     binding.name,

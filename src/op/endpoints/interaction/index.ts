@@ -213,12 +213,19 @@ export async function postedForm(
   request: OpRequest,
   uid: string,
   deps: OpRuntime,
+  /**
+   * A refusal decided before anything is stored (a rate limit): it runs once the CSRF token's
+   * MAC is checked, before the token is spent and a sealed interaction claimed.
+   */
+  gate?: (params: Params, record: InteractionRecord) => Promise<OpResponse | undefined>,
 ): Promise<{ params: Params; record: InteractionRecord } | OpResponse> {
   const params = await readParams(request, ['POST'])
   const bound = await bindInteraction(uid, request, deps)
   const csrf = params.get('csrf')
   if (!bound || csrf === undefined || !(await csrfValid(csrf, uid, deps)))
     return html(errorPage(EXPIRED), 400)
+  const refused = await gate?.(params, bound.record)
+  if (refused) return refused
   if (!(await spendCsrf(csrf, deps))) return html(errorPage(EXPIRED), 400)
   const record = bound.sealed ? await claimInteraction(uid, bound.record, deps) : bound.record
   if (!record) return html(errorPage(EXPIRED), 400)

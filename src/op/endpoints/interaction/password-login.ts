@@ -57,18 +57,26 @@ export async function passwordLogin(
   uid: string,
   deps: OpRuntime,
 ): Promise<OpResponse> {
-  const form = await postedForm(request, uid, deps)
+  const address = deps.clientAddress(request)
+  let user: string | undefined
+  // The limits come before the CSRF token is spent or a sealed interaction stored: a refused
+  // attempt writes nothing.
+  const form = await postedForm(request, uid, deps, async (params, record) => {
+    const username = params.get('username') ?? ''
+    user =
+      username !== '' && username.length <= 256
+        ? await usernameSubject(request, username, deps)
+        : undefined
+    const limited =
+      (await deps.limits.check('passwordPerIp', address)) ??
+      (await deps.limits.check('passwordPerUsername', user))
+    return limited ? tooManyAttempts(request, uid, record, deps, limited, username) : undefined
+  })
   if (isOpResponse(form)) return form
   const { params, record } = form
   const username = params.get('username') ?? ''
   const password = params.get('password') ?? ''
-  const address = deps.clientAddress(request)
-  const named = username !== '' && username.length <= 256
-  const user = named ? await usernameSubject(request, username, deps) : undefined
-  const limited =
-    (await deps.limits.check('passwordPerIp', address)) ??
-    (await deps.limits.check('passwordPerUsername', user))
-  if (limited) return tooManyAttempts(request, uid, record, deps, limited, username)
+  const named = user !== undefined
   if (!(await captchaPassed(request, record, params, deps)))
     return failedAttempt(uid, record, deps, {
       error: CAPTCHA_FAILED,
