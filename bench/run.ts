@@ -48,7 +48,7 @@ const sprayOpen = await sprayBenchmark('off-unsafe')
 agent.destroy()
 
 const sprayed = (r: typeof spray) =>
-  `${Math.round(r.attackPerSec)} POSTs/s for ${r.seconds.toFixed(0)} s: ${r.passwordChecks} password checks (${Object.entries(
+  `${Math.round(r.attackPerSec)} POSTs/s for ${r.seconds.toFixed(0)} s: ${r.passwordChecks} password checks for the attack (${Object.entries(
     r.attack,
   )
     .map(([status, n]) => `${n}× ${status}`)
@@ -79,7 +79,7 @@ const measurements = [
     measured: `default limits: ${sprayed(spray)}`,
     target: `checks <= ${spray.checksAllowedByLimits} (20 + 1 per 30 s per address); every legitimate login succeeds`,
     met:
-      spray.passwordChecks <= spray.checksAllowedByLimits + 1 &&
+      spray.passwordChecks <= spray.checksAllowedByLimits &&
       spray.legit.succeeded === spray.legit.attempted &&
       spray.legit.attempted > 0,
     details: { spray, sprayOpen },
