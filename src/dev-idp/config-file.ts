@@ -173,7 +173,7 @@ const TOP_KEYS = [
 const RATE_LIMIT_KEYS = [
   'passwordPerIp',
   'passwordPerUsername',
-  'tokenPerClient',
+  'tokenFailuresPerClient',
   'deviceEntryPerIp',
   'interactionsPerIp',
 ]

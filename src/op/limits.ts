@@ -10,7 +10,7 @@
  * |---|---|---|
  * | `passwordPerIp` | failed password attempts per client address (IPv6 per /64) | 20 per 600 s |
  * | `passwordPerUsername` | failed password attempts per username, from browsers not known for it | 10 per 900 s |
- * | `tokenPerClient` | token and PAR requests per authenticated client | 600 per 60 s |
+ * | `tokenFailuresPerClient` | refused token and PAR requests per authenticated client (a public client: per client and address) | 600 per 60 s |
  * | `deviceEntryPerIp` | wrong user codes per client address | `deviceFlow.maxFailedEntries` per 600 s |
  * | `interactionsPerIp` | authorization requests that had to store their interaction | 60 per 60 s |
  *
@@ -39,7 +39,7 @@ import { secretId } from './tokens/secrets.ts'
 export type OpLimitName =
   | 'passwordPerIp'
   | 'passwordPerUsername'
-  | 'tokenPerClient'
+  | 'tokenFailuresPerClient'
   | 'deviceEntryPerIp'
   | 'interactionsPerIp'
 
@@ -55,7 +55,7 @@ export type OpRateLimitOptions = {
 const DEFAULTS: Readonly<Record<Exclude<OpLimitName, 'deviceEntryPerIp'>, RateLimitRule>> = {
   passwordPerIp: { limit: 20, windowSeconds: 600 },
   passwordPerUsername: { limit: 10, windowSeconds: 900 },
-  tokenPerClient: { limit: 600, windowSeconds: 60 },
+  tokenFailuresPerClient: { limit: 600, windowSeconds: 60 },
   interactionsPerIp: { limit: 60, windowSeconds: 60 },
 }
 
@@ -100,7 +100,7 @@ export function resolveLimits(
   const names: OpLimitName[] = [
     'passwordPerIp',
     'passwordPerUsername',
-    'tokenPerClient',
+    'tokenFailuresPerClient',
     'deviceEntryPerIp',
     'interactionsPerIp',
   ]
@@ -155,18 +155,59 @@ export function resolveLimits(
 }
 
 /**
- * Rule (RFC 6585 §4): a client over `tokenPerClient` gets 429 with `Retry-After`, as
- * `temporarily_unavailable` (RFC 6749 defines no rate-limit error; the status says it). Counted
- * after client authentication, so only the client's holder spends a confidential client's budget.
+ * What `tokenFailuresPerClient` counts a request under: a confidential client by its id (only
+ * the holder of its credentials can spend its budget), a public client by its id and the
+ * client's address (anyone may name it, and must not exhaust it for everyone).
  *
  * @example
  * ```ts
- * await checkClientBudget(client.clientId, deps.limits)
+ * const budget = clientBudget(client, request, deps)
  * ```
  */
-export async function checkClientBudget(clientId: string, limits: OpLimits): Promise<void> {
-  const limited = await limits.spend('tokenPerClient', clientId)
+export function clientBudget(
+  client: { readonly clientId: string; readonly tokenEndpointAuthMethod: string },
+  request: OpRequest,
+  deps: { readonly clientAddress: (request: OpRequest) => string | undefined },
+): string {
+  if (client.tokenEndpointAuthMethod !== 'none') return client.clientId
+  const address = deps.clientAddress(request)
+  return `${client.clientId} ${address === undefined ? 'unknown' : addressBucket(address)}`
+}
+
+/**
+ * Rule (RFC 6585 §4): a client whose token or PAR requests failed too often lately gets 429 with
+ * `Retry-After`, as `temporarily_unavailable` (RFC 6749 defines no rate-limit error; the status
+ * says it), before its grant is looked at. Only failures count (an OAuth error after client
+ * authentication: a wrong code, verifier or refresh token), so a busy client is never slowed for
+ * succeeding; {@link spendClientFailure} counts them.
+ *
+ * @example
+ * ```ts
+ * await checkClientBudget(clientBudget(client, request, deps), deps.limits)
+ * ```
+ */
+export async function checkClientBudget(budget: string, limits: OpLimits): Promise<void> {
+  const limited = await limits.check('tokenFailuresPerClient', budget)
   if (limited) throw tooManyRequests(limited)
+}
+
+/**
+ * Counts a refused token or PAR request (an {@link OAuthProblem} after client authentication)
+ * against the client's budget, then rethrows it.
+ *
+ * @example
+ * ```ts
+ * try { return await grant() } catch (err) { return spendClientFailure(err, budget, deps.limits) }
+ * ```
+ */
+export async function spendClientFailure(
+  err: unknown,
+  budget: string,
+  limits: OpLimits,
+): Promise<never> {
+  if (err instanceof OAuthProblem && err.status < 500 && err.status !== 429)
+    await limits.spend('tokenFailuresPerClient', budget)
+  throw err
 }
 
 /**

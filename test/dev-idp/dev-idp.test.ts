@@ -288,23 +288,25 @@ describe('authkestra dev-idp', () => {
           grant_types: ['client_credentials'],
         },
       ],
-      rateLimits: { tokenPerClient: { limit: 2, windowSeconds: 60 } },
+      rateLimits: { tokenFailuresPerClient: { limit: 2, windowSeconds: 60 } },
       trustedProxies: ['loopback'],
     })
     const { ready } = run(['--port', '0', '--config', path])
     const issuer = await ready
-    const token = () =>
+    const token = (body: string) =>
       fetch(`${issuer}/token`, {
         method: 'POST',
         headers: {
           'content-type': 'application/x-www-form-urlencoded',
           authorization: `Basic ${btoa('svc:svc-secret-0123456789abcdef')}`,
         },
-        body: 'grant_type=client_credentials',
+        body,
       })
-    assert.equal((await token()).status, 200)
-    assert.equal((await token()).status, 200)
-    const refused = await token()
+    const bad = 'grant_type=refresh_token&refresh_token=guessed'
+    assert.equal((await token('grant_type=client_credentials')).status, 200)
+    assert.equal((await token(bad)).status, 400)
+    assert.equal((await token(bad)).status, 400)
+    const refused = await token('grant_type=client_credentials')
     assert.equal(refused.status, 429)
     assert.equal(refused.headers.get('retry-after'), '30')
     assert.equal(((await refused.json()) as { error: string }).error, 'temporarily_unavailable')

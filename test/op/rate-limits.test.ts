@@ -181,9 +181,9 @@ describe('OP rate limits: password attempts', () => {
       'off',
     ]) {
       await assert.rejects(
-        world({ rateLimits: { tokenPerClient: rule as never } }),
+        world({ rateLimits: { tokenFailuresPerClient: rule as never } }),
         (err: Error & { code?: string }) =>
-          err.code === 'config_invalid' && /rateLimits\.tokenPerClient/.test(err.message),
+          err.code === 'config_invalid' && /rateLimits\.tokenFailuresPerClient/.test(err.message),
       )
     }
     await assert.rejects(world({ trustedProxies: ['10.0.0.0/33'] }), /trustedProxies/)
@@ -219,36 +219,67 @@ describe('OP rate limits: stored interactions', () => {
 })
 
 describe('OP rate limits: token endpoint', () => {
-  const token = (op: Op, clientId: string, secret = SECRET) =>
+  const token = (
+    op: Op,
+    clientId: string,
+    body: string,
+    options: { secret?: string; address?: string } = {},
+  ) =>
     op.handler(
       new Request(`${ISSUER}/token`, {
         method: 'POST',
         headers: {
           'content-type': 'application/x-www-form-urlencoded',
-          authorization: `Basic ${btoa(`${clientId}:${secret}`)}`,
+          ...(options.secret === undefined && clientId === 'app'
+            ? {}
+            : { authorization: `Basic ${btoa(`${clientId}:${options.secret ?? SECRET}`)}` }),
         },
-        body: 'grant_type=client_credentials',
+        body,
       }),
+      { remoteAddress: options.address ?? '198.51.100.1' },
     )
+  const GOOD = 'grant_type=client_credentials'
+  const BAD = 'grant_type=refresh_token&refresh_token=guessed'
 
-  it('answers a client over its budget with 429 temporarily_unavailable and Retry-After', async () => {
-    const { op, clock } = await world({
-      rateLimits: { tokenPerClient: { limit: 3, windowSeconds: 60 } },
+  it('slows a client whose requests keep failing: 429 temporarily_unavailable, Retry-After', async () => {
+    const { op, clock, store } = await world({
+      rateLimits: { tokenFailuresPerClient: { limit: 3, windowSeconds: 60 } },
     })
+    for (let i = 0; i < 10; i++)
+      assert.equal((await token(op, 'svc', GOOD)).status, 200, 'successes never count')
     // failed client authentication does not spend the client's budget
-    assert.equal((await token(op, 'svc', `${SECRET}x`)).status, 401)
-    for (let i = 0; i < 3; i++) assert.equal((await token(op, 'svc')).status, 200)
-    const refused = await token(op, 'svc')
+    assert.equal((await token(op, 'svc', GOOD, { secret: `${SECRET}x` })).status, 401)
+    for (let i = 0; i < 3; i++) assert.equal((await token(op, 'svc', BAD)).status, 400)
+    const before = store.size()
+    const refused = await token(op, 'svc', GOOD)
     assert.equal(refused.status, 429)
     assert.equal(refused.headers.get('retry-after'), '20')
     assert.equal(refused.headers.get('cache-control'), 'no-store')
     const body = (await refused.json()) as { error: string; error_description: string }
     assert.equal(body.error, 'temporarily_unavailable')
     assert.ok(!JSON.stringify(body).includes(SECRET))
-    assert.equal((await token(op, 'svc2')).status, 200, 'another client has its own budget')
+    assert.equal(store.size(), before, 'nothing stored')
+    assert.equal((await token(op, 'svc2', GOOD)).status, 200, 'another client has its own budget')
     clock.advance(20)
-    assert.equal((await token(op, 'svc')).status, 200)
-    assert.equal((await token(op, 'svc')).status, 429)
+    assert.equal((await token(op, 'svc', GOOD)).status, 200)
+    assert.equal((await token(op, 'svc', BAD)).status, 400)
+    assert.equal((await token(op, 'svc', GOOD)).status, 429)
+  })
+
+  it("counts a public client's failures per address: nobody can exhaust it for everyone", async () => {
+    const { op } = await world({
+      rateLimits: { tokenFailuresPerClient: { limit: 2, windowSeconds: 60 } },
+    })
+    const code =
+      'grant_type=authorization_code&client_id=app&code=guessed&code_verifier=' +
+      'v'.repeat(43) +
+      `&redirect_uri=${encodeURIComponent(CALLBACK)}`
+    for (let i = 0; i < 2; i++)
+      assert.equal((await token(op, 'app', code, { address: '203.0.113.66' })).status, 400)
+    assert.equal((await token(op, 'app', code, { address: '203.0.113.66' })).status, 429)
+    const elsewhere = await token(op, 'app', code, { address: '198.51.100.20' })
+    assert.equal(elsewhere.status, 400, 'another address still reaches the grant')
+    assert.equal(((await elsewhere.json()) as { error: string }).error, 'invalid_grant')
   })
 })
 

@@ -13,6 +13,7 @@
  * @module
  */
 import type { JwtPayload } from '../../core/jwt-types.ts'
+import { BodyTooLarge, readCapped } from '../../core/read-capped.ts'
 import { DevsigRejected, verifyDevsigSignature } from '../../dpop/devsig-verify.ts'
 import { type BodyBytes, DEVSIG_HEADERS } from '../../dpop/devsig-wire.ts'
 import { challenge, deny } from './challenge.ts'
@@ -45,35 +46,6 @@ export type DevsigGuard = (
   body?: BodyBytes,
 ) => Promise<GuardResult<DevsigPrincipal>>
 
-class BodyTooLarge extends Error {}
-
-/** Reads at most `max` bytes of a Web `Request`'s body, from a clone (the route can read it). */
-async function readCapped(request: Request, max: number): Promise<Uint8Array> {
-  const declared = Number(request.headers.get('content-length') ?? '0')
-  if (declared > max) throw new BodyTooLarge()
-  if (!request.body) return new Uint8Array(0)
-  const reader = request.clone().body?.getReader()
-  const chunks: Uint8Array[] = []
-  let size = 0
-  for (;;) {
-    const next = await reader?.read()
-    if (!next || next.done) break
-    size += next.value.byteLength
-    if (size > max) {
-      await reader?.cancel()
-      throw new BodyTooLarge()
-    }
-    chunks.push(next.value)
-  }
-  const out = new Uint8Array(size)
-  let at = 0
-  for (const chunk of chunks) {
-    out.set(chunk, at)
-    at += chunk.byteLength
-  }
-  return out
-}
-
 /**
  * Rule: the body the signature is checked against is the one received. Without the bytes (not
  * a Web `Request`, none passed), a request that announces a body is refused (`body_mismatch`):
@@ -87,7 +59,9 @@ async function bodyOf(
   if (given !== undefined) return given
   if (typeof Request !== 'undefined' && request instanceof Request) {
     try {
-      return await readCapped(request, config.maxBodyBytes)
+      // From a clone: the route reads the body afterwards.
+      const body = request.body ? request.clone().body : null
+      return await readCapped(body, request.headers, config.maxBodyBytes)
     } catch (err) {
       if (err instanceof BodyTooLarge) config.logger.warn('devsig: request body over maxBodyBytes')
       else config.logger.warn('devsig: request body could not be read')

@@ -13,7 +13,7 @@ import { invalidRequest, OAuthProblem } from '../../errors.ts'
 import type { OpRequest, OpResponse } from '../../http/message.ts'
 import { type Params, readParams } from '../../http/params.ts'
 import { json, oauthError } from '../../http/responses.ts'
-import { checkClientBudget } from '../../limits.ts'
+import { checkClientBudget, clientBudget, spendClientFailure } from '../../limits.ts'
 import type { OpRuntime } from '../../setup.ts'
 import type { AuthorizationRequest, ClientRecord } from '../../store/types.ts'
 import { checkRedirectUri, UnredirectableProblem } from '../authorize/checks.ts'
@@ -24,7 +24,7 @@ import { storePushed } from './pushed.ts'
 /** What the PAR endpoint uses. */
 export type ParDeps = Pick<
   OpRuntime,
-  'settings' | 'store' | 'clock' | 'logger' | 'clientKeys' | 'limits'
+  'settings' | 'store' | 'clock' | 'logger' | 'clientKeys' | 'limits' | 'clientAddress'
 >
 
 /** Rule (RFC 9126 §2.1): `request_uri` is the one authorization parameter that cannot be pushed. */
@@ -88,17 +88,11 @@ export async function parEndpoint(request: OpRequest, deps: ParDeps): Promise<Op
   try {
     const params = await readParams(request, ['POST'])
     const client = await authenticateClient(request, params, deps)
-    await checkClientBudget(client.clientId, deps.limits)
-    checkNoRequestUri(params)
-    checkCodeFlowClient(client)
-    const redirectUri = checkPushedRedirectUri(params, client)
-    const authorization = await checkProofBinding(
-      request,
-      authorizationRequestOf(params, client, redirectUri, params.get('state'), deps.settings),
-      client,
-      deps,
+    const budget = clientBudget(client, request, deps)
+    await checkClientBudget(budget, deps.limits)
+    const { requestUri, expiresIn } = await push(request, params, client, deps).catch(
+      (err: unknown) => spendClientFailure(err, budget, deps.limits),
     )
-    const { requestUri, expiresIn } = await storePushed(authorization, deps)
     return json(
       { request_uri: requestUri, expires_in: expiresIn },
       201,
@@ -108,4 +102,18 @@ export async function parEndpoint(request: OpRequest, deps: ParDeps): Promise<Op
     if (err instanceof OAuthProblem) return oauthError(err)
     throw err
   }
+}
+
+/** The pushed request checked and stored. */
+async function push(request: OpRequest, params: Params, client: ClientRecord, deps: ParDeps) {
+  checkNoRequestUri(params)
+  checkCodeFlowClient(client)
+  const redirectUri = checkPushedRedirectUri(params, client)
+  const authorization = await checkProofBinding(
+    request,
+    authorizationRequestOf(params, client, redirectUri, params.get('state'), deps.settings),
+    client,
+    deps,
+  )
+  return storePushed(authorization, deps)
 }

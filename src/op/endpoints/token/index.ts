@@ -11,7 +11,7 @@ import { invalidRequest, OAuthProblem } from '../../errors.ts'
 import type { OpRequest, OpResponse } from '../../http/message.ts'
 import { type Params, readParams } from '../../http/params.ts'
 import { json, oauthError } from '../../http/responses.ts'
-import { checkClientBudget } from '../../limits.ts'
+import { checkClientBudget, clientBudget, spendClientFailure } from '../../limits.ts'
 import type { OpRuntime } from '../../setup.ts'
 import { type ClientRecord, DEVICE_CODE_GRANT, TOKEN_EXCHANGE_GRANT } from '../../store/types.ts'
 import { authenticateClient } from '../client-auth.ts'
@@ -26,7 +26,15 @@ import type { IssueDeps, TokenResponseBody } from './issue.ts'
 /** What the token endpoint uses. */
 export type TokenDeps = Pick<
   OpRuntime,
-  'settings' | 'store' | 'keys' | 'accounts' | 'clock' | 'logger' | 'clientKeys' | 'limits'
+  | 'settings'
+  | 'store'
+  | 'keys'
+  | 'accounts'
+  | 'clock'
+  | 'logger'
+  | 'clientKeys'
+  | 'limits'
+  | 'clientAddress'
 >
 
 type Grant = (params: Params, client: ClientRecord, deps: IssueDeps) => Promise<TokenResponseBody>
@@ -74,14 +82,27 @@ export async function tokenEndpoint(request: OpRequest, deps: TokenDeps): Promis
   try {
     const params = await readParams(request, ['POST'])
     const client = await authenticateClient(request, params, deps)
-    await checkClientBudget(client.clientId, deps.limits)
-    const [grantType, grant] = checkGrantType(params, deps)
-    checkGrantAllowed(client, grantType)
-    const sender = await proofOfSender(request, deps.settings.urls.token, client, deps)
-    const body = await grant(params, client, { ...deps, sender })
+    const budget = clientBudget(client, request, deps)
+    await checkClientBudget(budget, deps.limits)
+    const body = await runGrant(request, params, client, deps).catch((err: unknown) =>
+      spendClientFailure(err, budget, deps.limits),
+    )
     return json(body, 200, await nonceHeader(deps.settings))
   } catch (err) {
     if (err instanceof OAuthProblem) return oauthError(err)
     throw err
   }
+}
+
+/** The grant type checked, the sender's proof, the grant run. */
+async function runGrant(
+  request: OpRequest,
+  params: Params,
+  client: ClientRecord,
+  deps: TokenDeps,
+): Promise<TokenResponseBody> {
+  const [grantType, grant] = checkGrantType(params, deps)
+  checkGrantAllowed(client, grantType)
+  const sender = await proofOfSender(request, deps.settings.urls.token, client, deps)
+  return grant(params, client, { ...deps, sender })
 }
