@@ -205,10 +205,25 @@ export async function spendClientFailure(
   budget: string,
   limits: OpLimits,
 ): Promise<never> {
-  if (err instanceof OAuthProblem && err.status < 500 && err.status !== 429)
+  if (err instanceof OAuthProblem && GUESSES.has(err.error))
     await limits.spend('tokenFailuresPerClient', budget)
   throw err
 }
+
+/**
+ * The refusals that count: what a wrong guess or a broken client gets. Not the protocol's own
+ * states (`authorization_pending`, `slow_down` while a device polls; `use_dpop_nonce`, the DPoP
+ * nonce handshake; `expired_token`, `access_denied`: a device authorization's end).
+ */
+const GUESSES: ReadonlySet<string> = new Set([
+  'invalid_grant',
+  'invalid_request',
+  'invalid_scope',
+  'invalid_target',
+  'invalid_dpop_proof',
+  'unauthorized_client',
+  'unsupported_grant_type',
+])
 
 /**
  * The OAuth JSON refusal of a request over a limit: 429, `temporarily_unavailable`, `Retry-After`.

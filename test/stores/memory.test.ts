@@ -2,7 +2,6 @@
 
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { createMemoryRateLimitStore } from '../../src/core/rate-limit.ts'
 import { createMemoryRevocationStore } from '../../src/engine/revocations/memory.ts'
 import { createMemorySessionStore } from '../../src/engine/sessions/memory.ts'
 import { createMemoryCredentialStore } from '../../src/mfa/store/memory.ts'
@@ -27,10 +26,20 @@ storeConformance('memory', async (clock) => {
   }
 })
 
-rateLimitConformance('memory', async () => ({
-  store: createMemoryRateLimitStore(),
-  async close() {},
-}))
+// createMemoryRateLimitStore, as the memory OP store carries it: two OP instances over one memory
+// store share it.
+rateLimitConformance('memory', async () => {
+  const op = createMemoryOpStore()
+  const limits = op.rateLimits
+  return {
+    store: limits,
+    twin: limits,
+    carriers: [op],
+    async close() {
+      op.close()
+    },
+  }
+})
 
 describe('memory session store internals', () => {
   it('keeps a read session’s user key even after its slot is reused', async () => {

@@ -209,7 +209,7 @@ export function rateLimitConformance(
 
     it('shares one limit between two instances over the same backend', async (t) => {
       const twin = under.twin
-      if (!twin) return t.skip('one process: no second instance')
+      if (!twin) return t.skip('a bare per-process limiter: no second instance')
       const now = START
       for (let i = 0; i < 3; i++) await limits.hit('shared', five, now)
       assert.deepEqual(await twin.peek('shared', five, now), allowed(1))

@@ -6,7 +6,7 @@
  */
 
 import { type Clock, systemClock } from '../../core/clock.ts'
-import { createMemoryRateLimitStore } from '../../core/rate-limit.ts'
+import { createMemoryRateLimitStore, type RateLimitStore } from '../../core/rate-limit.ts'
 import type {
   ConsumableKind,
   Consumed,
@@ -38,6 +38,8 @@ interface Entry {
 export function createMemoryOpStore(
   options: { clock?: Clock; sweepIntervalMs?: number } = {},
 ): OpStore & {
+  /** The per-process limiter (`createMemoryRateLimitStore`) the OP counts its limits in. */
+  readonly rateLimits: RateLimitStore
   /** Stops the background sweep (for tests and shutdown). */
   close(): void
   /** How many records are held (all kinds). */
