@@ -207,6 +207,25 @@ describe('OP device flow: polling', () => {
   })
 })
 
+describe('OP device flow: polling and the token failure limit', () => {
+  it('never counts authorization_pending or slow_down, only a guessed device_code', async () => {
+    const { authorize, poll, now } = await deviceOp({
+      rateLimits: { tokenFailuresPerClient: { limit: 2, windowSeconds: 600 } },
+    })
+    const started = await authorize()
+    for (let i = 0; i < 6; i++) {
+      const polled = await poll(started.device_code)
+      assert.equal(polled.status, 400, `poll ${i + 1}`)
+      assert.ok(['authorization_pending', 'slow_down'].includes(String(polled.body.error)))
+      now.value += 1000
+    }
+    for (let i = 0; i < 2; i++)
+      assert.equal((await poll('guessed-device-code')).body.error, 'invalid_grant')
+    const refused = await poll(started.device_code)
+    assert.deepEqual([refused.status, refused.body.error], [429, 'temporarily_unavailable'])
+  })
+})
+
 describe('OP device flow: a person connects a device', () => {
   it('code typed in lower case without the dash; login; consent shows the code; tokens once', async () => {
     const { op, authorize, poll, now } = await deviceOp()
