@@ -10,6 +10,7 @@ import { decodeProtectedHeader, EncryptJWT, errors as joseErrors, jwtDecrypt } f
 import { type Clock, systemClock } from '../core/clock.ts'
 import { AuthkestraError } from '../core/errors.ts'
 import type { Keyring } from '../core/keyring.ts'
+import { aesKeyOf } from '../core/seal.ts'
 import { type DpopKey, exportDpopKey, importDpopKey } from '../dpop/key.ts'
 import { joseCause } from './jose-cause.ts'
 
@@ -89,7 +90,7 @@ export async function sealFlowState(
   if (flowState.dpopKey !== undefined) payload.k = await sealableKey(flowState.dpopKey)
   const sealed = await new EncryptJWT(payload)
     .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: current.kid, typ: TYP, iat: now })
-    .encrypt(current.key)
+    .encrypt(await aesKeyOf(current))
   if (sealed.length > MAX_SEALED_LENGTH) {
     // It could not be opened again, and browsers drop cookies over 4 KiB.
     throw new AuthkestraError(
@@ -192,7 +193,7 @@ export async function openFlowState(
   const now = (deps.clock ?? systemClock).now()
   let payload: Record<string, unknown>
   try {
-    ;({ payload } = await jwtDecrypt(sealed, key.key, {
+    ;({ payload } = await jwtDecrypt(sealed, await aesKeyOf(key), {
       keyManagementAlgorithms: ['dir'],
       contentEncryptionAlgorithms: ['A256GCM'],
       typ: TYP,

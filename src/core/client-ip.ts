@@ -134,6 +134,11 @@ export type ClientIpResolver = (
  * ```
  */
 export function createClientIpResolver(trustedProxies: readonly string[] = []): ClientIpResolver {
+  if (!Array.isArray(trustedProxies))
+    throw new AuthkestraError(
+      'config_invalid',
+      '"trustedProxies" must list addresses or CIDR ranges',
+    )
   const ranges: Range[] = []
   for (const entry of trustedProxies) {
     for (const text of NAMED[entry] ?? [entry]) {
@@ -150,7 +155,8 @@ export function createClientIpResolver(trustedProxies: readonly string[] = []): 
   return (remoteAddress, forwardedFor) => {
     let current = remoteAddress === undefined ? undefined : parseIp(remoteAddress)
     if (!current) return undefined
-    const hops = forwardedFor ? forwardedFor.split(',') : []
+    if (ranges.length === 0 || !forwardedFor) return format(current)
+    const hops = forwardedFor.split(',')
     // 32 hops at most: a header longer than any real proxy chain is not walked further.
     for (let i = hops.length - 1; i >= 0 && i >= hops.length - 32 && trusted(current); i--) {
       const next = parseIp(hops[i] as string)

@@ -82,6 +82,29 @@ export function checkRateLimitRule(rule: RateLimitRule, name: string): RateLimit
 }
 
 /**
+ * A limit's setting resolved: its rule (`given`, else `fallback`, checked), or undefined for
+ * `'off-unsafe'`. Anything else stops the start with `config_invalid` naming `name`.
+ *
+ * @example
+ * ```ts
+ * const rule = resolveRateLimitSetting(options.loginStartsPerIp, { limit: 60, windowSeconds: 60 }, 'rateLimits.loginStartsPerIp')
+ * ```
+ */
+export function resolveRateLimitSetting(
+  given: RateLimitRule | 'off-unsafe' | undefined,
+  fallback: RateLimitRule,
+  name: string,
+): RateLimitRule | undefined {
+  if (given === 'off-unsafe') return undefined
+  if (given !== undefined && (typeof given !== 'object' || given === null))
+    throw new AuthkestraError(
+      'config_invalid',
+      `"${name}" must be { limit, windowSeconds } or 'off-unsafe'`,
+    )
+  return checkRateLimitRule(given ?? fallback, `"${name}"`)
+}
+
+/**
  * One GCRA step: what a hit at `nowMs` finds against the stored TAT. Pure; the stores' SQL and
  * Lua compute the same.
  *

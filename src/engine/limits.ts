@@ -10,13 +10,12 @@
  */
 import { addressBucket, createClientIpResolver } from '../core/client-ip.ts'
 import type { Clock } from '../core/clock.ts'
-import { AuthkestraError } from '../core/errors.ts'
 import type { Logger } from '../core/logger.ts'
 import {
-  checkRateLimitRule,
   createMemoryRateLimitStore,
   type RateLimitRule,
   type RateLimitStore,
+  resolveRateLimitSetting,
 } from '../core/rate-limit.ts'
 import type { GuardRequest } from './guards/types.ts'
 
@@ -52,32 +51,17 @@ export function resolveEngineLimits(
   shared: RateLimitStore | undefined,
   deps: { readonly clock: Clock; readonly logger: Logger },
 ): EngineLimits {
-  const given = options?.loginStartsPerIp
-  if (
-    given !== undefined &&
-    given !== 'off-unsafe' &&
-    (typeof given !== 'object' || given === null)
+  const rule = resolveRateLimitSetting(
+    options?.loginStartsPerIp,
+    DEFAULT,
+    'rateLimits.loginStartsPerIp',
   )
-    throw new AuthkestraError(
-      'config_invalid',
-      `"rateLimits.loginStartsPerIp" must be { limit, windowSeconds } or 'off-unsafe'`,
-    )
-  const rule =
-    given === 'off-unsafe'
-      ? undefined
-      : checkRateLimitRule(given ?? DEFAULT, '"rateLimits.loginStartsPerIp"')
-  if (trustedProxies !== undefined && !Array.isArray(trustedProxies))
-    throw new AuthkestraError(
-      'config_invalid',
-      '"trustedProxies" must list addresses or CIDR ranges',
-    )
-  const resolve = createClientIpResolver(trustedProxies ?? [])
+  const resolve = createClientIpResolver(trustedProxies)
   const store = options?.store ?? shared ?? createMemoryRateLimitStore()
   return {
     async loginStart(request) {
       if (rule === undefined) return undefined
-      const forwarded = trustedProxies?.length ? request.headers.get('x-forwarded-for') : null
-      const address = resolve(request.remoteAddress, forwarded)
+      const address = resolve(request.remoteAddress, request.headers.get('x-forwarded-for'))
       if (address === undefined) return undefined
       const bucket = addressBucket(address)
       const decision = await store.hit(`engine:loginStartsPerIp:${bucket}`, rule, deps.clock.now())

@@ -19,32 +19,14 @@
  *
  * @module
  */
-import { CompactEncrypt, compactDecrypt, decodeProtectedHeader } from 'jose'
-import type { DerivedKey } from '../../../core/keyring.ts'
+import { openText, sealText } from '../../../core/seal.ts'
 import type { OpRuntime } from '../../setup.ts'
 import type { InteractionRecord } from '../../store/types.ts'
 
 const PURPOSE = 'op-interaction'
 /** A sealed cookie value longer than this is not sent: the record is stored instead. */
 export const MAX_SEALED_BYTES = 3_800
-const encoder = new TextEncoder()
-const decoder = new TextDecoder()
-
 type Deps = Pick<OpRuntime, 'seal' | 'settings' | 'clock' | 'store'>
-
-/** Each derived key imported once as an AES-GCM `CryptoKey` (jose would import it every call). */
-const imported = new WeakMap<DerivedKey, Promise<CryptoKey>>()
-function aesKey(key: DerivedKey): Promise<CryptoKey> {
-  let cryptoKey = imported.get(key)
-  if (!cryptoKey) {
-    cryptoKey = crypto.subtle.importKey('raw', new Uint8Array(key.key), 'AES-GCM', false, [
-      'encrypt',
-      'decrypt',
-    ])
-    imported.set(key, cryptoKey)
-  }
-  return cryptoKey
-}
 
 /** Whether `value` looks like a sealed record (a compact JWE) rather than a bare uid. */
 export function isSealed(value: string): boolean {
@@ -59,10 +41,7 @@ export async function sealInteraction(
 ): Promise<string | undefined> {
   const [current] = await deps.seal.keys(PURPOSE)
   if (!current) return undefined
-  const plaintext = JSON.stringify({ iss: deps.settings.issuer, uid, record })
-  const sealed = await new CompactEncrypt(encoder.encode(plaintext))
-    .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: current.kid })
-    .encrypt(await aesKey(current))
+  const sealed = await sealText(current, JSON.stringify({ iss: deps.settings.issuer, uid, record }))
   return sealed.length > MAX_SEALED_BYTES ? undefined : sealed
 }
 
@@ -73,20 +52,10 @@ export async function openInteraction(
   deps: Deps,
 ): Promise<InteractionRecord | undefined> {
   if (value.length > MAX_SEALED_BYTES) return undefined
+  const text = await openText(value, (kid) => deps.seal.find(PURPOSE, kid))
+  if (text === undefined) return undefined
   try {
-    const { kid } = decodeProtectedHeader(value)
-    if (typeof kid !== 'string' || kid.length > 64) return undefined
-    const key = await deps.seal.find(PURPOSE, kid)
-    if (!key) return undefined
-    const { plaintext } = await compactDecrypt(value, await aesKey(key), {
-      keyManagementAlgorithms: ['dir'],
-      contentEncryptionAlgorithms: ['A256GCM'],
-    })
-    const opened = JSON.parse(decoder.decode(plaintext)) as {
-      iss?: unknown
-      uid?: unknown
-      record?: InteractionRecord
-    }
+    const opened = JSON.parse(text) as { iss?: unknown; uid?: unknown; record?: InteractionRecord }
     if (opened.iss !== deps.settings.issuer || opened.uid !== uid) return undefined
     const record = opened.record
     if (typeof record?.createdAt !== 'number' || typeof record.request !== 'object')
