@@ -7,10 +7,10 @@
  * @module
  */
 import { decodeProtectedHeader, EncryptJWT, errors as joseErrors, jwtDecrypt } from 'jose'
+import { aesKeyOf } from '../core/aes-key.ts'
 import { type Clock, systemClock } from '../core/clock.ts'
 import { AuthkestraError } from '../core/errors.ts'
 import type { Keyring } from '../core/keyring.ts'
-import { aesKeyOf } from '../core/seal.ts'
 import { type DpopKey, exportDpopKey, importDpopKey } from '../dpop/key.ts'
 import { joseCause } from './jose-cause.ts'
 

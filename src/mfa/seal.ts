@@ -6,11 +6,14 @@
  *
  * @module
  */
+import { CompactEncrypt, compactDecrypt, decodeProtectedHeader } from 'jose'
+import { aesKeyOf } from '../core/aes-key.ts'
 import { AuthkestraError } from '../core/errors.ts'
 import type { Keyring } from '../core/keyring.ts'
-import { openText, sealText } from '../core/seal.ts'
 
 const PURPOSE = 'mfa-totp'
+const encoder = new TextEncoder()
+const decoder = new TextDecoder()
 
 /** What a sealed secret belongs to. */
 export interface SealBinding {
@@ -26,10 +29,10 @@ export async function sealSecret(
 ): Promise<string> {
   const [current] = await keyring.keys(PURPOSE)
   if (!current) throw new AuthkestraError('config_invalid', 'the keyring has no key')
-  return sealText(
-    current,
-    JSON.stringify({ s: secret, a: binding.accountId, i: binding.credentialId }),
-  )
+  const plaintext = JSON.stringify({ s: secret, a: binding.accountId, i: binding.credentialId })
+  return new CompactEncrypt(encoder.encode(plaintext))
+    .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: current.kid })
+    .encrypt(await aesKeyOf(current))
 }
 
 /** Opens a sealed secret; undefined when it does not open or belongs elsewhere. */
@@ -38,11 +41,15 @@ export async function openSecret(
   sealed: string,
   binding: SealBinding,
 ): Promise<string | undefined> {
-  const keys = await keyring.keys(PURPOSE)
-  const text = await openText(sealed, (kid) => keys.find((k) => k.kid === kid))
-  if (text === undefined) return undefined
   try {
-    const value = JSON.parse(text) as { s?: unknown; a?: unknown; i?: unknown }
+    const { kid } = decodeProtectedHeader(sealed)
+    const key = (await keyring.keys(PURPOSE)).find((k) => k.kid === kid)
+    if (!key) return undefined
+    const { plaintext } = await compactDecrypt(sealed, await aesKeyOf(key), {
+      keyManagementAlgorithms: ['dir'],
+      contentEncryptionAlgorithms: ['A256GCM'],
+    })
+    const value = JSON.parse(decoder.decode(plaintext)) as { s?: unknown; a?: unknown; i?: unknown }
     if (value.a !== binding.accountId || value.i !== binding.credentialId) return undefined
     return typeof value.s === 'string' ? value.s : undefined
   } catch {

@@ -19,13 +19,17 @@
  *
  * @module
  */
-import { openText, sealText } from '../../../core/seal.ts'
+import { CompactEncrypt, compactDecrypt, decodeProtectedHeader } from 'jose'
+import { aesKeyOf } from '../../../core/aes-key.ts'
 import type { OpRuntime } from '../../setup.ts'
 import type { InteractionRecord } from '../../store/types.ts'
 
 const PURPOSE = 'op-interaction'
 /** A sealed cookie value longer than this is not sent: the record is stored instead. */
 export const MAX_SEALED_BYTES = 3_800
+const encoder = new TextEncoder()
+const decoder = new TextDecoder()
+
 type Deps = Pick<OpRuntime, 'seal' | 'settings' | 'clock' | 'store'>
 
 /** Whether `value` looks like a sealed record (a compact JWE) rather than a bare uid. */
@@ -41,7 +45,10 @@ export async function sealInteraction(
 ): Promise<string | undefined> {
   const [current] = await deps.seal.keys(PURPOSE)
   if (!current) return undefined
-  const sealed = await sealText(current, JSON.stringify({ iss: deps.settings.issuer, uid, record }))
+  const plaintext = JSON.stringify({ iss: deps.settings.issuer, uid, record })
+  const sealed = await new CompactEncrypt(encoder.encode(plaintext))
+    .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: current.kid })
+    .encrypt(await aesKeyOf(current))
   return sealed.length > MAX_SEALED_BYTES ? undefined : sealed
 }
 
@@ -52,10 +59,20 @@ export async function openInteraction(
   deps: Deps,
 ): Promise<InteractionRecord | undefined> {
   if (value.length > MAX_SEALED_BYTES) return undefined
-  const text = await openText(value, (kid) => deps.seal.find(PURPOSE, kid))
-  if (text === undefined) return undefined
   try {
-    const opened = JSON.parse(text) as { iss?: unknown; uid?: unknown; record?: InteractionRecord }
+    const { kid } = decodeProtectedHeader(value)
+    if (typeof kid !== 'string' || kid.length > 64) return undefined
+    const key = await deps.seal.find(PURPOSE, kid)
+    if (!key) return undefined
+    const { plaintext } = await compactDecrypt(value, await aesKeyOf(key), {
+      keyManagementAlgorithms: ['dir'],
+      contentEncryptionAlgorithms: ['A256GCM'],
+    })
+    const opened = JSON.parse(decoder.decode(plaintext)) as {
+      iss?: unknown
+      uid?: unknown
+      record?: InteractionRecord
+    }
     if (opened.iss !== deps.settings.issuer || opened.uid !== uid) return undefined
     const record = opened.record
     if (typeof record?.createdAt !== 'number' || typeof record.request !== 'object')
