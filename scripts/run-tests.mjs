@@ -24,8 +24,14 @@ if (files.length === 0) {
   console.error('no test files matched')
   process.exit(1)
 }
-const child = spawn(process.execPath, ['--import', 'tsx', '--test', ...files], {
-  cwd: root,
-  stdio: 'inherit',
-})
+// The spec reporter ends with a list of the failing tests, so a log that keeps only its tail
+// still names what failed.
+const child = spawn(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-reporter=spec', ...files],
+  {
+    cwd: root,
+    stdio: 'inherit',
+  },
+)
 child.on('exit', (code, signal) => process.exit(signal ? 1 : (code ?? 1)))
