@@ -81,10 +81,17 @@ async function post(
   const body = parseJsonObject(response, what)
   if (response.status !== 200) {
     const error = typeof body.error === 'string' ? body.error : 'unknown'
-    throw new AuthkestraError('provider_bad_response', `${what} refused: ${error}`, {
-      status: response.status,
-      oauthError: error,
-    })
+    const description =
+      typeof body.error_description === 'string' ? body.error_description : undefined
+    throw new AuthkestraError(
+      'provider_bad_response',
+      `${what} refused: ${error}${description === undefined ? '' : ` (${description})`}`,
+      {
+        status: response.status,
+        oauthError: error,
+        ...(description === undefined ? {} : { oauthErrorDescription: description }),
+      },
+    )
   }
   return body
 }

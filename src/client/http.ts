@@ -90,17 +90,29 @@ export async function httpRequest(
   }, options.timeoutMs)
   const where = new URL(url).origin
   try {
-    let response: Response
-    try {
-      response = await options.fetch(url, {
+    const send = () =>
+      options.fetch(url, {
         method: init.method,
         headers: init.headers ?? {},
         ...(init.body === undefined ? {} : { body: init.body }),
         redirect: 'manual',
         signal: controller.signal,
       })
+    let response: Response
+    try {
+      response = await send()
     } catch (cause) {
-      throw failure(timedOut, what, where, cause)
+      // A reset before any response is most often a kept-alive connection that the server
+      // closed while it sat idle, so it never read the request: it is sent once more, on a new
+      // connection, within the same time budget. Should the server have read it after all, a
+      // second code, refresh token, DPoP proof or client assertion is refused as a replay, never
+      // honoured twice. Any other failure is final.
+      if (timedOut || !staleConnection(cause)) throw failure(timedOut, what, where, cause)
+      try {
+        response = await send()
+      } catch (again) {
+        throw failure(timedOut, what, where, again)
+      }
     }
     if (response.type === 'opaqueredirect' || (response.status >= 300 && response.status < 400)) {
       await response.body?.cancel().catch(() => {})
@@ -128,9 +140,34 @@ function failure(timedOut: boolean, what: string, where: string, cause: unknown)
     ? new AuthkestraError('provider_timeout', `${what} at ${where} did not answer in time`, {
         cause,
       })
-    : new AuthkestraError('provider_unreachable', `${what} at ${where} could not be reached`, {
-        cause,
-      })
+    : new AuthkestraError(
+        'provider_unreachable',
+        `${what} at ${where} could not be reached${networkCode(cause)}`,
+        { cause },
+      )
+}
+
+/** Codes of a connection that was closed under a request (not of a server that is down). */
+const STALE_CONNECTION = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET'])
+
+function staleConnection(error: unknown): boolean {
+  for (let e = error, depth = 0; e instanceof Error && depth < 3; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code
+    if (typeof code === 'string' && STALE_CONNECTION.has(code)) return true
+  }
+  return false
+}
+
+/**
+ * The system or undici code of a network failure (`ECONNREFUSED`, `UND_ERR_SOCKET`, …), found
+ * on the error or its cause, as ` (CODE)`; empty when there is none. Codes name no secrets.
+ */
+function networkCode(error: unknown): string {
+  for (let e = error, depth = 0; e instanceof Error && depth < 3; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code
+    if (typeof code === 'string' && /^[A-Z][A-Z0-9_]{1,40}$/.test(code)) return ` (${code})`
+  }
+  return ''
 }
 
 const decoder = new TextDecoder('utf-8', { fatal: true })

@@ -65,6 +65,9 @@ describe('devsig end to end: sign in, enrol, call a guarded API', () => {
       accessToken: access_token,
       key,
       fetch: opFetch,
+      // The test OP's clock stands still; the proof must be fresh by that clock, however long
+      // the sign-in took on a loaded machine.
+      clock: { now: () => world.now.value },
     })
     assert.equal(expiresIn, 600)
     const jwks = (await (await opFetch(`${world.op.issuer}/jwks`)).json()) as never

@@ -52,7 +52,10 @@ after(() => {
   server.close()
 })
 
-const opts = resolveHttpOptions({ timeoutMs: 300, maxResponseBytes: 1_000_000 })
+// Roomy enough that a loaded machine never turns a size or shape check into a timeout; the
+// timeout checks use their own 300 ms against a server that waits 2 s.
+const opts = resolveHttpOptions({ timeoutMs: 10_000, maxResponseBytes: 1_000_000 })
+const short = resolveHttpOptions({ timeoutMs: 300, maxResponseBytes: 1_000_000 })
 
 describe('httpRequest over real HTTP', () => {
   it('reads a JSON body', async () => {
@@ -62,11 +65,11 @@ describe('httpRequest over real HTTP', () => {
 
   it('times out on slow headers and on a slow body (provider_timeout, never a hang)', async () => {
     await assert.rejects(
-      httpRequest(`${base}/slow-headers`, { method: 'GET' }, opts, 'x'),
+      httpRequest(`${base}/slow-headers`, { method: 'GET' }, short, 'x'),
       code('provider_timeout'),
     )
     await assert.rejects(
-      httpRequest(`${base}/slow-body`, { method: 'GET' }, opts, 'x'),
+      httpRequest(`${base}/slow-body`, { method: 'GET' }, short, 'x'),
       code('provider_timeout'),
     )
   })
@@ -104,9 +107,60 @@ describe('httpRequest over real HTTP', () => {
       (err: Error) => {
         code('provider_unreachable')(err)
         assert.ok(!err.message.includes('secret=abc'))
+        assert.match(err.message, /could not be reached \(ECONNREFUSED\)$/)
         return true
       },
     )
+  })
+
+  it('sends once more, on a new connection, when the connection is reset under a request', async () => {
+    // Connections numbered from 1; those up to `resetUpTo` are reset when a request arrives, as
+    // a kept-alive connection that the server closed while it sat idle.
+    let resetUpTo = 0
+    let connections = 0
+    const seen: string[] = []
+    const flaky = createServer((req, res) => {
+      const chunks: Buffer[] = []
+      req.on('data', (c: Buffer) => chunks.push(c))
+      req.on('end', () => {
+        seen.push(Buffer.concat(chunks).toString())
+        const socket = req.socket as typeof req.socket & { number?: number }
+        if ((socket.number ?? 0) <= resetUpTo) return void socket.resetAndDestroy()
+        res.setHeader('content-type', 'application/json')
+        res.end('{"ok":true}')
+      })
+    })
+    flaky.on('connection', (socket: { number?: number }) => {
+      socket.number = ++connections
+    })
+    await new Promise<void>((r) => flaky.listen(0, '127.0.0.1', r))
+    const at = `http://127.0.0.1:${(flaky.address() as AddressInfo).port}/token`
+    const post = {
+      method: 'POST' as const,
+      body: 'grant_type=x',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    }
+    try {
+      resetUpTo = 1
+      const answer = await httpRequest(at, post, opts, 'token endpoint')
+      assert.deepEqual(parseJsonObject(answer, 'token endpoint'), { ok: true })
+      assert.deepEqual(seen, ['grant_type=x', 'grant_type=x'])
+      assert.equal(connections, 2)
+      // Once only: a second reset is final.
+      flaky.closeAllConnections()
+      seen.length = 0
+      resetUpTo = Number.POSITIVE_INFINITY
+      await assert.rejects(
+        httpRequest(at, post, opts, 'token endpoint'),
+        code('provider_unreachable', undefined, (err) =>
+          assert.match(err.message, /\((ECONNRESET|UND_ERR_SOCKET)\)$/),
+        ),
+      )
+      assert.equal(seen.length, 2)
+    } finally {
+      flaky.closeAllConnections()
+      await new Promise<void>((r) => flaky.close(() => r()))
+    }
   })
 
   it('refuses invalid UTF-8 and non-object JSON', async () => {
