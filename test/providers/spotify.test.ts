@@ -39,13 +39,10 @@ const WIZZLER = {
  */
 class SpotifySimulator extends ProviderSimulator {
   user: Record<string, unknown> = WIZZLER
-  /** Ends every grant as soon as it is issued (a token revoked before its first use). */
-  revokeAtOnce = false
 
   override reset(): void {
     super.reset()
     this.user = WIZZLER
-    this.revokeAtOnce = false
   }
 
   readonly handle = async (req: RecordedRequest): Promise<Reply> => {
@@ -85,7 +82,6 @@ class SpotifySimulator extends ProviderSimulator {
     }
     const issue = (scopes: readonly string[], withRefresh: boolean): Reply => {
       const grant = this.issued.issue(scopes, 'BQ')
-      grant.revoked = this.revokeAtOnce
       return {
         json: {
           access_token: grant.accessToken,
@@ -226,7 +222,7 @@ describe('spotify() against a local Spotify', () => {
   })
 
   it('fails with provider_bad_response when the Web API refuses the token', async () => {
-    sim.revokeAtOnce = true
+    sim.issued.revokeOnIssue = true
     const login = await local.login()
     await assert.rejects(
       login.finalize(),

@@ -44,6 +44,8 @@ export interface SimulatedGrant {
 /** The grants a simulated provider issued, for its token, refresh, revocation and API endpoints. */
 export class SimulatedGrants {
   readonly list: SimulatedGrant[] = []
+  /** Issue every grant already revoked (a token that dies before its first use). */
+  revokeOnIssue = false
 
   /** A new grant for `scopes`, its tokens starting with `prefix`. */
   issue(scopes: readonly string[], prefix = ''): SimulatedGrant {
@@ -51,7 +53,7 @@ export class SimulatedGrants {
       accessToken: opaqueToken(prefix),
       refreshToken: opaqueToken(prefix),
       scopes,
-      revoked: false,
+      revoked: this.revokeOnIssue,
     }
     this.list.push(grant)
     return grant
