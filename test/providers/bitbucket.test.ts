@@ -12,6 +12,7 @@ import {
   assertBasicClientAuth,
   assertCodeRedemption,
   ProviderSimulator,
+  type SimulatedGrant,
   useLocalProvider,
 } from './helpers/simulator-harness.ts'
 
@@ -74,7 +75,7 @@ class BitbucketSimulator extends ProviderSimulator {
     if (!this.basicAuthenticated(req))
       return error(401, 'invalid_client', 'Client credentials missing')
     const form = req.form
-    let grant
+    let grant: SimulatedGrant
     if (form.get('grant_type') === 'authorization_code') {
       const result = await this.redeem(form)
       if (!result.ok) return error(400, 'invalid_grant', 'The specified code is not valid.')
