@@ -8,6 +8,7 @@
  * ```
  * @module
  */
+export { atlassian } from './atlassian.ts'
 export { bitbucket } from './bitbucket.ts'
 export { discord } from './discord.ts'
 export { type GitHubOptions, github } from './github.ts'
