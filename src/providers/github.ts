@@ -9,44 +9,14 @@
  */
 
 import { type Claims, type Profile, stringClaim } from '../client/identity.ts'
-import type { AuthorizedGet, ProviderConfig } from '../client/provider-config.ts'
-import { AuthkestraError } from '../core/errors.ts'
+import type { ProviderConfig } from '../client/provider-config.ts'
+import { withVerifiedPrimaryEmail } from './emails.ts'
 import { type ProviderOptions, registration } from './options.ts'
 
 /** GitHub options. */
 export interface GitHubOptions extends ProviderOptions {
   /** GitHub Enterprise Server base URL, e.g. `https://github.example.com`. */
   readonly enterpriseUrl?: string | undefined
-}
-
-interface GitHubEmail {
-  email?: unknown
-  primary?: unknown
-  verified?: unknown
-}
-
-/** Adds `email` / `email_verified` from the primary verified address of `GET /user/emails`. */
-async function withVerifiedEmail(
-  claims: Claims,
-  get: AuthorizedGet,
-  apiBase: string,
-): Promise<Claims> {
-  let emails: unknown
-  try {
-    emails = await get(`${apiBase}/user/emails`)
-  } catch (err) {
-    // Without the user:email scope GitHub answers 403/404: keep the public email, unverified.
-    if (err instanceof AuthkestraError && (err.status === 403 || err.status === 404)) {
-      return { ...claims, email_verified: false }
-    }
-    throw err
-  }
-  const list = Array.isArray(emails) ? (emails as GitHubEmail[]) : []
-  const primary = list.find(
-    (e) => e.primary === true && e.verified === true && typeof e.email === 'string',
-  )
-  if (primary) return { ...claims, email: primary.email, email_verified: true }
-  return { ...claims, email_verified: false }
 }
 
 function githubProfile(claims: Claims): Profile {
@@ -86,7 +56,12 @@ export function github(options: GitHubOptions): ProviderConfig {
     clientAuthMethod: 'client_secret_post',
     scopes: ['read:user', 'user:email'],
     profile: githubProfile,
-    enrichClaims: (claims, get) => withVerifiedEmail(claims, get, api),
+    enrichClaims: (claims, get) =>
+      withVerifiedPrimaryEmail(claims, get, `${api}/user/emails`, {
+        entries: (list) => list,
+        primary: 'primary',
+        verified: 'verified',
+      }),
     quirks: {
       // GitHub's API refuses requests without a User-Agent.
       apiHeaders: {

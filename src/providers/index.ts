@@ -8,8 +8,12 @@
  * ```
  * @module
  */
+export { atlassian } from './atlassian.ts'
+export { bitbucket } from './bitbucket.ts'
 export { discord } from './discord.ts'
 export { type GitHubOptions, github } from './github.ts'
 export { type GoogleOptions, google } from './google.ts'
 export { type OidcOptions, oidc } from './oidc.ts'
 export type { ProviderOptions } from './options.ts'
+export { spotify } from './spotify.ts'
+export { zoom } from './zoom.ts'

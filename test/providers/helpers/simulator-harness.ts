@@ -19,6 +19,8 @@ import {
   followAuthorization,
   type Handler,
   type LocalProviderServer,
+  opaqueToken,
+  parseBasicAuth,
   type RecordedRequest,
   type Reply,
   startLocalProviderServer,
@@ -31,10 +33,55 @@ export interface ClientRegistration {
   readonly redirectUri: string
 }
 
+/** One grant a simulated provider issued. */
+export interface SimulatedGrant {
+  readonly accessToken: string
+  readonly refreshToken: string
+  readonly scopes: readonly string[]
+  revoked: boolean
+}
+
+/** The grants a simulated provider issued, for its token, refresh, revocation and API endpoints. */
+export class SimulatedGrants {
+  readonly list: SimulatedGrant[] = []
+  /** Issue every grant already revoked (a token that dies before its first use). */
+  revokeOnIssue = false
+
+  /** A new grant for `scopes`, its tokens starting with `prefix`. */
+  issue(scopes: readonly string[], prefix = ''): SimulatedGrant {
+    const grant = {
+      accessToken: opaqueToken(prefix),
+      refreshToken: opaqueToken(prefix),
+      scopes,
+      revoked: this.revokeOnIssue,
+    }
+    this.list.push(grant)
+    return grant
+  }
+
+  /** The live grant of this access token. */
+  byAccessToken(token: string | null | undefined): SimulatedGrant | undefined {
+    return this.list.find((g) => g.accessToken === token && !g.revoked)
+  }
+
+  /** The live grant of this refresh token. */
+  byRefreshToken(token: string | null | undefined): SimulatedGrant | undefined {
+    return this.list.find((g) => g.refreshToken === token && !g.revoked)
+  }
+
+  /** Ends the grant holding `token` (access or refresh); whether there was one. */
+  revoke(token: string | null): boolean {
+    const grant = this.list.find((g) => g.accessToken === token || g.refreshToken === token)
+    if (grant) grant.revoked = true
+    return grant !== undefined
+  }
+}
+
 /** A simulated provider: the codes it issued and whether the user denies the next authorization. */
 export abstract class ProviderSimulator {
   readonly client: ClientRegistration
   codes = new AuthorizationCodes()
+  issued = new SimulatedGrants()
   denyAuthorization = false
 
   /** Answers every request the local server receives. */
@@ -47,7 +94,27 @@ export abstract class ProviderSimulator {
   /** Back to a fresh provider (run before each test); subclasses reset their own state too. */
   reset(): void {
     this.codes = new AuthorizationCodes()
+    this.issued = new SimulatedGrants()
     this.denyAuthorization = false
+  }
+
+  /** The request authenticates the client with HTTP Basic, and only that way. */
+  protected basicAuthenticated(req: RecordedRequest): boolean {
+    const basic = parseBasicAuth(req.headers.authorization)
+    return (
+      basic?.clientId === this.client.clientId &&
+      basic.clientSecret === this.client.clientSecret &&
+      !req.form.has('client_secret')
+    )
+  }
+
+  /** The request authenticates the client in the form body, and only that way. */
+  protected postAuthenticated(req: RecordedRequest): boolean {
+    return (
+      req.headers.authorization === undefined &&
+      req.form.get('client_id') === this.client.clientId &&
+      req.form.get('client_secret') === this.client.clientSecret
+    )
   }
 
   /** The 302 back to the registered redirect URI, echoing the request's `state`, with `params`. */
@@ -189,6 +256,22 @@ export async function assertAuthorizationUrl(
   assert.equal(q.get('code_challenge_method'), 'S256')
   assert.ok(flowState.codeVerifier)
   assert.equal(q.get('code_challenge'), await Pkce.challenge(flowState.codeVerifier))
+}
+
+/** That a request authenticated the client with HTTP Basic only (no secret in the body). */
+export function assertBasicClientAuth(request: RecordedRequest, client: ClientRegistration): void {
+  assert.deepEqual(parseBasicAuth(request.headers.authorization), {
+    clientId: client.clientId,
+    clientSecret: client.clientSecret,
+  })
+  assert.equal(request.form.get('client_secret'), null, 'the secret is not in the body')
+}
+
+/** That a request sent the client's credentials in the form body only (no Authorization). */
+export function assertPostClientAuth(request: RecordedRequest, client: ClientRegistration): void {
+  assert.equal(request.headers.authorization, undefined, 'no Basic header')
+  assert.equal(request.form.get('client_id'), client.clientId)
+  assert.equal(request.form.get('client_secret'), client.clientSecret)
 }
 
 /** That a token request redeems the login's code with its redirect URI and PKCE verifier. */
